@@ -1,0 +1,170 @@
+// Benchmarks of taskmill's in-memory engine side by side with its peers, in one process and
+// one run, so that every ratio compares numbers taken on the same machine at the same time.
+//
+//   npm run bench                         build, then run everything (~5 min on 2 cores)
+//   node --expose-gc bench/run.mjs        run against the existing dist/
+//
+// Environment:
+//   TASKMILL_DIST=path     load taskmill from another build (default: ../dist/index.js)
+//   BENCH_PEERS_ONLY=1     skip taskmill (e.g. before it builds)
+//   BENCH_QUICK=1          1/10 of the batches and 2 rounds: a smoke test, not a measurement
+//   BENCH_REPS=n           measured rounds per throughput case (default 5)
+//   BENCH_RATE_REPS=n      rounds of the rate-limit suite (default 3)
+//   BENCH_OUT=path         where to write the JSON (default bench/results/latest.json;
+//                          quick runs default to bench/results/quick.tmp)
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import {
+  peerRateContenders,
+  peerThroughputContenders,
+  taskmillRateContenders,
+  taskmillThroughputContenders,
+} from "./lib/contenders.mjs";
+import { machineInfo, packageVersions } from "./lib/env.mjs";
+import {
+  machineLine,
+  RATE_HEADERS,
+  rateRows,
+  renderText,
+  THROUGHPUT_HEADERS,
+  throughputRows,
+  throughputTitle,
+  versionsLine,
+} from "./lib/format.mjs";
+import { runRateLimitSuite } from "./lib/rate-limit.mjs";
+import { runThroughputSuite } from "./lib/throughput.mjs";
+
+const PEERS = ["p-queue", "p-limit", "bottleneck"];
+const benchDir = dirname(fileURLToPath(import.meta.url));
+
+function readSettings(env) {
+  const quick = env.BENCH_QUICK === "1";
+  const out = env.BENCH_OUT ?? `results/${quick ? "quick.tmp" : "latest.json"}`;
+  return {
+    quick,
+    scale: quick ? 0.1 : 1,
+    reps: Number(env.BENCH_REPS ?? (quick ? 2 : 5)),
+    rateReps: Number(env.BENCH_RATE_REPS ?? (quick ? 1 : 3)),
+    runTimeoutMs: 120_000,
+    out: resolve(benchDir, out),
+  };
+}
+
+// The bench measures the built package, exactly what users import.
+async function loadTaskmill(env) {
+  if (env.BENCH_PEERS_ONLY === "1") return { source: null, TaskManager: null };
+  const source = env.TASKMILL_DIST
+    ? pathToFileURL(resolve(env.TASKMILL_DIST)).href
+    : new URL("../dist/index.js", import.meta.url).href;
+  try {
+    const { TaskManager } = await import(source);
+    if (typeof TaskManager !== "function") throw new Error("it does not export TaskManager");
+    return { source, TaskManager };
+  } catch (error) {
+    console.error(`Cannot load taskmill from ${source}: ${error.message}`);
+    console.error(
+      "Run `npm run build` first, or set BENCH_PEERS_ONLY=1 to measure the peers only.",
+    );
+    process.exit(1);
+  }
+}
+
+function printResults(results) {
+  const print = (text = "") => process.stdout.write(`${text}\n`);
+  print(`\nMachine: ${machineLine(results)}`);
+  print(`Packages: ${versionsLine(results)}`);
+  if (results.taskmill.source && !results.taskmill.isDefaultBuild) {
+    print(`NOTE: taskmill loaded from ${results.taskmill.source}, not from dist/`);
+  }
+  const t = results.throughput;
+  print(`\n== Throughput: median of ${t.reps} interleaved runs, ratio = tasks/s ÷ p-queue's ==`);
+  for (const testCase of t.cases) {
+    print(`\n${throughputTitle(testCase)}`);
+    print(renderText(THROUGHPUT_HEADERS, throughputRows(testCase)));
+  }
+  const r = results.rateLimit;
+  print(
+    `\n== Rate limit: ${r.perSecond}/s configured, ${r.tasks} no-op tasks, concurrency ${r.concurrency}, ${r.reps} runs ==`,
+  );
+  print("achieved/s and error: median run; window maxima and burst excess: worst run.");
+  print(
+    `burst excess = max over windows of starts - (${r.burst} + ${r.perSecond} * t); ` +
+      `PASS if <= 0 (timestamp slack ${r.slackMs} ms).`,
+  );
+  print(renderText(RATE_HEADERS, rateRows(r)));
+  for (const result of r.results.filter((x) => x.burstCheck)) {
+    const w = result.burstWorstWindow;
+    print(
+      `${result.library} burst check ${result.burstCheck}: tightest window has ${w.starts} starts ` +
+        `in ${w.lengthMs} ms starting ${w.fromMs} ms after the first start ` +
+        `(bound ${r.burst} + ${r.perSecond} * t = ${(r.burst + (r.perSecond * w.lengthMs) / 1000).toFixed(2)}).`,
+    );
+  }
+  print(`\nBottleneck: ${results.settings.bottleneckNote}`);
+}
+
+function hasFailures(results) {
+  const throughputErrors = results.throughput.cases.flatMap((c) => c.results).some((r) => r.error);
+  const rateErrors = results.rateLimit.results.some((r) => r.error || r.burstCheck === "FAIL");
+  return throughputErrors || rateErrors;
+}
+
+async function main() {
+  const settings = readSettings(process.env);
+  const log = (line) => process.stderr.write(`${line}\n`);
+  if (!globalThis.gc)
+    log("warning: run with node --expose-gc so that runs do not pay for each other's garbage");
+  if (settings.quick)
+    log("BENCH_QUICK=1: smoke test with small batches; numbers are not comparable");
+
+  const { source, TaskManager } = await loadTaskmill(process.env);
+  const withTaskmill = (forTaskmill, peers) =>
+    TaskManager ? [...forTaskmill(TaskManager), ...peers] : peers;
+
+  const startedAt = Date.now();
+  log("Throughput suite...");
+  const throughput = await runThroughputSuite({
+    contenders: withTaskmill(taskmillThroughputContenders, peerThroughputContenders),
+    settings,
+    log,
+  });
+  log("Rate-limit suite...");
+  const rateLimit = await runRateLimitSuite({
+    contenders: withTaskmill(taskmillRateContenders, peerRateContenders),
+    settings,
+    log,
+  });
+
+  const results = {
+    schemaVersion: 1,
+    date: new Date().toISOString(),
+    durationSec: Math.round((Date.now() - startedAt) / 1000),
+    machine: machineInfo(),
+    packages: packageVersions(PEERS),
+    taskmill: {
+      source,
+      isDefaultBuild: source === new URL("../dist/index.js", import.meta.url).href,
+    },
+    settings: {
+      quick: settings.quick,
+      scale: settings.scale,
+      reps: settings.reps,
+      rateReps: settings.rateReps,
+      warmup: "one unmeasured run per library per case at 1/10 of the batch",
+      order: "round-robin, starting library rotated every round",
+      bottleneckNote:
+        "smaller batches in both suites (see the tasks columns); its rates are computed from its own batch.",
+    },
+    throughput,
+    rateLimit,
+  };
+  mkdirSync(dirname(settings.out), { recursive: true });
+  writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);
+  printResults(results);
+  log(`\nWrote ${settings.out} (${results.durationSec} s)`);
+  // Exit explicitly: a limiter that leaks a timer must not turn the bench into a hang.
+  process.exit(hasFailures(results) ? 1 : 0);
+}
+
+await main();

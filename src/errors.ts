@@ -1,0 +1,214 @@
+/**
+ * Every error taskmill throws or rejects with is a {@link TaskmillError}: callers branch on the
+ * stable `code`, never on the message.
+ *
+ * @packageDocumentation
+ */
+
+/** Stable machine-readable codes, one per error class. */
+export type TaskmillErrorCode =
+  | "ERR_INVALID_OPTION"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_HANDLER_NOT_FOUND"
+  | "ERR_DUPLICATE_HANDLER"
+  | "ERR_NOT_FOUND"
+  | "ERR_SHUTTING_DOWN"
+  | "ERR_TIMEOUT"
+  | "ERR_CANCELLED"
+  | "ERR_EXPIRED"
+  | "ERR_PERMANENT"
+  | "ERR_HANDLER_THREW_NON_ERROR"
+  | "ERR_IDEMPOTENCY_CONFLICT"
+  | "ERR_RESULT_BUFFER_OVERFLOW"
+  | "ERR_UNSUPPORTED";
+
+/** Base class of every taskmill error. `code` is stable across releases. */
+export class TaskmillError extends Error {
+  readonly code: TaskmillErrorCode;
+
+  constructor(code: TaskmillErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option passed to the constructor (or to `register`) is invalid. `option` is its path. */
+export class InvalidOptionError extends TaskmillError {
+  readonly option: string;
+  readonly value: unknown;
+
+  constructor(option: string, requirement: string, value: unknown) {
+    super("ERR_INVALID_OPTION", `Option "${option}" ${requirement} (got ${describe(value)})`);
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/** An argument to a method call (submit options, ids, cron patterns...) is invalid. */
+export class InvalidArgumentError extends TaskmillError {
+  readonly argument: string;
+  readonly value: unknown;
+
+  constructor(argument: string, requirement: string, value: unknown) {
+    super("ERR_INVALID_ARGUMENT", `Argument "${argument}" ${requirement} (got ${describe(value)})`);
+    this.argument = argument;
+    this.value = value;
+  }
+}
+
+/** `submit` named a task with no registered handler (memory mode). */
+export class HandlerNotFoundError extends TaskmillError {
+  readonly taskName: string;
+
+  constructor(taskName: string) {
+    super(
+      "ERR_HANDLER_NOT_FOUND",
+      `No handler is registered for task "${taskName}"; call register("${taskName}", handler) first`,
+    );
+    this.taskName = taskName;
+  }
+}
+
+/** `register` was called twice for the same task name. */
+export class DuplicateHandlerError extends TaskmillError {
+  readonly taskName: string;
+
+  constructor(taskName: string) {
+    super("ERR_DUPLICATE_HANDLER", `A handler for task "${taskName}" is already registered`);
+    this.taskName = taskName;
+  }
+}
+
+/** No task (or schedule) with this id is known. */
+export class NotFoundError extends TaskmillError {
+  readonly id: string;
+
+  constructor(kind: string, id: string) {
+    super("ERR_NOT_FOUND", `No ${kind} with id "${id}"`);
+    this.id = id;
+  }
+}
+
+/** The manager is stopping or stopped and refuses new work. */
+export class ShuttingDownError extends TaskmillError {
+  constructor() {
+    super("ERR_SHUTTING_DOWN", "The task manager is shutting down and accepts no new tasks");
+  }
+}
+
+/** An attempt ran longer than its `timeoutMs`. Retried per the retry policy. */
+export class TimeoutError extends TaskmillError {
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super("ERR_TIMEOUT", `The attempt timed out after ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** Why a task was cancelled. */
+export type CancelReason = "cancel" | "stop" | "signal";
+
+/** The task was cancelled (by `cancel()`, a submit `signal`, or a stop). Never retried. */
+export class CancelledError extends TaskmillError {
+  readonly reason: CancelReason;
+
+  constructor(reason: CancelReason) {
+    const why =
+      reason === "stop"
+        ? "the task manager stopped"
+        : reason === "signal"
+          ? "its submit signal was aborted"
+          : "cancel() was called";
+    super("ERR_CANCELLED", `The task was cancelled because ${why}`);
+    this.reason = reason;
+  }
+}
+
+/** The task's TTL passed before it started. */
+export class ExpiredError extends TaskmillError {
+  constructor() {
+    super("ERR_EXPIRED", "The task expired before it could start");
+  }
+}
+
+/**
+ * Throw this from a handler to fail the task at once, without retries.
+ *
+ * @example
+ * ```ts
+ * if (!account) throw new PermanentError("account does not exist");
+ * ```
+ */
+export class PermanentError extends TaskmillError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("ERR_PERMANENT", message, options);
+  }
+}
+
+/** A handler threw (or rejected with) something that is not an `Error`; the value is `cause`. */
+export class NonErrorThrownError extends TaskmillError {
+  constructor(value: unknown) {
+    super(
+      "ERR_HANDLER_THREW_NON_ERROR",
+      `The handler threw a non-Error value: ${describe(value)}`,
+      {
+        cause: value,
+      },
+    );
+  }
+}
+
+/** The idempotency key is already held by a task with a different payload or name. */
+export class IdempotencyConflictError extends TaskmillError {
+  readonly idempotencyKey: string;
+  readonly existingTaskId: string;
+
+  constructor(idempotencyKey: string, existingTaskId: string) {
+    super(
+      "ERR_IDEMPOTENCY_CONFLICT",
+      `Idempotency key "${idempotencyKey}" is held by task ${existingTaskId} with a different name or payload`,
+    );
+    this.idempotencyKey = idempotencyKey;
+    this.existingTaskId = existingTaskId;
+  }
+}
+
+/** A result subscription with `overflow: "error"` fell `buffer` results behind. */
+export class ResultBufferOverflowError extends TaskmillError {
+  readonly buffer: number;
+
+  constructor(buffer: number) {
+    super(
+      "ERR_RESULT_BUFFER_OVERFLOW",
+      `The result subscription fell more than ${buffer} results behind and was closed`,
+    );
+    this.buffer = buffer;
+  }
+}
+
+/** The operation is not available in this mode (for example `run()` in durable mode). */
+export class UnsupportedError extends TaskmillError {
+  constructor(message: string) {
+    super("ERR_UNSUPPORTED", message);
+  }
+}
+
+/** Turns whatever a handler threw into an `Error`, keeping Errors as they are. */
+export function toError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new NonErrorThrownError(thrown);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object" && value !== null) {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}

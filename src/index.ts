@@ -1,0 +1,69 @@
+/**
+ * taskmill: background work for Node.js services — correct, observable and safe to shut down.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  CancelledError,
+  type CancelReason,
+  DuplicateHandlerError,
+  ExpiredError,
+  HandlerNotFoundError,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  NonErrorThrownError,
+  NotFoundError,
+  PermanentError,
+  ResultBufferOverflowError,
+  ShuttingDownError,
+  TaskmillError,
+  type TaskmillErrorCode,
+  TimeoutError,
+  UnsupportedError,
+} from "./errors.js";
+export type { TaskEventListener, TaskEventName, TaskEvents } from "./events.js";
+export { TaskStatus, type TerminalStatus } from "./lifecycle/states.js";
+export type { LogFn, Logger } from "./observability/logger.js";
+export type {
+  MemoryBackendOptions,
+  QueueOptions,
+  RateOptions,
+  RetentionOptions,
+  RetryOptions,
+  TaskManagerOptions,
+} from "./options.js";
+export type {
+  DeadLetterListOptions,
+  DeadLetterOutcome,
+  DeadLetterPage,
+  DeadLetterSelector,
+  ReplayOptions,
+} from "./registry/dead-letters.js";
+export {
+  type OverflowPolicy,
+  ResultSubscription,
+  type SubscribeOptions,
+} from "./results/subscription.js";
+export type { Backoff, Jitter } from "./retry/backoff.js";
+export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
+export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
+export type { ManagerStats } from "./submit-options.js";
+export { TaskManager } from "./task-manager.js";
+export type {
+  ErrorInfo,
+  HandlerOptions,
+  ListOptions,
+  QueueInfo,
+  RunOptions,
+  StopGracefulOptions,
+  StopReport,
+  SubmitOptions,
+  TaskContext,
+  TaskHandle,
+  TaskHandler,
+  TaskPage,
+  TaskResult,
+  TaskSnapshot,
+} from "./types.js";

@@ -1,0 +1,54 @@
+/**
+ * The task lifecycle. This file draws the states; `transitions.ts` is the only code that
+ * changes a task's status.
+ *
+ * ```text
+ *   submit ──► scheduled ──(due)──► queued ──(start)──► running ──► succeeded
+ *                 │                   │                  │   │
+ *                 │                   │                  │   └──► failed ──(DLQ replay)──► queued
+ *                 │                   │                  ▼
+ *                 │                   │              retrying ──(backoff due, start)──► running
+ *                 ▼                   ▼                  │
+ *        cancelled / expired   cancelled / expired   cancelled
+ * ```
+ *
+ * `running` may also end `cancelled` (cancel() or stopNow()). `expired` only happens before a
+ * task's first start. Terminal states never change, except the operator's DLQ replay, which
+ * re-opens a `failed` task under the same id.
+ */
+
+/** Every status a task can have. */
+export const TaskStatus = {
+  scheduled: "scheduled",
+  queued: "queued",
+  running: "running",
+  retrying: "retrying",
+  succeeded: "succeeded",
+  failed: "failed",
+  cancelled: "cancelled",
+  expired: "expired",
+} as const;
+
+/** Where a task is in its lifecycle. */
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+
+/** A status a task never leaves (DLQ replay aside). */
+export type TerminalStatus = "succeeded" | "failed" | "cancelled" | "expired";
+
+/** The allowed moves. Anything absent is refused. */
+export const ALLOWED_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  scheduled: ["queued", "cancelled", "expired"],
+  queued: ["running", "cancelled", "expired"],
+  running: ["succeeded", "failed", "retrying", "cancelled"],
+  retrying: ["running", "cancelled"],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+  expired: [],
+};
+
+export function isTerminal(status: TaskStatus): status is TerminalStatus {
+  return (
+    status === "succeeded" || status === "failed" || status === "cancelled" || status === "expired"
+  );
+}

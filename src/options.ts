@@ -1,0 +1,254 @@
+/**
+ * Option types, defaults and validation, all in one place. The rest of the code only sees the
+ * resolved, validated shapes.
+ */
+import { InvalidOptionError } from "./errors.js";
+import type { Logger } from "./observability/logger.js";
+import { silentLogger } from "./observability/logger.js";
+import type { Backoff, Jitter, RetryPolicy } from "./retry/backoff.js";
+import { type Clock, systemClock } from "./scheduling/clock.js";
+import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
+
+/** Retry settings; any field left out keeps the level above's value. */
+export interface RetryOptions {
+  /** Retries after the first attempt; `0` disables retries. @default 3 */
+  readonly maxRetries?: number;
+  /** @default "exponential" */
+  readonly backoff?: Backoff;
+  /** @default 100 */
+  readonly baseDelayMs?: number;
+  /** Cap on any single delay. @default 30_000 */
+  readonly maxDelayMs?: number;
+  /** @default "full" */
+  readonly jitter?: Jitter;
+}
+
+/** One token bucket that every task start draws from. */
+export interface RateOptions {
+  /** Tokens added per second (the sustained start rate). */
+  readonly perSecond: number;
+  /** Bucket capacity: the most starts at once after idling. @default min(concurrency, perSecond), at least 1 */
+  readonly burst?: number;
+}
+
+/** How long finished task records are kept for `get`, `list` and idempotency. */
+export interface RetentionOptions {
+  /** Evict a finished record this long after it finished. @default 3_600_000 (1 hour) */
+  readonly ttlMs?: number;
+  /** Keep at most this many finished records; oldest go first. @default 10_000 */
+  readonly maxEntries?: number;
+}
+
+/** Settings of one named queue. */
+export interface QueueOptions {
+  /** Most tasks of this queue running at once, inside the manager's cap. */
+  readonly concurrency?: number;
+}
+
+/** Where tasks live. Only `memory` exists in this release. */
+export interface MemoryBackendOptions {
+  readonly type: "memory";
+}
+
+/** Options of `new TaskManager(options)`. */
+export interface TaskManagerOptions {
+  /** Most handlers running at once in this process. @default 8 */
+  readonly concurrency?: number;
+  /** Start-rate limit; omit for unlimited. */
+  readonly rate?: RateOptions;
+  /** Default retry policy. */
+  readonly retry?: RetryOptions;
+  /** Per-attempt timeout in ms; omit or `0` for none. */
+  readonly timeoutMs?: number;
+  /** Finished-record retention. */
+  readonly retention?: RetentionOptions;
+  /** Per-queue settings, by queue name. */
+  readonly queues?: Readonly<Record<string, QueueOptions>>;
+  /** @default { type: "memory" } */
+  readonly backend?: MemoryBackendOptions;
+  /** Time and timers; inject a `ManualClock` in tests. @default the system clock */
+  readonly clock?: Clock;
+  /** Random source in [0, 1) for jitter. @default Math.random */
+  readonly random?: () => number;
+  /** pino-compatible logger. @default silent */
+  readonly logger?: Logger;
+  /** Include payloads and results in log lines. Off by default: they may hold secrets. @default false */
+  readonly logPayloads?: boolean;
+  /** Id generator for new tasks. @default crypto.randomUUID */
+  readonly createId?: () => string;
+}
+
+/** Everything resolved: what the engine reads. */
+export interface ResolvedOptions {
+  readonly concurrency: number;
+  readonly rate: TokenBucketConfig | undefined;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number;
+  readonly retention: { readonly ttlMs: number; readonly maxEntries: number };
+  readonly queues: ReadonlyMap<string, { readonly concurrency: number }>;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly logPayloads: boolean;
+  readonly createId: () => string;
+}
+
+export const DEFAULTS = {
+  concurrency: 8,
+  retry: {
+    maxRetries: 3,
+    backoff: "exponential",
+    baseDelayMs: 100,
+    maxDelayMs: 30_000,
+    jitter: "full",
+  } satisfies RetryPolicy,
+  retention: { ttlMs: 3_600_000, maxEntries: 10_000 },
+  stopTimeoutMs: 30_000,
+} as const;
+
+const BACKOFFS = ["fixed", "linear", "exponential"];
+const JITTERS = ["none", "full", "equal"];
+
+/** Validates and fills in defaults. Throws `InvalidOptionError` naming the first bad option. */
+export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOptions {
+  if (typeof options !== "object" || options === null)
+    throw new InvalidOptionError("options", "must be an object", options);
+  const concurrency = options.concurrency ?? DEFAULTS.concurrency;
+  requireCount("concurrency", concurrency);
+
+  const backend = options.backend ?? { type: "memory" };
+  if (backend.type !== "memory")
+    throw new InvalidOptionError("backend.type", 'must be "memory"', backend.type);
+
+  return {
+    concurrency,
+    rate: resolveRate(options.rate, concurrency),
+    retry: resolveRetry(options.retry, DEFAULTS.retry, "retry"),
+    timeoutMs: resolveTimeout(options.timeoutMs, 0, "timeoutMs"),
+    retention: resolveRetention(options.retention),
+    queues: resolveQueues(options.queues),
+    clock: requireMethods("clock", options.clock ?? systemClock, ["now", "setTimer", "clearTimer"]),
+    random: requireFunction("random", options.random ?? Math.random),
+    logger: options.logger ?? silentLogger,
+    logPayloads: options.logPayloads ?? false,
+    createId: requireFunction("createId", options.createId ?? (() => crypto.randomUUID())),
+  };
+}
+
+/** Merges a partial retry policy over a resolved one, validating what it sets. */
+export function resolveRetry(
+  partial: RetryOptions | undefined,
+  base: RetryPolicy,
+  path: string,
+): RetryPolicy {
+  if (partial === undefined) return base;
+  if (typeof partial !== "object" || partial === null)
+    throw new InvalidOptionError(path, "must be an object", partial);
+  const policy: RetryPolicy = {
+    maxRetries: partial.maxRetries ?? base.maxRetries,
+    backoff: partial.backoff ?? base.backoff,
+    baseDelayMs: partial.baseDelayMs ?? base.baseDelayMs,
+    maxDelayMs: partial.maxDelayMs ?? base.maxDelayMs,
+    jitter: partial.jitter ?? base.jitter,
+  };
+  if (!Number.isInteger(policy.maxRetries) || policy.maxRetries < 0)
+    throw new InvalidOptionError(
+      `${path}.maxRetries`,
+      "must be an integer >= 0",
+      policy.maxRetries,
+    );
+  if (typeof policy.backoff !== "function" && !BACKOFFS.includes(policy.backoff))
+    throw new InvalidOptionError(
+      `${path}.backoff`,
+      'must be "fixed", "linear", "exponential" or a function (attempt) => ms',
+      policy.backoff,
+    );
+  requireNonNegative(`${path}.baseDelayMs`, policy.baseDelayMs);
+  requireNonNegative(`${path}.maxDelayMs`, policy.maxDelayMs);
+  if (!JITTERS.includes(policy.jitter))
+    throw new InvalidOptionError(
+      `${path}.jitter`,
+      'must be "none", "full" or "equal"',
+      policy.jitter,
+    );
+  return policy;
+}
+
+/** A timeout: absent keeps `fallback`, 0 means none, otherwise a positive finite number. */
+export function resolveTimeout(value: number | undefined, fallback: number, path: string): number {
+  if (value === undefined) return fallback;
+  requireNonNegative(path, value);
+  return value;
+}
+
+/** Checks a queue name (used for options, register and submit). */
+export function isValidQueueName(name: unknown): name is string {
+  return typeof name === "string" && name.length > 0 && name.length <= 200;
+}
+
+function resolveRate(
+  rate: RateOptions | undefined,
+  concurrency: number,
+): TokenBucketConfig | undefined {
+  if (rate === undefined) return undefined;
+  if (typeof rate !== "object" || rate === null)
+    throw new InvalidOptionError("rate", "must be an object { perSecond, burst? }", rate);
+  if (typeof rate.perSecond !== "number" || !Number.isFinite(rate.perSecond) || rate.perSecond <= 0)
+    throw new InvalidOptionError("rate.perSecond", "must be a finite number > 0", rate.perSecond);
+  const burst = rate.burst ?? Math.max(1, Math.floor(Math.min(concurrency, rate.perSecond)));
+  if (!Number.isInteger(burst) || burst < 1)
+    throw new InvalidOptionError("rate.burst", "must be an integer >= 1", burst);
+  return { perSecond: rate.perSecond, burst };
+}
+
+function resolveRetention(retention: RetentionOptions | undefined) {
+  if (retention !== undefined && (typeof retention !== "object" || retention === null))
+    throw new InvalidOptionError(
+      "retention",
+      "must be an object { ttlMs?, maxEntries? }",
+      retention,
+    );
+  const ttlMs = retention?.ttlMs ?? DEFAULTS.retention.ttlMs;
+  const maxEntries = retention?.maxEntries ?? DEFAULTS.retention.maxEntries;
+  requireNonNegative("retention.ttlMs", ttlMs);
+  if (!Number.isInteger(maxEntries) || maxEntries < 0)
+    throw new InvalidOptionError("retention.maxEntries", "must be an integer >= 0", maxEntries);
+  return { ttlMs, maxEntries };
+}
+
+function resolveQueues(queues: TaskManagerOptions["queues"]) {
+  const resolved = new Map<string, { concurrency: number }>();
+  if (queues === undefined) return resolved;
+  if (typeof queues !== "object" || queues === null)
+    throw new InvalidOptionError("queues", "must be an object keyed by queue name", queues);
+  for (const [name, settings] of Object.entries(queues)) {
+    const concurrency = settings?.concurrency ?? Number.POSITIVE_INFINITY;
+    if (concurrency !== Number.POSITIVE_INFINITY)
+      requireCount(`queues.${name}.concurrency`, concurrency);
+    resolved.set(name, { concurrency });
+  }
+  return resolved;
+}
+
+function requireCount(path: string, value: unknown): asserts value is number {
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw new InvalidOptionError(path, "must be an integer >= 1", value);
+}
+
+function requireNonNegative(path: string, value: unknown): asserts value is number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    throw new InvalidOptionError(path, "must be a finite number >= 0", value);
+}
+
+function requireFunction<F>(path: string, value: F): F {
+  if (typeof value !== "function") throw new InvalidOptionError(path, "must be a function", value);
+  return value;
+}
+
+function requireMethods<T extends object>(path: string, value: T, methods: readonly string[]): T {
+  for (const method of methods) {
+    if (typeof (value as Record<string, unknown>)[method] !== "function")
+      throw new InvalidOptionError(`${path}.${method}`, "must be a function", undefined);
+  }
+  return value;
+}

@@ -1,0 +1,159 @@
+import { IdempotencyConflictError, InvalidArgumentError } from "../errors.js";
+import { isTerminal, type TaskStatus } from "../lifecycle/states.js";
+import type { TaskRecord } from "../lifecycle/task-record.js";
+import type { ListOptions, TaskPage } from "../types.js";
+import { fingerprint } from "./fingerprint.js";
+
+interface IdempotencyEntry {
+  readonly record: TaskRecord;
+  readonly fingerprint: string | undefined;
+  readonly payload: unknown;
+}
+
+/**
+ * Every live task plus the finished ones still retained. Finished records are evicted oldest
+ * first, by count (`maxEntries`) and by age (`ttlMs`); live records are never evicted. An
+ * idempotency key lives exactly as long as its task's record.
+ */
+export class Registry {
+  readonly #records = new Map<string, TaskRecord>();
+  /** Finished records in the order they finished (which is also finishedAt order). */
+  readonly #finished = new Map<string, TaskRecord>();
+  readonly #keys = new Map<string, IdempotencyEntry>();
+  #nextOrder = 0;
+
+  constructor(
+    private readonly retention: { readonly ttlMs: number; readonly maxEntries: number },
+  ) {}
+
+  get size(): number {
+    return this.#records.size;
+  }
+
+  get finishedCount(): number {
+    return this.#finished.size;
+  }
+
+  get(id: string): TaskRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  /**
+   * The task already holding `key`, if the same name and payload were submitted; throws
+   * `IdempotencyConflictError` if a different name or payload holds it.
+   */
+  findByKey(key: string, name: string, payload: unknown): TaskRecord | undefined {
+    const entry = this.#keys.get(key);
+    if (entry === undefined) return undefined;
+    const print = entry.fingerprint === undefined ? undefined : fingerprint(payload);
+    const samePayload =
+      entry.fingerprint === undefined
+        ? Object.is(entry.payload, payload)
+        : print === entry.fingerprint;
+    if (entry.record.name !== name || !samePayload)
+      throw new IdempotencyConflictError(key, entry.record.id);
+    return entry.record;
+  }
+
+  add(record: TaskRecord): void {
+    this.#records.set(record.id, record);
+    record.order = this.#nextOrder++;
+    if (record.idempotencyKey !== undefined) {
+      const print = fingerprint(record.payload);
+      this.#keys.set(record.idempotencyKey, {
+        record,
+        fingerprint: print,
+        payload: print === undefined ? record.payload : undefined,
+      });
+    }
+  }
+
+  /** Records that a task reached a terminal state; evicts over `maxEntries`. */
+  finished(record: TaskRecord): void {
+    this.#finished.delete(record.id); // a replayed task re-enters at the back
+    this.#finished.set(record.id, record);
+    while (this.#finished.size > this.retention.maxEntries) this.#evictOldest();
+  }
+
+  /** A replayed task is live again: it must not be evicted while it runs. */
+  reopened(record: TaskRecord): void {
+    this.#finished.delete(record.id);
+  }
+
+  /** Evicts finished records older than `ttlMs`; returns when the next one is due (or undefined). */
+  sweep(now: number): number | undefined {
+    for (const record of this.#finished.values()) {
+      const due = (record.finishedAt ?? now) + this.retention.ttlMs;
+      if (due > now) return due;
+      this.#evict(record);
+    }
+    return undefined;
+  }
+
+  /** The time the oldest finished record expires, if any. */
+  nextExpiry(): number | undefined {
+    const oldest = this.#finished.values().next().value;
+    return oldest === undefined ? undefined : (oldest.finishedAt ?? 0) + this.retention.ttlMs;
+  }
+
+  /** Live (non-terminal) records, in submission order. */
+  *live(): IterableIterator<TaskRecord> {
+    for (const record of this.#records.values()) if (!isTerminal(record.status)) yield record;
+  }
+
+  /** One page of records matching the filters, in submission order. */
+  list(options: ListOptions = {}): TaskPage {
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new InvalidArgumentError("limit", "must be an integer from 1 to 10000", limit);
+    const after = decodeCursor(options.cursor);
+    const statuses = normaliseStatuses(options.status);
+    const tasks = [];
+    let lastOrder = -1;
+    let more = false;
+    for (const record of this.#records.values()) {
+      const order = record.order;
+      if (order <= after) continue;
+      if (statuses !== undefined && !statuses.has(record.status)) continue;
+      if (options.queue !== undefined && record.queue !== options.queue) continue;
+      if (options.name !== undefined && record.name !== options.name) continue;
+      if (tasks.length === limit) {
+        more = true;
+        break;
+      }
+      tasks.push(record.snapshot());
+      lastOrder = order;
+    }
+    return more ? { tasks, nextCursor: encodeCursor(lastOrder) } : { tasks };
+  }
+
+  #evictOldest(): void {
+    const oldest = this.#finished.values().next().value;
+    if (oldest !== undefined) this.#evict(oldest);
+  }
+
+  #evict(record: TaskRecord): void {
+    this.#finished.delete(record.id);
+    this.#records.delete(record.id);
+    const key = record.idempotencyKey;
+    if (key !== undefined && this.#keys.get(key)?.record === record) this.#keys.delete(key);
+  }
+}
+
+function normaliseStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus> | undefined {
+  if (status === undefined) return undefined;
+  return new Set(typeof status === "string" ? [status] : status);
+}
+
+function encodeCursor(order: number): string {
+  return Buffer.from(`o:${order}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return -1;
+  const text = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString() : "";
+  const order = text.startsWith("o:") ? Number(text.slice(2)) : Number.NaN;
+  if (!Number.isInteger(order) || order < 0)
+    throw new InvalidArgumentError("cursor", "must be a nextCursor returned by list()", cursor);
+  return order;
+}

@@ -1,0 +1,244 @@
+import { InvalidArgumentError, ResultBufferOverflowError } from "../errors.js";
+import type { TaskResult } from "../types.js";
+
+/**
+ * What a full buffer does with one more result:
+ * - `drop-oldest`: discard the oldest buffered result (the default; a live view stays fresh);
+ * - `drop-newest`: discard the incoming result;
+ * - `block`: keep it and pause task dispatch until this subscriber catches up (nothing is lost,
+ *   but one slow subscriber slows the whole manager; the buffer may exceed `buffer` by the
+ *   number of tasks that were already running);
+ * - `error`: close the subscription; the iterator yields what it holds, then throws
+ *   `ResultBufferOverflowError`.
+ */
+export type OverflowPolicy = "drop-oldest" | "drop-newest" | "block" | "error";
+
+/** Options of `subscribeResults`. */
+export interface SubscribeOptions<R = unknown> {
+  /** Results held for a consumer that is behind. @default 1024 */
+  readonly buffer?: number;
+  /** @default "drop-oldest" */
+  readonly overflow?: OverflowPolicy;
+  /** Only results for which this returns true are delivered (and count toward the buffer). */
+  readonly filter?: (result: TaskResult<R>) => boolean;
+  /** Aborting it ends the subscription. */
+  readonly signal?: AbortSignal;
+}
+
+const POLICIES: readonly OverflowPolicy[] = ["drop-oldest", "drop-newest", "block", "error"];
+
+/** Hooks the broadcaster gives each subscription. */
+export interface SubscriptionOwner {
+  remove(subscription: ResultSubscription<never>): void;
+  dropped(
+    subscription: ResultSubscription<never>,
+    result: TaskResult,
+    policy: OverflowPolicy,
+  ): void;
+  /** A `block` subscriber went back under its buffer size. */
+  drained(): void;
+}
+
+let nextSubscriptionId = 1;
+
+/**
+ * One subscriber's view of the result stream: an async iterable with its own bounded buffer.
+ * Breaking out of `for await`, calling `unsubscribe()` or aborting its signal removes it.
+ *
+ * @example
+ * ```ts
+ * const sub = mill.subscribeResults({ buffer: 256, overflow: "drop-oldest" });
+ * for await (const result of sub) console.log(result.id, result.status);
+ * ```
+ */
+export class ResultSubscription<R = unknown> implements AsyncIterableIterator<TaskResult<R>> {
+  /** Unique per process, reported in `dropped` events. */
+  readonly id = nextSubscriptionId++;
+  readonly capacity: number;
+  readonly policy: OverflowPolicy;
+  #dropped = 0;
+  #items: TaskResult<R>[] = [];
+  #head = 0;
+  #waiter: ((result: IteratorResult<TaskResult<R>>) => void) | undefined;
+  #waiterReject: ((error: Error) => void) | undefined;
+  #closed = false;
+  #failure: Error | undefined;
+  readonly #filter: ((result: TaskResult<R>) => boolean) | undefined;
+  readonly #owner: SubscriptionOwner;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort = () => this.unsubscribe();
+
+  constructor(owner: SubscriptionOwner, options: SubscribeOptions<R> = {}) {
+    const capacity = options.buffer ?? 1024;
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new InvalidArgumentError("buffer", "must be an integer >= 1", capacity);
+    const policy = options.overflow ?? "drop-oldest";
+    if (!POLICIES.includes(policy))
+      throw new InvalidArgumentError("overflow", `must be one of ${POLICIES.join(", ")}`, policy);
+    if (options.filter !== undefined && typeof options.filter !== "function")
+      throw new InvalidArgumentError("filter", "must be a function", options.filter);
+    this.capacity = capacity;
+    this.policy = policy;
+    this.#filter = options.filter;
+    this.#owner = owner;
+    this.#signal = options.signal;
+    if (this.#signal?.aborted) this.#closed = true;
+    else this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Results this subscription dropped because its buffer was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Results waiting to be read. */
+  get buffered(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** True once unsubscribed, aborted, overflowed (`error`) or the manager stopped. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while a `block` subscriber holds a full buffer (dispatch must wait). */
+  get full(): boolean {
+    return this.policy === "block" && !this.#closed && this.buffered >= this.capacity;
+  }
+
+  /** @internal Offers one result; applies the filter and the overflow policy. */
+  offer(result: TaskResult<R>): void {
+    if (this.#closed) return;
+    if (this.#filter !== undefined && !this.#safeFilter(result)) return;
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#clearWaiter();
+      waiter({ value: result, done: false });
+      return;
+    }
+    if (this.buffered < this.capacity || this.policy === "block") {
+      this.#items.push(result);
+      return;
+    }
+    switch (this.policy) {
+      case "drop-oldest": {
+        const oldest = this.#shift() as TaskResult<R>;
+        this.#items.push(result);
+        this.#drop(oldest);
+        return;
+      }
+      case "drop-newest":
+        this.#drop(result);
+        return;
+      case "error":
+        this.#drop(result);
+        this.#failure = new ResultBufferOverflowError(this.capacity);
+        this.#close();
+        return;
+    }
+  }
+
+  next(): Promise<IteratorResult<TaskResult<R>>> {
+    if (this.buffered > 0) {
+      const wasFull = this.full;
+      const value = this.#shift() as TaskResult<R>;
+      if (wasFull && !this.full) this.#owner.drained();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#failure !== undefined) {
+      const failure = this.#failure;
+      this.#failure = undefined;
+      return Promise.reject(failure);
+    }
+    if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.#waiter !== undefined)
+      return Promise.reject(
+        new InvalidArgumentError(
+          "next",
+          "must not be called again before it settles",
+          "concurrent next()",
+        ),
+      );
+    return new Promise((resolve, reject) => {
+      this.#waiter = resolve;
+      this.#waiterReject = reject;
+    });
+  }
+
+  /** Called by `for await` on `break`: removes the subscription. */
+  return(): Promise<IteratorResult<TaskResult<R>>> {
+    this.unsubscribe();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Stops receiving results and frees the buffer. Safe to call more than once. */
+  unsubscribe(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.#failure = undefined;
+    this.#close();
+  }
+
+  /** @internal The manager stopped: deliver what is buffered, then end. */
+  end(): void {
+    this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed && this.#waiter === undefined) return;
+    const wasFull = this.policy === "block";
+    this.#closed = true;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#owner.remove(this as unknown as ResultSubscription<never>);
+    const waiter = this.#waiter;
+    const reject = this.#waiterReject;
+    this.#clearWaiter();
+    if (this.#failure !== undefined && reject !== undefined) {
+      const failure = this.#failure;
+      this.#failure = undefined;
+      reject(failure);
+    } else waiter?.({ value: undefined, done: true });
+    if (wasFull) this.#owner.drained();
+  }
+
+  #drop(result: TaskResult<R>): void {
+    this.#dropped++;
+    this.#owner.dropped(
+      this as unknown as ResultSubscription<never>,
+      result as TaskResult,
+      this.policy,
+    );
+  }
+
+  #shift(): TaskResult<R> | undefined {
+    const value = this.#items[this.#head];
+    this.#items[this.#head] = undefined as unknown as TaskResult<R>;
+    this.#head++;
+    if (this.#head === this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return value;
+  }
+
+  #safeFilter(result: TaskResult<R>): boolean {
+    try {
+      return this.#filter?.(result) === true;
+    } catch {
+      // A throwing filter must not break publishing for other subscribers: skip the result.
+      return false;
+    }
+  }
+
+  #clearWaiter(): void {
+    this.#waiter = undefined;
+    this.#waiterReject = undefined;
+  }
+}

@@ -1,0 +1,57 @@
+import { InvalidArgumentError } from "./errors.js";
+import type { RunnerCounters } from "./lifecycle/runner.js";
+import { isValidQueueName } from "./options.js";
+import type { SubmitOptions } from "./types.js";
+
+/** What `stats()` returns: running totals plus the current figures. */
+export interface ManagerStats extends RunnerCounters {
+  /** Attempts holding a slot now. */
+  readonly running: number;
+  /** Tasks ready to start. */
+  readonly queued: number;
+  /** Delayed tasks and retries waiting for their backoff. */
+  readonly waiting: number;
+  /** Tasks accepted and not yet finished. */
+  readonly live: number;
+  /** Finished records kept for `get` and `list`. */
+  readonly retained: number;
+  readonly deadLetters: number;
+  readonly subscribers: number;
+  readonly resultsDropped: number;
+}
+
+/** Checks `submit`/`run` options; throws `InvalidArgumentError` naming the bad field. */
+export function validateSubmitOptions(options: SubmitOptions): void {
+  if (typeof options !== "object" || options === null)
+    throw new InvalidArgumentError("options", "must be an object", options);
+  const { idempotencyKey, priority, delayMs, runAt, queue, ttlMs, expiresAt, signal, timeoutMs } =
+    options;
+  if (
+    idempotencyKey !== undefined &&
+    (typeof idempotencyKey !== "string" || idempotencyKey.length === 0)
+  )
+    throw new InvalidArgumentError("idempotencyKey", "must be a non-empty string", idempotencyKey);
+  if (priority !== undefined && (typeof priority !== "number" || !Number.isFinite(priority)))
+    throw new InvalidArgumentError("priority", "must be a finite number", priority);
+  requireNonNegative("delayMs", delayMs);
+  requireNonNegative("ttlMs", ttlMs);
+  requireNonNegative("timeoutMs", timeoutMs);
+  requireTime("runAt", runAt);
+  requireTime("expiresAt", expiresAt);
+  if (queue !== undefined && !isValidQueueName(queue))
+    throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new InvalidArgumentError("signal", "must be an AbortSignal", signal);
+}
+
+function requireNonNegative(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value < 0))
+    throw new InvalidArgumentError(name, "must be a finite number >= 0", value);
+}
+
+function requireTime(name: string, value: unknown): void {
+  if (value === undefined) return;
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== "number" || !Number.isFinite(ms))
+    throw new InvalidArgumentError(name, "must be a Date or epoch milliseconds", value);
+}
