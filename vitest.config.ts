@@ -4,7 +4,13 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: {
     // Tests import "taskmill" exactly as users do; it resolves to the sources.
-    alias: { taskmill: fileURLToPath(new URL("./src/index.ts", import.meta.url)) },
+    // (More specific entry points first: "taskmill" would also match "taskmill/…".)
+    alias: {
+      "taskmill/prometheus": fileURLToPath(
+        new URL("./src/observability/prometheus.ts", import.meta.url),
+      ),
+      taskmill: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
+    },
   },
   test: {
     include: ["test/**/*.test.ts"],

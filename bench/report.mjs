@@ -1,9 +1,15 @@
 // Prints bench/results/latest.json (or the file given as argument) as a markdown section to
 // paste into docs/benchmarks.md:  node bench/report.mjs [results.json] >> docs/benchmarks.md
+// Also takes the file written by bench/memory.mjs (memory only): absent suites are skipped.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import {
+  comparisonLines,
+  DROPS_NOTE,
+  MEMORY_CHECK_HEADERS,
   machineLine,
+  memoryCheckRows,
+  memoryTable,
   RATE_HEADERS,
   rateRows,
   renderMarkdown,
@@ -50,6 +56,11 @@ function throughputSection() {
     .filter((r) => r.note)
     .map((r) => `- ${r.library}: ${r.note}`);
   lines.push(...new Set(notes));
+  const comparisons = comparisonLines(t);
+  if (comparisons.length > 0) {
+    lines.push("", "Result subscribers attached vs none, same case, same rounds:", "");
+    lines.push(...comparisons.map((line) => `- ${line}`));
+  }
   return lines;
 }
 
@@ -68,15 +79,42 @@ function rateSection() {
   ];
 }
 
+function memorySection() {
+  const m = results.memory;
+  const { headers, rows } = memoryTable(m);
+  const variants = m.variants.map((v) => v.subscribers).join(" and ");
+  const options = Object.entries(m.subscriberOptions)
+    .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
+    .join(", ");
+  return [
+    `### Memory over ${m.tasks.toLocaleString("en-US")} tasks`,
+    "",
+    `${m.tasks.toLocaleString("en-US")} no-op tasks through one \`TaskManager\` ` +
+      `(concurrency ${m.concurrency}, no retries, retention ${m.retention}) with ${variants} ` +
+      `result subscribers (\`subscribeResults({ ${options} })\`, each drained by a \`for await\` ` +
+      `loop), submitted in batches of ${m.batch.toLocaleString("en-US")} whose results are ` +
+      "awaited before the next batch. Heap used and RSS after two forced garbage collections, " +
+      `${m.isolation.replace(/, sampled.*/, "")}, one pass per variant. Flat = the last sample ` +
+      `within ${m.maxChangePct}% of the first. RSS also depends on the allocator and the ` +
+      "machine; the heap is the figure that shows retention.",
+    "",
+    renderMarkdown(headers, rows),
+    "",
+    renderMarkdown(MEMORY_CHECK_HEADERS, memoryCheckRows(m)),
+    ...(m.variants.some((v) => v.subscriberResults?.some((s) => s.dropped > 0))
+      ? ["", `${DROPS_NOTE}.`]
+      : []),
+  ];
+}
+
 const lines = [
   "## In-memory engine benchmarks",
   "",
   ...caveats().flatMap((note) => [note, ""]),
   `Measured ${results.date.slice(0, 10)} on ${machineLine(results)}.`,
   `Versions: ${versionsLine(results)}. Run with \`npm run bench\`.`,
-  "",
-  ...throughputSection(),
-  "",
-  ...rateSection(),
+  ...(results.throughput ? ["", ...throughputSection()] : []),
+  ...(results.rateLimit ? ["", ...rateSection()] : []),
+  ...(results.memory ? ["", ...memorySection()] : []),
 ];
 process.stdout.write(`${lines.join("\n")}\n`);

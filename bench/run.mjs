@@ -10,11 +10,13 @@
 //   BENCH_QUICK=1          1/10 of the batches and 2 rounds: a smoke test, not a measurement
 //   BENCH_REPS=n           measured rounds per throughput case (default 5)
 //   BENCH_RATE_REPS=n      rounds of the rate-limit suite (default 3)
+//   BENCH_MEMORY_TASKS=n   tasks through the manager in the memory suite (default 1,000,000)
+//   BENCH_MEMORY_SNAPSHOTS=dir  heap snapshots at the memory suite's first and last samples
 //   BENCH_OUT=path         where to write the JSON (default bench/results/latest.json;
 //                          quick runs default to bench/results/quick.tmp)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import {
   peerRateContenders,
   peerThroughputContenders,
@@ -23,7 +25,9 @@ import {
 } from "./lib/contenders.mjs";
 import { machineInfo, packageVersions } from "./lib/env.mjs";
 import {
+  comparisonLines,
   machineLine,
+  memoryText,
   RATE_HEADERS,
   rateRows,
   renderText,
@@ -32,7 +36,9 @@ import {
   throughputTitle,
   versionsLine,
 } from "./lib/format.mjs";
+import { memorySettings, runMemorySuite } from "./lib/memory.mjs";
 import { runRateLimitSuite } from "./lib/rate-limit.mjs";
+import { DEFAULT_DIST, loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
 import { runThroughputSuite } from "./lib/throughput.mjs";
 
 const PEERS = ["p-queue", "p-limit", "bottleneck"];
@@ -41,33 +47,16 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 function readSettings(env) {
   const quick = env.BENCH_QUICK === "1";
   const out = env.BENCH_OUT ?? `results/${quick ? "quick.tmp" : "latest.json"}`;
+  const scale = quick ? 0.1 : 1;
   return {
     quick,
-    scale: quick ? 0.1 : 1,
+    scale,
     reps: Number(env.BENCH_REPS ?? (quick ? 2 : 5)),
     rateReps: Number(env.BENCH_RATE_REPS ?? (quick ? 1 : 3)),
     runTimeoutMs: 120_000,
+    memory: memorySettings(env, scale),
     out: resolve(benchDir, out),
   };
-}
-
-// The bench measures the built package, exactly what users import.
-async function loadTaskmill(env) {
-  if (env.BENCH_PEERS_ONLY === "1") return { source: null, TaskManager: null };
-  const source = env.TASKMILL_DIST
-    ? pathToFileURL(resolve(env.TASKMILL_DIST)).href
-    : new URL("../dist/index.js", import.meta.url).href;
-  try {
-    const { TaskManager } = await import(source);
-    if (typeof TaskManager !== "function") throw new Error("it does not export TaskManager");
-    return { source, TaskManager };
-  } catch (error) {
-    console.error(`Cannot load taskmill from ${source}: ${error.message}`);
-    console.error(
-      "Run `npm run build` first, or set BENCH_PEERS_ONLY=1 to measure the peers only.",
-    );
-    process.exit(1);
-  }
 }
 
 function printResults(results) {
@@ -83,6 +72,7 @@ function printResults(results) {
     print(`\n${throughputTitle(testCase)}`);
     print(renderText(THROUGHPUT_HEADERS, throughputRows(testCase)));
   }
+  for (const line of comparisonLines(t)) print(`\n${line}`);
   const r = results.rateLimit;
   print(
     `\n== Rate limit: ${r.perSecond}/s configured, ${r.tasks} no-op tasks, concurrency ${r.concurrency}, ${r.reps} runs ==`,
@@ -102,12 +92,19 @@ function printResults(results) {
     );
   }
   print(`\nBottleneck: ${results.settings.bottleneckNote}`);
+  if (results.memory) print(`\n${memoryText(results.memory)}`);
 }
 
 function hasFailures(results) {
   const throughputErrors = results.throughput.cases.flatMap((c) => c.results).some((r) => r.error);
   const rateErrors = results.rateLimit.results.some((r) => r.error || r.burstCheck === "FAIL");
-  return throughputErrors || rateErrors;
+  // RSS and the subscriber throughput ratio move with the machine's load, and drop-oldest
+  // subscribers may drop by design: all three are reported but do not fail the run. A growing
+  // heap does.
+  const memoryErrors = (results.memory?.variants ?? []).some(
+    (v) => v.error || v.heap.check === "FAIL",
+  );
+  return throughputErrors || rateErrors || memoryErrors;
 }
 
 async function main() {
@@ -118,10 +115,12 @@ async function main() {
   if (settings.quick)
     log("BENCH_QUICK=1: smoke test with small batches; numbers are not comparable");
 
-  const { source, TaskManager } = await loadTaskmill(process.env);
+  const source = process.env.BENCH_PEERS_ONLY === "1" ? null : taskmillSource(process.env);
+  const TaskManager = source && (await loadTaskmill(source));
   const withTaskmill = (forTaskmill, peers) =>
     TaskManager ? [...forTaskmill(TaskManager), ...peers] : peers;
 
+  const machineAtStart = machineInfo();
   const startedAt = Date.now();
   log("Throughput suite...");
   const throughput = await runThroughputSuite({
@@ -135,16 +134,18 @@ async function main() {
     settings,
     log,
   });
+  log("Memory suite...");
+  const memory = source ? await runMemorySuite({ source, settings, log }) : undefined;
 
   const results = {
     schemaVersion: 1,
     date: new Date().toISOString(),
     durationSec: Math.round((Date.now() - startedAt) / 1000),
-    machine: machineInfo(),
+    machine: { ...machineAtStart, loadAverage1mAtEnd: machineInfo().loadAverage1m },
     packages: packageVersions(PEERS),
     taskmill: {
       source,
-      isDefaultBuild: source === new URL("../dist/index.js", import.meta.url).href,
+      isDefaultBuild: source === DEFAULT_DIST,
     },
     settings: {
       quick: settings.quick,
@@ -158,6 +159,7 @@ async function main() {
     },
     throughput,
     rateLimit,
+    memory,
   };
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);

@@ -18,12 +18,15 @@ mill.register("email.send", async (payload: { to: string }, ctx) => {
   return { messageId: `msg-${ctx.taskId.slice(0, 8)}`, attempt: ctx.attempt };
 });
 
-mill.on("failed", ({ task, error }) => console.log(`failed   ${task.id.slice(0, 8)} ${error.message}`));
+mill.on("failed", ({ task, error }) =>
+  console.log(`failed   ${task.id.slice(0, 8)} ${error.message}`),
+);
 
 // Every subscriber sees every result, with its own bounded buffer.
 const results = mill.subscribeResults({ buffer: 100 });
 const printing = (async () => {
-  for await (const result of results) console.log(`result   ${result.id.slice(0, 8)} ${result.status}`);
+  for await (const result of results)
+    console.log(`result   ${result.id.slice(0, 8)} ${result.status}`);
 })();
 
 const recipients = ["ada@example.com", "grace@example.com", "linus@invalid", "barbara@example.com"];
@@ -41,5 +44,7 @@ for (const task of tasks) {
 
 const report = await mill.stopGraceful({ timeoutMs: 10_000 });
 await printing; // the subscription ends when the manager stops
-console.log(`stopped: ${report.finished.length} finished while stopping, ${report.cancelled.length} cancelled`);
+console.log(
+  `stopped: ${report.finished.length} finished while stopping, ${report.cancelled.length} cancelled`,
+);
 console.log(mill.stats());

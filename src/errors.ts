@@ -36,11 +36,14 @@ export class TaskmillError extends Error {
 /** An option passed to the constructor (or to `register`) is invalid. `option` is its path. */
 export class InvalidOptionError extends TaskmillError {
   readonly option: string;
+  /** What the option must be, e.g. "must be an integer >= 1". */
+  readonly requirement: string;
   readonly value: unknown;
 
   constructor(option: string, requirement: string, value: unknown) {
     super("ERR_INVALID_OPTION", `Option "${option}" ${requirement} (got ${describe(value)})`);
     this.option = option;
+    this.requirement = requirement;
     this.value = value;
   }
 }

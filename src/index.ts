@@ -25,14 +25,39 @@ export {
 } from "./errors.js";
 export type { TaskEventListener, TaskEventName, TaskEvents } from "./events.js";
 export { TaskStatus, type TerminalStatus } from "./lifecycle/states.js";
+export type {
+  FinishHookEvent,
+  QueuedHookEvent,
+  RetryHookEvent,
+  StartHookEvent,
+  TaskHooks,
+} from "./observability/hooks.js";
 export type { LogFn, Logger } from "./observability/logger.js";
+export {
+  type AttemptStatus,
+  DURATION_BUCKETS_SECONDS,
+  METRICS,
+  type MetricDefinition,
+  type MetricKind,
+} from "./observability/metric-definitions.js";
+export type { DepthReader, DepthSnapshot, QueueDepth } from "./observability/metrics.js";
+export { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from "./observability/scope.js";
+export {
+  ATTEMPT_SPAN_NAME,
+  extractTraceContext,
+  injectTraceContext,
+  SPAN_ATTRIBUTES,
+  type TraceCarrier,
+} from "./observability/tracing.js";
 export type {
   MemoryBackendOptions,
+  MetricsOptions,
   QueueOptions,
   RateOptions,
   RetentionOptions,
   RetryOptions,
   TaskManagerOptions,
+  TracingOptions,
 } from "./options.js";
 export type {
   DeadLetterListOptions,

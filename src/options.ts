@@ -2,7 +2,14 @@
  * Option types, defaults and validation, all in one place. The rest of the code only sees the
  * resolved, validated shapes.
  */
+import {
+  type MeterProvider,
+  metrics as otelMetrics,
+  trace as otelTrace,
+  type TracerProvider,
+} from "@opentelemetry/api";
 import { InvalidOptionError } from "./errors.js";
+import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
 import type { Logger } from "./observability/logger.js";
 import { silentLogger } from "./observability/logger.js";
 import type { Backoff, Jitter, RetryPolicy } from "./retry/backoff.js";
@@ -50,6 +57,25 @@ export interface MemoryBackendOptions {
   readonly type: "memory";
 }
 
+/** Where taskmill's metrics go (option `metrics`). */
+export interface MetricsOptions {
+  /**
+   * The provider of the `taskmill` meter. Install the SDK before creating the manager: the
+   * API's global meter provider is read once, at construction.
+   * @default the global `metrics.getMeterProvider()` (a no-op until an SDK is installed)
+   */
+  readonly meterProvider?: MeterProvider;
+}
+
+/** Where taskmill's spans go (option `tracing`). */
+export interface TracingOptions {
+  /**
+   * The provider of the `taskmill` tracer.
+   * @default the global `trace.getTracerProvider()` (a no-op until an SDK is installed)
+   */
+  readonly tracerProvider?: TracerProvider;
+}
+
 /** Options of `new TaskManager(options)`. */
 export interface TaskManagerOptions {
   /** Most handlers running at once in this process. @default 8 */
@@ -74,8 +100,14 @@ export interface TaskManagerOptions {
   readonly logger?: Logger;
   /** Include payloads and results in log lines. Off by default: they may hold secrets. @default false */
   readonly logPayloads?: boolean;
-  /** Id generator for new tasks. @default crypto.randomUUID */
+  /** Id generator for new tasks; ids must be unique. @default UUIDs (v8: random per manager, then a sequence) */
   readonly createId?: () => string;
+  /** Metrics through `@opentelemetry/api`; `false` turns them off. @default the global meter provider */
+  readonly metrics?: MetricsOptions | false;
+  /** A span per attempt through `@opentelemetry/api`; `false` turns it off. @default the global tracer provider */
+  readonly tracing?: TracingOptions | false;
+  /** Lifecycle hooks for audit trails; a throwing hook is logged and never breaks a task. */
+  readonly hooks?: TaskHooks;
 }
 
 /** Everything resolved: what the engine reads. */
@@ -90,7 +122,12 @@ export interface ResolvedOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly logPayloads: boolean;
-  readonly createId: () => string;
+  readonly createId: (() => string) | undefined;
+  /** `undefined` when metrics are off. */
+  readonly metrics: { readonly meterProvider: MeterProvider } | undefined;
+  /** `undefined` when tracing is off. */
+  readonly tracing: { readonly tracerProvider: TracerProvider } | undefined;
+  readonly hooks: TaskHooks | undefined;
 }
 
 export const DEFAULTS = {
@@ -129,10 +166,66 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     queues: resolveQueues(options.queues),
     clock: requireMethods("clock", options.clock ?? systemClock, ["now", "setTimer", "clearTimer"]),
     random: requireFunction("random", options.random ?? Math.random),
-    logger: options.logger ?? silentLogger,
-    logPayloads: options.logPayloads ?? false,
-    createId: requireFunction("createId", options.createId ?? (() => crypto.randomUUID())),
+    logger: resolveLogger(options.logger),
+    logPayloads: requireBoolean("logPayloads", options.logPayloads ?? false),
+    createId:
+      options.createId === undefined ? undefined : requireFunction("createId", options.createId),
+    metrics: resolveProvider("metrics", "meterProvider", "getMeter", options.metrics, () =>
+      otelMetrics.getMeterProvider(),
+    ),
+    tracing: resolveProvider("tracing", "tracerProvider", "getTracer", options.tracing, () =>
+      otelTrace.getTracerProvider(),
+    ),
+    hooks: resolveHooks(options.hooks),
   };
+}
+
+/** `false` turns the feature off; otherwise the given provider, or the global one. */
+function resolveProvider<K extends string, P extends object>(
+  path: string,
+  key: K,
+  method: string,
+  option: false | Partial<Record<K, P>> | undefined,
+  global: () => P,
+): Record<K, P> | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && (typeof option !== "object" || option === null))
+    throw new InvalidOptionError(path, `must be false or an object { ${key}? }`, option);
+  const provider = option?.[key];
+  if (provider === undefined) return { [key]: global() } as Record<K, P>;
+  if (typeof provider !== "object" || provider === null)
+    throw new InvalidOptionError(`${path}.${key}`, `must be an object with ${method}()`, provider);
+  requireMethods(`${path}.${key}`, provider, [method]);
+  return { [key]: provider } as Record<K, P>;
+}
+
+function resolveHooks(hooks: TaskHooks | undefined): TaskHooks | undefined {
+  if (hooks === undefined) return undefined;
+  if (typeof hooks !== "object" || hooks === null)
+    throw new InvalidOptionError("hooks", "must be an object of hook functions", hooks);
+  for (const [name, hook] of Object.entries(hooks)) {
+    if (!(HOOK_NAMES as readonly string[]).includes(name))
+      throw new InvalidOptionError(
+        `hooks.${name}`,
+        `is not a hook (${HOOK_NAMES.join(", ")})`,
+        hook,
+      );
+    if (hook !== undefined && typeof hook !== "function")
+      throw new InvalidOptionError(`hooks.${name}`, "must be a function", hook);
+  }
+  return hooks;
+}
+
+function resolveLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined) return silentLogger;
+  if (typeof logger !== "object" || logger === null)
+    throw new InvalidOptionError("logger", "must be a pino-compatible logger object", logger);
+  return requireMethods("logger", logger, ["debug", "info", "warn", "error"]);
+}
+
+function requireBoolean(path: string, value: unknown): boolean {
+  if (typeof value !== "boolean") throw new InvalidOptionError(path, "must be a boolean", value);
+  return value;
 }
 
 /** Merges a partial retry policy over a resolved one, validating what it sets. */

@@ -13,10 +13,14 @@ import { MemoryTaskHandle } from "./lifecycle/task-handle.js";
 import { TaskRecord } from "./lifecycle/task-record.js";
 import { reopenFailed } from "./lifecycle/transitions.js";
 import { safeLog } from "./observability/logger.js";
+import type { DepthSnapshot } from "./observability/metrics.js";
+import { createObservability, type Observability } from "./observability/setup.js";
+import { captureTraceContext } from "./observability/tracing.js";
 import {
   DEFAULTS,
   isValidQueueName,
   type ResolvedOptions,
+  type RetryOptions,
   resolveOptions,
   resolveRetry,
   resolveTimeout,
@@ -88,17 +92,20 @@ export class TaskManager {
   readonly #shutdown: ShutdownTracker;
   readonly #retentionAlarm: Alarm;
   readonly #cron: CronScheduler;
+  readonly #observability: Observability;
   #deprecationWarned = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options: TaskManagerOptions = {}) {
     const resolved = resolveOptions(options);
     this.#options = resolved;
-    this.#registry = new Registry(resolved.retention);
+    this.#registry = new Registry(resolved.retention, resolved.createId);
     this.#events = new TaskEventBus(resolved.logger);
     this.#shutdown = new ShutdownTracker(resolved.logger);
+    this.#observability = createObservability(resolved, () => this.#depths());
     this.#results = new ResultBroadcaster(
       (subscription, result, policy) => {
+        this.#observability.resultDropped(result, policy);
         if (this.#events.wants("dropped"))
           this.#events.emit("dropped", { subscription, result, policy });
       },
@@ -111,6 +118,7 @@ export class TaskManager {
       registry: this.#registry,
       events: this.#events,
       results: this.#results,
+      instrumentation: this.#observability.instrumentation,
       onTerminal: (record) => this.#onTerminal(record),
     });
     this.#dispatcher = new Dispatcher({
@@ -174,19 +182,24 @@ export class TaskManager {
    * @throws IdempotencyConflictError if `idempotencyKey` is held by a different payload.
    * @throws InvalidArgumentError for invalid options.
    */
-  async submit<R = unknown, P = unknown>(
+  submit<R = unknown, P = unknown>(
     name: string,
     payload?: P,
     options: SubmitOptions = NO_OPTIONS,
   ): Promise<TaskHandle<R>> {
-    if (this.#shutdown.stopping) throw new ShuttingDownError();
-    const registered = this.#handlers.get(name);
-    if (registered === undefined) {
-      if (typeof name !== "string" || name.length === 0)
-        throw new InvalidArgumentError("name", "must be a non-empty string", name);
-      throw new HandlerNotFoundError(name);
+    // Not `async`: on the hot path the one resolved promise is all the caller needs to await.
+    try {
+      if (this.#shutdown.stopping) throw new ShuttingDownError();
+      const registered = this.#handlers.get(name);
+      if (registered === undefined) {
+        if (typeof name !== "string" || name.length === 0)
+          throw new InvalidArgumentError("name", "must be a non-empty string", name);
+        throw new HandlerNotFoundError(name);
+      }
+      return Promise.resolve(this.#accept<R>(name, payload, options, registered));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#accept<R>(name, payload, options, registered);
   }
 
   /**
@@ -343,7 +356,7 @@ export class TaskManager {
     purge: async (selector: DeadLetterSelector): Promise<DeadLetterOutcome> => {
       const records = this.#deadLetters.select(selector);
       for (const record of records) this.#deadLetters.delete(record);
-      return { ids: records.map((record) => record.id), dryRun: false };
+      return { ids: records.map((record) => record.id), skipped: [], dryRun: false };
     },
   };
 
@@ -366,12 +379,12 @@ export class TaskManager {
     return this.#shutdown.now;
   }
 
-  async #accept<R>(
+  #accept<R>(
     name: string,
     payload: unknown,
     options: SubmitOptions,
     registered: RegisteredHandler,
-  ): Promise<TaskHandle<R>> {
+  ): TaskHandle<R> {
     if (options !== NO_OPTIONS) validateSubmitOptions(options);
     const key = options.idempotencyKey;
     if (key !== undefined) {
@@ -382,16 +395,16 @@ export class TaskManager {
     if (signal?.aborted) throw new CancelledError("signal");
     const now = this.#options.clock.now();
     const runAt = resolveRunAt(options, now);
+    const order = this.#registry.claimOrder();
     const record = new TaskRecord(
-      this.#options.createId(),
+      this.#registry.idFor(order),
+      order,
       name,
       options.queue ?? registered.queue,
       payload,
       options.priority ?? 0,
       registered.handler,
-      options.retry === undefined
-        ? registered.retry
-        : resolveRetry(options.retry, registered.retry, "retry"),
+      options.retry === undefined ? registered.retry : submitRetry(options.retry, registered.retry),
       options.timeoutMs ?? registered.timeoutMs,
       now,
       runAt,
@@ -404,16 +417,23 @@ export class TaskManager {
       signal.addEventListener("abort", onAbort, { once: true });
       record.detachSignal = () => signal.removeEventListener("abort", onAbort);
     }
+    if (this.#observability.tracing) record.traceContext = captureTraceContext();
     this.#runner.accept(record);
     return new MemoryTaskHandle<R>(record);
   }
 
   #replay(selector: DeadLetterSelector, options: ReplayOptions): DeadLetterOutcome {
-    const records = this.#deadLetters
-      .select(selector)
-      .filter((record) => record.status === "failed");
+    const selected = this.#deadLetters.select(selector);
+    // A task whose timed-out handler is still running stays put: replaying it now would run two
+    // attempts of one task at once. It can be replayed once the handler lets go.
+    const records = selected.filter(
+      (record) => record.status === "failed" && record.attempt === undefined,
+    );
+    const skipped = selected
+      .filter((record) => !records.includes(record))
+      .map((record) => record.id);
     const ids = records.map((record) => record.id);
-    if (options.dryRun === true) return { ids, dryRun: true };
+    if (options.dryRun === true) return { ids, skipped, dryRun: true };
     if (this.#shutdown.stopping) throw new ShuttingDownError();
     for (const record of records) {
       this.#deadLetters.delete(record);
@@ -423,14 +443,17 @@ export class TaskManager {
       this.#registry.reopened(record);
       this.#runner.accept(record);
     }
-    return { ids, dryRun: false };
+    return { ids, skipped, dryRun: false };
   }
 
   #onTerminal(record: TaskRecord): void {
     if (record.status === "failed") this.#deadLetters.add(record);
     this.#shutdown.observe(record, this.#runner.live);
+    // Records finish in time order, so an armed alarm is already due at or before this one's
+    // expiry; if its record was evicted early, the sweep it triggers re-arms for the next.
+    if (this.#retentionAlarm.armed || this.#shutdown.stopping) return;
     const due = this.#registry.nextExpiry();
-    if (due !== undefined && !this.#shutdown.stopping) this.#retentionAlarm.armAt(due);
+    if (due !== undefined) this.#retentionAlarm.armAt(due);
   }
 
   #sweep(now: number): void {
@@ -439,7 +462,9 @@ export class TaskManager {
   }
 
   async #drain(options: StopGracefulOptions): Promise<StopReport> {
-    const timeoutMs = validStopTimeout(options.timeoutMs, this.#options);
+    // A stop must never throw: null options or a non-AbortSignal `signal` are ignored.
+    const timeoutMs = validStopTimeout(options?.timeoutMs, this.#options);
+    const signal = options?.signal instanceof AbortSignal ? options.signal : undefined;
     this.#shutdown.begin();
     this.#cron.stop();
     const clock = this.#options.clock;
@@ -448,20 +473,26 @@ export class TaskManager {
     const deadline = new Promise<"deadline">((resolve) => {
       timer = clock.setTimer(() => resolve("deadline"), timeoutMs);
       onAbort = () => resolve("deadline");
-      if (options.signal?.aborted) resolve("deadline");
-      else options.signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal?.aborted) resolve("deadline");
+      else signal?.addEventListener("abort", onAbort, { once: true });
     });
     const idle = this.#shutdown.whenIdle(this.#runner.live).then(() => "idle" as const);
     const outcome = await Promise.race([idle, deadline]);
     clock.clearTimer(timer);
-    if (onAbort !== undefined) options.signal?.removeEventListener("abort", onAbort);
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    // A task that just failed at its timeout may have a handler still settling: as in stopNow,
+    // one macrotask lets handlers that honour their signal finish before we call any abandoned.
+    if (outcome === "idle" && this.#runner.abortedInFlight.size > 0) await flushMicrotasks();
     if (this.#shutdown.now !== undefined) return this.#shutdown.now;
     if (outcome === "deadline") {
       this.#shutdown.now = this.#abortAll(true);
       return this.#shutdown.now;
     }
     this.#release();
-    return this.#shutdown.report(this.#abandoned(), false);
+    const report = this.#shutdown.report(this.#abandoned(), false);
+    // The manager is fully stopped: a later stopNow() returns this report instead of stopping again.
+    this.#shutdown.now = Promise.resolve(report);
+    return report;
   }
 
   async #abortAll(escalated: boolean): Promise<StopReport> {
@@ -482,11 +513,17 @@ export class TaskManager {
     this.#runner.close();
     this.#retentionAlarm.cancel();
     this.#results.closeAll();
+    this.#observability.close(this.#options.clock.now());
     safeLog(this.#options.logger, "info", { ...this.#runner.counters }, "taskmill stopped");
   }
 
+  /** What the queue gauges report, read from `queues()` at each metrics collection. */
+  #depths(): DepthSnapshot {
+    return { queues: this.queues(), deadLetters: this.#deadLetters.size };
+  }
+
   #abandoned(): string[] {
-    return [...this.#runner.inFlight].map((attempt) => attempt.taskId);
+    return [...this.#runner.abortedInFlight].map((attempt) => attempt.taskId);
   }
 
   #requireQueueName(name: string): void {
@@ -495,8 +532,25 @@ export class TaskManager {
   }
 }
 
+/**
+ * A per-task retry override is an argument of `submit`/`run`, not a constructor option: callers
+ * branch on `ERR_INVALID_ARGUMENT` for every bad submit field, so the error is re-typed.
+ */
+function submitRetry(partial: RetryOptions, base: RetryPolicy): RetryPolicy {
+  try {
+    return resolveRetry(partial, base, "retry");
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    throw new InvalidArgumentError(error.option, error.requirement, error.value);
+  }
+}
+
 function resolveRunAt(options: SubmitOptions, now: number): number | undefined {
-  if (options.runAt !== undefined) return Number(options.runAt);
+  if (options.runAt !== undefined) {
+    // A runAt already passed is due now: the task is queued, not scheduled (its events say so).
+    const at = Number(options.runAt);
+    return at > now ? at : undefined;
+  }
   if (options.delayMs !== undefined && options.delayMs > 0) return now + options.delayMs;
   return undefined;
 }

@@ -11,13 +11,20 @@ import Bottleneck from "bottleneck";
 import pLimit from "p-limit";
 import PQueue from "p-queue";
 import { Semaphore } from "./semaphore.mjs";
+import { attachSubscribers, detachSubscribers } from "./subscribers.mjs";
+
+const BLOCKING_SUBSCRIBERS = { buffer: 1024, overflow: "block" };
 
 // Bottleneck starts every job through its own timers, which caps it at a few hundred tasks/s
 // whatever the concurrency; full batches would take minutes, so it gets smaller ones and its
 // rates are computed from those.
-export const BOTTLENECK_MAX_BATCH = { throughput: 1_000, rate: 2_000 };
+export const BOTTLENECK_MAX_BATCH = { throughput: 500, rate: 2_000 };
 
 const GRACEFUL_TIMEOUT_MS = 30_000;
+
+// The issue's target for fan-out: 3 consuming subscribers cost at most 15% of throughput.
+export const SUBSCRIBERS_ATTACHED = 3;
+export const SUBSCRIBERS_MIN_RATIO = 0.85;
 
 async function submitAllThenWait(n, submitOne) {
   const pending = new Array(n);
@@ -112,6 +119,39 @@ export function taskmillThroughputContenders(TaskManager) {
             await mill.stopGraceful({ timeoutMs: GRACEFUL_TIMEOUT_MS });
           },
           close: noClose,
+        };
+      },
+    },
+    {
+      // The same runs as "taskmill" plus result fan-out. It takes part in the same rounds as
+      // "taskmill", so `compareTo` divides two numbers taken side by side. The consumers run on
+      // the same event loop, so their cost is inside the timed batch.
+      name: "taskmill+3subs",
+      note:
+        `as taskmill, with ${SUBSCRIBERS_ATTACHED} subscribeResults({ buffer: 1024, ` +
+        'overflow: "block" }) each drained by a for await loop, so every subscriber sees ' +
+        "every result (counts recorded per run)",
+      onlyIn: { workload: "noop", concurrency: 16 },
+      compareTo: { library: "taskmill", minRatio: SUBSCRIBERS_MIN_RATIO },
+      open: ({ concurrency, task }) => {
+        const mill = openTaskManager(TaskManager, { concurrency }, task);
+        // "block": a no-op burst finishes tasks faster than a for-await loop takes results
+        // (several per microtask turn against one), so a drop policy would measure consumers
+        // that skipped most of the work. Blocking makes the fan-out cost honest.
+        const consumers = attachSubscribers(mill, SUBSCRIBERS_ATTACHED, BLOCKING_SUBSCRIBERS);
+        let submitted = 0;
+        return {
+          runBatch: (n) => {
+            submitted += n;
+            return submitAllThenWait(n, (i) => mill.submit("bench", i).then((t) => t.result()));
+          },
+          // Reported next to the timing: subscribers that dropped most results did less work,
+          // and the ratio must be read with that in mind.
+          close: async () => {
+            await mill.stopGraceful({ timeoutMs: GRACEFUL_TIMEOUT_MS });
+            const subscribers = await detachSubscribers(consumers, GRACEFUL_TIMEOUT_MS);
+            return { results: submitted, subscribers };
+          },
         };
       },
     },

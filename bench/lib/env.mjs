@@ -27,5 +27,7 @@ export function machineInfo() {
     totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
+    // 1-minute load average: above ~0.5 per core, other processes were competing for the CPU.
+    loadAverage1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }

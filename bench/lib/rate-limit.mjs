@@ -4,9 +4,12 @@ import { achievedRate, maxInWindow, median, worstBurstExcess } from "./stats.mjs
 
 export const RATE = { perSecond: 1000, burst: 16, concurrency: 16, tasks: 5000 };
 
-// Starts are stamped inside the handler, a little after the limiter let the task go; this much
-// timestamp jitter (0.1 of a task at 1,000/s) is not counted as a breach of the bound.
-const SLACK_MS = 0.1;
+// Starts are stamped inside the handler, after the limiter granted the token. Usually that is
+// microseconds later, but a garbage-collection pause can land in between and delay one stamp
+// while the tasks after it start on time, which makes a window look shorter than it was. One
+// task's worth of time (1 ms at 1,000/s) of that jitter is not counted as a breach. The exact
+// bound on grant times is proven by the property tests on a manual clock.
+const SLACK_MS = 1;
 
 function measureRun(starts, { perSecond, burst }) {
   const sorted = Float64Array.from(starts).sort();
@@ -20,6 +23,7 @@ function measureRun(starts, { perSecond, burst }) {
     max1000ms: maxInWindow(sorted, 1000),
     // Worst (starts - (burst + perSecond * t)) over all windows; > 0 breaks a token bucket.
     burstExcess: Math.round(excess * 100) / 100,
+    withinBurstBound: excess <= 0, // decided before rounding
     burstWorstWindow: window && {
       fromMs: Math.round(window.fromMs * 100) / 100,
       lengthMs: Math.round(window.lengthMs * 100) / 100,
@@ -45,6 +49,12 @@ async function runOnce(contender, settings) {
   return measureRun(starts, RATE);
 }
 
+// The bound is a promise of taskmill's token bucket only; peers get the excess for contrast.
+function burstVerdict(contender, runs) {
+  if (contender.name !== "taskmill") return undefined;
+  return runs.every((r) => r.withinBurstBound) ? "PASS" : "FAIL";
+}
+
 // Rates are summarized by their median run; window counts and the burst bound by the worst
 // run, because "never more than X" is a claim about every run.
 function summarize(contender, runs, error, settings) {
@@ -64,8 +74,7 @@ function summarize(contender, runs, error, settings) {
     max1000ms: Math.max(...runs.map((r) => r.max1000ms)),
     burstExcess: worstExcess,
     burstWorstWindow: runs.find((r) => r.burstExcess === worstExcess).burstWorstWindow,
-    // The bound is a promise of taskmill's token bucket only; peers are shown for contrast.
-    burstCheck: contender.name === "taskmill" ? (worstExcess <= 0 ? "PASS" : "FAIL") : undefined,
+    burstCheck: burstVerdict(contender, runs),
     runs,
   };
 }

@@ -25,18 +25,19 @@ export function contenderLabel(contender) {
 }
 
 // Opens a runner, times one batch, closes it, and checks every task really ran: a library
-// that resolves early would otherwise look fast.
+// that resolves early would otherwise look fast. `report` is whatever close() resolved with
+// (e.g. what result subscribers saw), for the suite to keep next to the timing.
 export async function timedBatch(contender, { tasks, timeoutMs, counter, ...options }) {
   const runner = await contender.open(options);
   collectGarbage();
   const startedAt = performance.now();
   await withTimeout(runner.runBatch(tasks), timeoutMs, `${contenderLabel(contender)} batch`);
   const elapsedMs = performance.now() - startedAt;
-  await withTimeout(runner.close(), timeoutMs, `${contenderLabel(contender)} close`);
+  const report = await withTimeout(runner.close(), timeoutMs, `${contenderLabel(contender)} close`);
   if (counter.done !== tasks) {
     throw new Error(`${counter.done} of ${tasks} tasks ran before the batch resolved`);
   }
-  return elapsedMs;
+  return { elapsedMs, report };
 }
 
 export function errorMessage(error) {

@@ -48,16 +48,25 @@ async function runCase({ contenders, workload, concurrency, settings, failed, lo
     (c) => appliesTo(c, workload, concurrency) && !failed.has(c.name),
   );
   const runs = new Map(active.map((c) => [c.name, []]));
+  const reports = new Map(active.map((c) => [c.name, []]));
   const errors = new Map();
-  // Warm-up: one short unmeasured run each, so that JIT compilation is not measured.
+  // Warm-up: one unmeasured run each at 1/10 of the batch, so that JIT compilation is not measured.
   const rounds = [{ warmup: true }, ...Array.from({ length: settings.reps }, () => ({}))];
   for (const [round, { warmup }] of rounds.entries()) {
     for (const contender of roundRobin(active, round)) {
       if (errors.has(contender.name)) continue;
-      const tasks = batchFor(contender, workload, settings.scale * (warmup ? 0.1 : 1));
+      const batch = batchFor(contender, workload, settings.scale);
+      const tasks = warmup ? Math.ceil(batch / 10) : batch;
       try {
-        const ms = await runOnce(contender, workload, concurrency, tasks, settings.runTimeoutMs);
-        if (!warmup) runs.get(contender.name).push(ms);
+        const { elapsedMs, report } = await runOnce(
+          contender,
+          workload,
+          concurrency,
+          tasks,
+          settings.runTimeoutMs,
+        );
+        if (!warmup) runs.get(contender.name).push(elapsedMs);
+        if (!warmup && report) reports.get(contender.name).push(report);
       } catch (error) {
         errors.set(contender.name, errorMessage(error));
         // A failed or hung library may still have work in flight: keep it out of later cases.
@@ -67,10 +76,10 @@ async function runCase({ contenders, workload, concurrency, settings, failed, lo
       collectGarbage();
     }
   }
-  return summarize(contenders, { workload, concurrency, settings, runs, errors, failed });
+  return summarize(contenders, { workload, concurrency, settings, runs, reports, errors, failed });
 }
 
-function summarize(contenders, { workload, concurrency, settings, runs, errors, failed }) {
+function summarize(contenders, { workload, concurrency, settings, runs, reports, errors, failed }) {
   const results = contenders
     .filter((c) => appliesTo(c, workload, concurrency))
     .map((contender) => {
@@ -91,6 +100,7 @@ function summarize(contenders, { workload, concurrency, settings, runs, errors, 
         medianMs: Math.round(medianMs * 100) / 100,
         tasksPerSec: Math.round((tasks / medianMs) * 1000),
         spreadPct: Math.round(spreadPct(runsMs) * 10) / 10,
+        ...(reports.get(contender.name)?.length && { runReports: reports.get(contender.name) }),
       };
     });
   const baseline = results.find((r) => r.library === BASELINE && !r.error);
@@ -99,12 +109,41 @@ function summarize(contenders, { workload, concurrency, settings, runs, errors, 
       result.ratioToPQueue = Number((result.tasksPerSec / baseline.tasksPerSec).toPrecision(4));
     }
   }
+  for (const contender of contenders.filter((c) => c.compareTo)) {
+    const result = results.find((r) => r.library === contender.name);
+    if (result) result.comparison = compare(result, results, contender.compareTo);
+  }
   return {
     workload: workload.name,
     task: workload.description,
     concurrency,
     tasks: Math.round(workload.tasks * settings.scale),
     results,
+  };
+}
+
+// A variant held to a ratio against another contender of the same case (e.g. taskmill with
+// subscribers against taskmill without). `ratio` divides the medians; `pairedRatio` is the
+// median of the per-round ratios, which cancels slow phases that hit both runs of a round.
+function compare(result, results, { library, minRatio }) {
+  const reference = results.find((r) => r.library === library);
+  if (result.error || !reference || reference.error) {
+    return { library, minRatio, check: "n/a" };
+  }
+  const ratio = result.tasksPerSec / reference.tasksPerSec;
+  const rounds = Math.min(result.runsMs.length, reference.runsMs.length);
+  const perRound = Array.from(
+    { length: rounds },
+    (_, i) =>
+      // tasks/s of this run ÷ tasks/s of the reference's run in the same round.
+      (reference.runsMs[i] * result.tasks) / (result.runsMs[i] * reference.tasks),
+  );
+  return {
+    library,
+    minRatio,
+    ratio: Number(ratio.toPrecision(4)),
+    pairedRatio: Number(median(perRound).toPrecision(4)),
+    check: ratio >= minRatio ? "PASS" : "FAIL",
   };
 }
 

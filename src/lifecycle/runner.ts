@@ -6,6 +6,7 @@ import {
   toError,
 } from "../errors.js";
 import type { TaskEventBus } from "../events.js";
+import type { Instrumentation } from "../observability/instrumentation.js";
 import { type Logger, safeLog } from "../observability/logger.js";
 import type { Registry } from "../registry/registry.js";
 import type { ResultBroadcaster } from "../results/broadcaster.js";
@@ -28,6 +29,7 @@ export interface RunnerDeps {
   readonly registry: Registry;
   readonly events: TaskEventBus;
   readonly results: ResultBroadcaster;
+  readonly instrumentation: Instrumentation;
   /** Told of every terminal transition (stop reports, dead letters, retention timer). */
   readonly onTerminal: (record: TaskRecord) => void;
 }
@@ -64,7 +66,8 @@ export class TaskRunner {
   /** Tasks accepted and not yet terminal. */
   live = 0;
   /** Attempts whose handler has not settled, including aborted ones. */
-  readonly inFlight = new Set<Attempt>();
+  /** Aborted attempts whose handler has not settled yet: the candidates for "abandoned". */
+  readonly abortedInFlight = new Set<Attempt>();
   #dispatcher!: Dispatcher;
   readonly #deps: RunnerDeps;
   readonly #deadlines = new IndexedHeap<Attempt>(
@@ -100,10 +103,12 @@ export class TaskRunner {
   accept(record: TaskRecord): void {
     this.live++;
     this.counters.submitted++;
-    if (record.expiresAt !== undefined) {
+    // A TTL only guards the first start: a task re-opened by a DLQ replay already started.
+    if (record.expiresAt !== undefined && record.startedAt === undefined) {
       this.#expiries.push(record);
       if (this.#expiries.peek() === record) this.#expiryAlarm.armAt(record.expiresAt);
     }
+    this.#deps.instrumentation.queued(record);
     if (this.#deps.events.wants("queued"))
       this.#deps.events.emit("queued", { task: record.snapshot() });
     this.#dispatcher.enqueue(record);
@@ -112,7 +117,11 @@ export class TaskRunner {
   /** Called by the dispatcher once the task holds a slot and a token. */
   start(record: TaskRecord): void {
     const now = this.#deps.clock.now();
-    if (record.expiresAt !== undefined && record.expiresAt <= now && record.attempts === 0) {
+    if (
+      record.expiresAt !== undefined &&
+      record.expiresAt <= now &&
+      record.startedAt === undefined
+    ) {
       this.#expires(record, now);
       this.#dispatcher.release(record);
       return;
@@ -122,25 +131,32 @@ export class TaskRunner {
       this.#dispatcher.release(record);
       return;
     }
-    if (record.expiryIndex >= 0) this.#expiries.remove(record);
+    if (record.expiryIndex >= 0) this.#forgetExpiry(record);
     record.attempts++;
     record.startedAt ??= now;
     this.counters.started++;
     const attempt = new Attempt(record, now, this.#onProgress);
     record.attempt = attempt;
-    this.inFlight.add(attempt);
     if (attempt.deadline !== Number.POSITIVE_INFINITY) {
       this.#deadlines.push(attempt);
       if (this.#deadlines.peek() === attempt) this.#deadlineAlarm.armAt(attempt.deadline);
     }
+    this.#deps.instrumentation.started(attempt);
     if (this.#deps.events.wants("started"))
       this.#deps.events.emit("started", { task: record.snapshot(), attempt: attempt.attempt });
 
     let returned: unknown;
-    try {
-      returned = record.handler(record.payload, attempt);
-    } catch (error) {
-      returned = Promise.reject(error);
+    if (record.status !== "running") {
+      // A `started` listener cancelled the task: never call a handler for an ended attempt.
+      returned = Promise.reject(attempt.abortReason);
+    } else {
+      try {
+        returned = this.#deps.instrumentation.invoke(attempt, () =>
+          record.handler(record.payload, attempt),
+        );
+      } catch (error) {
+        returned = Promise.reject(error);
+      }
     }
     Promise.resolve(returned).then(
       (value) => this.#settle(attempt, undefined, value),
@@ -154,12 +170,12 @@ export class TaskRunner {
     const status = record.status;
     if (status === "running") {
       const error = new CancelledError(reason);
-      record.attempt?.abort(error, now);
+      if (record.attempt !== undefined) this.#abort(record.attempt, error, now);
       return this.#finish(record, "cancelled", undefined, error, now);
     }
     if (status === "queued" || status === "scheduled" || status === "retrying") {
       this.#dispatcher.remove(record);
-      if (record.expiryIndex >= 0) this.#expiries.remove(record);
+      if (record.expiryIndex >= 0) this.#forgetExpiry(record);
       return this.#finish(record, "cancelled", undefined, new CancelledError(reason), now);
     }
     return false;
@@ -174,22 +190,37 @@ export class TaskRunner {
 
   #settle(attempt: Attempt, error: Error | undefined, value: unknown): void {
     attempt.settled = true;
-    this.inFlight.delete(attempt);
-    if (attempt.deadlineIndex >= 0) this.#deadlines.remove(attempt);
+    if (attempt.abortedAt !== undefined) this.abortedInFlight.delete(attempt);
+    if (attempt.deadlineIndex >= 0) {
+      this.#deadlines.remove(attempt);
+      if (this.#deadlines.size === 0) this.#deadlineAlarm.cancel();
+    }
     const record = attempt.record;
     const now = this.#deps.clock.now();
     const current = record.attempt === attempt && record.status === "running";
+    // An aborted attempt failed for its abort reason (a timeout, a cancel), whatever it returned.
+    const failure = attempt.abortReason ?? error;
+    this.#deps.instrumentation.attemptEnded(attempt, failure, now);
     if (record.attempt === attempt) record.attempt = undefined;
     if (!current) {
       if (ignoredSignal(attempt, error, now)) this.#reportIgnoredSignal(attempt, now);
-    } else if (attempt.abortReason instanceof TimeoutError) {
-      this.#failed(record, attempt.abortReason, now);
-    } else if (error === undefined) {
+    } else if (failure === undefined) {
       this.#finish(record, "succeeded", value, undefined, now);
     } else {
-      this.#failed(record, error, now);
+      this.#failed(record, failure, now);
     }
     this.#dispatcher.release(record);
+  }
+
+  #abort(attempt: Attempt, reason: Error, now: number): void {
+    attempt.abort(reason, now);
+    this.abortedInFlight.add(attempt);
+  }
+
+  /** An armed timer with nothing left to wait for would keep an idle process alive. */
+  #forgetExpiry(record: TaskRecord): void {
+    this.#expiries.remove(record);
+    if (this.#expiries.size === 0) this.#expiryAlarm.cancel();
   }
 
   #reportIgnoredSignal(attempt: Attempt, now: number): void {
@@ -219,6 +250,7 @@ export class TaskRunner {
     record.error = error;
     record.runAt = now + decision.delayMs;
     this.counters.retried++;
+    this.#deps.instrumentation.retrying(record, decision.delayMs, error);
     if (this.#deps.events.wants("retrying"))
       this.#deps.events.emit("retrying", {
         task: record.snapshot(),
@@ -252,15 +284,14 @@ export class TaskRunner {
     this.counters[status]++;
     record.detachSignal?.();
     record.detachSignal = undefined;
-    const waiters = record.waiters;
-    if (waiters !== undefined) {
-      record.waiters = undefined;
-      for (const waiter of waiters) {
-        if (status === "succeeded") waiter.resolve(value);
-        else waiter.reject(error as Error);
-      }
+    const outcome = record.outcome;
+    if (outcome !== undefined) {
+      record.outcome = undefined;
+      if (status === "succeeded") outcome.resolve(value);
+      else outcome.reject(error);
     }
     this.#deps.registry.finished(record);
+    this.#deps.instrumentation.finished(record, status);
     if (this.#deps.results.size > 0) this.#deps.results.publish(toResult(record, status));
     this.#emitTerminal(record, status);
     this.#deps.onTerminal(record);
@@ -308,7 +339,7 @@ export class TaskRunner {
       this.#deadlines.pop();
       const record = next.record;
       const error = new TimeoutError(record.timeoutMs);
-      next.abort(error, now);
+      this.#abort(next, error, now);
       // A last attempt fails at its deadline. An earlier one waits for its handler to let go,
       // so two attempts of one task never overlap; a handler that honours its signal does so
       // at once.

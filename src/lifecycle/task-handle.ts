@@ -1,5 +1,5 @@
 import type { TaskHandle } from "../types.js";
-import type { TaskRecord } from "./task-record.js";
+import type { Deferred, TaskRecord } from "./task-record.js";
 
 /** The handle `submit` and `run` return in memory mode: a view onto the task's record. */
 export class MemoryTaskHandle<R> implements TaskHandle<R> {
@@ -31,10 +31,19 @@ export class MemoryTaskHandle<R> implements TaskHandle<R> {
       case "expired":
         return Promise.reject(record.error);
       default:
-        return new Promise<R>((resolve, reject) => {
-          record.waiters ??= [];
-          record.waiters.push({ resolve: resolve as (value: unknown) => void, reject });
-        });
+        record.outcome ??= promiseWithResolvers();
+        return record.outcome.promise as Promise<R>;
     }
   }
+}
+
+/** `Promise.withResolvers()`, which Node 20 lacks. */
+function promiseWithResolvers(): Deferred {
+  let resolve!: (value: unknown) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<unknown>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

@@ -1,7 +1,15 @@
+import type { Context } from "@opentelemetry/api";
 import type { RetryPolicy } from "../retry/backoff.js";
 import type { ErrorInfo, TaskHandler, TaskSnapshot } from "../types.js";
 import type { Attempt } from "./attempt.js";
 import type { TaskStatus } from "./states.js";
+
+/** A promise with its settle functions. */
+export interface Deferred {
+  readonly promise: Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+}
 
 /** The engine's own view of one task. Only `transitions.ts` writes `status`. */
 export class TaskRecord {
@@ -17,8 +25,9 @@ export class TaskRecord {
   progress: unknown = undefined;
   /** The attempt in flight, if any. */
   attempt: Attempt | undefined = undefined;
-  /** Submission order, for `list` cursors. */
-  order = 0;
+  /** Position stamps in the registry's retention queue and the dead-letter queue (0 = absent). */
+  retainedStamp = 0;
+  deadLetterStamp = 0;
   /** FIFO order inside a priority; renewed each time the task enters a ready queue. */
   readySeq = 0;
   /** True while an entry for this task in a ready queue is live. */
@@ -26,15 +35,19 @@ export class TaskRecord {
   /** Positions in the indexed heaps (-1 when absent). */
   delayIndex = -1;
   expiryIndex = -1;
-  /** Resolvers of `result()` promises created before the task finished. */
-  waiters:
-    | Array<{ resolve: (value: unknown) => void; reject: (error: Error) => void }>
-    | undefined = undefined;
+  /** The promise `result()` hands out while the task runs, created on first call. */
+  outcome: Deferred | undefined = undefined;
   /** Detaches the submit `signal` listener. */
   detachSignal: (() => void) | undefined = undefined;
+  /** The submitter's trace context, captured at submit when tracing is on; parents each attempt. */
+  traceContext: Context | undefined = undefined;
+  /** When the task last became due (accept or retry), for the queue-wait histogram. */
+  dueAt = 0;
 
   constructor(
     readonly id: string,
+    /** Submission order: the registry's key and the `list` cursor. */
+    readonly order: number,
     readonly name: string,
     readonly queue: string,
     readonly payload: unknown,

@@ -5,16 +5,20 @@
 import { ALLOWED_TRANSITIONS, isTerminal, type TaskStatus } from "./states.js";
 import type { TaskRecord } from "./task-record.js";
 
-const allowed = new Map<TaskStatus, ReadonlySet<TaskStatus>>(
-  Object.entries(ALLOWED_TRANSITIONS).map(([from, to]) => [from as TaskStatus, new Set(to)]),
-);
+/** `allowed[from][to]` is true for an allowed move; plain objects keep the check to two loads. */
+const allowed = Object.fromEntries(
+  Object.entries(ALLOWED_TRANSITIONS).map(([from, targets]) => [
+    from,
+    Object.fromEntries(targets.map((to) => [to, true])),
+  ]),
+) as Record<TaskStatus, Partial<Record<TaskStatus, true>>>;
 
 /**
  * Moves `record` to `to` if the lifecycle allows it; returns false (and changes nothing)
  * otherwise. Callers act on a transition only when it returned true.
  */
 export function transition(record: TaskRecord, to: TaskStatus, now: number): boolean {
-  if (!allowed.get(record.status)?.has(to)) return false;
+  if (allowed[record.status][to] !== true) return false;
   record.status = to;
   if (isTerminal(to)) {
     record.finishedAt = now;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
 import type { TaskSnapshot } from "../types.js";
+import { AgeQueue } from "./age-queue.js";
 
 /** Filters for `dlq.list`. */
 export interface DeadLetterListOptions {
@@ -10,7 +11,7 @@ export interface DeadLetterListOptions {
   readonly cursor?: string;
 }
 
-/** One page of dead letters, newest last. */
+/** One page of dead letters, oldest first. */
 export interface DeadLetterPage {
   readonly tasks: readonly TaskSnapshot[];
   readonly nextCursor?: string;
@@ -29,7 +30,10 @@ export interface ReplayOptions {
 
 /** What `dlq.replay` and `dlq.purge` did (or, with `dryRun`, would do). */
 export interface DeadLetterOutcome {
+  /** The entries replayed or purged (or that would be, with `dryRun`). */
   readonly ids: readonly string[];
+  /** Selected entries left alone: their timed-out handler is still running. */
+  readonly skipped: readonly string[];
   readonly dryRun: boolean;
 }
 
@@ -39,21 +43,26 @@ export interface DeadLetterOutcome {
  * registry evicted them, so a replay always has the payload.
  */
 export class DeadLetters {
-  readonly #entries = new Map<string, { readonly record: TaskRecord; readonly seq: number }>();
-  #seq = 0;
+  readonly #byId = new Map<string, TaskRecord>();
+  readonly #order = new AgeQueue<TaskRecord>(
+    (record) => record.deadLetterStamp,
+    (record, stamp) => {
+      record.deadLetterStamp = stamp;
+    },
+  );
 
   constructor(private readonly maxEntries: number) {}
 
   get size(): number {
-    return this.#entries.size;
+    return this.#order.size;
   }
 
   add(record: TaskRecord): void {
-    this.#entries.delete(record.id);
-    this.#entries.set(record.id, { record, seq: this.#seq++ });
-    while (this.#entries.size > this.maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
+    this.#byId.set(record.id, record);
+    this.#order.push(record);
+    while (this.#order.size > this.maxEntries) {
+      const oldest = this.#order.shift() as TaskRecord;
+      this.#byId.delete(oldest.id);
     }
   }
 
@@ -63,45 +72,49 @@ export class DeadLetters {
       throw new InvalidArgumentError("limit", "must be an integer from 1 to 10000", limit);
     const after = decodeCursor(options.cursor);
     const tasks: TaskSnapshot[] = [];
-    let last = -1;
-    for (const { record, seq } of this.#entries.values()) {
-      if (seq <= after) continue;
+    let last = 0;
+    for (const record of this.#order.values()) {
+      const stamp = record.deadLetterStamp;
+      if (stamp <= after) continue;
       if (options.name !== undefined && record.name !== options.name) continue;
       if (tasks.length === limit) return { tasks, nextCursor: `d${last}` };
       tasks.push(record.snapshot());
-      last = seq;
+      last = stamp;
     }
     return { tasks };
   }
 
   /** The entries a selector names (unknown ids are skipped). */
   select(selector: DeadLetterSelector): TaskRecord[] {
+    if (typeof selector !== "object" || selector === null)
+      throw new InvalidArgumentError("selector", "must be { ids } or { name }", selector);
     if ("ids" in selector) {
       if (!Array.isArray(selector.ids))
         throw new InvalidArgumentError("ids", "must be an array of task ids", selector.ids);
       return selector.ids.flatMap((id) => {
-        const entry = this.#entries.get(id);
-        return entry === undefined ? [] : [entry.record];
+        const record = this.#byId.get(id);
+        return record === undefined ? [] : [record];
       });
     }
-    if (typeof selector?.name !== "string")
+    if (typeof selector.name !== "string")
       throw new InvalidArgumentError("selector", "must be { ids } or { name }", selector);
     const matching: TaskRecord[] = [];
-    for (const { record } of this.#entries.values())
+    for (const record of this.#order.values())
       if (record.name === selector.name) matching.push(record);
     return matching;
   }
 
   delete(record: TaskRecord): void {
-    this.#entries.delete(record.id);
+    this.#byId.delete(record.id);
+    this.#order.delete(record);
   }
 }
 
 function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return -1;
-  const seq =
+  if (cursor === undefined) return 0;
+  const stamp =
     typeof cursor === "string" && cursor.startsWith("d") ? Number(cursor.slice(1)) : Number.NaN;
-  if (!Number.isInteger(seq) || seq < 0)
+  if (!Number.isInteger(stamp) || stamp < 0)
     throw new InvalidArgumentError("cursor", "must be a nextCursor returned by dlq.list()", cursor);
-  return seq;
+  return stamp;
 }

@@ -1,8 +1,11 @@
 import { IdempotencyConflictError, InvalidArgumentError } from "../errors.js";
-import { isTerminal, type TaskStatus } from "../lifecycle/states.js";
+import { ALLOWED_TRANSITIONS, isTerminal, type TaskStatus } from "../lifecycle/states.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
 import type { ListOptions, TaskPage } from "../types.js";
+import { AgeQueue } from "./age-queue.js";
 import { fingerprint } from "./fingerprint.js";
+import { OrderIndex } from "./order-index.js";
+import { TaskIdFormat } from "./task-ids.js";
 
 interface IdempotencyEntry {
   readonly record: TaskRecord;
@@ -16,15 +19,35 @@ interface IdempotencyEntry {
  * idempotency key lives exactly as long as its task's record.
  */
 export class Registry {
-  readonly #records = new Map<string, TaskRecord>();
+  /** Every record, keyed by submission order (a cheap numeric key; see task-ids.ts). */
+  readonly #records = new OrderIndex<TaskRecord>();
+  /** Ids made by a custom `createId`, mapped to their order. Empty with the default ids. */
+  readonly #customIds = new Map<string, number>();
+  readonly #ids = new TaskIdFormat();
   /** Finished records in the order they finished (which is also finishedAt order). */
-  readonly #finished = new Map<string, TaskRecord>();
+  readonly #finished = new AgeQueue<TaskRecord>(
+    (record) => record.retainedStamp,
+    (record, stamp) => {
+      record.retainedStamp = stamp;
+    },
+  );
   readonly #keys = new Map<string, IdempotencyEntry>();
   #nextOrder = 0;
 
   constructor(
     private readonly retention: { readonly ttlMs: number; readonly maxEntries: number },
+    private readonly createId?: () => string,
   ) {}
+
+  /** Reserves the submission order of a new task. */
+  claimOrder(): number {
+    return this.#nextOrder++;
+  }
+
+  /** The id of the task with this order: the custom `createId`'s, or one encoding the order. */
+  idFor(order: number): string {
+    return this.createId === undefined ? this.#ids.format(order) : this.createId();
+  }
 
   get size(): number {
     return this.#records.size;
@@ -35,7 +58,10 @@ export class Registry {
   }
 
   get(id: string): TaskRecord | undefined {
-    return this.#records.get(id);
+    const order = this.createId === undefined ? this.#ids.parse(id) : this.#customIds.get(id);
+    if (order === undefined || order < 0) return undefined;
+    const record = this.#records.get(order);
+    return record?.id === id ? record : undefined;
   }
 
   /**
@@ -56,9 +82,11 @@ export class Registry {
   }
 
   add(record: TaskRecord): void {
-    this.#records.set(record.id, record);
-    record.order = this.#nextOrder++;
-    if (record.idempotencyKey !== undefined) {
+    this.#records.set(record.order, record);
+    if (this.createId !== undefined) this.#customIds.set(record.id, record.order);
+    // A key is never taken from the task holding it (a DLQ replay re-adds an evicted record
+    // whose key a newer task may have claimed since).
+    if (record.idempotencyKey !== undefined && !this.#keys.has(record.idempotencyKey)) {
       const print = fingerprint(record.payload);
       this.#keys.set(record.idempotencyKey, {
         record,
@@ -70,19 +98,22 @@ export class Registry {
 
   /** Records that a task reached a terminal state; evicts over `maxEntries`. */
   finished(record: TaskRecord): void {
-    this.#finished.delete(record.id); // a replayed task re-enters at the back
-    this.#finished.set(record.id, record);
+    this.#finished.push(record); // a replayed task re-enters at the back
     while (this.#finished.size > this.retention.maxEntries) this.#evictOldest();
   }
 
   /** A replayed task is live again: it must not be evicted while it runs. */
   reopened(record: TaskRecord): void {
-    this.#finished.delete(record.id);
+    this.#finished.delete(record);
   }
 
   /** Evicts finished records older than `ttlMs`; returns when the next one is due (or undefined). */
   sweep(now: number): number | undefined {
-    for (const record of this.#finished.values()) {
+    for (
+      let record = this.#finished.oldest();
+      record !== undefined;
+      record = this.#finished.oldest()
+    ) {
       const due = (record.finishedAt ?? now) + this.retention.ttlMs;
       if (due > now) return due;
       this.#evict(record);
@@ -92,7 +123,7 @@ export class Registry {
 
   /** The time the oldest finished record expires, if any. */
   nextExpiry(): number | undefined {
-    const oldest = this.#finished.values().next().value;
+    const oldest = this.#finished.oldest();
     return oldest === undefined ? undefined : (oldest.finishedAt ?? 0) + this.retention.ttlMs;
   }
 
@@ -128,13 +159,14 @@ export class Registry {
   }
 
   #evictOldest(): void {
-    const oldest = this.#finished.values().next().value;
+    const oldest = this.#finished.oldest();
     if (oldest !== undefined) this.#evict(oldest);
   }
 
   #evict(record: TaskRecord): void {
-    this.#finished.delete(record.id);
-    this.#records.delete(record.id);
+    this.#finished.delete(record);
+    this.#records.delete(record.order);
+    if (this.createId !== undefined) this.#customIds.delete(record.id);
     const key = record.idempotencyKey;
     if (key !== undefined && this.#keys.get(key)?.record === record) this.#keys.delete(key);
   }
@@ -142,7 +174,16 @@ export class Registry {
 
 function normaliseStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus> | undefined {
   if (status === undefined) return undefined;
-  return new Set(typeof status === "string" ? [status] : status);
+  const statuses = typeof status === "string" ? [status] : status;
+  // A typo must not silently return an empty page.
+  for (const one of Array.isArray(statuses) ? statuses : [statuses])
+    if (!(one in ALLOWED_TRANSITIONS))
+      throw new InvalidArgumentError(
+        "status",
+        `must be one of ${Object.keys(ALLOWED_TRANSITIONS).join(", ")}`,
+        one,
+      );
+  return new Set(statuses);
 }
 
 function encodeCursor(order: number): string {

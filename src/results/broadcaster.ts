@@ -15,6 +15,8 @@ export class ResultBroadcaster implements SubscriptionOwner {
   readonly #subscriptions = new Set<ResultSubscription<never>>();
   #blocking = 0;
   #droppedTotal = 0;
+  /** Set by `closeAll()`: the manager stopped and no result will ever come. */
+  #closed = false;
 
   constructor(
     private readonly onDropped: (
@@ -43,7 +45,9 @@ export class ResultBroadcaster implements SubscriptionOwner {
 
   subscribe<R>(options?: SubscribeOptions<R>): ResultSubscription<R> {
     const subscription = new ResultSubscription<R>(this, options);
-    if (!subscription.closed) {
+    // After a stop, a new subscription ends at once instead of waiting forever.
+    if (this.#closed) subscription.end();
+    else if (!subscription.closed) {
       this.#subscriptions.add(subscription as unknown as ResultSubscription<never>);
       if (subscription.policy === "block") this.#blocking++;
     }
@@ -56,6 +60,7 @@ export class ResultBroadcaster implements SubscriptionOwner {
 
   /** Ends every subscription: each yields what it holds, then completes. */
   closeAll(): void {
+    this.#closed = true;
     for (const subscription of [...this.#subscriptions]) subscription.end();
   }
 

@@ -23,8 +23,10 @@ const MAX_TIMER_DELAY_MS = 2_147_483_647;
  * The real clock. `now()` is `performance.timeOrigin + performance.now()`: epoch milliseconds
  * with sub-millisecond resolution that never jumps backwards with wall-clock adjustments.
  */
+const timeOrigin = performance.timeOrigin; // a getter: read once, not on every now()
+
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: () => timeOrigin + performance.now(),
   setTimer(callback, delayMs, unref = false) {
     const timer = setTimeout(callback, Math.min(Math.max(0, delayMs), MAX_TIMER_DELAY_MS));
     if (unref) timer.unref();

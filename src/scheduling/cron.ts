@@ -69,6 +69,12 @@ export class CronScheduler {
       throw new InvalidArgumentError("scheduleId", "must be a non-empty string", id);
     if (typeof pattern !== "string")
       throw new InvalidArgumentError("cron", "must be a cron pattern string", pattern);
+    if (options.timezone !== undefined && !isTimeZone(options.timezone))
+      throw new InvalidArgumentError(
+        "timezone",
+        'must be an IANA time zone name such as "Europe/Berlin"',
+        options.timezone,
+      );
     let cron: Cron;
     try {
       cron = new Cron(pattern, { timezone: options.timezone, paused: true });
@@ -137,6 +143,17 @@ export class CronScheduler {
 
   #nextAfter(cron: Cron, now: number): number | undefined {
     return cron.nextRun(new Date(now))?.getTime();
+  }
+}
+
+/** True for a time zone name Intl accepts (croner would otherwise fail later, untyped). */
+function isTimeZone(timezone: unknown): boolean {
+  if (typeof timezone !== "string" || timezone.length === 0) return false;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -91,8 +91,11 @@ export class Dispatcher {
   remove(record: TaskRecord): void {
     const queue = this.#queues.get(record.queue);
     if (queue === undefined) return;
-    if (this.#delayed.remove(record)) queue.waiting--;
-    else queue.ready.discard(record);
+    if (this.#delayed.remove(record)) {
+      queue.waiting--;
+      // An armed timer with nothing left to wait for would keep an idle process alive.
+      if (this.#delayed.size === 0) this.#delayAlarm.cancel();
+    } else queue.ready.discard(record);
   }
 
   /** An attempt settled: frees its slot and starts what can start. */

@@ -1,0 +1,9 @@
+-- @include event
+-- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
+-- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
+local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, errorJson)
+  redis.call("HSET", taskKey, "status", "failed", "finishedAt", now, "error", errorJson)
+  redis.call("HDEL", taskKey, "leaseUntil", "rm", "runAt")
+  redis.call("ZADD", dlqKey, nowUs, id)
+  emitEvent(eventsKey, maxLen, taskKey, "failed", now, { "error", errorJson, "finishedAt", tostring(now) })
+end

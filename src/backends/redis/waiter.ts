@@ -1,0 +1,120 @@
+/**
+ * Waiting for work without polling: a worker that found nothing to claim blocks on the marker
+ * lists of its queues (BLPOP) on a dedicated connection. Enqueue, promotion, reclaim, replay
+ * and a new earliest delayed task leave a token there; a worker that fills up with work left
+ * over passes the token on. Tokens persist, so a token left between a worker's empty claim
+ * and its BLPOP is not lost: the BLPOP returns at once.
+ *
+ * The caller bounds each wait by `ClaimResult.nextDueAt` (and `rateWaitMs`) so delayed tasks
+ * are promoted when due, and by a safety cap, e.g.:
+ *
+ * ```ts
+ * const r = await store.claim(queues, free);
+ * if (r.tasks.length === 0) {
+ *   const untilDue = r.nextDueAt === undefined ? 5_000 : r.nextDueAt - r.now;
+ *   await waiter.wait(queues, Math.min(5_000, Math.max(1, untilDue, r.rateWaitMs)), signal);
+ * }
+ * ```
+ */
+import type { Redis } from "ioredis";
+import { InvalidArgumentError } from "../../errors.js";
+import { systemClock } from "../../scheduling/clock.js";
+import type { KeySpace } from "./keys.js";
+
+/** Why a wait ended: a token arrived, the timeout passed, the signal fired, or `close()`. */
+export type WaitOutcome = "woken" | "timeout" | "aborted" | "closed";
+
+/** Spacing of CLIENT UNBLOCK retries while an aborted BLPOP may not have reached Redis yet. */
+const UNBLOCK_RETRY_MS = 25;
+
+/** Blocks on queue markers; one wait at a time. */
+export class WorkWaiter {
+  readonly #connection: Redis;
+  readonly #control: Redis;
+  readonly #keys: KeySpace;
+  #waiting = false;
+  #closed = false;
+
+  /**
+   * @param connection owned: used only for blocking, closed by `close()`
+   * @param control not owned: sends CLIENT UNBLOCK when a wait is aborted
+   */
+  constructor(connection: Redis, control: Redis, keys: KeySpace) {
+    this.#connection = connection;
+    // Connection trouble surfaces as a rejected wait; without a listener ioredis would also
+    // print every reconnect error of this private connection.
+    connection.on("error", () => {});
+    this.#control = control;
+    this.#keys = keys;
+  }
+
+  /**
+   * Resolves when a marker token of one of `queues` arrives (`"woken"`: claim now), after
+   * `timeoutMs` (`"timeout"`), when `signal` aborts (`"aborted"`), or on `close()`.
+   */
+  async wait(
+    queues: readonly string[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<WaitOutcome> {
+    if (!Array.isArray(queues) || queues.length === 0)
+      throw new InvalidArgumentError("queues", "must be a non-empty array of queue names", queues);
+    if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw new InvalidArgumentError("timeoutMs", "must be a finite number > 0", timeoutMs);
+    if (this.#closed) return "closed";
+    if (signal?.aborted) return "aborted";
+    if (this.#waiting) throw new Error("WorkWaiter.wait() is already in progress");
+    this.#waiting = true;
+    const markers = [...new Set(queues)].map((queue) => this.#keys.marker(queue));
+    // BLPOP takes seconds with decimals; 0 would mean "forever".
+    const seconds = (Math.max(1, Math.ceil(timeoutMs)) / 1000).toFixed(3);
+    // Sent back to back on the same connection: the id arrives before BLPOP blocks.
+    const clientId = this.#connection.call("CLIENT", "ID");
+    clientId.catch(() => {});
+    const pop = this.#connection.blpop(...markers, seconds);
+    let settled = false;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      void this.#unblock(clientId, () => settled);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const reply = await pop;
+      if (reply !== null) return "woken";
+      return aborted ? "aborted" : "timeout";
+    } catch (error) {
+      if (this.#closed) return "closed";
+      throw error;
+    } finally {
+      settled = true;
+      this.#waiting = false;
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Ends any wait (it resolves `"closed"`) and closes the blocking connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connection.disconnect();
+  }
+
+  /** CLIENT UNBLOCK until the BLPOP returns (the first may arrive before the BLPOP does). */
+  async #unblock(clientId: Promise<unknown>, settled: () => boolean): Promise<void> {
+    let id: unknown;
+    try {
+      id = await clientId;
+    } catch {
+      return;
+    }
+    for (let tries = 0; tries < 40 && !settled(); tries++) {
+      try {
+        await this.#control.call("CLIENT", "UNBLOCK", String(id));
+      } catch {
+        return;
+      }
+      await new Promise<void>((resolve) => systemClock.setTimer(resolve, UNBLOCK_RETRY_MS, true));
+    }
+  }
+}

@@ -1,0 +1,197 @@
+import {
+  DuplicateHandlerError,
+  HandlerNotFoundError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  type SubmitOptions,
+  TaskManager,
+  type TaskManagerOptions,
+  TaskmillError,
+} from "taskmill";
+import { describe, expect, it } from "vitest";
+import { manual } from "./support/harness.js";
+
+/** Runs `fn`, expecting it to throw; returns what it threw. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
+
+async function rejected(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}
+
+// Casts let the tests pass what a JavaScript caller (or a config file) could pass.
+const bad = (options: Record<string, unknown>) => options as unknown as TaskManagerOptions;
+
+describe("TaskManager options validation", () => {
+  const cases: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    ["concurrency 0", { concurrency: 0 }, "concurrency", /integer >= 1/],
+    ["negative concurrency", { concurrency: -2 }, "concurrency", /integer >= 1/],
+    ["non-integer concurrency", { concurrency: 1.5 }, "concurrency", /integer >= 1/],
+    ["NaN concurrency", { concurrency: Number.NaN }, "concurrency", /integer >= 1/],
+    ["string concurrency", { concurrency: "4" }, "concurrency", /integer >= 1/],
+    ["negative rate", { rate: { perSecond: -1 } }, "rate.perSecond", /> 0/],
+    ["zero rate", { rate: { perSecond: 0 } }, "rate.perSecond", /> 0/],
+    ["infinite rate", { rate: { perSecond: Infinity } }, "rate.perSecond", /finite/],
+    ["burst 0", { rate: { perSecond: 5, burst: 0 } }, "rate.burst", /integer >= 1/],
+    ["fractional burst", { rate: { perSecond: 5, burst: 1.5 } }, "rate.burst", /integer >= 1/],
+    ["negative retries", { retry: { maxRetries: -1 } }, "retry.maxRetries", /integer >= 0/],
+    ["fractional retries", { retry: { maxRetries: 0.5 } }, "retry.maxRetries", /integer >= 0/],
+    ["unknown backoff", { retry: { backoff: "quadratic" } }, "retry.backoff", /"exponential"/],
+    ["unknown jitter", { retry: { jitter: "half" } }, "retry.jitter", /"none", "full"/],
+    ["negative base delay", { retry: { baseDelayMs: -1 } }, "retry.baseDelayMs", />= 0/],
+    ["negative max delay", { retry: { maxDelayMs: -1 } }, "retry.maxDelayMs", />= 0/],
+    ["negative timeout", { timeoutMs: -1 }, "timeoutMs", />= 0/],
+    ["queue cap 0", { queues: { email: { concurrency: 0 } } }, "queues.email.concurrency", />= 1/],
+    ["unknown backend", { backend: { type: "postgres" } }, "backend.type", /"memory"/],
+    ["clock without methods", { clock: {} }, "clock.now", /function/],
+    ["random not a function", { random: 0.5 }, "random", /function/],
+  ];
+
+  it.each(cases)("%s throws InvalidOptionError naming the option", (_, options, path, why) => {
+    const error = thrown(() => new TaskManager(bad(options)));
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toBeInstanceOf(TaskmillError);
+    const invalid = error as InvalidOptionError;
+    expect(invalid.code).toBe("ERR_INVALID_OPTION");
+    expect(invalid.option).toBe(path);
+    expect(invalid.message).toContain(`"${path}"`);
+    expect(invalid.message).toMatch(why);
+    expect(invalid.name).toBe("InvalidOptionError");
+  });
+
+  it("reports the offending value in the error", () => {
+    const error = thrown(() => new TaskManager({ concurrency: -3 })) as InvalidOptionError;
+    expect(error.value).toBe(-3);
+    expect(error.message).toContain("-3");
+  });
+
+  it("accepts the low values the spec promises to support", () => {
+    expect(
+      () =>
+        new TaskManager({
+          concurrency: 1,
+          rate: { perSecond: 1, burst: 1 },
+          retry: { maxRetries: 0 },
+          timeoutMs: 0,
+        }),
+    ).not.toThrow();
+    expect(() => new TaskManager({ rate: { perSecond: 0.5 } })).not.toThrow();
+    expect(() => new TaskManager()).not.toThrow();
+  });
+
+  it("validates a handler's own retry and timeout at register time", () => {
+    const { mill } = manual();
+    const retryError = thrown(() =>
+      mill.register("a", async () => 1, { retry: { backoff: "nope" as "fixed" } }),
+    ) as InvalidOptionError;
+    expect(retryError).toBeInstanceOf(InvalidOptionError);
+    expect(retryError.option).toBe('register("a").retry.backoff');
+    const timeoutError = thrown(() =>
+      mill.register("b", async () => 1, { timeoutMs: -5 }),
+    ) as InvalidOptionError;
+    expect(timeoutError.option).toBe('register("b").timeoutMs');
+    const queueError = thrown(() =>
+      mill.register("c", async () => 1, { queue: "" }),
+    ) as InvalidOptionError;
+    expect(queueError.option).toBe('register("c").queue');
+  });
+});
+
+describe("register and submit errors", () => {
+  it("refuses a second handler for the same name with DuplicateHandlerError", () => {
+    const { mill } = manual();
+    mill.register("email.send", async () => 1);
+    const error = thrown(() => mill.register("email.send", async () => 2)) as DuplicateHandlerError;
+    expect(error).toBeInstanceOf(DuplicateHandlerError);
+    expect(error.code).toBe("ERR_DUPLICATE_HANDLER");
+    expect(error.taskName).toBe("email.send");
+    expect(error.message).toContain("email.send");
+  });
+
+  it("refuses a submit naming no registered handler with HandlerNotFoundError", async () => {
+    const { mill } = manual();
+    mill.register("known", async () => 1);
+    const error = (await rejected(mill.submit("unknown", {}))) as HandlerNotFoundError;
+    expect(error).toBeInstanceOf(HandlerNotFoundError);
+    expect(error.code).toBe("ERR_HANDLER_NOT_FOUND");
+    expect(error.taskName).toBe("unknown");
+    expect(error.message).toContain('register("unknown"');
+    expect(mill.stats().submitted).toBe(0);
+  });
+
+  it("refuses a non-function handler and an empty name", () => {
+    const { mill } = manual();
+    const handlerError = thrown(() =>
+      mill.register("x", "not a function" as unknown as () => void),
+    ) as InvalidArgumentError;
+    expect(handlerError).toBeInstanceOf(InvalidArgumentError);
+    expect(handlerError.argument).toBe("handler");
+    const nameError = thrown(() => mill.register("", async () => 1)) as InvalidArgumentError;
+    expect(nameError.argument).toBe("name");
+  });
+
+  const submitCases: Array<[string, Record<string, unknown>, string]> = [
+    ["negative delayMs", { delayMs: -1 }, "delayMs"],
+    ["NaN delayMs", { delayMs: Number.NaN }, "delayMs"],
+    ["non-numeric priority", { priority: "high" }, "priority"],
+    ["infinite priority", { priority: Infinity }, "priority"],
+    ["runAt not a time", { runAt: "tomorrow" }, "runAt"],
+    ["invalid Date runAt", { runAt: new Date("nope") }, "runAt"],
+    ["empty queue", { queue: "" }, "queue"],
+    ["negative timeoutMs", { timeoutMs: -10 }, "timeoutMs"],
+    ["negative ttlMs", { ttlMs: -1 }, "ttlMs"],
+    ["empty idempotency key", { idempotencyKey: "" }, "idempotencyKey"],
+    ["signal not an AbortSignal", { signal: { aborted: false } }, "signal"],
+  ];
+
+  it.each(submitCases)("submit with %s throws InvalidArgumentError", async (_, options, field) => {
+    const { mill } = manual();
+    let called = 0;
+    mill.register("job", async () => {
+      called++;
+    });
+    const error = (await rejected(
+      mill.submit("job", {}, options as unknown as SubmitOptions),
+    )) as InvalidArgumentError;
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.code).toBe("ERR_INVALID_ARGUMENT");
+    expect(error.argument).toBe(field);
+    expect(error.message).toContain(`"${field}"`);
+    expect(called).toBe(0);
+    expect(mill.stats().submitted).toBe(0);
+  });
+
+  it("submit with a bad per-task retry override throws InvalidArgumentError naming it", async () => {
+    const { mill } = manual();
+    mill.register("job", async () => 1);
+    const error = (await rejected(
+      mill.submit("job", {}, { retry: { maxRetries: -1 } }),
+    )) as InvalidArgumentError;
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.argument).toBe("retry.maxRetries");
+    expect(mill.stats().submitted).toBe(0);
+  });
+
+  it("run() validates its function and options like submit", async () => {
+    const { mill } = manual();
+    const fnError = (await rejected(
+      mill.run(42 as unknown as () => number),
+    )) as InvalidArgumentError;
+    expect(fnError.argument).toBe("fn");
+    const optionError = (await rejected(
+      mill.run(async () => 1, { delayMs: -1 }),
+    )) as InvalidArgumentError;
+    expect(optionError.argument).toBe("delayMs");
+  });
+});
