@@ -4,39 +4,49 @@
 //
 //   npm run build && node --expose-gc bench/observability.mjs
 //
-// Workload: 100,000 no-op tasks at concurrency 16, one completion promise each
-// (`submit(...).then((t) => t.result())`), the batch awaited with Promise.all. A no-op task is
-// the worst case for relative overhead: real handlers do I/O that dwarfs it.
+// Workloads (each task is `submit(...).then((t) => t.result())`, the batch awaited with
+// Promise.all):
+//   noop             100,000 `async () => {}` tasks at concurrency 16, submitted outside any
+//                    span (every attempt span is a root: the sampler decides). The worst case
+//                    for relative overhead: the engine's own work per task is a few µs.
+//   noop-in-request  the same, each submitted inside a request's span context (1,024 of them,
+//                    1 in 10 sampled, as a ParentBased(TraceIdRatioBased(0.1)) service would
+//                    have): the usual production shape, where most tasks are children of an
+//                    unsampled request.
+//   immediate        100,000 tasks whose handler awaits one event-loop turn (setImmediate).
+//   cpu-50us         20,000 tasks whose handler computes for about 50 µs (a calibrated loop).
+//   timer-1ms        20,000 tasks whose handler awaits a 1 ms timer, at concurrency 64.
 //
 // Configurations (each gets a fresh TaskManager per run):
-//   off       `metrics: false, tracing: false`, no context manager installed: the baseline.
-//   api-only  the defaults with no SDK installed: the global no-op providers.
-//   ctx       as off, but with an AsyncLocalStorageContextManager installed and in use, as in
-//             any service running the OpenTelemetry SDK: what the service pays for context
-//             propagation whether or not taskmill traces anything.
-//   prom      metrics through `taskmill/prometheus` (prom-client), tracing off.
-//   sdk       MeterProvider with a PeriodicExportingMetricReader (1 s interval, in-memory
-//             exporter); TracerProvider with a BatchSpanProcessor feeding a no-op exporter and
-//             the sampler ParentBased(root: TraceIdRatioBased(0.1)) (10 % of root traces
-//             recorded, children follow their parent: a common production setting);
-//             AsyncLocalStorageContextManager enabled. This is the configuration held to the
-//             <= 10 % target.
+//   off          `metrics: false, tracing: false`, no context manager installed: the baseline.
+//   api-only     the defaults with no SDK installed: the global no-op providers.
+//   ctx          as off, but with an AsyncLocalStorageContextManager installed and in use, as in
+//                any service running the OpenTelemetry SDK: what the service pays for context
+//                propagation whether or not taskmill traces anything.
+//   prom         metrics through `taskmill/prometheus` (prom-client), tracing off.
+//   sdk          MeterProvider with a PeriodicExportingMetricReader (1 s interval, in-memory
+//                exporter); TracerProvider with a BatchSpanProcessor feeding a no-op exporter and
+//                the sampler ParentBased(root: TraceIdRatioBased(0.1)) (10 % of root traces
+//                recorded, children follow their parent: a common production setting);
+//                AsyncLocalStorageContextManager enabled. Held to the <= 10 % target.
+//   sdk-noskip   as sdk with `tracing.skipUnsampledChildren: false` (noop-in-request only).
 //   sdk-metrics / sdk-tracing   the two halves of sdk alone (sdk-tracing with the context
-//             manager), to show where the cost goes.
-//   sdk-all   as sdk, but with AlwaysOnSampler: every attempt recorded and exported. Reported
-//             for transparency, not held to the target.
+//                manager), to show where the cost goes (noop only).
+//   sdk-all      as sdk, but with AlwaysOnSampler: every attempt recorded and exported
+//                (noop only). Reported for transparency, not held to the target.
 //
-// Each configuration reports wall-clock throughput (tasks/s, the median run) and CPU time per
-// task (user + system, the median run). On a shared or busy machine CPU time is the steadier
-// of the two; both ratios are printed.
+// Each round runs every (workload, configuration) pair once, configurations rotated per round.
+// Reported per pair: wall-clock throughput (tasks/s of the median run) and CPU time per task
+// (user + system, median run). On a shared or busy machine CPU time is the steadier of the two.
 //
-// Environment: TASKMILL_DIST=path (another build), BENCH_OBS_TASKS (default 100000),
-// BENCH_OBS_REPS (measured rounds, default 9), BENCH_OUT (default
+// Environment: TASKMILL_DIST=path (another build), BENCH_OBS_TASKS (tasks of the 100,000-task
+// workloads; the others scale with it), BENCH_OBS_REPS (measured rounds, default 9),
+// BENCH_OBS_WORKLOADS (comma-separated subset), BENCH_OUT (default
 // bench/results/observability.json).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { context } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   AggregationTemporality,
@@ -58,7 +68,6 @@ import { median, spreadPct } from "./lib/stats.mjs";
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const TASKS = Number(process.env.BENCH_OBS_TASKS ?? 100_000);
 const REPS = Number(process.env.BENCH_OBS_REPS ?? 9);
-const CONCURRENCY = 16;
 const TARGET_PCT = 10;
 const OUT = resolve(benchDir, process.env.BENCH_OUT ?? "results/observability.json");
 
@@ -114,20 +123,22 @@ function useContextManager(on) {
   }
 }
 
+const SAMPLER = "ParentBased(root: TraceIdRatioBased(0.1))";
 const ratioSdk = sdkProviders(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }));
 const alwaysSdk = sdkProviders(new AlwaysOnSampler());
 
-const CONFIGS = [
-  { name: "off", contextManager: false, options: { metrics: false, tracing: false } },
-  { name: "api-only", contextManager: false, options: {} },
-  { name: "ctx", contextManager: true, options: { metrics: false, tracing: false } },
-  {
-    name: "prom",
+const CONFIGS = {
+  off: { contextManager: false, options: { metrics: false, tracing: false } },
+  "api-only": { contextManager: false, options: {} },
+  ctx: { contextManager: true, options: { metrics: false, tracing: false } },
+  prom: {
     contextManager: false,
-    options: { metrics: createPrometheusMetrics({ registry: new Registry() }), tracing: false },
+    options: () => ({
+      metrics: createPrometheusMetrics({ registry: new Registry() }),
+      tracing: false,
+    }),
   },
-  {
-    name: "sdk",
+  sdk: {
     contextManager: true,
     sdk: ratioSdk,
     options: {
@@ -135,18 +146,23 @@ const CONFIGS = [
       tracing: { tracerProvider: ratioSdk.tracerProvider },
     },
   },
-  {
-    name: "sdk-metrics",
+  "sdk-noskip": {
+    contextManager: true,
+    sdk: ratioSdk,
+    options: {
+      metrics: { meterProvider: ratioSdk.meterProvider },
+      tracing: { tracerProvider: ratioSdk.tracerProvider, skipUnsampledChildren: false },
+    },
+  },
+  "sdk-metrics": {
     contextManager: false,
     options: { metrics: { meterProvider: ratioSdk.meterProvider }, tracing: false },
   },
-  {
-    name: "sdk-tracing",
+  "sdk-tracing": {
     contextManager: true,
     options: { metrics: false, tracing: { tracerProvider: ratioSdk.tracerProvider } },
   },
-  {
-    name: "sdk-all",
+  "sdk-all": {
     contextManager: true,
     sdk: alwaysSdk,
     options: {
@@ -154,44 +170,169 @@ const CONFIGS = [
       tracing: { tracerProvider: alwaysSdk.tracerProvider },
     },
   },
-];
+};
 
-async function runOnce(config, tasks) {
+const CONFIG_DESCRIPTIONS = {
+  off: "metrics: false, tracing: false; no context manager",
+  "api-only": "defaults, no SDK installed (global no-op providers)",
+  ctx: "as off, with AsyncLocalStorageContextManager installed and in use",
+  prom: "metrics through taskmill/prometheus (prom-client registry), tracing off",
+  sdk: `sdk-metrics PeriodicExportingMetricReader 1s + in-memory exporter; sdk-trace BatchSpanProcessor + no-op exporter, ${SAMPLER}; AsyncLocalStorageContextManager`,
+  "sdk-noskip": "as sdk with tracing.skipUnsampledChildren: false",
+  "sdk-metrics": "sdk's metrics only (tracing off, no context manager)",
+  "sdk-tracing": "sdk's tracing only (metrics off), with the context manager",
+  "sdk-all": "as sdk with AlwaysOnSampler",
+};
+
+// About 50 µs of computation, calibrated on this machine before the runs.
+function spin(iterations) {
+  let x = 1;
+  for (let i = 0; i < iterations; i++) x = (Math.imul(x, 1_103_515_245) + 12_345) | 0;
+  return x;
+}
+function calibrateSpin(targetUs) {
+  let best = Number.POSITIVE_INFINITY;
+  const probe = 200_000;
+  for (let i = 0; i < 15; i++) {
+    const t = performance.now();
+    spin(probe);
+    best = Math.min(best, performance.now() - t);
+  }
+  const iterations = Math.round((probe * targetUs) / (best * 1_000));
+  const times = [];
+  for (let i = 0; i < 2_000; i++) {
+    const t = performance.now();
+    spin(iterations);
+    times.push(performance.now() - t);
+  }
+  return { iterations, measuredUs: Math.round(median(times) * 10_000) / 10 };
+}
+const SPIN = calibrateSpin(50);
+let sink = 0;
+
+// Request contexts for noop-in-request: 1 in 10 sampled, as the sdk's sampler would decide for
+// the requests themselves. Built before the runs; only their use is timed.
+const hex = (bytes) =>
+  Array.from({ length: bytes }, () => ((Math.random() * 256) | 0).toString(16).padStart(2, "0"))
+    .join("")
+    .replace(/^0+$/, "1");
+const PARENTS = Array.from({ length: 1_024 }, (_, i) =>
+  trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: hex(16),
+    spanId: hex(8),
+    traceFlags: i % 10 === 0 ? TraceFlags.SAMPLED : TraceFlags.NONE,
+  }),
+);
+
+const COMMON = ["off", "api-only", "ctx", "prom", "sdk"];
+const WORKLOADS = [
+  {
+    name: "noop",
+    handler: "async () => {}",
+    tasks: TASKS,
+    concurrency: 16,
+    handle: (count) => async () => {
+      count();
+    },
+    configs: ["off", "api-only", "ctx", "prom", "sdk", "sdk-metrics", "sdk-tracing", "sdk-all"],
+  },
+  {
+    name: "noop-in-request",
+    handler: "async () => {}, each submitted inside a request span context (1 in 10 sampled)",
+    tasks: TASKS,
+    concurrency: 16,
+    parents: true,
+    handle: (count) => async () => {
+      count();
+    },
+    configs: ["off", "ctx", "sdk", "sdk-noskip"],
+  },
+  {
+    name: "immediate",
+    handler: "async () => { await new Promise((r) => setImmediate(r)); }",
+    tasks: TASKS,
+    concurrency: 16,
+    handle: (count) => async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      count();
+    },
+    configs: COMMON,
+  },
+  {
+    name: "cpu-50us",
+    handler: `async () => { spin(${SPIN.iterations}); } (about ${SPIN.measuredUs} µs of CPU)`,
+    tasks: Math.round(TASKS / 5),
+    concurrency: 16,
+    handle: (count) => async () => {
+      sink ^= spin(SPIN.iterations);
+      count();
+    },
+    configs: COMMON,
+  },
+  {
+    name: "timer-1ms",
+    handler: "async () => { await new Promise((r) => setTimeout(r, 1)); }",
+    tasks: Math.round(TASKS / 5),
+    concurrency: 64,
+    handle: (count) => async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      count();
+    },
+    configs: COMMON,
+  },
+].filter(
+  (w) =>
+    !process.env.BENCH_OBS_WORKLOADS || process.env.BENCH_OBS_WORKLOADS.split(",").includes(w.name),
+);
+
+async function runOnce(workload, configName, tasks) {
+  const config = CONFIGS[configName];
   useContextManager(config.contextManager);
   config.sdk?.metricExporter.reset();
+  const options = typeof config.options === "function" ? config.options() : config.options;
   const mill = new TaskManager({
-    concurrency: CONCURRENCY,
+    concurrency: workload.concurrency,
     retention: { maxEntries: 1_000 },
-    ...config.options,
+    ...options,
   });
   let done = 0;
-  mill.register("noop", async () => {
-    done++;
-  });
+  mill.register(
+    "job",
+    workload.handle(() => {
+      done++;
+    }),
+  );
+  const submitOne = () => mill.submit("job").then((task) => task.result());
   collectGarbage();
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   const pending = new Array(tasks);
-  for (let i = 0; i < tasks; i++) pending[i] = mill.submit("noop").then((task) => task.result());
+  if (workload.parents)
+    for (let i = 0; i < tasks; i++) pending[i] = context.with(PARENTS[i & 1_023], submitOne);
+  else for (let i = 0; i < tasks; i++) pending[i] = submitOne();
   await Promise.all(pending);
   const elapsedMs = performance.now() - startedAt;
   const cpu = process.cpuUsage(cpuBefore);
   await mill.stopGraceful();
-  if (done !== tasks) throw new Error(`${config.name}: ${done} of ${tasks} tasks ran`);
+  if (done !== tasks) throw new Error(`${workload.name}/${configName}: ${done} of ${tasks} ran`);
   return { elapsedMs, cpuUsPerTask: (cpu.user + cpu.system) / tasks };
 }
 
-const runs = new Map(CONFIGS.map((config) => [config.name, []]));
-const cpu = new Map(CONFIGS.map((config) => [config.name, []]));
 console.log(
-  `taskmill observability overhead: ${TASKS.toLocaleString("en")} no-op tasks, concurrency ${CONCURRENCY}, ${REPS} rounds`,
+  `taskmill observability overhead: ${WORKLOADS.map((w) => `${w.name} (${w.tasks.toLocaleString("en")} tasks, concurrency ${w.concurrency})`).join(", ")}; ${REPS} rounds; cpu-50us spins ${SPIN.iterations} iterations = ${SPIN.measuredUs} µs`,
 );
-for (const config of CONFIGS) await runOnce(config, Math.round(TASKS / 10)); // warm-up
+const samples = new Map();
+for (const w of WORKLOADS)
+  for (const c of w.configs) samples.set(`${w.name}/${c}`, { elapsedMs: [], cpuUsPerTask: [] });
+for (const w of WORKLOADS) for (const c of w.configs) await runOnce(w, c, Math.round(w.tasks / 10)); // warm-up
 for (let round = 0; round < REPS; round++) {
-  for (const config of roundRobin(CONFIGS, round)) {
-    const { elapsedMs, cpuUsPerTask } = await runOnce(config, TASKS);
-    runs.get(config.name).push(elapsedMs);
-    cpu.get(config.name).push(cpuUsPerTask);
+  for (const w of WORKLOADS) {
+    for (const c of roundRobin(w.configs, round)) {
+      const { elapsedMs, cpuUsPerTask } = await runOnce(w, c, w.tasks);
+      const s = samples.get(`${w.name}/${c}`);
+      s.elapsedMs.push(elapsedMs);
+      s.cpuUsPerTask.push(cpuUsPerTask);
+    }
   }
   process.stdout.write(`  round ${round + 1}/${REPS} done\n`);
 }
@@ -203,66 +344,18 @@ await Promise.all(
   ]),
 );
 
-const results = CONFIGS.map((config) => {
-  const runsMs = runs.get(config.name);
-  const medianMs = median(runsMs);
-  return {
-    config: config.name,
-    tasksPerSecond: Math.round((TASKS / medianMs) * 1_000),
-    medianMs: Math.round(medianMs * 10) / 10,
-    spreadPct: Math.round(spreadPct(runsMs) * 10) / 10,
-    runsMs: runsMs.map((ms) => Math.round(ms * 10) / 10),
-    cpuUsPerTask: Math.round(median(cpu.get(config.name)) * 100) / 100,
-  };
-});
+const round1 = (x) => Math.round(x * 10) / 10;
+const round2 = (x) => Math.round(x * 100) / 100;
 const round3 = (x) => Math.round(x * 1_000) / 1_000;
-const byConfig = Object.fromEntries(results.map((r) => [r.config, r]));
-for (const result of results) {
-  // Throughput ratio (higher is better) and CPU-per-task ratio (lower is better) to `off`.
-  result.throughputRatioToOff = round3(result.tasksPerSecond / byConfig.off.tasksPerSecond);
-  result.costPct = Math.round((1 - result.throughputRatioToOff) * 1_000) / 10;
-  result.cpuRatioToOff = round3(result.cpuUsPerTask / byConfig.off.cpuUsPerTask);
-  result.cpuCostPct = Math.round((result.cpuRatioToOff - 1) * 1_000) / 10;
-}
-const sdk = byConfig.sdk;
-const verdict = sdk.costPct <= TARGET_PCT ? "PASS" : "OVER TARGET";
-// What taskmill's instrumentation adds on top of a service that already runs the SDK.
-const attributable = {
-  throughputRatio: round3(sdk.tasksPerSecond / byConfig.ctx.tasksPerSecond),
-  cpuRatio: round3(sdk.cpuUsPerTask / byConfig.ctx.cpuUsPerTask),
-};
-
-console.log("");
-console.log("config      tasks/s   spread   vs off   cost   | CPU us/task   vs off    cost");
-for (const r of results)
-  console.log(
-    `${r.config.padEnd(9)} ${String(r.tasksPerSecond).padStart(9)}   ${`±${r.spreadPct}%`.padStart(6)}   ${r.throughputRatioToOff.toFixed(3)}  ${`${r.costPct}%`.padStart(6)} | ${r.cpuUsPerTask.toFixed(2).padStart(11)}   ${r.cpuRatioToOff.toFixed(3)}  ${`${r.cpuCostPct}%`.padStart(6)}`,
-  );
-console.log("");
-console.log(
-  `sdk (metrics + tracing, 10 % sampled) vs off: throughput ratio ${sdk.throughputRatioToOff.toFixed(3)}, cost ${sdk.costPct}% (target <= ${TARGET_PCT}%): ${verdict}`,
-);
-console.log(
-  `sdk vs ctx (context manager already in use, taskmill instrumentation off): throughput ratio ${attributable.throughputRatio}, CPU ratio ${attributable.cpuRatio}`,
-);
-
 const report = {
   suite: "observability-overhead",
   date: new Date().toISOString(),
-  workload: { tasks: TASKS, concurrency: CONCURRENCY, handler: "async () => {}", rounds: REPS },
-  configs: {
-    off: "metrics: false, tracing: false; no context manager",
-    "api-only": "defaults, no SDK installed (global no-op providers)",
-    ctx: "as off, with AsyncLocalStorageContextManager installed and in use",
-    prom: "metrics through taskmill/prometheus (prom-client registry), tracing off",
-    sdk: "sdk-metrics PeriodicExportingMetricReader 1s + in-memory exporter; sdk-trace BatchSpanProcessor + no-op exporter, ParentBased(TraceIdRatioBased(0.1)); AsyncLocalStorageContextManager",
-    "sdk-metrics": "sdk's metrics only (tracing off, no context manager)",
-    "sdk-tracing": "sdk's tracing only (metrics off), with the context manager",
-    "sdk-all": "as sdk with AlwaysOnSampler",
-  },
-  target: { config: "sdk", maxCostPct: TARGET_PCT, verdict },
-  sdkVsCtx: attributable,
-  results,
+  rounds: REPS,
+  sampler: SAMPLER,
+  contextManager: "AsyncLocalStorageContextManager (@opentelemetry/context-async-hooks)",
+  configs: CONFIG_DESCRIPTIONS,
+  target: { config: "sdk", maxCostPct: TARGET_PCT },
+  workloads: [],
   machine: machineInfo(),
   versions: packageVersions([
     "@opentelemetry/api",
@@ -273,6 +366,65 @@ const report = {
   ]),
   gcExposed: typeof globalThis.gc === "function",
 };
+
+for (const w of WORKLOADS) {
+  const results = w.configs.map((config) => {
+    const s = samples.get(`${w.name}/${config}`);
+    const medianMs = median(s.elapsedMs);
+    return {
+      config,
+      tasksPerSecond: Math.round((w.tasks / medianMs) * 1_000),
+      medianMs: round1(medianMs),
+      spreadPct: round1(spreadPct(s.elapsedMs)),
+      runsMs: s.elapsedMs.map(round1),
+      cpuUsPerTask: round2(median(s.cpuUsPerTask)),
+    };
+  });
+  const by = Object.fromEntries(results.map((r) => [r.config, r]));
+  for (const r of results) {
+    // Throughput ratio (higher is better) and CPU-per-task ratio (lower is better) to `off`.
+    r.throughputRatioToOff = round3(r.tasksPerSecond / by.off.tasksPerSecond);
+    r.costPct = round1((1 - r.throughputRatioToOff) * 100);
+    r.cpuRatioToOff = round3(r.cpuUsPerTask / by.off.cpuUsPerTask);
+    r.cpuCostPct = round1((r.cpuRatioToOff - 1) * 100);
+  }
+  const sdk = by.sdk;
+  report.workloads.push({
+    name: w.name,
+    handler: w.handler,
+    tasks: w.tasks,
+    concurrency: w.concurrency,
+    submittedInRequestContext: w.parents === true,
+    verdict: sdk.costPct <= TARGET_PCT ? "PASS" : "OVER TARGET",
+    sdkCostPct: sdk.costPct,
+    // CPU per task: the engine alone, and what metrics + tracing through the SDK add to it.
+    offCpuUsPerTask: by.off.cpuUsPerTask,
+    sdkAddedCpuUsPerTask: round2(sdk.cpuUsPerTask - by.off.cpuUsPerTask),
+    // What taskmill's instrumentation adds on top of a service that already runs the SDK.
+    sdkVsCtx: by.ctx
+      ? {
+          throughputRatio: round3(sdk.tasksPerSecond / by.ctx.tasksPerSecond),
+          cpuRatio: round3(sdk.cpuUsPerTask / by.ctx.cpuUsPerTask),
+        }
+      : undefined,
+    results,
+  });
+}
+
+for (const w of report.workloads) {
+  console.log("");
+  console.log(`${w.name}: ${w.handler}; ${w.tasks} tasks, concurrency ${w.concurrency}`);
+  console.log("config        tasks/s   spread   vs off    cost | CPU us/task   vs off    cost");
+  for (const r of w.results)
+    console.log(
+      `${r.config.padEnd(11)} ${String(r.tasksPerSecond).padStart(9)}   ${`±${r.spreadPct}%`.padStart(6)}   ${r.throughputRatioToOff.toFixed(3)}  ${`${r.costPct}%`.padStart(6)} | ${r.cpuUsPerTask.toFixed(2).padStart(11)}   ${r.cpuRatioToOff.toFixed(3)}  ${`${r.cpuCostPct}%`.padStart(6)}`,
+    );
+  console.log(
+    `sdk vs off: cost ${w.sdkCostPct}% (target <= ${TARGET_PCT}%): ${w.verdict}; CPU per task ${w.offCpuUsPerTask} µs off, +${w.sdkAddedCpuUsPerTask} µs with the SDK${w.sdkVsCtx ? `; sdk vs ctx: throughput ${w.sdkVsCtx.throughputRatio}, CPU ${w.sdkVsCtx.cpuRatio}` : ""}`,
+  );
+}
+if (sink === 42) console.log(""); // keeps the spin loop's result alive
+
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`wrote ${OUT}`);

@@ -56,7 +56,7 @@ async function drain(signal: NodeJS.Signals): Promise<void> {
   if (draining) return; // a second signal while draining changes nothing
   draining = true;
   const started = Date.now();
-  const waiting = mill.queues().reduce((sum, queue) => sum + queue.depth, 0);
+  const waiting = (await mill.queues()).reduce((sum, queue) => sum + queue.depth, 0);
   console.log(`${signal}: draining (${mill.stats().running} running, ${waiting} queued)`);
 
   // 1. No new connections; idle keep-alive connections are closed now.

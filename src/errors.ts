@@ -20,7 +20,10 @@ export type TaskmillErrorCode =
   | "ERR_HANDLER_THREW_NON_ERROR"
   | "ERR_IDEMPOTENCY_CONFLICT"
   | "ERR_RESULT_BUFFER_OVERFLOW"
-  | "ERR_UNSUPPORTED";
+  | "ERR_UNSUPPORTED"
+  | "ERR_STALE_LEASE"
+  | "ERR_BACKEND_UNAVAILABLE"
+  | "ERR_TASK_FAILED";
 
 /** Base class of every taskmill error. `code` is stable across releases. */
 export class TaskmillError extends Error {
@@ -111,7 +114,7 @@ export class TimeoutError extends TaskmillError {
 }
 
 /** Why a task was cancelled. */
-export type CancelReason = "cancel" | "stop" | "signal";
+export type CancelReason = "cancel" | "stop" | "signal" | "lease";
 
 /** The task was cancelled (by `cancel()`, a submit `signal`, or a stop). Never retried. */
 export class CancelledError extends TaskmillError {
@@ -123,7 +126,9 @@ export class CancelledError extends TaskmillError {
         ? "the task manager stopped"
         : reason === "signal"
           ? "its submit signal was aborted"
-          : "cancel() was called";
+          : reason === "lease"
+            ? "this worker lost its lease on it (another worker may run it)"
+            : "cancel() was called";
     super("ERR_CANCELLED", `The task was cancelled because ${why}`);
     this.reason = reason;
   }
@@ -195,6 +200,30 @@ export class ResultBufferOverflowError extends TaskmillError {
 export class UnsupportedError extends TaskmillError {
   constructor(message: string) {
     super("ERR_UNSUPPORTED", message);
+  }
+}
+
+/** Durable mode: Redis cannot be reached right now (the submit did not happen). */
+export class BackendUnavailableError extends TaskmillError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super("ERR_BACKEND_UNAVAILABLE", `Redis is unavailable: ${detail}`, options);
+  }
+}
+
+/**
+ * Durable mode: the task failed in a worker, possibly in another process; `result()` rejects
+ * with this. The handler's error travels as data: its `name`, `message` and `code`.
+ */
+export class TaskFailedError extends TaskmillError {
+  /** The `name` of the error the handler threw. */
+  readonly errorName: string;
+  /** The thrown error's own `code`, if it had one. */
+  readonly errorCode: string | undefined;
+
+  constructor(info: { readonly name: string; readonly message: string; readonly code?: string }) {
+    super("ERR_TASK_FAILED", info.message);
+    this.errorName = info.name;
+    this.errorCode = info.code;
   }
 }
 

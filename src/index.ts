@@ -4,7 +4,10 @@
  * @packageDocumentation
  */
 
+export type { BackendHealth } from "./backends/redis/durable/durable-engine.js";
+export { type LeaseLossReason, StaleLeaseError } from "./backends/redis/errors.js";
 export {
+  BackendUnavailableError,
   CancelledError,
   type CancelReason,
   DuplicateHandlerError,
@@ -18,6 +21,7 @@ export {
   PermanentError,
   ResultBufferOverflowError,
   ShuttingDownError,
+  TaskFailedError,
   TaskmillError,
   type TaskmillErrorCode,
   TimeoutError,
@@ -54,6 +58,7 @@ export type {
   MetricsOptions,
   QueueOptions,
   RateOptions,
+  RedisBackendOptions,
   RetentionOptions,
   RetryOptions,
   TaskManagerOptions,

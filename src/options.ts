@@ -52,9 +52,43 @@ export interface QueueOptions {
   readonly concurrency?: number;
 }
 
-/** Where tasks live. Only `memory` exists in this release. */
+/** Tasks live in this process (the default). */
 export interface MemoryBackendOptions {
   readonly type: "memory";
+}
+
+/**
+ * Durable mode: tasks live in Redis, with leases, fenced acknowledgements and a dead-letter
+ * queue, shared by every process on the same `prefix`. Needs the `ioredis` package.
+ */
+export interface RedisBackendOptions {
+  readonly type: "redis";
+  /** A Redis URL such as `redis://127.0.0.1:6379/0`. Give this or `connection`. */
+  readonly url?: string;
+  /** An ioredis client to use instead of `url` (taskmill duplicates it, never quits it). */
+  readonly connection?: object;
+  /** Key prefix; all keys share the hash tag `{prefix}`. @default "taskmill" */
+  readonly prefix?: string;
+  /** Lease of a running task; renewed while its handler runs. @default 10_000 */
+  readonly leaseMs?: number;
+  /** Deliveries without an outcome before a task is dead-lettered as poison. @default 5 */
+  readonly maxDeliveries?: number;
+  /** One token bucket shared by all processes, applied when claiming (replaces `rate`). */
+  readonly globalRate?: RateOptions;
+  /** Dead-letter bound. @default { ttlMs: 7 days, maxEntries: 10_000 } */
+  readonly deadLetters?: RetentionOptions;
+}
+
+/** The resolved durable backend settings (validated further by the Redis store). */
+export interface ResolvedRedisBackend {
+  readonly type: "redis";
+  readonly url: string | undefined;
+  readonly connection: object | undefined;
+  readonly prefix: string | undefined;
+  readonly leaseMs: number | undefined;
+  readonly maxDeliveries: number | undefined;
+  readonly globalRate: RateOptions | undefined;
+  readonly deadLetters: RetentionOptions | undefined;
 }
 
 /** Where taskmill's metrics go (option `metrics`). */
@@ -74,6 +108,15 @@ export interface TracingOptions {
    * @default the global `trace.getTracerProvider()` (a no-op until an SDK is installed)
    */
   readonly tracerProvider?: TracerProvider;
+  /**
+   * Don't start the span of an attempt whose parent (the submitter's span) is valid and not
+   * sampled when the tracer's sampler is known to drop such a child: the OpenTelemetry JS
+   * SDK's `ParentBasedSampler` with `AlwaysOffSampler` for unsampled parents (its default). The
+   * handler then runs in the parent's context, so propagation keeps the unsampled decision;
+   * nothing recorded changes. With any other tracer or sampler the span is always started.
+   * `false` always starts it. @default true
+   */
+  readonly skipUnsampledChildren?: boolean;
 }
 
 /** Options of `new TaskManager(options)`. */
@@ -91,7 +134,7 @@ export interface TaskManagerOptions {
   /** Per-queue settings, by queue name. */
   readonly queues?: Readonly<Record<string, QueueOptions>>;
   /** @default { type: "memory" } */
-  readonly backend?: MemoryBackendOptions;
+  readonly backend?: MemoryBackendOptions | RedisBackendOptions;
   /** Time and timers; inject a `ManualClock` in tests. @default the system clock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for jitter. @default Math.random */
@@ -118,6 +161,7 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly retention: { readonly ttlMs: number; readonly maxEntries: number };
   readonly queues: ReadonlyMap<string, { readonly concurrency: number }>;
+  readonly backend: { readonly type: "memory" } | ResolvedRedisBackend;
   readonly clock: Clock;
   readonly random: () => number;
   readonly logger: Logger;
@@ -126,7 +170,9 @@ export interface ResolvedOptions {
   /** `undefined` when metrics are off. */
   readonly metrics: { readonly meterProvider: MeterProvider } | undefined;
   /** `undefined` when tracing is off. */
-  readonly tracing: { readonly tracerProvider: TracerProvider } | undefined;
+  readonly tracing:
+    | { readonly tracerProvider: TracerProvider; readonly skipUnsampledChildren: boolean }
+    | undefined;
   readonly hooks: TaskHooks | undefined;
 }
 
@@ -153,12 +199,11 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
   const concurrency = options.concurrency ?? DEFAULTS.concurrency;
   requireCount("concurrency", concurrency);
 
-  const backend = options.backend ?? { type: "memory" };
-  if (backend.type !== "memory")
-    throw new InvalidOptionError("backend.type", 'must be "memory"', backend.type);
+  const backend = resolveBackend(options.backend);
 
   return {
     concurrency,
+    backend,
     rate: resolveRate(options.rate, concurrency),
     retry: resolveRetry(options.retry, DEFAULTS.retry, "retry"),
     timeoutMs: resolveTimeout(options.timeoutMs, 0, "timeoutMs"),
@@ -173,9 +218,7 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     metrics: resolveProvider("metrics", "meterProvider", "getMeter", options.metrics, () =>
       otelMetrics.getMeterProvider(),
     ),
-    tracing: resolveProvider("tracing", "tracerProvider", "getTracer", options.tracing, () =>
-      otelTrace.getTracerProvider(),
-    ),
+    tracing: resolveTracing(options.tracing),
     hooks: resolveHooks(options.hooks),
   };
 }
@@ -197,6 +240,22 @@ function resolveProvider<K extends string, P extends object>(
     throw new InvalidOptionError(`${path}.${key}`, `must be an object with ${method}()`, provider);
   requireMethods(`${path}.${key}`, provider, [method]);
   return { [key]: provider } as Record<K, P>;
+}
+
+function resolveTracing(option: TracingOptions | false | undefined): ResolvedOptions["tracing"] {
+  const resolved = resolveProvider<"tracerProvider", TracerProvider>(
+    "tracing",
+    "tracerProvider",
+    "getTracer",
+    option,
+    () => otelTrace.getTracerProvider(),
+  );
+  if (resolved === undefined) return undefined;
+  const skip = option === undefined || option === false ? undefined : option.skipUnsampledChildren;
+  return {
+    tracerProvider: resolved.tracerProvider,
+    skipUnsampledChildren: requireBoolean("tracing.skipUnsampledChildren", skip ?? true),
+  };
 }
 
 function resolveHooks(hooks: TaskHooks | undefined): TaskHooks | undefined {
@@ -277,6 +336,42 @@ export function resolveTimeout(value: number | undefined, fallback: number, path
 /** Checks a queue name (used for options, register and submit). */
 export function isValidQueueName(name: unknown): name is string {
   return typeof name === "string" && name.length > 0 && name.length <= 200;
+}
+
+function resolveBackend(
+  backend: TaskManagerOptions["backend"],
+): { readonly type: "memory" } | ResolvedRedisBackend {
+  if (backend === undefined) return { type: "memory" };
+  if (typeof backend !== "object" || backend === null)
+    throw new InvalidOptionError(
+      "backend",
+      'must be { type: "memory" } or { type: "redis", url }',
+      backend,
+    );
+  if (backend.type === "memory") return { type: "memory" };
+  if (backend.type !== "redis")
+    throw new InvalidOptionError(
+      "backend.type",
+      'must be "memory" or "redis"',
+      (backend as { type?: unknown }).type,
+    );
+  const { url, connection } = backend;
+  if (url === undefined && connection === undefined)
+    throw new InvalidOptionError("backend.url", "must be given (or backend.connection)", url);
+  if (url !== undefined && (typeof url !== "string" || !/^rediss?:\/\//.test(url)))
+    throw new InvalidOptionError("backend.url", 'must be a "redis://" or "rediss://" URL', url);
+  if (connection !== undefined && (typeof connection !== "object" || connection === null))
+    throw new InvalidOptionError("backend.connection", "must be an ioredis client", connection);
+  return {
+    type: "redis",
+    url,
+    connection,
+    prefix: backend.prefix,
+    leaseMs: backend.leaseMs,
+    maxDeliveries: backend.maxDeliveries,
+    globalRate: backend.globalRate,
+    deadLetters: backend.deadLetters,
+  };
 }
 
 function resolveRate(

@@ -1,3 +1,5 @@
+import { type BackendHealth, DurableEngine } from "./backends/redis/durable/durable-engine.js";
+import { DurableTaskHandle } from "./backends/redis/durable/task-handle.js";
 import {
   CancelledError,
   DuplicateHandlerError,
@@ -5,6 +7,7 @@ import {
   InvalidArgumentError,
   InvalidOptionError,
   ShuttingDownError,
+  UnsupportedError,
 } from "./errors.js";
 import { TaskEventBus, type TaskEventListener, type TaskEventName } from "./events.js";
 import { TaskRunner } from "./lifecycle/runner.js";
@@ -93,6 +96,8 @@ export class TaskManager {
   readonly #retentionAlarm: Alarm;
   readonly #cron: CronScheduler;
   readonly #observability: Observability;
+  /** Durable mode's engine; `undefined` in memory mode. */
+  readonly #durable: DurableEngine | undefined;
   #deprecationWarned = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
@@ -135,6 +140,18 @@ export class TaskManager {
     this.#cron = new CronScheduler(resolved.clock, resolved.logger, (id, taskName, payload, tick) =>
       this.submit(taskName, payload, { idempotencyKey: `schedule:${id}:${tick}` }),
     );
+    this.#durable =
+      resolved.backend.type === "redis"
+        ? new DurableEngine({
+            options: resolved,
+            backend: resolved.backend,
+            handlers: this.#handlers,
+            events: this.#events,
+            results: this.#results,
+            instrumentation: this.#observability.instrumentation,
+            tracing: this.#observability.tracing,
+          })
+        : undefined;
   }
 
   /**
@@ -170,6 +187,7 @@ export class TaskManager {
       ),
       queue,
     });
+    this.#durable?.handlersChanged();
     return this;
   }
 
@@ -191,6 +209,8 @@ export class TaskManager {
     try {
       if (this.#shutdown.stopping) throw new ShuttingDownError();
       const registered = this.#handlers.get(name);
+      if (this.#durable !== undefined)
+        return this.#submitDurable<R>(name, payload, options, registered);
       if (registered === undefined) {
         if (typeof name !== "string" || name.length === 0)
           throw new InvalidArgumentError("name", "must be a non-empty string", name);
@@ -211,6 +231,10 @@ export class TaskManager {
     options: RunOptions = NO_OPTIONS,
   ): Promise<TaskHandle<R>> {
     if (this.#shutdown.stopping) throw new ShuttingDownError();
+    if (this.#durable !== undefined)
+      throw new UnsupportedError(
+        "run() is memory mode only: a closure cannot be stored in Redis; register a handler and submit() instead",
+      );
     if (typeof fn !== "function") throw new InvalidArgumentError("fn", "must be a function", fn);
     const name = options.name ?? "run";
     if (typeof name !== "string" || name.length === 0)
@@ -225,6 +249,7 @@ export class TaskManager {
 
   /** The task's current snapshot, or `undefined` if unknown or evicted by retention. */
   async get(id: string): Promise<TaskSnapshot | undefined> {
+    if (this.#durable !== undefined) return this.#durable.get(id);
     return this.#registry.get(id)?.snapshot();
   }
 
@@ -233,12 +258,14 @@ export class TaskManager {
    * retried. Resolves `false` for unknown ids and tasks that already ended.
    */
   async cancel(id: string): Promise<boolean> {
+    if (this.#durable !== undefined) return this.#durable.cancel(id);
     const record = this.#registry.get(id);
     return record === undefined ? false : this.#runner.cancel(record, "cancel");
   }
 
   /** Pages through known tasks (live and retained), in submission order. */
   async list(options?: ListOptions): Promise<TaskPage> {
+    if (this.#durable !== undefined) return this.#durable.list(options);
     return this.#registry.list(options);
   }
 
@@ -246,17 +273,29 @@ export class TaskManager {
   pauseQueue(name: string): void {
     this.#requireQueueName(name);
     this.#dispatcher.pause(name);
+    this.#durable?.pause(name);
   }
 
   /** Lets a paused queue start tasks again. */
   resumeQueue(name: string): void {
     this.#requireQueueName(name);
     this.#dispatcher.resume(name);
+    this.#durable?.resume(name);
   }
 
-  /** Depth, waiting, running and paused, per queue that has seen a task or a pause. */
-  queues(): QueueInfo[] {
+  /**
+   * Depth, waiting, running and paused, per queue that has seen a task or a pause. In durable
+   * mode `depth` is read from Redis (the true backlog of all processes); `running` and `paused`
+   * are this process's.
+   */
+  async queues(): Promise<QueueInfo[]> {
+    if (this.#durable !== undefined) return this.#durable.queues();
     return this.#dispatcher.queueInfo();
+  }
+
+  /** Whether the backend is reachable: always connected in memory mode. */
+  health(): BackendHealth {
+    return this.#durable?.health() ?? { backend: "memory", status: "connected" };
   }
 
   /** A plain snapshot of the manager's figures. */
@@ -348,12 +387,18 @@ export class TaskManager {
   /** The dead-letter queue: tasks whose last attempt failed. */
   readonly dlq = {
     list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> =>
-      this.#deadLetters.list(options),
+      this.#durable !== undefined
+        ? this.#durable.dlq.list(options)
+        : this.#deadLetters.list(options),
     replay: async (
       selector: DeadLetterSelector,
       options: ReplayOptions = {},
-    ): Promise<DeadLetterOutcome> => this.#replay(selector, options),
+    ): Promise<DeadLetterOutcome> =>
+      this.#durable !== undefined
+        ? this.#durable.dlq.replay(selector, options)
+        : this.#replay(selector, options),
     purge: async (selector: DeadLetterSelector): Promise<DeadLetterOutcome> => {
+      if (this.#durable !== undefined) return this.#durable.dlq.purge(selector);
       const records = this.#deadLetters.select(selector);
       for (const record of records) this.#deadLetters.delete(record);
       return { ids: records.map((record) => record.id), skipped: [], dryRun: false };
@@ -467,6 +512,7 @@ export class TaskManager {
     const signal = options?.signal instanceof AbortSignal ? options.signal : undefined;
     this.#shutdown.begin();
     this.#cron.stop();
+    if (this.#durable !== undefined) return this.#drainDurable(this.#durable, timeoutMs, signal);
     const clock = this.#options.clock;
     let timer: unknown;
     let onAbort: (() => void) | undefined;
@@ -498,6 +544,7 @@ export class TaskManager {
   async #abortAll(escalated: boolean): Promise<StopReport> {
     this.#shutdown.begin();
     this.#cron.stop();
+    if (this.#durable !== undefined) return this.#abortDurable(this.#durable, escalated);
     for (const record of this.#dispatcher.close()) this.#runner.cancel(record, "stop");
     for (const record of this.#registry.live()) this.#runner.cancel(record, "stop");
     this.#runner.close();
@@ -517,9 +564,65 @@ export class TaskManager {
     safeLog(this.#options.logger, "info", { ...this.#runner.counters }, "taskmill stopped");
   }
 
-  /** What the queue gauges report, read from `queues()` at each metrics collection. */
-  #depths(): DepthSnapshot {
-    return { queues: this.queues(), deadLetters: this.#deadLetters.size };
+  /** What the queue gauges report, read at each metrics collection. */
+  #depths(): DepthSnapshot | Promise<DepthSnapshot> {
+    if (this.#durable !== undefined)
+      return this.#durable.queues().then((queues) => ({ queues, deadLetters: 0 }));
+    return { queues: this.#dispatcher.queueInfo(), deadLetters: this.#deadLetters.size };
+  }
+
+  async #submitDurable<R>(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    registered: RegisteredHandler | undefined,
+  ): Promise<TaskHandle<R>> {
+    if (options !== NO_OPTIONS) validateSubmitOptions(options);
+    if (options.signal?.aborted) throw new CancelledError("signal");
+    const durable = this.#durable as DurableEngine;
+    const { id, queue } = await durable.submit(name, payload, options, registered);
+    options.signal?.addEventListener("abort", () => void durable.cancel(id).catch(() => {}), {
+      once: true,
+    });
+    return new DurableTaskHandle<R>(id, name, queue, durable);
+  }
+
+  /** Durable graceful stop: stop claiming, let running handlers finish; the rest stays in Redis. */
+  async #drainDurable(
+    durable: DurableEngine,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<StopReport> {
+    const clock = this.#options.clock;
+    let timer: unknown;
+    const deadline = new Promise<void>((resolve) => {
+      timer = clock.setTimer(resolve, timeoutMs);
+      if (signal?.aborted) resolve();
+      else signal?.addEventListener("abort", () => resolve(), { once: true });
+    });
+    const drained = await durable.drain(deadline);
+    clock.clearTimer(timer);
+    if (this.#shutdown.now !== undefined) return this.#shutdown.now;
+    if (!drained) {
+      this.#shutdown.now = this.#abortDurable(durable, true);
+      return this.#shutdown.now;
+    }
+    await durable.close();
+    this.#release();
+    const report = this.#shutdown.report([], false);
+    this.#shutdown.now = Promise.resolve(report);
+    return report;
+  }
+
+  /** Durable stop now: running tasks go back to Redis at once for another process. */
+  async #abortDurable(durable: DurableEngine, escalated: boolean): Promise<StopReport> {
+    const { requeued, abandoned } = await durable.handBack().catch(() => ({
+      requeued: [] as string[],
+      abandoned: [] as string[],
+    }));
+    await durable.close();
+    this.#release();
+    return this.#shutdown.report(abandoned, escalated, requeued);
   }
 
   #abandoned(): string[] {

@@ -168,6 +168,11 @@ export interface StopReport {
    * signal. They are `cancelled`; a late result changes nothing.
    */
   readonly abandoned: readonly string[];
+  /**
+   * Durable mode: running tasks handed back to Redis by the stop (their handlers were aborted),
+   * to run again in another process. Always empty in memory mode.
+   */
+  readonly requeued: readonly string[];
   /** True when the graceful deadline passed (or its signal fired) and work was aborted. */
   readonly escalated: boolean;
 }

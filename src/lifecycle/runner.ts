@@ -6,7 +6,7 @@ import {
   toError,
 } from "../errors.js";
 import type { TaskEventBus } from "../events.js";
-import type { Instrumentation } from "../observability/instrumentation.js";
+import { type Instrumentation, noInstrumentation } from "../observability/instrumentation.js";
 import { type Logger, safeLog } from "../observability/logger.js";
 import type { Registry } from "../registry/registry.js";
 import type { ResultBroadcaster } from "../results/broadcaster.js";
@@ -86,10 +86,12 @@ export class TaskRunner {
     (record) => record.expiryIndex,
   );
   readonly #expiryAlarm: Alarm;
+  readonly #wrapsHandler: boolean;
   readonly #onProgress = (attempt: Attempt, value: unknown) => this.#progress(attempt, value);
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
+    this.#wrapsHandler = deps.instrumentation.invoke !== noInstrumentation.invoke;
     this.#deadlineAlarm = new Alarm(deps.clock, (now) => this.#timeOutDue(now));
     this.#expiryAlarm = new Alarm(deps.clock, (now) => this.#expireDue(now));
   }
@@ -151,9 +153,12 @@ export class TaskRunner {
       returned = Promise.reject(attempt.abortReason);
     } else {
       try {
-        returned = this.#deps.instrumentation.invoke(attempt, () =>
-          record.handler(record.payload, attempt),
-        );
+        // Without tracing nothing wraps the call: no closure per attempt on the hot path.
+        returned = this.#wrapsHandler
+          ? this.#deps.instrumentation.invoke(attempt, () =>
+              record.handler(record.payload, attempt),
+            )
+          : record.handler(record.payload, attempt);
       } catch (error) {
         returned = Promise.reject(error);
       }

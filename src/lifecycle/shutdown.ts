@@ -44,11 +44,16 @@ export class ShutdownTracker {
     });
   }
 
-  report(abandoned: readonly string[], escalated: boolean): StopReport {
+  report(
+    abandoned: readonly string[],
+    escalated: boolean,
+    requeued: readonly string[] = [],
+  ): StopReport {
     return {
       finished: [...this.finished],
       cancelled: [...this.cancelled],
       abandoned: [...abandoned],
+      requeued: [...requeued],
       escalated,
     };
   }

@@ -57,7 +57,9 @@ export function createObservability(
   }
   try {
     if (options.tracing !== undefined)
-      tracing = new TracingInstrumentation(options.tracing.tracerProvider);
+      tracing = new TracingInstrumentation(options.tracing.tracerProvider, {
+        skipUnsampledChildren: options.tracing.skipUnsampledChildren,
+      });
   } catch (error) {
     safeLog(
       logger,

@@ -6,12 +6,14 @@ import {
   type Attributes,
   type Context,
   context,
+  isSpanContextValid,
   ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   type Tracer,
   type TracerProvider,
   trace,
@@ -35,28 +37,49 @@ export const SPAN_ATTRIBUTES = Object.freeze({
   status: "taskmill.attempt.status",
 });
 
+/** Settings of {@link TracingInstrumentation} beyond the provider (option `tracing`). */
+export interface TracingSettings {
+  /**
+   * Skip the span of an attempt whose parent (the submitter's span) is valid and not sampled,
+   * when the tracer's sampler is known to drop such a child anyway: run the handler in the
+   * parent's context instead, so propagation still carries the unsampled decision. Nothing
+   * recorded changes. @default true
+   */
+  readonly skipUnsampledChildren?: boolean;
+}
+
 /**
  * Starts a span per attempt in `invoke`, runs the handler inside it (so spans the handler
  * starts are its children) and ends it when the attempt ends: status OK on success, ERROR with
  * the exception recorded on failure or timeout, UNSET (with a `taskmill.cancelled` event) when
  * the attempt was cancelled.
+ *
+ * Hot path: a span that does not record (the sampler dropped it) is not kept or ended (ending
+ * it does nothing); the child of an unsampled parent is not started at all when the sampler is
+ * the SDK's parent-based one that drops it (see {@link TracingSettings.skipUnsampledChildren}).
  */
 export class TracingInstrumentation implements Instrumentation {
   readonly queued = noInstrumentation.queued;
   readonly started = noInstrumentation.started;
   readonly retrying = noInstrumentation.retrying;
   readonly finished = noInstrumentation.finished;
+  /** Open spans that record, by attempt (non-recording spans are not kept). */
   readonly #spans = new Map<Attempt, Span>();
   /** The global proxy while no SDK is behind it yet. */
   readonly #proxy: ProxyTracerProvider | undefined;
+  readonly #skipUnsampledChildren: boolean;
   #tracer: Tracer | undefined;
+  /** Whether the tracer's sampler drops a child of an unsampled local / remote parent. */
+  #dropsUnsampled: UnsampledParentPolicy = KEEPS_UNSAMPLED;
 
-  constructor(provider: TracerProvider) {
+  constructor(provider: TracerProvider, settings: TracingSettings = {}) {
+    this.#skipUnsampledChildren = settings.skipUnsampledChildren ?? true;
     if (provider instanceof ProxyTracerProvider) {
       // The global provider: an SDK may be installed after the manager is created.
       this.#proxy = provider;
       this.#tracer = provider.getDelegateTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
     } else this.#tracer = provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+    if (this.#tracer !== undefined) this.#inspect(this.#tracer);
   }
 
   invoke<T>(attempt: Attempt, call: () => T): T {
@@ -64,6 +87,17 @@ export class TracingInstrumentation implements Instrumentation {
     // No SDK installed: there is nothing to record and no span to parent anything to.
     if (tracer === undefined) return call();
     const parent = attempt.record.traceContext ?? ROOT_CONTEXT;
+    const parentSpan = trace.getSpanContext(parent);
+    if (
+      parentSpan !== undefined &&
+      (parentSpan.traceFlags & TraceFlags.SAMPLED) === 0 &&
+      (parentSpan.isRemote === true ? this.#dropsUnsampled.remote : this.#dropsUnsampled.local) &&
+      isSpanContextValid(parentSpan)
+    )
+      // The sampler would return a non-recording span: run in the parent's context instead,
+      // which carries the same trace id and the same unsampled decision to whatever the
+      // handler starts or propagates.
+      return context.with(parent, call);
     // Given at creation (literal keys: cheaper), so samplers can decide on them.
     const attributes: Attributes = {
       "taskmill.task.id": attempt.taskId,
@@ -76,7 +110,8 @@ export class TracingInstrumentation implements Instrumentation {
       { kind: SpanKind.INTERNAL, startTime: attempt.startedAt, attributes },
       parent,
     );
-    this.#spans.set(attempt, span);
+    // A span that does not record ignores status, attributes and end(): nothing to keep.
+    if (span.isRecording()) this.#spans.set(attempt, span);
     return context.with(trace.setSpan(parent, span), call);
   }
 
@@ -84,6 +119,7 @@ export class TracingInstrumentation implements Instrumentation {
     const span = this.#spans.get(attempt);
     if (span === undefined) return;
     this.#spans.delete(attempt);
+    // Still recording unless the handler ended the active span itself.
     if (span.isRecording()) {
       const status = attemptStatus(error);
       span.setAttribute(SPAN_ATTRIBUTES.status, status);
@@ -100,7 +136,12 @@ export class TracingInstrumentation implements Instrumentation {
 
   #delegate(): Tracer | undefined {
     this.#tracer = this.#proxy?.getDelegateTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+    if (this.#tracer !== undefined) this.#inspect(this.#tracer);
     return this.#tracer;
+  }
+
+  #inspect(tracer: Tracer): void {
+    if (this.#skipUnsampledChildren) this.#dropsUnsampled = unsampledParentPolicy(tracer);
   }
 
   /**
@@ -118,6 +159,66 @@ export class TracingInstrumentation implements Instrumentation {
     }
     this.#spans.clear();
   }
+}
+
+/** What a tracer's sampler does with the child of an unsampled parent: true means it drops it. */
+export interface UnsampledParentPolicy {
+  readonly local: boolean;
+  readonly remote: boolean;
+}
+
+const KEEPS_UNSAMPLED: UnsampledParentPolicy = Object.freeze({ local: false, remote: false });
+
+/**
+ * Whether `tracer` is known to drop (not record) a span whose parent is valid and not sampled.
+ * True only for the OpenTelemetry JS SDK's tracer (`@opentelemetry/sdk-trace`,
+ * `sdk-trace-base`, `sdk-trace-node`: it keeps its sampler in `_sampler`) with a
+ * `ParentBasedSampler` whose delegate for that kind of unsampled parent is `AlwaysOffSampler`,
+ * as in the SDK's default sampler `ParentBased(root: AlwaysOn)`. The sampler is read from its
+ * `toString()`, which samplers implement to describe their configuration. Any other tracer or
+ * sampler (AlwaysOn, TraceIdRatioBased without ParentBased, a custom one) may record such a
+ * child, so the answer is false and taskmill starts the span as usual.
+ */
+export function unsampledParentPolicy(tracer: Tracer): UnsampledParentPolicy {
+  try {
+    const sampler = (tracer as { _sampler?: unknown })._sampler;
+    if (typeof sampler !== "object" || sampler === null) return KEEPS_UNSAMPLED;
+    const delegates = parentBasedDelegates(String(sampler));
+    if (delegates === undefined) return KEEPS_UNSAMPLED;
+    return {
+      local: delegates.get("localParentNotSampled") === "AlwaysOffSampler",
+      remote: delegates.get("remoteParentNotSampled") === "AlwaysOffSampler",
+    };
+  } catch {
+    return KEEPS_UNSAMPLED;
+  }
+}
+
+/**
+ * The delegates of a `ParentBased{root=…, remoteParentSampled=…, remoteParentNotSampled=…,
+ * localParentSampled=…, localParentNotSampled=…}` description (nested braces allowed), or
+ * undefined when `description` is not one.
+ */
+export function parentBasedDelegates(description: string): Map<string, string> | undefined {
+  const prefix = "ParentBased{";
+  if (!description.startsWith(prefix) || !description.endsWith("}")) return undefined;
+  const body = description.slice(prefix.length, -1);
+  const delegates = new Map<string, string>();
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= body.length; i++) {
+    const char = body[i];
+    if (char === "{") depth++;
+    else if (char === "}") depth--;
+    if (depth < 0) return undefined;
+    if (i < body.length && (char !== "," || depth > 0)) continue;
+    const entry = body.slice(start, i).trim();
+    const equals = entry.indexOf("=");
+    if (equals <= 0) return undefined;
+    delegates.set(entry.slice(0, equals), entry.slice(equals + 1));
+    start = i + 1;
+  }
+  return depth === 0 ? delegates : undefined;
 }
 
 /**

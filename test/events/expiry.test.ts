@@ -55,7 +55,7 @@ describe("task TTL (ttlMs / expiresAt)", () => {
     mill.resumeQueue("held");
     await clock.advance(0);
     expect(mill.stats()).toMatchObject({ started: 0, expired: 1, live: 0 });
-    expect(mill.queues().find((q) => q.name === "held")?.depth).toBe(0);
+    expect((await mill.queues()).find((q) => q.name === "held")?.depth).toBe(0);
   });
 
   it("expiresAt (Date or epoch ms) works the same", async () => {

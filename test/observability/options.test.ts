@@ -27,7 +27,13 @@ describe("observability options are validated, naming the option", () => {
     rejects({ metrics: { meterProvider: {} } }, "metrics.meterProvider.getMeter");
     rejects({ tracing: 0 }, "tracing");
     rejects({ tracing: { tracerProvider: { getMeter() {} } } }, "tracing.tracerProvider.getTracer");
-    for (const options of [{ metrics: false, tracing: false }, { metrics: {}, tracing: {} }, {}])
+    rejects({ tracing: { skipUnsampledChildren: "no" } }, "tracing.skipUnsampledChildren");
+    for (const options of [
+      { metrics: false, tracing: false },
+      { metrics: {}, tracing: {} },
+      { tracing: { skipUnsampledChildren: false } },
+      {},
+    ])
       expect(() => new TaskManager(options as TaskManagerOptions)).not.toThrow();
   });
 

@@ -114,7 +114,7 @@ describe("cancel()", () => {
     gate.resolve(undefined);
     await clock.advance(1_000);
     expect(calls).toEqual(["block"]);
-    expect(mill.queues()[0]?.depth).toBe(0);
+    expect((await mill.queues())[0]?.depth).toBe(0);
   });
 
   it("cancels a delayed task at once; it never runs when due", async () => {

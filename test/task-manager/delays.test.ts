@@ -81,7 +81,7 @@ describe("delayed tasks", () => {
       expect(clock.pendingTimers).toBeLessThanOrEqual(3);
     }
     expect(clock.pendingTimers).toBe(1);
-    expect(mill.queues()[0]?.waiting).toBe(1_000);
+    expect((await mill.queues())[0]?.waiting).toBe(1_000);
     await clock.advance(5_000);
     expect(clock.pendingTimers).toBeLessThanOrEqual(3);
     await clock.advance(5_000);
@@ -97,7 +97,7 @@ describe("delayed tasks", () => {
     const early = await mill.submit("job", "early", { delayMs: 100 });
     await mill.submit("job", "late", { delayMs: 300 });
     expect(await mill.cancel(early.id)).toBe(true);
-    expect(mill.queues()[0]?.waiting).toBe(1);
+    expect((await mill.queues())[0]?.waiting).toBe(1);
     await clock.advance(1_000);
     expect(starts).toEqual([["late", 300]]);
   });

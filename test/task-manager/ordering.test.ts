@@ -89,7 +89,7 @@ describe("named queues", () => {
     for (let n = 0; n < 2; n++) await mill.submit("report", n);
     await clock.advance(0);
     expect(started).toEqual(["email0", "report0", "report1"]);
-    const byName = Object.fromEntries(mill.queues().map((q) => [q.name, q]));
+    const byName = Object.fromEntries((await mill.queues()).map((q) => [q.name, q]));
     expect(byName.email).toMatchObject({ depth: 2, running: 1, paused: false, concurrency: 1 });
     expect(byName.default).toMatchObject({ depth: 0, running: 2, paused: false });
     expect(byName.default?.concurrency).toBeUndefined();
@@ -142,7 +142,7 @@ describe("pauseQueue / resumeQueue", () => {
     await mill.submit("report", 0);
     await clock.advance(1_000);
     expect(started).toEqual(["report0"]);
-    expect(mill.queues().find((q) => q.name === "email")).toMatchObject({
+    expect((await mill.queues()).find((q) => q.name === "email")).toMatchObject({
       depth: 2,
       running: 0,
       paused: true,
@@ -152,7 +152,7 @@ describe("pauseQueue / resumeQueue", () => {
     mill.resumeQueue("email");
     await clock.advance(0);
     expect(started).toEqual(["report0", "email0", "email1"]);
-    expect(mill.queues().find((q) => q.name === "email")).toMatchObject({
+    expect((await mill.queues()).find((q) => q.name === "email")).toMatchObject({
       depth: 0,
       paused: false,
     });
@@ -193,7 +193,7 @@ describe("pauseQueue / resumeQueue", () => {
     const order: string[] = [];
     mill.register("job", (label: string) => void order.push(label), { queue: "later" });
     mill.pauseQueue("later");
-    expect(mill.queues()).toEqual([
+    expect(await mill.queues()).toEqual([
       expect.objectContaining({ name: "later", paused: true, depth: 0, running: 0 }),
     ]);
     await mill.submit("job", "p1", { priority: 1 });

@@ -74,6 +74,7 @@ describe("stopGraceful", () => {
       finished: expect.any(Array),
       cancelled: [],
       abandoned: [],
+      requeued: [],
       escalated: false,
     });
     expect(sorted(stop.report?.finished ?? [])).toEqual(sorted(ids));
@@ -102,6 +103,7 @@ describe("stopGraceful", () => {
       finished: [task.id],
       cancelled: [],
       abandoned: [],
+      requeued: [],
       escalated: false,
     });
   });
@@ -115,6 +117,7 @@ describe("stopGraceful", () => {
       finished: [],
       cancelled: [],
       abandoned: [],
+      requeued: [],
       escalated: false,
     });
     expect(clock.pendingTimers).toBe(0);
@@ -184,6 +187,7 @@ describe("stopGraceful", () => {
       finished: [],
       cancelled: [task.id],
       abandoned: [],
+      requeued: [],
       escalated: true,
     });
     expect(clock.now()).toBe(100);
@@ -273,6 +277,7 @@ describe("stopNow", () => {
       finished: [],
       cancelled: [task.id],
       abandoned: [task.id],
+      requeued: [],
       escalated: false,
     });
     gate.resolve(undefined);

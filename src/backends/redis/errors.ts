@@ -46,7 +46,7 @@ export class StaleLeaseError extends TaskmillError {
 
   constructor(taskId: string, token: string, reason: LeaseLossReason) {
     super(
-      "ERR_STALE_LEASE" as string as TaskmillErrorCode,
+      "ERR_STALE_LEASE",
       `The lease on task ${taskId} (token ${token}) is no longer held: ${EXPLAIN[reason]}`,
     );
     this.taskId = taskId;

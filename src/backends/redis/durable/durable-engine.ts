@@ -1,0 +1,495 @@
+/**
+ * Durable mode behind the `TaskManager` facade: submits go to Redis, a worker loop claims what
+ * this process has handlers for, and results come back to every process through the events
+ * stream. ioredis is loaded on first use, so memory-mode users never need it installed.
+ */
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import {
+  BackendUnavailableError,
+  CancelledError,
+  ExpiredError,
+  InvalidArgumentError,
+  NotFoundError,
+  ShuttingDownError,
+  TaskFailedError,
+} from "../../../errors.js";
+import type { TaskEventBus } from "../../../events.js";
+import { isTerminal } from "../../../lifecycle/states.js";
+import type { Instrumentation } from "../../../observability/instrumentation.js";
+import { type Logger, safeLog } from "../../../observability/logger.js";
+import { injectTraceContext } from "../../../observability/tracing.js";
+import type { ResolvedOptions, ResolvedRedisBackend } from "../../../options.js";
+import type {
+  DeadLetterListOptions,
+  DeadLetterOutcome,
+  DeadLetterPage,
+  DeadLetterSelector,
+  ReplayOptions,
+} from "../../../registry/dead-letters.js";
+import type { ResultBroadcaster } from "../../../results/broadcaster.js";
+import type {
+  ListOptions,
+  QueueInfo,
+  SubmitOptions,
+  TaskPage,
+  TaskSnapshot,
+} from "../../../types.js";
+import { Reaper } from "../reaper.js";
+import { RedisStore } from "../redis-store.js";
+import { toSnapshot, toTaskResult } from "../snapshots.js";
+import type { JsonValue, StoredTask, TaskEvent } from "../types.js";
+import type { WorkWaiter } from "../waiter.js";
+import { ResultFeed } from "./result-feed.js";
+import { DurableWorker, type WorkerHandler } from "./worker.js";
+
+export interface DurableEngineDeps {
+  readonly options: ResolvedOptions;
+  readonly backend: ResolvedRedisBackend;
+  /** The manager's handler table (read live: handlers may be registered later). */
+  readonly handlers: ReadonlyMap<string, WorkerHandler>;
+  readonly events: TaskEventBus;
+  readonly results: ResultBroadcaster;
+  readonly instrumentation: Instrumentation;
+  readonly tracing: boolean;
+}
+
+/** Connection state reported by `health()`. */
+export interface BackendHealth {
+  readonly backend: "memory" | "redis";
+  readonly status: "connected" | "connecting" | "reconnecting" | "closed";
+}
+
+/** How often a waiting `result()` re-reads its task, in case its event was trimmed away. */
+const RESULT_RECHECK_MS = 5_000;
+
+interface Connections {
+  readonly redis: Redis;
+  readonly store: RedisStore;
+  readonly feed: ResultFeed;
+  readonly waiter: WorkWaiter;
+  readonly reaper: Reaper;
+}
+
+export class DurableEngine {
+  readonly #deps: DurableEngineDeps;
+  readonly #logger: Logger;
+  readonly #ready: Promise<Connections>;
+  readonly #paused = new Set<string>();
+  #connections: Connections | undefined;
+  #worker: DurableWorker | undefined;
+  #closed = false;
+
+  constructor(deps: DurableEngineDeps) {
+    this.#deps = deps;
+    this.#logger = deps.options.logger;
+    this.#ready = this.#connect();
+    // Failures surface on the first call that needs Redis; never as an unhandled rejection.
+    this.#ready.catch((error: unknown) =>
+      safeLog(this.#logger, "error", { err: error }, "taskmill could not set up the Redis backend"),
+    );
+  }
+
+  /** Resolves once connected and reading results; rejects if setup failed. */
+  ready(): Promise<void> {
+    return this.#ready.then(() => undefined);
+  }
+
+  health(): BackendHealth {
+    const status = this.#connections?.redis.status;
+    if (this.#closed || status === "end" || status === "close")
+      return { backend: "redis", status: "closed" };
+    if (status === "ready") return { backend: "redis", status: "connected" };
+    if (status === "reconnecting") return { backend: "redis", status: "reconnecting" };
+    return { backend: "redis", status: "connecting" };
+  }
+
+  /** A handler was registered: make sure the worker loop runs. */
+  handlersChanged(): void {
+    if (this.#closed) return;
+    this.#ready.then(
+      (connections) => this.#ensureWorker(connections).start(),
+      () => {},
+    );
+  }
+
+  async submit(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: WorkerHandler | undefined,
+  ): Promise<{ id: string; queue: string }> {
+    const { store, redis } = await this.#ready;
+    if (redis.status !== "ready")
+      throw new BackendUnavailableError(`connection is ${redis.status}`);
+    const queue = options.queue ?? handler?.queue ?? "default";
+    const retry = jsonRetry(options.retry);
+    const maxRetries =
+      options.retry?.maxRetries ?? handler?.retry.maxRetries ?? this.#deps.options.retry.maxRetries;
+    const runAt = options.runAt === undefined ? undefined : Number(options.runAt);
+    const expiresAt = options.expiresAt === undefined ? undefined : Number(options.expiresAt);
+    const meta: JsonValue | undefined = this.#deps.tracing ? traceMeta() : undefined;
+    let result: Awaited<ReturnType<RedisStore["enqueue"]>>;
+    try {
+      result = await store.enqueue({
+        id: randomUUID(),
+        name,
+        queue,
+        payload,
+        priority: options.priority ?? 0,
+        ...(runAt !== undefined ? { runAt } : options.delayMs ? { delayMs: options.delayMs } : {}),
+        ...(expiresAt !== undefined
+          ? { expiresAt }
+          : options.ttlMs !== undefined
+            ? { ttlMs: options.ttlMs }
+            : {}),
+        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+        maxRetries,
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(retry === undefined ? {} : { retry }),
+        ...(meta === undefined ? {} : { meta }),
+      });
+    } catch (error) {
+      if (isConnectionError(error))
+        throw new BackendUnavailableError((error as Error).message, { cause: error });
+      throw error;
+    }
+    if (this.#deps.events.wants("queued"))
+      this.#deps.events.emit("queued", {
+        task: {
+          id: result.id,
+          name,
+          queue,
+          status: result.status,
+          priority: options.priority ?? 0,
+          attempts: 0,
+          maxRetries,
+          createdAt: Date.now(),
+        },
+      });
+    return { id: result.id, queue };
+  }
+
+  /** The outcome of task `id`, whichever process runs it. */
+  async result(id: string): Promise<unknown> {
+    const { store, feed } = await this.#ready;
+    const waiting = feed.waitFor(id);
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const check = async () => {
+      const task = await store.get(id).catch(() => undefined);
+      if (task !== undefined && isTerminal(task.status)) feed.settle(storedEvent(task));
+      else if (task === undefined) feed.settle(missingEvent(id));
+    };
+    try {
+      await check();
+      timer = setInterval(() => void check(), RESULT_RECHECK_MS);
+      timer.unref();
+      const event = await waiting.promise;
+      return outcomeOf(event);
+    } finally {
+      clearInterval(timer);
+      waiting.cancel();
+    }
+  }
+
+  async get(id: string): Promise<TaskSnapshot | undefined> {
+    const { store } = await this.#ready;
+    const task = await store.get(id);
+    return task === undefined ? undefined : toSnapshot(task, this.#deps.options.retry.maxRetries);
+  }
+
+  async list(options?: ListOptions): Promise<TaskPage> {
+    const { store } = await this.#ready;
+    const page = await store.list(options);
+    return this.#page(page);
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const { store } = await this.#ready;
+    try {
+      const outcome = await store.cancel(id);
+      if (outcome.wasRunning) this.#worker?.abortLocal(id, new CancelledError("cancel"));
+      return outcome.cancelled;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  pause(queue: string): void {
+    this.#paused.add(queue);
+  }
+
+  resume(queue: string): void {
+    this.#paused.delete(queue);
+    this.#worker?.wake();
+  }
+
+  async queues(): Promise<QueueInfo[]> {
+    const { store } = await this.#ready;
+    const depths = await store.queues();
+    const names = new Set([...depths.map((q) => q.name), ...this.#paused]);
+    return [...names].map((name) => ({
+      name,
+      depth: depths.find((q) => q.name === name)?.depth ?? 0,
+      waiting: 0,
+      running: this.#worker?.runningIn(name) ?? 0,
+      paused: this.#paused.has(name),
+      concurrency: this.#deps.options.queues.get(name)?.concurrency,
+    }));
+  }
+
+  get running(): number {
+    return this.#worker?.running ?? 0;
+  }
+
+  readonly dlq = {
+    list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> => {
+      const { store } = await this.#ready;
+      return this.#page(await store.dlq.list(options));
+    },
+    replay: async (
+      selector: DeadLetterSelector,
+      options?: ReplayOptions,
+    ): Promise<DeadLetterOutcome> => {
+      const { store } = await this.#ready;
+      return store.dlq.replay(selector, options);
+    },
+    purge: async (selector?: DeadLetterSelector): Promise<DeadLetterOutcome> => {
+      const { store } = await this.#ready;
+      return store.dlq.purge(selector);
+    },
+  };
+
+  /** Graceful: stop claiming now, let running handlers finish; resolves true if they did. */
+  async drain(deadline: Promise<unknown>): Promise<boolean> {
+    const connections = this.#connections;
+    const worker = this.#worker;
+    if (connections === undefined || worker === undefined) return true;
+    await worker.stopClaiming();
+    const outcome = await Promise.race([
+      worker.idle().then(() => "idle" as const),
+      deadline.then(() => "deadline" as const),
+    ]);
+    return outcome === "idle";
+  }
+
+  /** Now: hand running tasks back to Redis for another process; returns their ids. */
+  async handBack(): Promise<{ requeued: string[]; abandoned: string[] }> {
+    const worker = this.#worker;
+    if (worker === undefined) return { requeued: [], abandoned: [] };
+    await worker.stopClaiming();
+    const requeued = await worker.handBackAll();
+    await new Promise((resolve) => setImmediate(resolve));
+    return { requeued, abandoned: worker.unsettled() };
+  }
+
+  /** Closes every connection and timer of ours. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    let connections: Connections;
+    try {
+      connections = await this.#ready;
+    } catch {
+      return;
+    }
+    this.#worker?.close();
+    connections.reaper.stop();
+    connections.waiter.close();
+    await connections.feed.stop();
+    await connections.redis.quit().catch(() => connections.redis.disconnect());
+  }
+
+  #ensureWorker(connections: Connections): DurableWorker {
+    if (this.#worker === undefined) {
+      const { options, backend } = this.#deps;
+      this.#worker = new DurableWorker({
+        store: connections.store,
+        waiter: connections.waiter,
+        clock: options.clock,
+        random: options.random,
+        logger: this.#logger,
+        concurrency: options.concurrency,
+        queueCaps: options.queues,
+        // A global rate is applied in the claim script; then it is the only limiter.
+        rate: backend.globalRate === undefined ? options.rate : undefined,
+        handlers: this.#deps.handlers,
+        isPaused: (queue) => this.#paused.has(queue),
+        events: this.#deps.events,
+        instrumentation: this.#deps.instrumentation,
+      });
+      connections.reaper.start();
+    }
+    return this.#worker;
+  }
+
+  async #connect(): Promise<Connections> {
+    const { backend, options } = this.#deps;
+    const { Redis } = await import("ioredis");
+    const redis =
+      backend.connection !== undefined
+        ? (backend.connection as Redis).duplicate()
+        : new Redis(backend.url as string, { lazyConnect: false });
+    redis.on("error", (error: unknown) =>
+      safeLog(this.#logger, "warn", { err: error }, "taskmill Redis connection error"),
+    );
+    const store = new RedisStore(redis, {
+      ...(backend.prefix === undefined ? {} : { prefix: backend.prefix }),
+      ...(backend.leaseMs === undefined ? {} : { leaseMs: backend.leaseMs }),
+      ...(backend.maxDeliveries === undefined ? {} : { maxDeliveries: backend.maxDeliveries }),
+      ...(backend.globalRate === undefined
+        ? {}
+        : {
+            globalRate: {
+              perSecond: backend.globalRate.perSecond,
+              burst:
+                backend.globalRate.burst ??
+                Math.max(
+                  1,
+                  Math.floor(Math.min(options.concurrency, backend.globalRate.perSecond)),
+                ),
+            },
+          }),
+      retention: options.retention,
+      ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
+    });
+    const feed = new ResultFeed(redis.duplicate(), store.keys.events, this.#logger, (event) =>
+      this.#onEvent(event),
+    );
+    await feed.start();
+    const waiter = store.createWaiter();
+    const reaper = new Reaper(store, {
+      onError: (error) =>
+        safeLog(this.#logger, "warn", { err: error }, "taskmill lease reclaim failed; retrying"),
+    });
+    this.#connections = { redis, store, feed, waiter, reaper };
+    if (this.#deps.handlers.size > 0 && !this.#closed)
+      this.#ensureWorker(this.#connections).start();
+    return this.#connections;
+  }
+
+  #onEvent(event: TaskEvent): void {
+    const events = this.#deps.events;
+    if (event.status === "cancelled")
+      this.#worker?.abortLocal(event.id, new CancelledError("cancel"));
+    const result = toTaskResult(event);
+    if (result !== undefined) {
+      if (this.#deps.results.size > 0) this.#deps.results.publish(result);
+      const status = result.status;
+      if (events.wants(status)) {
+        const task = eventSnapshot(event, this.#deps.options.retry.maxRetries);
+        if (status === "succeeded") events.emit("succeeded", { task, value: result.value });
+        else if (status === "failed")
+          events.emit("failed", {
+            task,
+            error: result.error ?? { name: "Error", message: "failed" },
+          });
+        else if (status === "cancelled") events.emit("cancelled", { task, reason: "cancel" });
+        else events.emit("expired", { task });
+      }
+    } else if (event.status === "retrying" && events.wants("retrying")) {
+      events.emit("retrying", {
+        task: eventSnapshot(event, this.#deps.options.retry.maxRetries),
+        attempt: event.attempts,
+        delayMs: Math.max(0, (event.runAt ?? event.at) - event.at),
+        error: event.error ?? { name: "Error", message: event.reason ?? "retrying" },
+      });
+    }
+  }
+
+  #page(page: { readonly tasks: readonly StoredTask[]; readonly nextCursor?: string }): TaskPage {
+    const maxRetries = this.#deps.options.retry.maxRetries;
+    const tasks = page.tasks.map((task) => toSnapshot(task, maxRetries));
+    return page.nextCursor === undefined ? { tasks } : { tasks, nextCursor: page.nextCursor };
+  }
+}
+
+/** Per-task retry overrides, stored only when they are data (a backoff function is not). */
+function jsonRetry(retry: SubmitOptions["retry"]): JsonValue | undefined {
+  if (retry === undefined) return undefined;
+  if (typeof retry.backoff === "function")
+    throw new InvalidArgumentError(
+      "retry.backoff",
+      "must be a named backoff in durable mode (functions cannot be stored)",
+      "a function",
+    );
+  return JSON.parse(JSON.stringify(retry)) as JsonValue;
+}
+
+function traceMeta(): JsonValue | undefined {
+  const carrier = injectTraceContext();
+  return Object.keys(carrier).length === 0 ? undefined : carrier;
+}
+
+function outcomeOf(event: TaskEvent): unknown {
+  switch (event.status) {
+    case "succeeded":
+      return event.value;
+    case "cancelled":
+      throw new CancelledError("cancel");
+    case "expired":
+      throw new ExpiredError();
+    default:
+      if (event.reason === "missing") throw new NotFoundError("task", event.id);
+      throw new TaskFailedError(event.error ?? { name: "Error", message: "the task failed" });
+  }
+}
+
+function storedEvent(task: StoredTask): TaskEvent {
+  return {
+    streamId: "",
+    id: task.id,
+    name: task.name,
+    queue: task.queue,
+    status: task.status,
+    attempts: task.attempts,
+    at: task.finishedAt ?? 0,
+    createdAt: task.createdAt,
+    startedAt: task.startedAt,
+    finishedAt: task.finishedAt,
+    runAt: undefined,
+    value: task.value,
+    error: task.error,
+    reason: undefined,
+  };
+}
+
+/** A task no longer in Redis (evicted by retention): its result is gone. */
+function missingEvent(id: string): TaskEvent {
+  return {
+    ...storedEvent({
+      id,
+      name: "",
+      queue: "",
+      status: "failed",
+      attempts: 0,
+      createdAt: 0,
+    } as unknown as StoredTask),
+    reason: "missing",
+  };
+}
+
+function eventSnapshot(event: TaskEvent, maxRetries: number): TaskSnapshot {
+  return {
+    id: event.id,
+    name: event.name,
+    queue: event.queue,
+    status: event.status,
+    priority: 0,
+    attempts: event.attempts,
+    maxRetries,
+    createdAt: event.createdAt ?? event.at,
+    startedAt: event.startedAt,
+    finishedAt: event.finishedAt,
+    value: event.value,
+    error: event.error,
+  };
+}
+
+function isConnectionError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : "";
+  return /Connection is closed|connect ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest|ECONNRESET/i.test(
+    message,
+  );
+}

@@ -1,0 +1,200 @@
+/**
+ * Durable mode through the public API, against a real redis-server: the same handlers and
+ * submits as memory mode, with tasks living in Redis and results crossing managers.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  CancelledError,
+  PermanentError,
+  TaskFailedError,
+  TaskManager,
+  type TaskManagerOptions,
+  type TaskResult,
+  UnsupportedError,
+} from "taskmill";
+import { afterEach, describe, expect, it } from "vitest";
+import { useRedis } from "../backends/redis/fixture.js";
+
+const redis = useRedis();
+const managers: TaskManager[] = [];
+
+function durable(options: TaskManagerOptions = {}, prefix = `dm-${randomUUID().slice(0, 8)}`) {
+  const mill = new TaskManager({
+    retry: { maxRetries: 0 },
+    ...options,
+    backend: { type: "redis", url: redis.server().url, prefix, leaseMs: 2_000 },
+  });
+  managers.push(mill);
+  return { mill, prefix };
+}
+
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((mill) => mill.stopNow()));
+});
+
+describe("durable mode", () => {
+  it("runs a submitted task and resolves its result", async () => {
+    const { mill } = durable();
+    mill.register("add", async (p: { a: number; b: number }, ctx) => ({
+      sum: p.a + p.b,
+      attempt: ctx.attempt,
+    }));
+    const task = await mill.submit("add", { a: 2, b: 3 });
+    expect(await task.result()).toEqual({ sum: 5, attempt: 1 });
+    expect(await mill.get(task.id)).toMatchObject({
+      id: task.id,
+      status: "succeeded",
+      attempts: 1,
+    });
+  });
+
+  it("a producer without handlers submits; a worker on the same prefix runs; the producer gets the result", async () => {
+    const { mill: producer, prefix } = durable();
+    const { mill: worker } = durable({}, prefix);
+    worker.register("echo", async (p: string) => p.toUpperCase());
+    const results: TaskResult[] = [];
+    const sub = producer.subscribeResults();
+    const reading = (async () => {
+      for await (const r of sub) {
+        results.push(r);
+        break;
+      }
+    })();
+    const task = await producer.submit("echo", "hello");
+    expect(await task.result()).toBe("HELLO");
+    await reading;
+    expect(results[0]).toMatchObject({ id: task.id, status: "succeeded", value: "HELLO" });
+  });
+
+  it("retries with backoff, then dead-letters; replay runs it again under the same id", async () => {
+    const { mill } = durable();
+    let failing = true;
+    let calls = 0;
+    mill.register(
+      "flaky",
+      async () => {
+        calls++;
+        if (failing) throw new Error("down");
+        return "up";
+      },
+      { retry: { maxRetries: 2, backoff: "fixed", baseDelayMs: 20, jitter: "none" } },
+    );
+    const task = await mill.submit("flaky");
+    await expect(task.result()).rejects.toBeInstanceOf(TaskFailedError);
+    expect(calls).toBe(3);
+    const dead = await mill.dlq.list();
+    expect(dead.tasks.map((t) => t.id)).toEqual([task.id]);
+    expect(dead.tasks[0]?.error?.message).toBe("down");
+    failing = false;
+    expect((await mill.dlq.replay({ ids: [task.id] })).ids).toEqual([task.id]);
+    await expect
+      .poll(async () => (await mill.get(task.id))?.status, { timeout: 5_000 })
+      .toBe("succeeded");
+  });
+
+  it("PermanentError is not retried", async () => {
+    const { mill } = durable();
+    let calls = 0;
+    mill.register(
+      "bad",
+      async () => {
+        calls++;
+        throw new PermanentError("no such account");
+      },
+      { retry: { maxRetries: 5 } },
+    );
+    const task = await mill.submit("bad");
+    const error = await task.result().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect(error).toMatchObject({ message: "no such account", errorName: "PermanentError" });
+    expect(calls).toBe(1);
+  });
+
+  it("cancel of a queued task ends it cancelled and it never runs; unknown ids resolve false", async () => {
+    const { mill } = durable();
+    const task = await mill.submit("later", { x: 1 }, { delayMs: 60_000 });
+    expect(await mill.cancel(task.id)).toBe(true);
+    await expect(task.result()).rejects.toBeInstanceOf(CancelledError);
+    expect(await mill.cancel(randomUUID())).toBe(false);
+  });
+
+  it("cancel of a running task aborts its signal in the worker", async () => {
+    const { mill } = durable();
+    let aborted: unknown;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    mill.register("slow", (_p, ctx) => {
+      started();
+      return new Promise((_resolve, reject) =>
+        ctx.signal.addEventListener("abort", () => {
+          aborted = ctx.signal.reason;
+          reject(ctx.signal.reason);
+        }),
+      );
+    });
+    const task = await mill.submit("slow");
+    await running;
+    expect(await mill.cancel(task.id)).toBe(true);
+    await expect(task.result()).rejects.toBeInstanceOf(CancelledError);
+    await expect.poll(() => aborted, { timeout: 5_000 }).toBeInstanceOf(CancelledError);
+  });
+
+  it("refuses non-JSON payloads and run() with clear errors", async () => {
+    const { mill } = durable();
+    await expect(mill.submit("x", { n: 10n })).rejects.toMatchObject({
+      code: "ERR_INVALID_ARGUMENT",
+    });
+    await expect(mill.run(async () => 1)).rejects.toBeInstanceOf(UnsupportedError);
+  });
+
+  it("idempotency keys hold across managers", async () => {
+    const { mill: a, prefix } = durable();
+    const { mill: b } = durable({}, prefix);
+    const first = await a.submit(
+      "pay",
+      { order: 1, cents: 5 },
+      { idempotencyKey: "order:1", delayMs: 60_000 },
+    );
+    const again = await b.submit(
+      "pay",
+      { cents: 5, order: 1 },
+      { idempotencyKey: "order:1", delayMs: 60_000 },
+    );
+    expect(again.id).toBe(first.id);
+    await expect(
+      b.submit("pay", { order: 1, cents: 9 }, { idempotencyKey: "order:1" }),
+    ).rejects.toMatchObject({ code: "ERR_IDEMPOTENCY_CONFLICT" });
+  });
+
+  it("stopGraceful leaves tasks that did not start in Redis for other processes", async () => {
+    const { mill: first, prefix } = durable({ concurrency: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ran: number[] = [];
+    first.register("job", async (n: number) => {
+      ran.push(n);
+      await gate;
+      return n;
+    });
+    const tasks = await Promise.all([1, 2, 3].map((n) => first.submit("job", n)));
+    await expect.poll(() => ran.length, { timeout: 5_000 }).toBe(1);
+    const stopping = first.stopGraceful({ timeoutMs: 10_000 });
+    release();
+    const report = await stopping;
+    expect(report.escalated).toBe(false);
+    const { mill: second } = durable({}, prefix);
+    second.register("job", async (n: number) => n);
+    expect(await Promise.all(tasks.map((t) => t.result().catch(() => undefined)))).toBeDefined();
+    const values = await Promise.all(tasks.map(async (t) => (await second.get(t.id))?.status));
+    await expect
+      .poll(async () => Promise.all(tasks.map(async (t) => (await second.get(t.id))?.status)), {
+        timeout: 5_000,
+      })
+      .toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(values).toHaveLength(3);
+  });
+});

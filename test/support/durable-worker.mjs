@@ -1,0 +1,121 @@
+/**
+ * A durable-mode worker in its own Node process, for fault tests. It imports the BUILT package
+ * (dist/, as a user's service would), registers one handler, `job`, whose behaviour is chosen
+ * on the command line, and reports what happens as JSON lines on stdout.
+ *
+ *   node durable-worker.mjs <redisUrl> <prefix> <leaseMs> <behaviour>
+ *
+ * Behaviours of `job`:
+ *   hang   reports "start", then never settles (ignores its signal): for kill -9.
+ *   fast   reports "start", returns at once.
+ *   work   reports "start", sleeps WORK_MS (default 50), reports "done", returns.
+ *   block  reports "start", lets stdout flush, then blocks the event loop with a synchronous
+ *          busy-wait until at least MIN_BLOCK_MS passed and RELEASE_FILE exists (or
+ *          MAX_BLOCK_MS passed), reports "done", returns.
+ * Every handler returns `{ pid, label, n }` (`n` from the payload, when it has one).
+ *
+ * Environment: LABEL (default "worker"), CONCURRENCY (default 4), MAX_DELIVERIES (default 50),
+ * WORK_MS, MIN_BLOCK_MS (default 0), MAX_BLOCK_MS (default 20000), RELEASE_FILE.
+ *
+ * Lines on stdout: {"type":"ready"}, {"type":"start",id,attempt}, {"type":"done",id,attempt},
+ * {"type":"log",level,msg,taskId?,reason?} (taskmill's log lines about a task) and
+ * {"type":"stopped"}; every line also carries `pid` and `label`.
+ *
+ * SIGTERM stops gracefully and exits; the process also exits when its stdin closes, so a dead
+ * test runner never leaves it behind.
+ */
+import { existsSync } from "node:fs";
+
+const { TaskManager } = await import(new URL("../../dist/index.js", import.meta.url).href);
+
+const [url, prefix, leaseArg, behaviour] = process.argv.slice(2);
+if (!url || !prefix || !leaseArg || !behaviour) {
+  process.stderr.write("usage: durable-worker.mjs <redisUrl> <prefix> <leaseMs> <behaviour>\n");
+  process.exit(2);
+}
+const env = process.env;
+const label = env.LABEL ?? "worker";
+const pid = process.pid;
+
+function report(type, fields = {}) {
+  process.stdout.write(`${JSON.stringify({ type, pid, label, ...fields })}\n`);
+}
+
+/** Forwards taskmill's log lines that concern a task; connection chatter is only counted. */
+function logAt(level) {
+  return (obj, msg) => {
+    if (obj && typeof obj.taskId === "string")
+      report("log", { level, msg, taskId: obj.taskId, reason: obj.reason });
+  };
+}
+
+const mill = new TaskManager({
+  concurrency: Number(env.CONCURRENCY ?? 4),
+  retry: { maxRetries: 0 },
+  logger: { debug: () => {}, info: logAt("info"), warn: logAt("warn"), error: logAt("error") },
+  backend: {
+    type: "redis",
+    url,
+    prefix,
+    leaseMs: Number(leaseArg),
+    maxDeliveries: Number(env.MAX_DELIVERIES ?? 50),
+  },
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function busyWait() {
+  const started = Date.now();
+  const min = Number(env.MIN_BLOCK_MS ?? 0);
+  const max = Number(env.MAX_BLOCK_MS ?? 20_000);
+  const release = env.RELEASE_FILE;
+  for (;;) {
+    const elapsed = Date.now() - started;
+    if (elapsed >= max) return elapsed;
+    if (elapsed >= min && (release === undefined || existsSync(release))) return elapsed;
+    // Synchronous on purpose: nothing else in this process runs meanwhile (timers, sockets).
+    const until = Date.now() + 5;
+    while (Date.now() < until) {}
+  }
+}
+
+mill.register("job", async (payload, ctx) => {
+  const id = ctx.taskId;
+  const attempt = ctx.attempt;
+  report("start", { id, attempt });
+  const value = { pid, label, n: payload?.n ?? null };
+  switch (behaviour) {
+    case "hang":
+      return new Promise(() => {});
+    case "fast":
+      return value;
+    case "work":
+      await sleep(Number(env.WORK_MS ?? 50));
+      report("done", { id, attempt });
+      return value;
+    case "block": {
+      await sleep(20);
+      const blockedMs = busyWait();
+      report("done", { id, attempt, blockedMs });
+      return value;
+    }
+    default:
+      throw new Error(`unknown behaviour ${behaviour}`);
+  }
+});
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await mill.stopGraceful({ timeoutMs: 2_000 });
+  report("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop());
+process.stdin.on("end", () => void stop());
+process.stdin.on("error", () => void stop());
+process.stdin.resume();
+
+for (let i = 0; i < 500 && mill.health().status !== "connected"; i++) await sleep(20);
+report("ready", { status: mill.health().status });
