@@ -298,7 +298,11 @@ export class TaskManager {
     return this.#durable?.health() ?? { backend: "memory", status: "connected" };
   }
 
-  /** A plain snapshot of the manager's figures. */
+  /**
+   * A plain snapshot of the manager's figures. In durable mode `running` is this process's
+   * handlers; the totals count what this process ran in memory mode only (use the metrics, or
+   * `queues()` and `dlq.list()`, for the shared picture).
+   */
   stats(): ManagerStats {
     const counters = this.#runner.counters;
     let ready = 0;
@@ -309,7 +313,7 @@ export class TaskManager {
     }
     return {
       ...counters,
-      running: this.#dispatcher.running,
+      running: this.#durable?.running ?? this.#dispatcher.running,
       queued: ready,
       waiting,
       live: this.#runner.live,

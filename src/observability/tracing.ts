@@ -69,8 +69,8 @@ export class TracingInstrumentation implements Instrumentation {
   readonly #proxy: ProxyTracerProvider | undefined;
   readonly #skipUnsampledChildren: boolean;
   #tracer: Tracer | undefined;
-  /** Whether the tracer's sampler drops a child of an unsampled local / remote parent. */
-  #dropsUnsampled: UnsampledParentPolicy = KEEPS_UNSAMPLED;
+  /** What the tracer's sampler is known to do (nothing assumed for an unknown sampler). */
+  #sampler: SamplerTraits = UNKNOWN_SAMPLER;
 
   constructor(provider: TracerProvider, settings: TracingSettings = {}) {
     this.#skipUnsampledChildren = settings.skipUnsampledChildren ?? true;
@@ -91,27 +91,42 @@ export class TracingInstrumentation implements Instrumentation {
     if (
       parentSpan !== undefined &&
       (parentSpan.traceFlags & TraceFlags.SAMPLED) === 0 &&
-      (parentSpan.isRemote === true ? this.#dropsUnsampled.remote : this.#dropsUnsampled.local) &&
+      (parentSpan.isRemote === true
+        ? this.#sampler.dropsUnsampledRemoteChild
+        : this.#sampler.dropsUnsampledLocalChild) &&
       isSpanContextValid(parentSpan)
     )
       // The sampler would return a non-recording span: run in the parent's context instead,
       // which carries the same trace id and the same unsampled decision to whatever the
       // handler starts or propagates.
       return context.with(parent, call);
-    // Given at creation (literal keys: cheaper), so samplers can decide on them.
-    const attributes: Attributes = {
-      "taskmill.task.id": attempt.taskId,
-      "taskmill.task.name": attempt.name,
-      "taskmill.queue": attempt.queue,
-      "taskmill.attempt": attempt.attempt,
-    };
-    const span = tracer.startSpan(
-      ATTEMPT_SPAN_NAME,
-      { kind: SpanKind.INTERNAL, startTime: attempt.startedAt, attributes },
-      parent,
-    );
-    // A span that does not record ignores status, attributes and end(): nothing to keep.
-    if (span.isRecording()) this.#spans.set(attempt, span);
+    let span: Span;
+    if (this.#sampler.ignoresAttributes) {
+      // The sampler never reads attributes: set them only on a span that records (the SDK's
+      // validation of creation attributes is most of the cost of a span it then drops).
+      span = tracer.startSpan(
+        ATTEMPT_SPAN_NAME,
+        { kind: SpanKind.INTERNAL, startTime: attempt.startedAt },
+        parent,
+      );
+      if (span.isRecording()) {
+        span.setAttributes(attemptAttributes(attempt));
+        this.#spans.set(attempt, span);
+      }
+    } else {
+      // Given at creation, so samplers can decide on them.
+      span = tracer.startSpan(
+        ATTEMPT_SPAN_NAME,
+        {
+          kind: SpanKind.INTERNAL,
+          startTime: attempt.startedAt,
+          attributes: attemptAttributes(attempt),
+        },
+        parent,
+      );
+      // A span that does not record ignores status, attributes and end(): nothing to keep.
+      if (span.isRecording()) this.#spans.set(attempt, span);
+    }
     return context.with(trace.setSpan(parent, span), call);
   }
 
@@ -141,7 +156,10 @@ export class TracingInstrumentation implements Instrumentation {
   }
 
   #inspect(tracer: Tracer): void {
-    if (this.#skipUnsampledChildren) this.#dropsUnsampled = unsampledParentPolicy(tracer);
+    const traits = samplerTraits(tracer);
+    this.#sampler = this.#skipUnsampledChildren
+      ? traits
+      : { ...traits, dropsUnsampledLocalChild: false, dropsUnsampledRemoteChild: false };
   }
 
   /**
@@ -161,37 +179,71 @@ export class TracingInstrumentation implements Instrumentation {
   }
 }
 
-/** What a tracer's sampler does with the child of an unsampled parent: true means it drops it. */
-export interface UnsampledParentPolicy {
-  readonly local: boolean;
-  readonly remote: boolean;
+/** The attributes of an attempt's span known at its start (literal keys: cheaper). */
+function attemptAttributes(attempt: Attempt): Attributes {
+  return {
+    "taskmill.task.id": attempt.taskId,
+    "taskmill.task.name": attempt.name,
+    "taskmill.queue": attempt.queue,
+    "taskmill.attempt": attempt.attempt,
+  };
 }
 
-const KEEPS_UNSAMPLED: UnsampledParentPolicy = Object.freeze({ local: false, remote: false });
+/** What taskmill knows of a tracer's sampler; every field false means "nothing known". */
+export interface SamplerTraits {
+  /** A span whose parent is local, valid and not sampled is never recorded. */
+  readonly dropsUnsampledLocalChild: boolean;
+  /** A span whose parent is remote, valid and not sampled is never recorded. */
+  readonly dropsUnsampledRemoteChild: boolean;
+  /** The decision never depends on the span's attributes. */
+  readonly ignoresAttributes: boolean;
+}
+
+const UNKNOWN_SAMPLER: SamplerTraits = Object.freeze({
+  dropsUnsampledLocalChild: false,
+  dropsUnsampledRemoteChild: false,
+  ignoresAttributes: false,
+});
 
 /**
- * Whether `tracer` is known to drop (not record) a span whose parent is valid and not sampled.
- * True only for the OpenTelemetry JS SDK's tracer (`@opentelemetry/sdk-trace`,
- * `sdk-trace-base`, `sdk-trace-node`: it keeps its sampler in `_sampler`) with a
- * `ParentBasedSampler` whose delegate for that kind of unsampled parent is `AlwaysOffSampler`,
- * as in the SDK's default sampler `ParentBased(root: AlwaysOn)`. The sampler is read from its
- * `toString()`, which samplers implement to describe their configuration. Any other tracer or
- * sampler (AlwaysOn, TraceIdRatioBased without ParentBased, a custom one) may record such a
- * child, so the answer is false and taskmill starts the span as usual.
+ * Reads what `tracer`'s sampler does, when it can be known for sure: only for the
+ * OpenTelemetry JS SDK's tracer (`@opentelemetry/sdk-trace`, `sdk-trace-base`,
+ * `sdk-trace-node`: it keeps its sampler in `_sampler`) and only from the SDK's own samplers,
+ * read from `toString()`, which samplers implement to describe their configuration.
+ *
+ * - It drops the child of an unsampled parent when it is a `ParentBasedSampler` whose delegate
+ *   for that kind of parent is `AlwaysOffSampler`, as in the SDK's default sampler
+ *   `ParentBased(root: AlwaysOn)`.
+ * - It ignores attributes when it is built only of `AlwaysOn`, `AlwaysOff`,
+ *   `TraceIdRatioBased` and `ParentBased` samplers.
+ *
+ * Any other tracer or sampler (a custom one, `AlwaysRecordSampler`, another SDK) may record such
+ * a child or read attributes: nothing is assumed and spans are started as usual.
  */
-export function unsampledParentPolicy(tracer: Tracer): UnsampledParentPolicy {
+export function samplerTraits(tracer: Tracer): SamplerTraits {
   try {
     const sampler = (tracer as { _sampler?: unknown })._sampler;
-    if (typeof sampler !== "object" || sampler === null) return KEEPS_UNSAMPLED;
-    const delegates = parentBasedDelegates(String(sampler));
-    if (delegates === undefined) return KEEPS_UNSAMPLED;
+    if (typeof sampler !== "object" || sampler === null) return UNKNOWN_SAMPLER;
+    const description = String(sampler);
+    const delegates = parentBasedDelegates(description);
     return {
-      local: delegates.get("localParentNotSampled") === "AlwaysOffSampler",
-      remote: delegates.get("remoteParentNotSampled") === "AlwaysOffSampler",
+      dropsUnsampledLocalChild: delegates?.get("localParentNotSampled") === "AlwaysOffSampler",
+      dropsUnsampledRemoteChild: delegates?.get("remoteParentNotSampled") === "AlwaysOffSampler",
+      ignoresAttributes: ignoresAttributes(description),
     };
   } catch {
-    return KEEPS_UNSAMPLED;
+    return UNKNOWN_SAMPLER;
   }
+}
+
+const ATTRIBUTE_BLIND = /^(?:AlwaysOnSampler|AlwaysOffSampler|TraceIdRatioBased\{[0-9.eE+-]*\})$/;
+
+function ignoresAttributes(description: string): boolean {
+  if (ATTRIBUTE_BLIND.test(description)) return true;
+  const delegates = parentBasedDelegates(description);
+  if (delegates === undefined || delegates.size !== 5) return false;
+  for (const delegate of delegates.values()) if (!ignoresAttributes(delegate)) return false;
+  return true;
 }
 
 /**

@@ -168,6 +168,20 @@ describe("durable mode", () => {
     ).rejects.toMatchObject({ code: "ERR_IDEMPOTENCY_CONFLICT" });
   });
 
+  it("reports health, and stops at once even when Redis was never reachable", async () => {
+    const { mill } = durable();
+    mill.register("noop", async () => {});
+    await (await mill.submit("noop")).result();
+    expect(mill.health()).toEqual({ backend: "redis", status: "connected" });
+    // Nothing listens on port 1: the manager keeps trying until it is stopped.
+    const unreachable = new TaskManager({ backend: { type: "redis", url: "redis://127.0.0.1:1" } });
+    expect(unreachable.health().status).not.toBe("connected");
+    // Would hang (and hit the test timeout) if the stop waited for a connection.
+    const report = await unreachable.stopNow();
+    expect(report).toMatchObject({ cancelled: [], requeued: [] });
+    expect(unreachable.health().status).toBe("closed");
+  });
+
   it("stopGraceful leaves tasks that did not start in Redis for other processes", async () => {
     const { mill: first, prefix } = durable({ concurrency: 1 });
     let release!: () => void;

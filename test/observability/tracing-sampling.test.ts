@@ -27,7 +27,7 @@ import {
   TaskManager,
 } from "taskmill";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { parentBasedDelegates, unsampledParentPolicy } from "../../src/observability/tracing.js";
+import { parentBasedDelegates, samplerTraits } from "../../src/observability/tracing.js";
 
 const contextManager = new AsyncLocalStorageContextManager();
 beforeAll(() => {
@@ -222,19 +222,86 @@ describe("reading the sampler", () => {
     expect(parentBasedDelegates("ParentBased{root}")).toBeUndefined();
   });
 
-  it("unknown tracers and odd ones are treated as recording such children", () => {
-    const keeps = { local: false, remote: false };
-    expect(unsampledParentPolicy(trace.getTracer("noop"))).toEqual(keeps);
-    expect(unsampledParentPolicy({ _sampler: "ParentBased{}" } as unknown as Tracer)).toEqual(
-      keeps,
-    );
+  it("unknown tracers and odd ones are assumed to record such children and read attributes", () => {
+    const unknown = {
+      dropsUnsampledLocalChild: false,
+      dropsUnsampledRemoteChild: false,
+      ignoresAttributes: false,
+    };
+    expect(samplerTraits(trace.getTracer("noop"))).toEqual(unknown);
+    expect(samplerTraits({ _sampler: "ParentBased{}" } as unknown as Tracer)).toEqual(unknown);
     const throwing = Object.defineProperty({}, "_sampler", {
       get() {
         throw new Error("no");
       },
     });
-    expect(unsampledParentPolicy(throwing as Tracer)).toEqual(keeps);
-    const defaults = new TracerProvider().getTracer("x");
-    expect(unsampledParentPolicy(defaults)).toEqual({ local: true, remote: true });
+    expect(samplerTraits(throwing as Tracer)).toEqual(unknown);
+    const custom: Sampler = {
+      shouldSample: () => ({ decision: 0 }),
+      toString: () => "MySampler",
+    };
+    expect(samplerTraits(new TracerProvider({ sampler: custom }).getTracer("x"))).toEqual(unknown);
+  });
+
+  it("the SDK's own samplers", () => {
+    const traits = (sampler?: Sampler) =>
+      samplerTraits(new TracerProvider(sampler === undefined ? {} : { sampler }).getTracer("x"));
+    expect(traits()).toEqual({
+      dropsUnsampledLocalChild: true,
+      dropsUnsampledRemoteChild: true,
+      ignoresAttributes: true,
+    });
+    expect(traits(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.25) }))).toEqual({
+      dropsUnsampledLocalChild: true,
+      dropsUnsampledRemoteChild: true,
+      ignoresAttributes: true,
+    });
+    expect(traits(new AlwaysOnSampler())).toEqual({
+      dropsUnsampledLocalChild: false,
+      dropsUnsampledRemoteChild: false,
+      ignoresAttributes: true,
+    });
+    const custom: Sampler = { shouldSample: () => ({ decision: 0 }), toString: () => "Mine" };
+    expect(
+      traits(
+        new ParentBasedSampler({ root: custom, remoteParentNotSampled: new AlwaysOnSampler() }),
+      ),
+    ).toEqual({
+      dropsUnsampledLocalChild: true,
+      dropsUnsampledRemoteChild: false,
+      ignoresAttributes: false,
+    });
+  });
+});
+
+describe("span attributes", () => {
+  it("a sampler that may read attributes gets them at creation", async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const reading: Sampler = {
+      shouldSample: (_ctx, _traceId, _name, _kind, attributes) => {
+        seen.push({ ...attributes });
+        return { decision: 2 };
+      },
+      toString: () => "ReadsAttributes",
+    };
+    const { exporter, provider } = sdk(reading);
+    const { mill } = millWith(provider);
+    await runIn(mill, ROOT_CONTEXT);
+    expect(seen[0]).toMatchObject({ "taskmill.task.name": "job", "taskmill.attempt": 1 });
+    expect(attempts(exporter)[0]?.attributes).toMatchObject({ "taskmill.task.name": "job" });
+  });
+
+  it("with the SDK's samplers they are set after creation: the exported span is the same", async () => {
+    const { exporter, provider, startSpan } = sdk();
+    const { mill } = millWith(provider);
+    await runIn(mill, parentContext(TraceFlags.SAMPLED));
+    expect(startSpan.mock.calls[0]?.[1]?.attributes).toBeUndefined();
+    expect(attempts(exporter)[0]?.attributes).toEqual({
+      "taskmill.task.id": expect.any(String),
+      "taskmill.task.name": "job",
+      "taskmill.queue": "default",
+      "taskmill.attempt": 1,
+      "taskmill.attempt.status": "succeeded",
+    });
   });
 });

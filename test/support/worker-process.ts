@@ -46,7 +46,6 @@ export class WorkerProcess {
   readonly reports: WorkerReport[] = [];
   readonly label: string;
   readonly pid: number;
-  #child: ChildProcess;
   #stderr = "";
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   readonly #exited: Promise<void>;
@@ -76,7 +75,6 @@ export class WorkerProcess {
     );
     if (child.pid === undefined) throw new Error("could not spawn the worker process");
     this.pid = child.pid;
-    this.#child = child;
     live.set(child.pid, child);
     let buffered = "";
     child.stdout?.on("data", (chunk: Buffer) => {

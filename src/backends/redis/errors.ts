@@ -7,7 +7,6 @@ import {
   InvalidArgumentError,
   NotFoundError,
   TaskmillError,
-  type TaskmillErrorCode,
 } from "../../errors.js";
 
 /** Return codes shared by the scripts. */
@@ -36,8 +35,8 @@ export type LeaseLossReason = "missing" | "superseded" | "cancelled" | "not-runn
  * so Redis refused it and changed nothing. The handler's outcome is discarded: another worker
  * holds the task, it was cancelled, or its expired lease was reclaimed.
  *
- * TODO(integration): move to `src/errors.ts` and add "ERR_STALE_LEASE" to `TaskmillErrorCode`
- * (this file cannot edit the union, hence the widening cast below).
+ * Its code `ERR_STALE_LEASE` is part of `TaskmillErrorCode`; the class stays with the backend
+ * that raises it and is re-exported from the package root.
  */
 export class StaleLeaseError extends TaskmillError {
   readonly taskId: string;

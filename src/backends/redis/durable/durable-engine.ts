@@ -11,11 +11,11 @@ import {
   ExpiredError,
   InvalidArgumentError,
   NotFoundError,
-  ShuttingDownError,
   TaskFailedError,
 } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
 import { isTerminal } from "../../../lifecycle/states.js";
+import { TaskRecord } from "../../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
 import { injectTraceContext } from "../../../observability/tracing.js";
@@ -60,6 +60,9 @@ export interface BackendHealth {
   readonly status: "connected" | "connecting" | "reconnecting" | "closed";
 }
 
+/** Longest a call waits for a first connection before failing with BackendUnavailableError. */
+const CONNECT_WAIT_MS = 10_000;
+
 /** How often a waiting `result()` re-reads its task, in case its event was trimmed away. */
 const RESULT_RECHECK_MS = 5_000;
 
@@ -77,6 +80,8 @@ export class DurableEngine {
   readonly #ready: Promise<Connections>;
   readonly #paused = new Set<string>();
   #connections: Connections | undefined;
+  /** Clients created while connecting, closed by `close()` if Redis never answered. */
+  #pending: Redis[] = [];
   #worker: DurableWorker | undefined;
   #closed = false;
 
@@ -119,7 +124,7 @@ export class DurableEngine {
     options: SubmitOptions,
     handler: WorkerHandler | undefined,
   ): Promise<{ id: string; queue: string }> {
-    const { store, redis } = await this.#ready;
+    const { store, redis } = await this.#connected();
     if (redis.status !== "ready")
       throw new BackendUnavailableError(`connection is ${redis.status}`);
     const queue = options.queue ?? handler?.queue ?? "default";
@@ -154,25 +159,51 @@ export class DurableEngine {
         throw new BackendUnavailableError((error as Error).message, { cause: error });
       throw error;
     }
-    if (this.#deps.events.wants("queued"))
-      this.#deps.events.emit("queued", {
-        task: {
-          id: result.id,
-          name,
-          queue,
-          status: result.status,
-          priority: options.priority ?? 0,
-          attempts: 0,
-          maxRetries,
-          createdAt: Date.now(),
-        },
-      });
+    if (result.created)
+      this.#announce(result.id, name, queue, payload, options, maxRetries, handler);
     return { id: result.id, queue };
+  }
+
+  /** `queued` for this process's metrics, hooks, logs and listeners (the submit happened here). */
+  #announce(
+    id: string,
+    name: string,
+    queue: string,
+    payload: unknown,
+    options: SubmitOptions,
+    maxRetries: number,
+    handler: WorkerHandler | undefined,
+  ): void {
+    const { options: resolved, instrumentation, events } = this.#deps;
+    const now = resolved.clock.now();
+    const runAt =
+      options.runAt !== undefined
+        ? Number(options.runAt)
+        : options.delayMs
+          ? now + options.delayMs
+          : undefined;
+    const record = new TaskRecord(
+      id,
+      -1,
+      name,
+      queue,
+      payload,
+      options.priority ?? 0,
+      handler?.handler ?? notHere,
+      { ...(handler?.retry ?? resolved.retry), maxRetries },
+      options.timeoutMs ?? handler?.timeoutMs ?? resolved.timeoutMs,
+      now,
+      runAt,
+      undefined,
+      options.idempotencyKey,
+    );
+    instrumentation.queued(record);
+    if (events.wants("queued")) events.emit("queued", { task: record.snapshot() });
   }
 
   /** The outcome of task `id`, whichever process runs it. */
   async result(id: string): Promise<unknown> {
-    const { store, feed } = await this.#ready;
+    const { store, feed } = await this.#connected();
     const waiting = feed.waitFor(id);
     let timer: ReturnType<typeof setInterval> | undefined;
     const check = async () => {
@@ -193,19 +224,19 @@ export class DurableEngine {
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
-    const { store } = await this.#ready;
+    const { store } = await this.#connected();
     const task = await store.get(id);
     return task === undefined ? undefined : toSnapshot(task, this.#deps.options.retry.maxRetries);
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {
-    const { store } = await this.#ready;
+    const { store } = await this.#connected();
     const page = await store.list(options);
     return this.#page(page);
   }
 
   async cancel(id: string): Promise<boolean> {
-    const { store } = await this.#ready;
+    const { store } = await this.#connected();
     try {
       const outcome = await store.cancel(id);
       if (outcome.wasRunning) this.#worker?.abortLocal(id, new CancelledError("cancel"));
@@ -226,7 +257,7 @@ export class DurableEngine {
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const { store } = await this.#ready;
+    const { store } = await this.#connected();
     const depths = await store.queues();
     const names = new Set([...depths.map((q) => q.name), ...this.#paused]);
     return [...names].map((name) => ({
@@ -245,18 +276,18 @@ export class DurableEngine {
 
   readonly dlq = {
     list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> => {
-      const { store } = await this.#ready;
+      const { store } = await this.#connected();
       return this.#page(await store.dlq.list(options));
     },
     replay: async (
       selector: DeadLetterSelector,
       options?: ReplayOptions,
     ): Promise<DeadLetterOutcome> => {
-      const { store } = await this.#ready;
+      const { store } = await this.#connected();
       return store.dlq.replay(selector, options);
     },
     purge: async (selector?: DeadLetterSelector): Promise<DeadLetterOutcome> => {
-      const { store } = await this.#ready;
+      const { store } = await this.#connected();
       return store.dlq.purge(selector);
     },
   };
@@ -288,10 +319,12 @@ export class DurableEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    let connections: Connections;
-    try {
-      connections = await this.#ready;
-    } catch {
+    const connections = this.#connections;
+    if (connections === undefined) {
+      // Never connected: drop the sockets and return. ioredis may never settle the commands it
+      // queued while offline, so the connect attempt is abandoned, not awaited; it holds no
+      // socket or timer once its clients are disconnected.
+      for (const connection of this.#pending) connection.disconnect();
       return;
     }
     this.#worker?.close();
@@ -324,6 +357,20 @@ export class DurableEngine {
     return this.#worker;
   }
 
+  /** The connections, or `BackendUnavailableError` if Redis has not answered in time. */
+  #connected(): Promise<Connections> {
+    if (this.#connections !== undefined) return Promise.resolve(this.#connections);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new BackendUnavailableError(`no answer from Redis within ${CONNECT_WAIT_MS} ms`)),
+        CONNECT_WAIT_MS,
+      );
+    });
+    return Promise.race([this.#ready, timeout]).finally(() => clearTimeout(timer));
+  }
+
   async #connect(): Promise<Connections> {
     const { backend, options } = this.#deps;
     const { Redis } = await import("ioredis");
@@ -354,10 +401,34 @@ export class DurableEngine {
       retention: options.retention,
       ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
     });
-    const feed = new ResultFeed(redis.duplicate(), store.keys.events, this.#logger, (event) =>
+    const feedConnection = redis.duplicate();
+    this.#pending = [redis, feedConnection];
+    const feed = new ResultFeed(feedConnection, store.keys.events, this.#logger, (event) =>
       this.#onEvent(event),
     );
-    await feed.start();
+    // Redis may be down at start: keep trying (ioredis reconnects meanwhile) until it answers
+    // or the manager stops; callers wait at most CONNECT_WAIT_MS each.
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      if (this.#closed)
+        throw new BackendUnavailableError("the manager stopped before Redis answered");
+      try {
+        // Ready only once the command connection is too: `submit` refuses a connection that is
+        // not "ready" (fail fast on connection loss), so a submit right after construction must
+        // not find it still in its handshake ("connect") because the feed's was faster.
+        await redis.ping();
+        await feed.start();
+        break;
+      } catch (error) {
+        safeLog(this.#logger, "warn", { err: error }, "taskmill cannot reach Redis yet; retrying");
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      }
+    }
+    if (this.#closed) {
+      // Stopped while the last handshake was answering: do not keep what it opened.
+      redis.disconnect();
+      feedConnection.disconnect();
+      throw new BackendUnavailableError("the manager stopped before Redis answered");
+    }
     const waiter = store.createWaiter();
     const reaper = new Reaper(store, {
       onError: (error) =>
@@ -404,6 +475,11 @@ export class DurableEngine {
     return page.nextCursor === undefined ? { tasks } : { tasks, nextCursor: page.nextCursor };
   }
 }
+
+/** The handler of a task announced by a producer: it never runs here. */
+const notHere = (): never => {
+  throw new Error("taskmill: a producer-side record is never run");
+};
 
 /** Per-task retry overrides, stored only when they are data (a backoff function is not). */
 function jsonRetry(retry: SubmitOptions["retry"]): JsonValue | undefined {

@@ -297,6 +297,8 @@ export class DurableWorker {
     transition(record, "running", task.startedAt);
     record.attempts = task.attempts;
     record.startedAt = task.startedAt;
+    // Queue wait runs from when the task became due (its retry or delay time, else creation).
+    record.dueAt = task.runAt ?? task.createdAt;
     const now = deps.clock.now();
     const attempt = new Attempt(record, now, (current, value) => this.#progress(current, value));
     record.attempt = attempt;
@@ -337,8 +339,12 @@ export class DurableWorker {
     if (!active.released) {
       this.#keeper.release(task.id);
       const store = deps.store;
+      const now = deps.clock.now();
       if (failure === undefined) {
         this.#write(active, () => store.ack(task.id, task.token, value)).catch(() => {});
+        record.value = value;
+        if (transition(record, "succeeded", now))
+          deps.instrumentation.finished(record, "succeeded");
       } else {
         const decision = decideRetry(record, failure, deps.random);
         this.#write(active, () =>
@@ -346,6 +352,14 @@ export class DurableWorker {
             ? store.nack(task.id, task.token, { delayMs: decision.delayMs }, failure, task.queue)
             : store.fail(task.id, task.token, failure),
         ).catch(() => {});
+        // The local record mirrors the outcome for metrics, hooks and logs of this worker.
+        record.error = failure;
+        if (decision.retry) {
+          record.runAt = now + decision.delayMs;
+          if (transition(record, "retrying", now))
+            deps.instrumentation.retrying(record, decision.delayMs, failure);
+        } else if (transition(record, "failed", now))
+          deps.instrumentation.finished(record, "failed");
       }
     }
     this.#notifyIdleChange();
