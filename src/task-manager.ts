@@ -329,7 +329,9 @@ export class TaskManager {
    * no subscriber takes results from another.
    */
   subscribeResults<R = unknown>(options?: SubscribeOptions<R>): ResultSubscription<R> {
-    return this.#results.subscribe(options);
+    const subscription = this.#results.subscribe(options);
+    this.#durable?.wantEvents();
+    return subscription;
   }
 
   /** @deprecated Use `subscribeResults()`; this shim will be removed in the next release. */
@@ -347,12 +349,14 @@ export class TaskManager {
   /** Listens to a lifecycle event. A throwing listener is logged and never breaks a task. */
   on<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
     this.#events.on(event, listener);
+    this.#durable?.wantEvents();
     return this;
   }
 
   /** Listens to the next occurrence of an event only. */
   once<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
     this.#events.once(event, listener);
+    this.#durable?.wantEvents();
     return this;
   }
 

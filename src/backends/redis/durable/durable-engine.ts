@@ -124,7 +124,10 @@ export class DurableEngine {
     options: SubmitOptions,
     handler: WorkerHandler | undefined,
   ): Promise<{ id: string; queue: string }> {
-    const { store, redis } = await this.#connected();
+    const { store, redis, feed } = await this.#connected();
+    // A subscriber or listener made before this submit must see its result: make sure the
+    // result reader is live (its starting point fixed) before the task exists.
+    await feed.ensureLive();
     if (redis.status !== "ready")
       throw new BackendUnavailableError(`connection is ${redis.status}`);
     const queue = options.queue ?? handler?.queue ?? "default";
@@ -205,6 +208,7 @@ export class DurableEngine {
   async result(id: string): Promise<unknown> {
     const { store, feed } = await this.#connected();
     const waiting = feed.waitFor(id);
+    await feed.ensureLive();
     let timer: ReturnType<typeof setInterval> | undefined;
     const check = async () => {
       const task = await store.get(id).catch(() => undefined);
@@ -376,8 +380,10 @@ export class DurableEngine {
     const { Redis } = await import("ioredis");
     const redis =
       backend.connection !== undefined
-        ? (backend.connection as Redis).duplicate()
-        : new Redis(backend.url as string, { lazyConnect: false });
+        ? (backend.connection as Redis).duplicate({ enableAutoPipelining: true })
+        : // Auto-pipelining sends the acks and claims of one event-loop turn in one write: with
+          // many handlers finishing together this nearly doubled jobs/s at concurrency 16.
+          new Redis(backend.url as string, { enableAutoPipelining: true });
     redis.on("error", (error: unknown) =>
       safeLog(this.#logger, "warn", { err: error }, "taskmill Redis connection error"),
     );
@@ -403,8 +409,12 @@ export class DurableEngine {
     });
     const feedConnection = redis.duplicate();
     this.#pending = [redis, feedConnection];
-    const feed = new ResultFeed(feedConnection, store.keys.events, this.#logger, (event) =>
-      this.#onEvent(event),
+    const feed: ResultFeed = new ResultFeed(
+      feedConnection,
+      store.keys.events,
+      this.#logger,
+      (event) => this.#onEvent(event),
+      () => this.#needsEvents(feed),
     );
     // Redis may be down at start: keep trying (ioredis reconnects meanwhile) until it answers
     // or the manager stops; callers wait at most CONNECT_WAIT_MS each.
@@ -438,6 +448,24 @@ export class DurableEngine {
     if (this.#deps.handlers.size > 0 && !this.#closed)
       this.#ensureWorker(this.#connections).start();
     return this.#connections;
+  }
+
+  /** Someone here started listening for results or events: make sure the reader runs. */
+  wantEvents(): void {
+    void this.#connections?.feed.ensureLive();
+  }
+
+  #needsEvents(feed: ResultFeed): boolean {
+    const events = this.#deps.events;
+    return (
+      this.#deps.results.size > 0 ||
+      feed.hasWaiters ||
+      events.wants("succeeded") ||
+      events.wants("failed") ||
+      events.wants("cancelled") ||
+      events.wants("expired") ||
+      events.wants("retrying")
+    );
   }
 
   #onEvent(event: TaskEvent): void {

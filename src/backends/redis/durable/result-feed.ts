@@ -1,8 +1,13 @@
 /**
  * The cross-process result stream: one blocking reader of the events stream per process. It
  * feeds result subscribers, lifecycle events and `task.result()` promises, whichever process
- * ran the task. The reader's starting point is fixed before the first submit is accepted, so a
- * subscriber (or a `result()` call) made before a submit cannot miss that task's result.
+ * ran the task.
+ *
+ * It reads only while someone here needs it (a subscriber, a waiting `result()`, an event
+ * listener): reading every event costs a worker about a third of its throughput, and a worker
+ * learns of cancellations through its lease renewals anyway. When demand appears, the reader
+ * first fixes its starting point at the stream's current end, and `ensureLive()` lets a submit
+ * wait for that, so a subscriber made before a submit cannot miss its result.
  */
 import type { Redis } from "ioredis";
 import { isTerminal } from "../../../lifecycle/states.js";
@@ -10,7 +15,7 @@ import { type Logger, safeLog } from "../../../observability/logger.js";
 import { readEvents } from "../events.js";
 import type { TaskEvent } from "../types.js";
 
-/** Longest a single XREAD blocks, so a stop is noticed promptly. */
+/** Longest a single XREAD blocks, so a stop (or the end of demand) is noticed promptly. */
 const BLOCK_MS = 1_000;
 /** Pause after a failed read (connection trouble) before trying again. */
 const RETRY_MS = 250;
@@ -22,32 +27,51 @@ export class ResultFeed {
   readonly #key: string;
   readonly #logger: Logger;
   readonly #onEvent: EventHandler;
+  readonly #needed: () => boolean;
   readonly #waiters = new Map<string, Array<(event: TaskEvent) => void>>();
   #cursor = "0";
   #stopped = false;
   #loop: Promise<void> | undefined;
+  /** Resolvers of `ensureLive()` calls waiting for the reader to fix its cursor. */
+  #liveWaiters: Array<() => void> = [];
+  #parked = false;
+  #unpark: (() => void) | undefined;
 
-  /** @param connection owned: used only for blocking reads, quit by `stop()` */
-  constructor(connection: Redis, key: string, logger: Logger, onEvent: EventHandler) {
+  /**
+   * @param connection owned: used only for blocking reads, closed by `stop()`
+   * @param needed whether anyone in this process needs results or events right now
+   */
+  constructor(
+    connection: Redis,
+    key: string,
+    logger: Logger,
+    onEvent: EventHandler,
+    needed: () => boolean,
+  ) {
     this.#connection = connection;
     connection.on("error", () => {}); // surfaced as failed reads, retried
     this.#key = key;
     this.#logger = logger;
     this.#onEvent = onEvent;
+    this.#needed = needed;
   }
 
-  /** Fixes the starting point at the stream's current end, then starts reading. */
+  /** Fixes the starting point at the stream's current end, then starts the reader. */
   async start(): Promise<void> {
-    const last = (await this.#connection.call(
-      "XREVRANGE",
-      this.#key,
-      "+",
-      "-",
-      "COUNT",
-      1,
-    )) as Array<[string, unknown]> | null;
-    this.#cursor = last?.[0]?.[0] ?? "0";
+    await this.#fixCursor();
     this.#loop = this.#run();
+  }
+
+  /**
+   * Resolves once the reader is live (its cursor fixed after this call began) if anyone needs
+   * it; at once if nobody does or it already reads.
+   */
+  ensureLive(): Promise<void> {
+    if (this.#stopped || !this.#parked || !this.#needed()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#liveWaiters.push(resolve);
+      this.#unpark?.();
+    });
   }
 
   /** Resolves with the terminal event of task `id` (registered before anything can arrive). */
@@ -71,6 +95,11 @@ export class ResultFeed {
     };
   }
 
+  /** True while some `result()` waits here. */
+  get hasWaiters(): boolean {
+    return this.#waiters.size > 0;
+  }
+
   /** Delivers a terminal event found another way (read from the task's record). */
   settle(event: TaskEvent): void {
     const list = this.#waiters.get(event.id);
@@ -82,13 +111,31 @@ export class ResultFeed {
   /** Stops reading and closes the connection; pending `waitFor` promises never settle. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unpark?.();
     this.#connection.disconnect();
     await this.#loop;
     this.#waiters.clear();
+    for (const resolve of this.#liveWaiters.splice(0)) resolve();
+  }
+
+  async #fixCursor(): Promise<void> {
+    const last = (await this.#connection.call(
+      "XREVRANGE",
+      this.#key,
+      "+",
+      "-",
+      "COUNT",
+      1,
+    )) as Array<[string, unknown]> | null;
+    this.#cursor = last?.[0]?.[0] ?? "0";
   }
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
+      if (!this.#needed() && this.#liveWaiters.length === 0) {
+        await this.#park();
+        continue;
+      }
       let events: TaskEvent[];
       try {
         events = await readEvents(this.#connection, this.#key, this.#cursor, {
@@ -116,5 +163,30 @@ export class ResultFeed {
         if (isTerminal(event.status)) this.settle(event);
       }
     }
+  }
+
+  /** Waits (reading nothing) until demand returns, then restarts from the stream's end. */
+  async #park(): Promise<void> {
+    this.#parked = true;
+    await new Promise<void>((resolve) => {
+      this.#unpark = resolve;
+    });
+    this.#unpark = undefined;
+    while (!this.#stopped) {
+      try {
+        await this.#fixCursor();
+        break;
+      } catch (error) {
+        safeLog(
+          this.#logger,
+          "warn",
+          { err: error },
+          "taskmill result stream unreachable; retrying",
+        );
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+      }
+    }
+    this.#parked = false;
+    for (const resolve of this.#liveWaiters.splice(0)) resolve();
   }
 }
