@@ -1,12 +1,6 @@
-import {
-  CancelledError,
-  type CancelReason,
-  ExpiredError,
-  TimeoutError,
-  toError,
-} from "../errors.js";
+import { CancelledError, type CancelReason, ExpiredError, TimeoutError } from "../errors.js";
 import type { TaskEventBus } from "../events.js";
-import { type Instrumentation, noInstrumentation } from "../observability/instrumentation.js";
+import type { Instrumentation } from "../observability/instrumentation.js";
 import { type Logger, safeLog } from "../observability/logger.js";
 import type { Registry } from "../registry/registry.js";
 import type { ResultBroadcaster } from "../results/broadcaster.js";
@@ -17,6 +11,7 @@ import type { Dispatcher } from "../scheduling/dispatcher.js";
 import { IndexedHeap } from "../scheduling/indexed-heap.js";
 import type { TaskResult } from "../types.js";
 import { Attempt } from "./attempt.js";
+import { type AttemptOwner, invokeHandler } from "./invoke-handler.js";
 import type { TerminalStatus } from "./states.js";
 import { errorInfo, type TaskRecord } from "./task-record.js";
 import { transition } from "./transitions.js";
@@ -52,7 +47,7 @@ export interface RunnerCounters {
  * Every terminal outcome goes through `#finish`, which performs the one terminal transition
  * and then tells everyone who waits on it (result promises, subscribers, events, registry).
  */
-export class TaskRunner {
+export class TaskRunner implements AttemptOwner {
   readonly counters: RunnerCounters = {
     submitted: 0,
     started: 0,
@@ -86,12 +81,10 @@ export class TaskRunner {
     (record) => record.expiryIndex,
   );
   readonly #expiryAlarm: Alarm;
-  readonly #wrapsHandler: boolean;
   readonly #onProgress = (attempt: Attempt, value: unknown) => this.#progress(attempt, value);
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
-    this.#wrapsHandler = deps.instrumentation.invoke !== noInstrumentation.invoke;
     this.#deadlineAlarm = new Alarm(deps.clock, (now) => this.#timeOutDue(now));
     this.#expiryAlarm = new Alarm(deps.clock, (now) => this.#expireDue(now));
   }
@@ -147,26 +140,9 @@ export class TaskRunner {
     if (this.#deps.events.wants("started"))
       this.#deps.events.emit("started", { task: record.snapshot(), attempt: attempt.attempt });
 
-    let returned: unknown;
-    if (record.status !== "running") {
-      // A `started` listener cancelled the task: never call a handler for an ended attempt.
-      returned = Promise.reject(attempt.abortReason);
-    } else {
-      try {
-        // Without tracing nothing wraps the call: no closure per attempt on the hot path.
-        returned = this.#wrapsHandler
-          ? this.#deps.instrumentation.invoke(attempt, () =>
-              record.handler(record.payload, attempt),
-            )
-          : record.handler(record.payload, attempt);
-      } catch (error) {
-        returned = Promise.reject(error);
-      }
-    }
-    Promise.resolve(returned).then(
-      (value) => this.#settle(attempt, undefined, value),
-      (error: unknown) => this.#settle(attempt, toError(error), undefined),
-    );
+    if (record.status === "running") invokeHandler(attempt, this.#deps.instrumentation, this);
+    // A `started` listener cancelled the task: never call a handler for an ended attempt.
+    else Promise.resolve().then(() => this.settled(attempt, attempt.abortReason, undefined));
   }
 
   /** Cancels a live task; returns false if it had already ended. */
@@ -193,7 +169,8 @@ export class TaskRunner {
     this.#expiries.drain();
   }
 
-  #settle(attempt: Attempt, error: Error | undefined, value: unknown): void {
+  /** @internal An attempt's handler settled (called by `invokeHandler`). */
+  settled(attempt: Attempt, error: Error | undefined, value: unknown): void {
     attempt.settled = true;
     if (attempt.abortedAt !== undefined) this.abortedInFlight.delete(attempt);
     if (attempt.deadlineIndex >= 0) {

@@ -4,12 +4,13 @@
  * one bucket), runs each as an attempt with the same `ctx` as memory mode, keeps its lease
  * alive while the handler runs, and settles it with a fenced ack, nack (retry) or fail (DLQ).
  */
-import { CancelledError, InvalidArgumentError, TimeoutError, toError } from "../../../errors.js";
+import { CancelledError, InvalidArgumentError, TimeoutError } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
 import { Attempt } from "../../../lifecycle/attempt.js";
+import { type AttemptOwner, invokeHandler } from "../../../lifecycle/invoke-handler.js";
 import { TaskRecord } from "../../../lifecycle/task-record.js";
 import { transition } from "../../../lifecycle/transitions.js";
-import { type Instrumentation, noInstrumentation } from "../../../observability/instrumentation.js";
+import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
 import type { RetryPolicy } from "../../../retry/backoff.js";
 import { decideRetry } from "../../../retry/policy.js";
@@ -67,14 +68,16 @@ const MAX_IDLE_MS = 5_000;
 /** Pause after a failed claim (connection trouble) before the next one. */
 const CLAIM_RETRY_MS = 250;
 
-export class DurableWorker {
+export class DurableWorker implements AttemptOwner {
   readonly #deps: WorkerDeps;
   readonly #keeper: LeaseKeeper;
-  readonly #active = new Map<string, Active>();
+  /** Every handler that has not settled, by attempt: the cap counts all of them. */
+  readonly #active = new Map<Attempt, Active>();
+  /** The latest attempt per task id (a task reclaimed and claimed here again has two). */
+  readonly #byId = new Map<string, Active>();
   readonly #runningPerQueue = new Map<string, number>();
   readonly #bucket: TokenBucketState | undefined;
   readonly #stopClaiming = new AbortController();
-  readonly #wrapsHandler: boolean;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #settling = new Set<Promise<void>>();
@@ -82,7 +85,6 @@ export class DurableWorker {
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
     this.#bucket = deps.rate === undefined ? undefined : createBucket(deps.rate, deps.clock.now());
-    this.#wrapsHandler = deps.instrumentation.invoke !== noInstrumentation.invoke;
     this.#keeper = new LeaseKeeper(deps.store, {
       clock: deps.clock,
       onLost: (id, error) => this.#leaseLost(id, error),
@@ -132,7 +134,7 @@ export class DurableWorker {
 
   /** Aborts the local attempt of `id`, if it runs here (the task was cancelled elsewhere). */
   abortLocal(id: string, reason: CancelledError): void {
-    const active = this.#active.get(id);
+    const active = this.#byId.get(id);
     if (active === undefined) return;
     active.released = true;
     active.attempt.abort(reason, this.#deps.clock.now());
@@ -171,7 +173,7 @@ export class DurableWorker {
 
   /** Ids of handlers that have not settled (after `handBackAll`: the ones ignoring the abort). */
   unsettled(): string[] {
-    return [...this.#active.keys()];
+    return [...this.#active.values()].map((active) => active.task.id);
   }
 
   close(): void {
@@ -303,7 +305,8 @@ export class DurableWorker {
     const attempt = new Attempt(record, now, (current, value) => this.#progress(current, value));
     record.attempt = attempt;
     const active: Active = { task, record, attempt, timer: undefined, released: false };
-    this.#active.set(task.id, active);
+    this.#active.set(attempt, active);
+    this.#byId.set(task.id, active);
     this.#runningPerQueue.set(task.queue, this.runningIn(task.queue) + 1);
     if (attempt.deadline !== Number.POSITIVE_INFINITY)
       active.timer = deps.clock.setTimer(() => {
@@ -313,28 +316,21 @@ export class DurableWorker {
     deps.instrumentation.started(attempt);
     if (deps.events.wants("started"))
       deps.events.emit("started", { task: record.snapshot(), attempt: attempt.attempt });
-    let returned: unknown;
-    try {
-      returned = this.#wrapsHandler
-        ? deps.instrumentation.invoke(attempt, () => record.handler(record.payload, attempt))
-        : record.handler(record.payload, attempt);
-    } catch (error) {
-      returned = Promise.reject(error);
-    }
-    Promise.resolve(returned).then(
-      (value) => this.#settle(active, undefined, value),
-      (error: unknown) => this.#settle(active, toError(error), undefined),
-    );
+    invokeHandler(attempt, deps.instrumentation, this);
   }
 
-  #settle(active: Active, error: Error | undefined, value: unknown): void {
-    const { task, record, attempt } = active;
+  /** @internal An attempt's handler settled (called by `invokeHandler`). */
+  settled(attempt: Attempt, error: Error | undefined, value: unknown): void {
+    const active = this.#active.get(attempt);
+    if (active === undefined) return;
+    const { task, record } = active;
     const deps = this.#deps;
     attempt.settled = true;
     this.#clearTimer(active);
     const failure = attempt.abortReason ?? error;
     deps.instrumentation.attemptEnded(attempt, failure, deps.clock.now());
-    this.#active.delete(task.id);
+    this.#active.delete(attempt);
+    if (this.#byId.get(task.id) === active) this.#byId.delete(task.id);
     this.#runningPerQueue.set(task.queue, this.runningIn(task.queue) - 1);
     if (!active.released) {
       this.#keeper.release(task.id);
@@ -418,7 +414,7 @@ export class DurableWorker {
   }
 
   #leaseLost(id: string, error: StaleLeaseError): void {
-    const active = this.#active.get(id);
+    const active = this.#byId.get(id);
     if (active === undefined || active.released) return;
     active.released = true;
     safeLog(
