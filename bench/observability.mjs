@@ -16,6 +16,8 @@
 //   immediate        100,000 tasks whose handler awaits one event-loop turn (setImmediate).
 //   cpu-50us         20,000 tasks whose handler computes for about 50 µs (a calibrated loop).
 //   timer-1ms        20,000 tasks whose handler awaits a 1 ms timer, at concurrency 64.
+//   cpu-200us        5,000 tasks computing for about 200 µs each (off, ctx and sdk only).
+//   timer-10ms       5,000 tasks awaiting a 10 ms timer, at concurrency 64 (off, ctx, sdk).
 //
 // Configurations (each gets a fresh TaskManager per run):
 //   off          `metrics: false, tracing: false`, no context manager installed: the baseline.
@@ -279,6 +281,29 @@ const WORKLOADS = [
       count();
     },
     configs: COMMON,
+  },
+  // Where the target is met: enough work per task to dwarf the SDK's few µs.
+  {
+    name: "cpu-200us",
+    handler: `async () => { spin(${SPIN.iterations * 4}); } (about ${Math.round(SPIN.measuredUs * 4)} µs of CPU)`,
+    tasks: Math.round(TASKS / 20),
+    concurrency: 16,
+    handle: (count) => async () => {
+      sink ^= spin(SPIN.iterations * 4);
+      count();
+    },
+    configs: ["off", "ctx", "sdk"],
+  },
+  {
+    name: "timer-10ms",
+    handler: "async () => { await new Promise((r) => setTimeout(r, 10)); }",
+    tasks: Math.round(TASKS / 20),
+    concurrency: 64,
+    handle: (count) => async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      count();
+    },
+    configs: ["off", "ctx", "sdk"],
   },
 ].filter(
   (w) =>

@@ -1,8 +1,10 @@
 // Prints bench/results/latest.json (or the file given as argument) as a markdown section to
 // paste into docs/benchmarks.md:  node bench/report.mjs [results.json] >> docs/benchmarks.md
-// Also takes the file written by bench/memory.mjs (memory only): absent suites are skipped.
+// Also takes the file written by bench/memory.mjs (memory only) and the one written by
+// bench/durable.mjs (durable mode only): absent suites are skipped.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { durableMarkdown } from "./lib/durable-format.mjs";
 import {
   comparisonLines,
   DROPS_NOTE,
@@ -107,6 +109,18 @@ function memorySection() {
   ];
 }
 
+function durableSection(durable) {
+  if (durable.error)
+    return ["## Durable mode (Redis) benchmarks", "", `Not measured: ${durable.error}`];
+  return durableMarkdown(durable, { render: renderMarkdown, machineLine });
+}
+
+// A file written by bench/durable.mjs holds the durable suite alone.
+if (results.suite === "durable") {
+  process.stdout.write(`${durableSection(results).join("\n")}\n`);
+  process.exit(0);
+}
+
 const lines = [
   "## In-memory engine benchmarks",
   "",
@@ -116,5 +130,6 @@ const lines = [
   ...(results.throughput ? ["", ...throughputSection()] : []),
   ...(results.rateLimit ? ["", ...rateSection()] : []),
   ...(results.memory ? ["", ...memorySection()] : []),
+  ...(results.durable ? ["", ...durableSection(results.durable)] : []),
 ];
 process.stdout.write(`${lines.join("\n")}\n`);

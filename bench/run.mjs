@@ -1,7 +1,9 @@
 // Benchmarks of taskmill's in-memory engine side by side with its peers, in one process and
-// one run, so that every ratio compares numbers taken on the same machine at the same time.
+// one run, so that every ratio compares numbers taken on the same machine at the same time;
+// then, last, the durable-mode suite (bench/durable.mjs: taskmill on Redis vs BullMQ and
+// bee-queue) in a child process of its own.
 //
-//   npm run bench                         build, then run everything (~5 min on 2 cores)
+//   npm run bench                         build, then run everything (~8 min on 2 cores)
 //   node --expose-gc bench/run.mjs        run against the existing dist/
 //
 // Environment:
@@ -14,7 +16,10 @@
 //   BENCH_MEMORY_SNAPSHOTS=dir  heap snapshots at the memory suite's first and last samples
 //   BENCH_OUT=path         where to write the JSON (default bench/results/latest.json;
 //                          quick runs default to bench/results/quick.tmp)
-import { mkdirSync, writeFileSync } from "node:fs";
+//   BENCH_SKIP_DURABLE=1   skip the durable suite (it is also skipped, with a note, when
+//                          redis-server is not on PATH); its own settings: see durable.mjs
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -57,6 +62,42 @@ function readSettings(env) {
     memory: memorySettings(env, scale),
     out: resolve(benchDir, out),
   };
+}
+
+// The durable suite needs a redis-server of its own and leaves connections of three Redis
+// clients behind, so it runs in a child process. Its tables are printed after ours; its results
+// go to bench/results/durable.json (durable-quick.tmp for quick runs) and into our JSON.
+async function runDurableSuite({ settings, log }) {
+  if (process.env.BENCH_SKIP_DURABLE === "1") return { skipped: "BENCH_SKIP_DURABLE=1" };
+  const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
+  if (probe.error || probe.status !== 0) {
+    log("  redis-server is not on PATH: skipping the durable suite");
+    return { skipped: "redis-server is not on PATH" };
+  }
+  const out = resolve(dirname(settings.out), settings.quick ? "durable-quick.tmp" : "durable.json");
+  const spawnedAt = Date.now();
+  const child = spawn(process.execPath, ["--expose-gc", resolve(benchDir, "durable.mjs")], {
+    env: { ...process.env, BENCH_OUT: out },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let text = "";
+  child.stdout.on("data", (chunk) => {
+    text += chunk;
+  });
+  const code = await new Promise((done) => child.once("exit", (c, signal) => done(c ?? signal)));
+  try {
+    const results = JSON.parse(readFileSync(out, "utf8"));
+    // A file left by an earlier run is not this run's result.
+    if (Date.parse(results.date) < spawnedAt - 1_000)
+      throw new Error(`${out} is from ${results.date}`);
+    return { code, text, results, out };
+  } catch (error) {
+    return {
+      code,
+      text,
+      error: `the durable suite wrote no results (exit ${code}): ${error.message}`,
+    };
+  }
 }
 
 function printResults(results) {
@@ -136,6 +177,8 @@ async function main() {
   });
   log("Memory suite...");
   const memory = source ? await runMemorySuite({ source, settings, log }) : undefined;
+  log("Durable suite (bench/durable.mjs, in a child process)...");
+  const durableRun = await runDurableSuite({ settings, log });
 
   const results = {
     schemaVersion: 1,
@@ -160,13 +203,22 @@ async function main() {
     throughput,
     rateLimit,
     memory,
+    durable: durableRun.results ?? {
+      error: durableRun.skipped ? `skipped: ${durableRun.skipped}` : durableRun.error,
+    },
   };
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);
   printResults(results);
+  if (durableRun.text) process.stdout.write(`\n== Durable mode (Redis) ==${durableRun.text}`);
+  if (durableRun.error) log(`\nDurable suite: ${durableRun.error}`);
+  if (durableRun.out) log(`Wrote ${durableRun.out}`);
   log(`\nWrote ${settings.out} (${results.durationSec} s)`);
+  // The durable suite fails the run when a library errored or lost or duplicated a job (its
+  // exit status), not when it was skipped for want of redis-server.
+  const durableFailed = !durableRun.skipped && durableRun.code !== 0;
   // Exit explicitly: a limiter that leaks a timer must not turn the bench into a hang.
-  process.exit(hasFailures(results) ? 1 : 0);
+  process.exit(hasFailures(results) || durableFailed ? 1 : 0);
 }
 
 await main();
