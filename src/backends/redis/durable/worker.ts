@@ -12,6 +12,7 @@ import { TaskRecord } from "../../../lifecycle/task-record.js";
 import { transition } from "../../../lifecycle/transitions.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
+import { extractTraceContext } from "../../../observability/tracing.js";
 import type { RetryPolicy } from "../../../retry/backoff.js";
 import { decideRetry } from "../../../retry/policy.js";
 import type { Clock, TimerHandle } from "../../../scheduling/clock.js";
@@ -301,6 +302,8 @@ export class DurableWorker implements AttemptOwner {
     record.startedAt = task.startedAt;
     // Queue wait runs from when the task became due (its retry or delay time, else creation).
     record.dueAt = task.runAt ?? task.createdAt;
+    // The submitter's trace context travelled in the task: this attempt's span joins its trace.
+    if (isCarrier(task.meta)) record.traceContext = extractTraceContext(task.meta);
     const now = deps.clock.now();
     const attempt = new Attempt(record, now, (current, value) => this.#progress(current, value));
     record.attempt = attempt;
@@ -440,6 +443,15 @@ export class DurableWorker implements AttemptOwner {
     this.#deps.clock.clearTimer(active.timer);
     active.timer = undefined;
   }
+}
+
+function isCarrier(meta: unknown): meta is Record<string, string> {
+  return (
+    typeof meta === "object" &&
+    meta !== null &&
+    !Array.isArray(meta) &&
+    typeof (meta as Record<string, unknown>).traceparent === "string"
+  );
 }
 
 /** A claimed task whose name has no handler here fails at once, loudly. */
