@@ -30,8 +30,16 @@ it("the worker's attempt span is a child of the producer's span", async () => {
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const prefix = `tr-${randomUUID().slice(0, 8)}`;
   const backend = { type: "redis", url: redis.server().url, prefix } as const;
-  const producer = new TaskManager({ backend, tracing: { tracerProvider: provider }, metrics: false });
-  const worker = new TaskManager({ backend, tracing: { tracerProvider: provider }, metrics: false });
+  const producer = new TaskManager({
+    backend,
+    tracing: { tracerProvider: provider },
+    metrics: false,
+  });
+  const worker = new TaskManager({
+    backend,
+    tracing: { tracerProvider: provider },
+    metrics: false,
+  });
   worker.register("traced", async () => "done");
   try {
     const tracer = provider.getTracer("test");
