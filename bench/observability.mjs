@@ -2,7 +2,7 @@
 // installed and enabled, against the same engine with both turned off, in one process and one
 // run, interleaved round-robin.
 //
-//   npm run build && node --expose-gc bench/observability.mjs
+//   npm run build && node bench/observability.mjs
 //
 // Workloads (each task is `submit(...).then((t) => t.result())`, the batch awaited with
 // Promise.all):
@@ -26,7 +26,7 @@
 //                any service running the OpenTelemetry SDK: what the service pays for context
 //                propagation whether or not taskmill traces anything.
 //   prom         metrics through `taskmill/prometheus` (prom-client), tracing off.
-//   sdk          MeterProvider with a PeriodicExportingMetricReader (1 s interval, in-memory
+//   sdk          MeterProvider with a PeriodicExportingMetricReader (1 s interval, no-op
 //                exporter); TracerProvider with a BatchSpanProcessor feeding a no-op exporter and
 //                the sampler ParentBased(root: TraceIdRatioBased(0.1)) (10 % of root traces
 //                recorded, children follow their parent: a common production setting);
@@ -50,12 +50,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { context, ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from "@opentelemetry/sdk-metrics";
+import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import {
   AlwaysOnSampler,
   BatchSpanProcessor,
@@ -64,7 +59,7 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { machineInfo, packageVersions } from "./lib/env.mjs";
-import { collectGarbage, roundRobin } from "./lib/runner.mjs";
+import { roundRobin } from "./lib/runner.mjs";
 import { median, spreadPct } from "./lib/stats.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -80,18 +75,24 @@ const { TaskManager } = await import(dist);
 const { createPrometheusMetrics } = await import(new URL("observability/prometheus.js", dist).href);
 const { Registry } = await import("prom-client");
 
-// Exports nothing, as fast as possible: the cost measured is taskmill's and the SDK's, not a
-// network exporter's.
+// Export nothing, as fast as possible: the cost measured is taskmill's and the SDK's (the
+// metrics are still collected every second), not a network exporter's. Nothing is kept either:
+// an exporter that accumulated what it received would grow the heap over the whole run and make
+// every later garbage collection, and so every later configuration, slower.
 const noopSpanExporter = {
   export: (_spans, done) => done({ code: 0 }),
   shutdown: async () => {},
   forceFlush: async () => {},
 };
+const noopMetricExporter = {
+  export: (_metrics, done) => done({ code: 0 }),
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
 
 function sdkProviders(sampler) {
-  const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({
-    exporter: metricExporter,
+    exporter: noopMetricExporter,
     exportIntervalMillis: 1_000,
   });
   const meterProvider = new MeterProvider({ readers: [reader] });
@@ -106,7 +107,7 @@ function sdkProviders(sampler) {
       }),
     ],
   });
-  return { meterProvider, tracerProvider, metricExporter };
+  return { meterProvider, tracerProvider };
 }
 
 const contextManager = new AsyncLocalStorageContextManager();
@@ -179,7 +180,7 @@ const CONFIG_DESCRIPTIONS = {
   "api-only": "defaults, no SDK installed (global no-op providers)",
   ctx: "as off, with AsyncLocalStorageContextManager installed and in use",
   prom: "metrics through taskmill/prometheus (prom-client registry), tracing off",
-  sdk: `sdk-metrics PeriodicExportingMetricReader 1s + in-memory exporter; sdk-trace BatchSpanProcessor + no-op exporter, ${SAMPLER}; AsyncLocalStorageContextManager`,
+  sdk: `sdk-metrics PeriodicExportingMetricReader 1s + no-op exporter; sdk-trace BatchSpanProcessor + no-op exporter, ${SAMPLER}; AsyncLocalStorageContextManager`,
   "sdk-noskip": "as sdk with tracing.skipUnsampledChildren: false",
   "sdk-metrics": "sdk's metrics only (tracing off, no context manager)",
   "sdk-tracing": "sdk's tracing only (metrics off), with the context manager",
@@ -313,7 +314,6 @@ const WORKLOADS = [
 async function runOnce(workload, configName, tasks) {
   const config = CONFIGS[configName];
   useContextManager(config.contextManager);
-  config.sdk?.metricExporter.reset();
   const options = typeof config.options === "function" ? config.options() : config.options;
   const mill = new TaskManager({
     concurrency: workload.concurrency,
@@ -328,7 +328,10 @@ async function runOnce(workload, configName, tasks) {
     }),
   );
   const submitOne = () => mill.submit("job").then((task) => task.result());
-  collectGarbage();
+  // No forced collection between runs (unlike the other suites): after a full `gc()` the next
+  // few thousand tasks cost several times their steady CPU (the young generation shrinks back,
+  // code is re-optimised), which swamps the short runs of the slow workloads. The previous run's
+  // garbage lands in the next one instead; the rotation spreads it over every configuration.
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   const pending = new Array(tasks);
@@ -389,7 +392,7 @@ const report = {
     "@opentelemetry/context-async-hooks",
     "prom-client",
   ]),
-  gcExposed: typeof globalThis.gc === "function",
+  forcedGcBetweenRuns: false,
 };
 
 for (const w of WORKLOADS) {

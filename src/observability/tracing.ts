@@ -55,8 +55,10 @@ export interface TracingSettings {
  * the attempt was cancelled.
  *
  * Hot path: a span that does not record (the sampler dropped it) is not kept or ended (ending
- * it does nothing); the child of an unsampled parent is not started at all when the sampler is
- * the SDK's parent-based one that drops it (see {@link TracingSettings.skipUnsampledChildren}).
+ * it does nothing); with the SDK's own samplers, which never read attributes, the attributes
+ * are set only on spans that record; and the child of an unsampled parent is not started at
+ * all when the sampler is the SDK's parent-based one that drops it (see
+ * {@link TracingSettings.skipUnsampledChildren}). What is recorded is the same in every case.
  */
 export class TracingInstrumentation implements Instrumentation {
   readonly queued = noInstrumentation.queued;
