@@ -338,6 +338,11 @@ export function isValidQueueName(name: unknown): name is string {
   return typeof name === "string" && name.length > 0 && name.length <= 200;
 }
 
+/** The deterministic default burst: what can run at once, capped by the rate, at least 1. */
+export function defaultBurst(concurrency: number, perSecond: number): number {
+  return Math.max(1, Math.floor(Math.min(concurrency, perSecond)));
+}
+
 function resolveBackend(
   backend: TaskManagerOptions["backend"],
 ): { readonly type: "memory" } | ResolvedRedisBackend {
@@ -383,7 +388,7 @@ function resolveRate(
     throw new InvalidOptionError("rate", "must be an object { perSecond, burst? }", rate);
   if (typeof rate.perSecond !== "number" || !Number.isFinite(rate.perSecond) || rate.perSecond <= 0)
     throw new InvalidOptionError("rate.perSecond", "must be a finite number > 0", rate.perSecond);
-  const burst = rate.burst ?? Math.max(1, Math.floor(Math.min(concurrency, rate.perSecond)));
+  const burst = rate.burst ?? defaultBurst(concurrency, rate.perSecond);
   if (!Number.isInteger(burst) || burst < 1)
     throw new InvalidOptionError("rate.burst", "must be an integer >= 1", burst);
   return { perSecond: rate.perSecond, burst };

@@ -19,7 +19,7 @@ import { TaskRecord } from "../../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
 import { injectTraceContext } from "../../../observability/tracing.js";
-import type { ResolvedOptions, ResolvedRedisBackend } from "../../../options.js";
+import { defaultBurst, type ResolvedOptions, type ResolvedRedisBackend } from "../../../options.js";
 import type {
   DeadLetterListOptions,
   DeadLetterOutcome,
@@ -399,10 +399,7 @@ export class DurableEngine {
               perSecond: backend.globalRate.perSecond,
               burst:
                 backend.globalRate.burst ??
-                Math.max(
-                  1,
-                  Math.floor(Math.min(options.concurrency, backend.globalRate.perSecond)),
-                ),
+                defaultBurst(options.concurrency, backend.globalRate.perSecond),
             },
           }),
       retention: options.retention,
@@ -563,14 +560,19 @@ function storedEvent(task: StoredTask): TaskEvent {
 /** A task no longer in Redis (evicted by retention): its result is gone. */
 function missingEvent(id: string): TaskEvent {
   return {
-    ...storedEvent({
-      id,
-      name: "",
-      queue: "",
-      status: "failed",
-      attempts: 0,
-      createdAt: 0,
-    } as unknown as StoredTask),
+    streamId: "",
+    id,
+    name: "",
+    queue: "",
+    status: "failed",
+    attempts: 0,
+    at: 0,
+    createdAt: undefined,
+    startedAt: undefined,
+    finishedAt: undefined,
+    runAt: undefined,
+    value: undefined,
+    error: undefined,
     reason: "missing",
   };
 }

@@ -13,6 +13,7 @@ import { transition } from "../../../lifecycle/transitions.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
 import { extractTraceContext } from "../../../observability/tracing.js";
+import { DEFAULTS } from "../../../options.js";
 import type { RetryPolicy } from "../../../retry/backoff.js";
 import { decideRetry } from "../../../retry/policy.js";
 import type { Clock, TimerHandle } from "../../../scheduling/clock.js";
@@ -465,13 +466,8 @@ const missingHandler: TaskHandler = (_payload, ctx) => {
 
 /** The retry policy of a claimed task: the handler's, with the task's own overrides. */
 function taskRetry(task: ClaimedTask, registered: WorkerHandler | undefined): RetryPolicy {
-  const base = registered?.retry ?? {
-    maxRetries: 0,
-    backoff: "exponential",
-    baseDelayMs: 100,
-    maxDelayMs: 30_000,
-    jitter: "full",
-  };
+  // Without a handler here the task fails (missingHandler); no retries unless it says so.
+  const base = registered?.retry ?? { ...DEFAULTS.retry, maxRetries: 0 };
   const override = task.retry;
   const merged: RetryPolicy =
     override !== null && typeof override === "object" && !Array.isArray(override)
