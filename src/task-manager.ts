@@ -589,10 +589,17 @@ export class TaskManager {
     if (options.signal?.aborted) throw new CancelledError("signal");
     const durable = this.#durable as DurableEngine;
     const { id, queue } = await durable.submit(name, payload, options, registered);
-    options.signal?.addEventListener("abort", () => void durable.cancel(id).catch(() => {}), {
-      once: true,
-    });
-    return new DurableTaskHandle<R>(id, name, queue, durable);
+    const handle = new DurableTaskHandle<R>(id, name, queue, durable);
+    const signal = options.signal;
+    if (signal !== undefined) {
+      const onAbort = () => void durable.cancel(id).catch(() => {});
+      signal.addEventListener("abort", onAbort, { once: true });
+      // As in memory mode, the listener goes once the task has ended: a long-lived signal
+      // shared by many submits must not collect one listener per task.
+      const detach = () => signal.removeEventListener("abort", onAbort);
+      handle.result().then(detach, detach);
+    }
+    return handle;
   }
 
   /** Durable graceful stop: stop claiming, let running handlers finish; the rest stays in Redis. */

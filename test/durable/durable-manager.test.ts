@@ -141,6 +141,19 @@ describe("durable mode", () => {
     await expect.poll(() => aborted, { timeout: 5_000 }).toBeInstanceOf(CancelledError);
   });
 
+  it("a submit signal cancels its task; a finished task sharing the signal is untouched", async () => {
+    const { mill } = durable();
+    mill.register("quick", async () => "ok");
+    const controller = new AbortController();
+    const done = await mill.submit("quick", 1, { signal: controller.signal });
+    expect(await done.result()).toBe("ok");
+    const later = await mill.submit("quick", 2, { signal: controller.signal, delayMs: 60_000 });
+    controller.abort();
+    await expect(later.result()).rejects.toBeInstanceOf(CancelledError);
+    await expect.poll(async () => (await mill.get(later.id))?.status).toBe("cancelled");
+    expect((await mill.get(done.id))?.status).toBe("succeeded");
+  });
+
   it("refuses non-JSON payloads and run() with clear errors", async () => {
     const { mill } = durable();
     await expect(mill.submit("x", { n: 10n })).rejects.toMatchObject({
