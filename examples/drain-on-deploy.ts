@@ -105,5 +105,5 @@ async function runDemo(base: string): Promise<void> {
 }
 
 function short(id: string): string {
-  return id.slice(0, 8);
+  return id.slice(-8);
 }
