@@ -9,6 +9,7 @@ export default defineConfig({
       "taskmill/prometheus": fileURLToPath(
         new URL("./src/observability/prometheus.ts", import.meta.url),
       ),
+      "taskmill/admin": fileURLToPath(new URL("./src/admin/index.ts", import.meta.url)),
       taskmill: fileURLToPath(new URL("./src/index.ts", import.meta.url)),
     },
   },

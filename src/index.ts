@@ -4,7 +4,27 @@
  * @packageDocumentation
  */
 
-export type { BackendHealth } from "./backends/redis/durable/durable-engine.js";
+export {
+  type AdminAuth,
+  type AdminErrorBody,
+  type AdminErrorCode,
+  type AdminErrorContext,
+  type AdminHandler,
+  type AdminHandlerOptions,
+  type AdminPrincipal,
+  type AdminRole,
+  type AdminServer,
+  type AdminServerOptions,
+  type AdminToken,
+  createAdminHandler,
+  createAdminServer,
+  type MetricsSource,
+} from "./admin/index.js";
+export type {
+  BackendHealth,
+  DeadLetterOperations,
+  ManagerHealth,
+} from "./backends/backend.js";
 export { type LeaseLossReason, StaleLeaseError } from "./backends/redis/errors.js";
 export {
   BackendUnavailableError,

@@ -1,24 +1,18 @@
+import type { BackendStats } from "./backends/backend.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { RunnerCounters } from "./lifecycle/runner.js";
 import { isValidQueueName } from "./options.js";
 import type { SubmitOptions } from "./types.js";
 
 /** What `stats()` returns: running totals plus the current figures. */
-export interface ManagerStats extends RunnerCounters {
-  /** Attempts holding a slot now. */
-  readonly running: number;
-  /** Tasks ready to start. */
-  readonly queued: number;
-  /** Delayed tasks and retries waiting for their backoff. */
-  readonly waiting: number;
-  /** Tasks accepted and not yet finished. */
-  readonly live: number;
-  /** Finished records kept for `get` and `list`. */
-  readonly retained: number;
-  readonly deadLetters: number;
+export interface ManagerStats extends BackendStats {
+  /** Open result subscriptions. */
   readonly subscribers: number;
+  /** Results dropped by subscribers' overflow policies, in total. */
   readonly resultsDropped: number;
 }
+
+/** The options of a submit that passed none: shared, frozen, and known valid. */
+export const NO_SUBMIT_OPTIONS: SubmitOptions = Object.freeze({});
 
 /** Checks `submit`/`run` options; throws `InvalidArgumentError` naming the bad field. */
 export function validateSubmitOptions(options: SubmitOptions): void {

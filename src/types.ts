@@ -111,6 +111,11 @@ export interface TaskResult<R = unknown> {
   /** First start, absent when the task never ran. */
   readonly startedAt?: number;
   readonly finishedAt: number;
+  /**
+   * Durable mode: the position of this result in the Redis events stream. Pass it as
+   * `subscribeResults({ after })` to resume after this result. Absent in memory mode.
+   */
+  readonly eventId?: string;
 }
 
 /** What `submit` and `run` return. */

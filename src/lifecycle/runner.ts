@@ -42,13 +42,9 @@ export interface RunnerCounters {
   lateSettlements: number;
 }
 
-/**
- * Runs attempts and decides what follows each: success, retry, failure, cancellation, expiry.
- * Every terminal outcome goes through `#finish`, which performs the one terminal transition
- * and then tells everyone who waits on it (result promises, subscribers, events, registry).
- */
-export class TaskRunner implements AttemptOwner {
-  readonly counters: RunnerCounters = {
+/** Counters at zero: a new runner's, and the totals of a backend that runs no memory tasks. */
+export function zeroCounters(): RunnerCounters {
+  return {
     submitted: 0,
     started: 0,
     retried: 0,
@@ -58,6 +54,15 @@ export class TaskRunner implements AttemptOwner {
     expired: 0,
     lateSettlements: 0,
   };
+}
+
+/**
+ * Runs attempts and decides what follows each: success, retry, failure, cancellation, expiry.
+ * Every terminal outcome goes through `#finish`, which performs the one terminal transition
+ * and then tells everyone who waits on it (result promises, subscribers, events, registry).
+ */
+export class TaskRunner implements AttemptOwner {
+  readonly counters: RunnerCounters = zeroCounters();
   /** Tasks accepted and not yet terminal. */
   live = 0;
   /** Attempts whose handler has not settled, including aborted ones. */

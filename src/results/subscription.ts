@@ -23,6 +23,36 @@ export interface SubscribeOptions<R = unknown> {
   readonly filter?: (result: TaskResult<R>) => boolean;
   /** Aborting it ends the subscription. */
   readonly signal?: AbortSignal;
+  /**
+   * Durable mode: resume after this position of the events stream (a result's `eventId`). The
+   * results recorded after it that the stream still retains are replayed first, read as fast as
+   * you consume them, then live results follow, with no gap and no duplicate at the join.
+   * Results the stream no longer retains (see the Redis backend's retention) are gone. A replay
+   * that cannot read Redis ends the iterator with that error. Ignored in memory mode, which keeps
+   * no history: there the subscription starts from now.
+   */
+  readonly after?: string;
+}
+
+/**
+ * @internal Where a resumed durable subscription reads the results it missed: up to `count`
+ * stream entries after `after`; `last` is the position of the last entry read (the results are
+ * the terminal entries among them), `undefined` once nothing follows `after`.
+ */
+export interface ResultBackfill {
+  read(
+    after: string,
+    count: number,
+  ): Promise<{ readonly results: readonly TaskResult[]; readonly last: string | undefined }>;
+}
+
+interface Resume<R> {
+  after: string;
+  readonly source: ResultBackfill;
+  /** Live results that arrived during the replay: delivered at the join unless replayed. */
+  held: TaskResult<R>[];
+  /** Held results were discarded (too many): the replay reads once more before joining. */
+  dirty: boolean;
 }
 
 const POLICIES: readonly OverflowPolicy[] = ["drop-oldest", "drop-newest", "block", "error"];
@@ -67,6 +97,11 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
   readonly #owner: SubscriptionOwner;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = () => this.unsubscribe();
+  /** Set while a durable resume replays: live results are held, not delivered. */
+  #resume: Resume<R> | undefined;
+  /** After the join: live results at or before this position were replayed already. */
+  #joinAfter: string | undefined;
+  #replaying = false;
 
   constructor(owner: SubscriptionOwner, options: SubscribeOptions<R> = {}) {
     const capacity = options.buffer ?? 1024;
@@ -109,6 +144,15 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
   /** @internal Offers one result; applies the filter and the overflow policy. */
   offer(result: TaskResult<R>): void {
     if (this.#closed) return;
+    if (this.#resume !== undefined) {
+      this.#hold(this.#resume, result);
+      return;
+    }
+    if (this.#joinAfter !== undefined) {
+      if (result.eventId !== undefined && !isLaterPosition(result.eventId, this.#joinAfter)) return;
+      // The feed delivers in stream order: once past the join, nothing older can follow.
+      this.#joinAfter = undefined;
+    }
     if (this.#filter !== undefined && !this.#safeFilter(result)) return;
     const waiter = this.#waiter;
     if (waiter !== undefined) {
@@ -151,7 +195,7 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
       return Promise.reject(failure);
     }
     if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-    if (this.#waiter !== undefined)
+    if (this.#waiter !== undefined || this.#replaying)
       return Promise.reject(
         new InvalidArgumentError(
           "next",
@@ -159,10 +203,20 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
           "concurrent next()",
         ),
       );
+    if (this.#resume !== undefined) return this.#replay(this.#resume);
     return new Promise((resolve, reject) => {
       this.#waiter = resolve;
       this.#waiterReject = reject;
     });
+  }
+
+  /**
+   * @internal Durable resume: from now on live results are held while `next()` replays what
+   * `source` has after `after`; the two join without a gap or a duplicate.
+   */
+  resume(after: string, source: ResultBackfill): void {
+    if (this.#closed) return;
+    this.#resume = { after, source, held: [], dirty: false };
   }
 
   /** Called by `for await` on `break`: removes the subscription. */
@@ -189,6 +243,7 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
   }
 
   #close(): void {
+    this.#resume = undefined;
     if (this.#closed && this.#waiter === undefined) return;
     const wasFull = this.policy === "block";
     this.#closed = true;
@@ -203,6 +258,49 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
       reject(failure);
     } else waiter?.({ value: undefined, done: true });
     if (wasFull) this.#owner.drained();
+  }
+
+  /** Reads replay pages (one page per call at most, paced by the consumer) until the join. */
+  async #replay(resume: Resume<R>): Promise<IteratorResult<TaskResult<R>>> {
+    this.#replaying = true;
+    try {
+      while (this.#resume === resume) {
+        resume.dirty = false;
+        const page = await resume.source.read(resume.after, this.capacity);
+        if (this.#resume !== resume) break;
+        if (page.last === undefined) {
+          // Caught up; but if held results were discarded meanwhile, they must be re-read.
+          if (resume.dirty) continue;
+          this.#join(resume);
+          break;
+        }
+        resume.after = page.last;
+        for (const result of page.results as readonly TaskResult<R>[])
+          if (this.#filter === undefined || this.#safeFilter(result)) this.#items.push(result);
+        if (this.buffered > 0) break;
+      }
+    } catch (error) {
+      this.#failure = error instanceof Error ? error : new Error(String(error));
+      this.#close();
+    } finally {
+      this.#replaying = false;
+    }
+    return this.next();
+  }
+
+  #join(resume: Resume<R>): void {
+    this.#resume = undefined;
+    this.#joinAfter = resume.after;
+    for (const result of resume.held) this.offer(result);
+  }
+
+  #hold(resume: Resume<R>, result: TaskResult<R>): void {
+    // Bounded: every held result is also in the stream, so dropping them only costs a re-read.
+    if (resume.held.length >= this.capacity) {
+      resume.held = [];
+      resume.dirty = true;
+    }
+    resume.held.push(result);
   }
 
   #drop(result: TaskResult<R>): void {
@@ -240,5 +338,21 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
   #clearWaiter(): void {
     this.#waiter = undefined;
     this.#waiterReject = undefined;
+  }
+}
+
+/** Whether events-stream position `id` ("ms-seq") comes after `than`. */
+function isLaterPosition(id: string, than: string): boolean {
+  const [ms, seq] = splitPosition(id);
+  const [thanMs, thanSeq] = splitPosition(than);
+  return ms > thanMs || (ms === thanMs && seq > thanSeq);
+}
+
+function splitPosition(id: string): [bigint, bigint] {
+  const [ms = "0", seq = "0"] = id.split("-");
+  try {
+    return [BigInt(ms), BigInt(seq)];
+  } catch {
+    return [0n, 0n];
   }
 }

@@ -18,6 +18,31 @@ export interface ScheduleInfo {
   readonly timezone?: string;
   /** Epoch ms of the next tick, absent if the pattern has no future run. */
   readonly nextRunAt?: number;
+  /**
+   * Durable mode: whether this process holds the cron leader lock, i.e. fires the ticks of its
+   * schedules (the other processes skip them). Absent in memory mode, where every schedule fires.
+   */
+  readonly leader?: boolean;
+}
+
+/**
+ * A gate for processes that share schedules (durable mode): ticks fire only on the leader.
+ * The scheduler contends only while it has schedules (a process without any must never hold
+ * the lock, or nobody would fire), and when it gains leadership it fires the most recent tick
+ * it skipped, if that tick is at most `catchUpWindowMs` old: a tick that fell due during a
+ * hand-over is enqueued once, by the new leader (the old one may have enqueued it too; the
+ * tick's idempotency key makes that harmless), while ticks the old leader ran long ago are not
+ * replayed.
+ */
+export interface CronLeadership {
+  /** True while this process may fire ticks. Read at every tick. */
+  isLeader(): boolean;
+  /** Oldest skipped tick (age in ms at the moment of gaining leadership) still caught up. */
+  readonly catchUpWindowMs: number;
+  /** Start (`true`) or stop (`false`) contending for leadership; stopping releases it. */
+  contend(active: boolean): void;
+  /** `listener` runs each time this process becomes leader. */
+  onGained(listener: () => void): void;
 }
 
 /** Submits one tick; `tick` (epoch ms) makes the submission idempotent per schedule and tick. */
@@ -36,6 +61,8 @@ interface Schedule {
   readonly payload: unknown;
   readonly timezone: string | undefined;
   nextAt: number | undefined;
+  /** The last tick skipped because another process led, for the catch-up on gaining the lead. */
+  skipped: number | undefined;
 }
 
 /**
@@ -44,6 +71,9 @@ interface Schedule {
  * clock drives ticks. A tick that was missed while the process was busy fires once, not once
  * per missed occurrence, and each submission carries an idempotency key derived from the
  * schedule and the tick, so no tick is ever enqueued twice.
+ *
+ * With a {@link CronLeadership} gate (durable mode) only the leader submits; see there for the
+ * catch-up rule of a hand-over.
  */
 export class CronScheduler {
   readonly #schedules = new Map<string, Schedule>();
@@ -54,8 +84,10 @@ export class CronScheduler {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly submit: SubmitTick,
+    private readonly leadership?: CronLeadership,
   ) {
     this.#alarm = new Alarm(clock, (now) => this.#fire(now));
+    leadership?.onGained(() => this.#catchUp(this.clock.now()));
   }
 
   add(
@@ -93,42 +125,75 @@ export class CronScheduler {
       payload,
       timezone: options.timezone,
       nextAt: this.#nextAfter(cron, this.clock.now()),
+      skipped: undefined,
     };
     this.#schedules.set(id, schedule);
     this.#rearm();
-    return info(schedule);
+    if (!this.#stopped) this.leadership?.contend(true);
+    return info(schedule, this.leadership?.isLeader());
   }
 
   remove(id: string): boolean {
     const removed = this.#schedules.delete(id);
     if (removed) this.#rearm();
+    // Nothing left to fire: let a process that has schedules lead.
+    if (removed && this.#schedules.size === 0) this.leadership?.contend(false);
     return removed;
   }
 
   list(): ScheduleInfo[] {
-    return [...this.#schedules.values()].map(info);
+    const leader = this.leadership?.isLeader();
+    return [...this.#schedules.values()].map((schedule) => info(schedule, leader));
   }
 
   stop(): void {
     this.#stopped = true;
     this.#alarm.cancel();
+    // Releases the lock at the start of a stop, so another process takes over promptly.
+    this.leadership?.contend(false);
   }
 
   #fire(now: number): void {
+    // Followers keep their timers running: their next ticks stay known for `schedules()` and
+    // for the catch-up when they take over.
+    const leading = this.leadership?.isLeader() ?? true;
     for (const schedule of this.#schedules.values()) {
       const tick = schedule.nextAt;
       if (tick === undefined || tick > now) continue;
       schedule.nextAt = this.#nextAfter(schedule.cron, now);
-      this.submit(schedule.id, schedule.taskName, schedule.payload, tick).catch((error: unknown) =>
-        safeLog(
-          this.logger,
-          "error",
-          { err: error, scheduleId: schedule.id, tick },
-          "taskmill schedule tick failed to submit",
-        ),
-      );
+      schedule.skipped = leading ? undefined : tick;
+      if (leading) this.#submitTick(schedule, tick);
     }
     this.#rearm();
+  }
+
+  /** Just became leader: fire each schedule's last skipped tick if it is recent enough. */
+  #catchUp(now: number): void {
+    if (this.#stopped || this.leadership === undefined) return;
+    const window = this.leadership.catchUpWindowMs;
+    for (const schedule of this.#schedules.values()) {
+      const tick = schedule.skipped;
+      schedule.skipped = undefined;
+      if (tick === undefined || now - tick > window) continue;
+      safeLog(
+        this.logger,
+        "info",
+        { scheduleId: schedule.id, tick, lateMs: Math.round(now - tick) },
+        "taskmill new cron leader fires a tick due during the hand-over",
+      );
+      this.#submitTick(schedule, tick);
+    }
+  }
+
+  #submitTick(schedule: Schedule, tick: number): void {
+    this.submit(schedule.id, schedule.taskName, schedule.payload, tick).catch((error: unknown) =>
+      safeLog(
+        this.logger,
+        "error",
+        { err: error, scheduleId: schedule.id, tick },
+        "taskmill schedule tick failed to submit",
+      ),
+    );
   }
 
   #rearm(): void {
@@ -157,12 +222,14 @@ function isTimeZone(timezone: unknown): boolean {
   }
 }
 
-function info(schedule: Schedule): ScheduleInfo {
-  return {
+function info(schedule: Schedule, leader: boolean | undefined): ScheduleInfo {
+  const base: ScheduleInfo = {
     id: schedule.id,
     cron: schedule.pattern,
     taskName: schedule.taskName,
     timezone: schedule.timezone,
     nextRunAt: schedule.nextAt,
   };
+  // Memory mode keeps its exact shape: `leader` only exists where a lock decides.
+  return leader === undefined ? base : { ...base, leader };
 }

@@ -185,7 +185,7 @@ describe("durable mode", () => {
     const { mill } = durable();
     mill.register("noop", async () => {});
     await (await mill.submit("noop")).result();
-    expect(mill.health()).toEqual({ backend: "redis", status: "connected" });
+    expect(mill.health()).toEqual({ backend: "redis", status: "connected", stopping: false });
     // Nothing listens on port 1: the manager keeps trying until it is stopped.
     const unreachable = new TaskManager({ backend: { type: "redis", url: "redis://127.0.0.1:1" } });
     expect(unreachable.health().status).not.toBe("connected");

@@ -1,8 +1,8 @@
 /**
  * Fault tests of durable mode with real processes against a real redis-server (loopback only):
  * a worker killed with SIGKILL mid-task, a worker whose event loop blocks past its lease, a
- * Redis restart (AOF) with tasks waiting, and client connections cut by a TCP proxy during a
- * run of 1,000 tasks. Workers are child Node processes running the BUILT package (dist/, see
+ * Redis restart (AOF) with tasks waiting, client connections cut by a TCP proxy during a
+ * run of 1,000 tasks, and a connection cut between a claim and its reply. Workers are child Node processes running the BUILT package (dist/, see
  * test/support/durable-worker.mjs); `npm test` builds first. Only processes started here are
  * signalled, by pid.
  */
@@ -266,6 +266,55 @@ describe("durable mode under faults (real processes)", () => {
     },
     45_000,
   );
+
+  it("a claim whose reply is lost (cut after Redis ran it): the task runs once, its delivery counted once, never dead-lettered", async () => {
+    const leaseMs = 1_000;
+    const server = redis.server();
+    const prefix = newPrefix("lost-reply");
+    const store = inspect(prefix);
+    const proxy: TcpProxy = await startTcpProxy(server.port);
+    cleanups.push(() => proxy.close());
+    const marker = `lose-this-reply-${randomUUID()}`;
+    const [id] = (
+      await Promise.all([producer(server.url, prefix, leaseMs).submit("job", { marker })])
+    ).map((handle) => handle.id);
+    // The claim's reply carries the payload: the proxy drops it and cuts every connection.
+    const trapped = proxy.cutOnReply(marker);
+
+    // maxDeliveries 1: a delivery counted without a run would dead-letter the task unrun.
+    const worker = new TaskManager({
+      retry: { maxRetries: 0 },
+      backend: { type: "redis", url: proxy.url, prefix, leaseMs, maxDeliveries: 1 },
+    });
+    producers.push(worker);
+    const runs: Array<{ id: string; attempt: number }> = [];
+    worker.register("job", async (_payload: unknown, ctx) => {
+      runs.push({ id: ctx.taskId, attempt: ctx.attempt });
+      return "ran";
+    });
+    await trapped;
+    expect(proxy.cut).toBeGreaterThan(0);
+    const claimedWhenCut = await store.get(id as string);
+    expect(claimedWhenCut).toMatchObject({ status: "running", deliveries: 1, attempts: 1 });
+
+    await expect
+      .poll(async () => (await store.get(id as string))?.status, { timeout: 10_000, interval: 25 })
+      .toBe("succeeded");
+    expect(runs).toEqual([{ id, attempt: 1 }]);
+    expect(await store.get(id as string)).toMatchObject({
+      status: "succeeded",
+      value: "ran",
+      attempts: 1,
+      deliveries: 1,
+      token: claimedWhenCut?.token,
+    });
+    // Past a whole lease later nothing changed: no reclaim, no second run, no dead letter.
+    await new Promise((resolve) => setTimeout(resolve, leaseMs + 600));
+    expect(runs).toHaveLength(1);
+    const events = (await allEvents(store)).filter((event) => event.id === id);
+    expect(events.map((event) => event.status)).toEqual(["succeeded"]);
+    expect(await store.counts()).toMatchObject({ running: 0, deadLetters: 0, finished: 1 });
+  }, 30_000);
 
   it("connections cut 3 times during a run of 1,000 tasks on 2 worker processes: every task succeeds, its result written once", async () => {
     const total = 1_000;

@@ -9,6 +9,7 @@
  * const proxy = await startTcpProxy(redisServer.port);
  * const mill = new TaskManager({ backend: { type: "redis", url: proxy.url } });
  * proxy.cutAll(); // every connection through the proxy drops now
+ * await proxy.cutOnReply("marker"); // the next reply holding "marker" never arrives: cut instead
  * await proxy.close();
  * ```
  */
@@ -30,6 +31,12 @@ export interface TcpProxy {
   readonly cut: number;
   /** Destroys every open connection (client and upstream sides); returns how many. */
   cutAll(): number;
+  /**
+   * Arms a one-shot trap: the first chunk Redis sends back that contains `marker` is dropped
+   * and every connection is cut at that moment, so the command it answers ran in Redis but
+   * its client never sees the reply. Resolves when the trap fired.
+   */
+  cutOnReply(marker: string): Promise<void>;
   /** Stops listening and destroys every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -40,6 +47,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let accepted = 0;
   let cut = 0;
   let closed = false;
+  let trap: { readonly marker: Buffer; readonly fired: () => void } | undefined;
 
   const server: Server = createServer((client) => {
     accepted++;
@@ -59,7 +67,19 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     client.on("close", drop);
     upstream.on("close", drop);
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on("data", (chunk: Buffer) => {
+      if (trap !== undefined && chunk.includes(trap.marker)) {
+        const fired = trap.fired;
+        trap = undefined;
+        cutAll();
+        fired();
+        return;
+      }
+      if (!client.write(chunk)) {
+        upstream.pause();
+        client.once("drain", () => upstream.resume());
+      }
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -85,17 +105,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     get cut() {
       return cut;
     },
-    cutAll() {
-      const now = [...pairs];
-      for (const { client, upstream } of now) {
-        // resetAndDestroy sends RST where available: an abrupt drop, not a polite FIN.
-        if (typeof client.resetAndDestroy === "function") client.resetAndDestroy();
-        else client.destroy();
-        upstream.destroy();
-      }
-      pairs.clear();
-      cut += now.length;
-      return now.length;
+    cutAll,
+    cutOnReply(marker: string) {
+      return new Promise<void>((resolve) => {
+        trap = { marker: Buffer.from(marker), fired: resolve };
+      });
     },
     async close() {
       if (closed) return;
@@ -108,4 +122,17 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+
+  function cutAll(): number {
+    const now = [...pairs];
+    for (const { client, upstream } of now) {
+      // resetAndDestroy sends RST where available: an abrupt drop, not a polite FIN.
+      if (typeof client.resetAndDestroy === "function") client.resetAndDestroy();
+      else client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+    cut += now.length;
+    return now.length;
+  }
 }

@@ -76,7 +76,8 @@ export function encodeError(error: Error | ErrorInfo): string {
   );
 }
 
-function decodeError(text: string | undefined): ErrorInfo | undefined {
+/** Parses an error written by {@link encodeError}; absent or `""` is `undefined`. */
+export function decodeError(text: string | undefined): ErrorInfo | undefined {
   const parsed = decodeJson(text);
   if (typeof parsed !== "object" || parsed === null) return undefined;
   const { name, message, code } = parsed as Record<string, unknown>;

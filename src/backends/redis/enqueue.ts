@@ -64,6 +64,16 @@ export function buildEnqueueCall(k: KeySpace, input: EnqueueInput): EnqueueCall 
     optional(timeoutMs),
     encodeJson("retry", input.retry),
     encodeJson("meta", input.meta),
+    claimSpec(
+      name,
+      queue,
+      priority,
+      maxRetries,
+      timeoutMs,
+      input.retry,
+      input.meta,
+      idempotencyKey,
+    ),
   ];
   const keys = [
     k.task(id),
@@ -89,6 +99,34 @@ export function enqueueResult(reply: unknown, call: EnqueueCall): EnqueueResult 
     holderId: id,
     ...(call.idempotencyKey === undefined ? {} : { idempotencyKey: call.idempotencyKey }),
   });
+}
+
+/**
+ * What a claim hands the worker besides the payload and the Redis-timed fields, packed into one
+ * hash field (`spec`): one string to read and return instead of eight. JSON array:
+ * `[name, queue, priority, maxRetries, timeoutMs, retry, meta, idempotencyKey]`, null for unset.
+ * `retry` and `meta` were validated by `encodeJson` already.
+ */
+export function claimSpec(
+  name: string,
+  queue: string,
+  priority: number,
+  maxRetries: number | undefined,
+  timeoutMs: number | undefined,
+  retry: unknown,
+  meta: unknown,
+  idempotencyKey: string | undefined,
+): string {
+  return JSON.stringify([
+    name,
+    queue,
+    priority,
+    maxRetries ?? null,
+    timeoutMs === undefined ? null : Math.ceil(timeoutMs),
+    retry ?? null,
+    meta ?? null,
+    idempotencyKey ?? null,
+  ]);
 }
 
 function optional(value: number | undefined): ScriptArg {

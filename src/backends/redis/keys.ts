@@ -19,7 +19,9 @@
  * | `{p}:rate`                   | hash   | global token bucket: `tokens`, `ts`                       |
  * | `{p}:fence`                  | string | fencing-token counter (INCR)                              |
  * | `{p}:seq`                    | string | ready-order counter (FIFO within a priority)              |
- * | `{p}:leader:<name>`          | string | leader lock (reserved for the cron scheduler)             |
+ * | `{p}:rcpt:<request id>`      | string | claim receipt: `<id> <token> ...` leased by one claim call, |
+ * |                              |        | expires with the lease (a lost reply is recovered from it) |
+ * | `{p}:leader:<name>`          | string | leader lock: owner token, PX TTL (`cron`: cron scheduler) |
  *
  * `<p>` is the prefix, `taskmill` by default. Members of a ready zset sort by score and then
  * lexicographically, so the zero-padded global sequence keeps equal priorities FIFO, and a
@@ -46,6 +48,8 @@ export class KeySpace {
   readonly seq: string;
   /** Stand-in idempotency key for scripts when a task has none (same slot, never written). */
   readonly noIdempotencyKey: string;
+  /** Stand-in receipt key for claims without a request id (same slot, never written). */
+  readonly noReceipt: string;
 
   constructor(readonly prefix: string = DEFAULT_PREFIX) {
     if (typeof prefix !== "string" || prefix.length === 0 || /[{}]/.test(prefix))
@@ -65,6 +69,7 @@ export class KeySpace {
     this.fence = `${this.base}fence`;
     this.seq = `${this.base}seq`;
     this.noIdempotencyKey = `${this.base}idem:`;
+    this.noReceipt = `${this.base}rcpt:`;
   }
 
   task(id: string): string {
@@ -83,6 +88,12 @@ export class KeySpace {
     return `${this.base}idem:${key}`;
   }
 
+  /** The receipt of the claim call with this request id. */
+  receipt(requestId: string): string {
+    return `${this.base}rcpt:${requestId}`;
+  }
+
+  /** The leader lock `name` (`cron`: the cron scheduler's, see `leader-lock.ts`). */
   leader(name: string): string {
     return `${this.base}leader:${name}`;
   }

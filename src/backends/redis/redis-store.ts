@@ -12,7 +12,13 @@
 import type { Redis } from "ioredis";
 import { InvalidOptionError, NotFoundError } from "../../errors.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
-import { buildClaimCall, type ClaimOptions, parseClaimReply } from "./claim.js";
+import {
+  buildClaimCall,
+  type ClaimOptions,
+  type EncodedAck,
+  parseClaimReply,
+  type StepInput,
+} from "./claim.js";
 import { encodeError, encodeJson } from "./codec.js";
 import { RedisDeadLetters } from "./dead-letter.js";
 import { buildEnqueueCall, enqueueResult } from "./enqueue.js";
@@ -46,6 +52,20 @@ import { WorkWaiter } from "./waiter.js";
 export interface LeaseRef {
   readonly id: string;
   readonly token: string;
+}
+
+/** One ack of {@link RedisStore.step}. */
+export interface AckRef {
+  readonly id: string;
+  readonly token: string;
+  /** The handler's result: JSON data or `undefined`. */
+  readonly value?: unknown;
+}
+
+/** What {@link RedisStore.step} did: the claim, and per ack its finish time or its error. */
+export interface StepResult extends ClaimResult {
+  /** Per ack, in order: the finish time, or `StaleLeaseError` / `InvalidArgumentError`. */
+  readonly acks: Array<number | Error>;
 }
 
 /** Most reclaim batches one `reclaim()` call runs before returning. */
@@ -115,7 +135,53 @@ export class RedisStore {
     options: ClaimOptions = {},
   ): Promise<ClaimResult> {
     const call = buildClaimCall(this.keys, this.options, queues, max, leaseMs, options);
-    return parseClaimReply(await runScript(this.redis, "claim", call.keys, call.args));
+    const { ackCodes: _, ...result } = parseClaimReply(
+      await runScript(this.redis, "claim", call.keys, call.args),
+    );
+    return result;
+  }
+
+  /**
+   * A worker's round trip: acks `acks` (each fenced by its own token: a stale one is refused,
+   * the others are acked), then claims up to `max` tasks as {@link RedisStore.claim} (`max` 0:
+   * acks only), all in one script call. With a `requestId`, the leases it returns are kept in
+   * a receipt until they expire: if the reply is lost and the client resends the call, the
+   * replay returns the same leases; a later call naming it in `unanswered` gets them too
+   * (counted toward its `max`). Neither counts a delivery again.
+   */
+  async step(
+    acks: readonly AckRef[],
+    queues: readonly string[],
+    max: number,
+    step: Omit<StepInput, "acks"> = {},
+    leaseMs: number = this.options.leaseMs,
+    options: ClaimOptions = {},
+  ): Promise<StepResult> {
+    const results: Array<number | Error> = new Array(acks.length);
+    const encoded: EncodedAck[] = [];
+    const slots: number[] = [];
+    acks.forEach((ack, i) => {
+      try {
+        encoded.push({ id: ack.id, token: ack.token, value: encodeJson("value", ack.value) });
+        slots.push(i);
+      } catch (error) {
+        results[i] = error as Error;
+      }
+    });
+    const call = buildClaimCall(this.keys, this.options, queues, max, leaseMs, options, {
+      ...step,
+      acks: encoded,
+    });
+    const { ackCodes, ...claim } = parseClaimReply(
+      await runScript(this.redis, "claim", call.keys, call.args),
+    );
+    if (ackCodes.length !== encoded.length) throw new UnexpectedReplyError("claim", ackCodes);
+    ackCodes.forEach((code, j) => {
+      const ack = encoded[j] as EncodedAck;
+      results[slots[j] as number] =
+        code > 0 ? code : scriptError(code, { script: "ack", id: ack.id, token: ack.token });
+    });
+    return { ...claim, acks: results };
   }
 
   /**
@@ -386,7 +452,7 @@ export class RedisStore {
   }
 }
 
-export type { ClaimOptions, StoredTaskPage };
+export type { ClaimOptions, StepInput, StoredTaskPage };
 
 /** A script's positive result, or the typed error its negative code stands for. */
 function positive(

@@ -17,10 +17,11 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "a5722fcdf150",
+    version: "03c97eac3710",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
-  trimmed. Refused (nothing changes) unless the caller holds the current lease.
+  trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
+  in batches through the claim script, which shares this logic: includes/complete.lua.)
 
   KEYS[1] task hash            {p}:t:<id>
   KEYS[2] leases zset          {p}:leases
@@ -55,60 +56,20 @@ local function nowMs()
   local ms = clock()
   return ms
 end
--- >>> include lease
--- Checks that token is the task's current fencing token and the task is still running.
--- Returns nil when the caller holds the lease; otherwise the value the script must return:
---   > 0 the same outcome (kind) was already recorded under this token: a retried call whose
---       first reply was lost (e.g. a dropped connection). Its result is returned again and
---       nothing changes, so ack, nack and fail are idempotent per token.
---   -1 the task does not exist (purged or evicted)
---   -2 another claim holds the task now (the token is stale)
---   -3 the task was cancelled
---   -4 the task is no longer running (its expired lease was reclaimed, or it finished)
--- kind is "ack", "nack" or "fail" (nil for renew).
-local function checkLease(taskKey, token, kind)
-  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
-  if not f[1] then
-    return -1
-  end
-  if f[2] ~= token then
-    return -2
-  end
-  if kind and f[3] then
-    local done, value = string.match(f[3], "^(%a+):(%d+)$")
-    if done == kind then
-      return tonumber(value)
+-- >>> include evict
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
     end
   end
-  if f[1] == "cancelled" then
-    return -3
-  end
-  if f[1] ~= "running" then
-    return -4
-  end
-  return nil
 end
-
--- Records the outcome of this lease (see checkLease).
-local function recordOutcome(taskKey, kind, value)
-  redis.call("HSET", taskKey, "outcome", kind .. ":" .. value)
-end
--- >>> include event
--- Appends one lifecycle event for the task in taskKey to the events stream (approximately
--- trimmed to maxLen). extra is a flat list of additional field/value pairs.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
-  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  local fields = {
-    "id", f[1] or "", "name", f[2] or "", "queue", f[3] or "", "status", status,
-    "attempts", f[4] or "0", "createdAt", f[5] or "", "startedAt", f[6] or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
-  end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
-end
--- >>> include evict
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -123,6 +84,28 @@ local function evictTask(base, id)
   redis.call("DEL", taskKey)
 end
 
+-- Removes ids from setKey and evicts their tasks: one ZREM and one DEL for the lot, one HGET
+-- (idempotency key) per task.
+local function evictMany(setKey, base, ids)
+  if #ids == 0 then
+    return
+  end
+  batched("ZREM", setKey, ids, 1000)
+  local dead = {}
+  for _, id in ipairs(ids) do
+    local taskKey = base .. "t:" .. id
+    local idem = redis.call("HGET", taskKey, "idem")
+    if idem then
+      local idemKey = base .. "idem:" .. idem
+      if redis.call("GET", idemKey) == id then
+        dead[#dead + 1] = idemKey
+      end
+    end
+    dead[#dead + 1] = taskKey
+  end
+  batched("DEL", nil, dead, 1000)
+end
+
 -- Evicts entries of a zset scored in microseconds (finished, dlq) older than ttlMs (0 = no age
 -- limit) and beyond maxEntries (-1 = no count limit), oldest first, at most budget per call so
 -- one call stays short. Returns how many were evicted.
@@ -130,51 +113,141 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   local removed = 0
   if ttlMs > 0 then
     local old = redis.call("ZRANGEBYSCORE", setKey, "-inf", nowUs - ttlMs * 1000, "LIMIT", 0, budget)
-    for _, id in ipairs(old) do
-      redis.call("ZREM", setKey, id)
-      evictTask(base, id)
-      removed = removed + 1
-    end
+    evictMany(setKey, base, old)
+    removed = #old
   end
   if maxEntries >= 0 and removed < budget then
     local excess = redis.call("ZCARD", setKey) - maxEntries
     if excess > 0 then
       local ids = redis.call("ZRANGE", setKey, 0, math.min(excess, budget - removed) - 1)
-      for _, id in ipairs(ids) do
-        redis.call("ZREM", setKey, id)
-        evictTask(base, id)
-        removed = removed + 1
-      end
+      evictMany(setKey, base, ids)
+      removed = removed + #ids
     end
   end
   return removed
 end
+-- >>> include complete
+-- >>> include lease
+-- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
+-- and the task still runs. leaseRefusal works on fields the caller already read (status, token,
+-- outcome); checkLease reads them. Both return nil when the caller holds the lease; otherwise
+-- the value the script must return:
+--   > 0 the same outcome (kind) was already recorded under this token: a retried call whose
+--       first reply was lost (e.g. a dropped connection). Its result is returned again and
+--       nothing changes, so ack, nack and fail are idempotent per token.
+--   -1 the task does not exist (purged or evicted)
+--   -2 another claim holds the task now (the token is stale)
+--   -3 the task was cancelled
+--   -4 the task is no longer running (its expired lease was reclaimed, or it finished)
+-- kind is "ack", "nack" or "fail" (nil for renew). A claim sets outcome to "", so an outcome
+-- recorded under an earlier token never answers for a later one.
+local function leaseRefusal(status, current, outcome, token, kind)
+  if not status then
+    return -1
+  end
+  if current ~= token then
+    return -2
+  end
+  if kind and outcome and outcome ~= "" then
+    local done, value = string.match(outcome, "^(%a+):(%d+)$")
+    if done == kind then
+      return tonumber(value)
+    end
+  end
+  if status == "cancelled" then
+    return -3
+  end
+  if status ~= "running" then
+    return -4
+  end
+  return nil
+end
 
-local taskKey, id = KEYS[1], ARGV[1]
-local refused = checkLease(taskKey, ARGV[2], "ack")
-if refused then
-  return refused
+local function checkLease(taskKey, token, kind)
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
+  return leaseRefusal(f[1], f[2], f[3], token, kind)
 end
+
+-- Records the outcome of this lease (see leaseRefusal).
+local function recordOutcome(taskKey, kind, value)
+  redis.call("HSET", taskKey, "outcome", kind .. ":" .. value)
+end
+-- >>> include event
+-- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
+-- fields the caller already holds. extra is a flat list of additional field/value pairs.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
+  local fields = {
+    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
+    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
+    "at", tostring(now),
+  }
+  for i = 1, #extra do
+    fields[#fields + 1] = extra[i]
+  end
+  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
+end
+
+-- The same for the task in taskKey, reading its fields first.
+local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+end
+-- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
+-- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
+-- XADD). The caller then moves every id collected in done from the leases zset to the finished
+-- zset in one go (finishCompleted). Returns finishedAt (ms, > 0; the first one again for a
+-- repeated ack under the same token) or a lease refusal code (see lease.lua).
+local function complete(base, eventsKey, maxLen, id, token, valueJson, now, done)
+  local taskKey = base .. "t:" .. id
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "name", "queue", "attempts",
+    "createdAt", "startedAt")
+  local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
+  if refused then
+    return refused
+  end
+  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and it saves a command.
+  local extra = { "finishedAt", tostring(now) }
+  if valueJson ~= "" then
+    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
+      "leaseUntil", "", "error", "", "value", valueJson)
+    extra[3], extra[4] = "value", valueJson
+  else
+    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
+      "leaseUntil", "", "error", "")
+  end
+  appendEvent(eventsKey, maxLen, id, f[4], f[5], "succeeded", f[6], f[7], f[8], now, extra)
+  done[#done + 1] = id
+  return now
+end
+
+-- Moves completed ids out of the leases zset and into the finished zset (scored by nowUs),
+-- then trims finished records once for the whole batch.
+local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs, maxEntries, budget)
+  if #done == 0 then
+    return
+  end
+  batched("ZREM", leasesKey, done, 1000)
+  local scored = {}
+  for i, id in ipairs(done) do
+    scored[2 * i - 1] = nowUs
+    scored[2 * i] = id
+  end
+  batched("ZADD", finishedKey, scored, 1000)
+  trimSet(finishedKey, base, nowUs, ttlMs, maxEntries, budget)
+end
+
 local now, nowUs = clock()
-redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now)
-recordOutcome(taskKey, "ack", now)
-redis.call("HDEL", taskKey, "leaseUntil", "error")
-local extra = { "finishedAt", tostring(now) }
-if ARGV[3] ~= "" then
-  redis.call("HSET", taskKey, "value", ARGV[3])
-  extra[3], extra[4] = "value", ARGV[3]
-end
-redis.call("ZREM", KEYS[2], id)
-redis.call("ZADD", KEYS[3], nowUs, id)
-emitEvent(KEYS[4], ARGV[6], taskKey, "succeeded", now, extra)
-trimSet(KEYS[3], KEYS[5], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
-return now
+local done = {}
+local result = complete(KEYS[5], KEYS[4], ARGV[6], ARGV[1], ARGV[2], ARGV[3], now, done)
+finishCompleted(KEYS[2], KEYS[3], KEYS[5], done, nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]),
+  tonumber(ARGV[7]))
+return result
 `,
   },
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "5297c079e9bf",
+    version: "8af89d81e301",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying) tasks leave their ready or delayed zset
   at once. A running task becomes cancelled and leaves the leases zset: its worker's ack,
@@ -222,13 +295,12 @@ local function nowMs()
   return ms
 end
 -- >>> include event
--- Appends one lifecycle event for the task in taskKey to the events stream (approximately
--- trimmed to maxLen). extra is a flat list of additional field/value pairs.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
-  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+-- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
+-- fields the caller already holds. extra is a flat list of additional field/value pairs.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
   local fields = {
-    "id", f[1] or "", "name", f[2] or "", "queue", f[3] or "", "status", status,
-    "attempts", f[4] or "0", "createdAt", f[5] or "", "startedAt", f[6] or "",
+    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
+    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
     "at", tostring(now),
   }
   for i = 1, #extra do
@@ -236,7 +308,26 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
   end
   redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
+
+-- The same for the task in taskKey, reading its fields first.
+local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+end
 -- >>> include evict
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -251,6 +342,28 @@ local function evictTask(base, id)
   redis.call("DEL", taskKey)
 end
 
+-- Removes ids from setKey and evicts their tasks: one ZREM and one DEL for the lot, one HGET
+-- (idempotency key) per task.
+local function evictMany(setKey, base, ids)
+  if #ids == 0 then
+    return
+  end
+  batched("ZREM", setKey, ids, 1000)
+  local dead = {}
+  for _, id in ipairs(ids) do
+    local taskKey = base .. "t:" .. id
+    local idem = redis.call("HGET", taskKey, "idem")
+    if idem then
+      local idemKey = base .. "idem:" .. idem
+      if redis.call("GET", idemKey) == id then
+        dead[#dead + 1] = idemKey
+      end
+    end
+    dead[#dead + 1] = taskKey
+  end
+  batched("DEL", nil, dead, 1000)
+end
+
 -- Evicts entries of a zset scored in microseconds (finished, dlq) older than ttlMs (0 = no age
 -- limit) and beyond maxEntries (-1 = no count limit), oldest first, at most budget per call so
 -- one call stays short. Returns how many were evicted.
@@ -258,21 +371,15 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   local removed = 0
   if ttlMs > 0 then
     local old = redis.call("ZRANGEBYSCORE", setKey, "-inf", nowUs - ttlMs * 1000, "LIMIT", 0, budget)
-    for _, id in ipairs(old) do
-      redis.call("ZREM", setKey, id)
-      evictTask(base, id)
-      removed = removed + 1
-    end
+    evictMany(setKey, base, old)
+    removed = #old
   end
   if maxEntries >= 0 and removed < budget then
     local excess = redis.call("ZCARD", setKey) - maxEntries
     if excess > 0 then
       local ids = redis.call("ZRANGE", setKey, 0, math.min(excess, budget - removed) - 1)
-      for _, id in ipairs(ids) do
-        redis.call("ZREM", setKey, id)
-        evictTask(base, id)
-        removed = removed + 1
-      end
+      evictMany(setKey, base, ids)
+      removed = removed + #ids
     end
   end
   return removed
@@ -312,11 +419,23 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "9be50197cc8d",
+    version: "303a4dfcf1fa",
     lua: `--[[
-  One claim step: promotes due delayed tasks, takes tokens from the optional global rate
-  bucket, then pops up to max tasks across the given queues (highest priority first, FIFO
-  within a priority, across queues), leasing each with a fresh fencing token.
+  One worker step: acks the handlers that finished, then claims work for the free slots, in one
+  round trip. In order:
+    1. acks: each (id, token, result) is fenced by its token on its own: a stale one is refused
+       (its code in the reply) while the others are acked; then one batch move from leases to
+       finished and one trim of finished records;
+    2. with max = 0, stops there (acks only);
+    3. a replayed call (same request id as a call that already ran, e.g. resent by the client
+       after a dropped connection) returns the leases that call took, and claims nothing more;
+       the leases of earlier calls whose reply never arrived (their receipts named in KEYS) are
+       returned too, up to max (the rest lapse with their lease). Neither counts a delivery
+       again;
+    4. promotes due delayed tasks, takes tokens from the optional global rate bucket, then pops
+       up to max tasks across the given queues (highest priority first, FIFO within a priority,
+       across queues), leasing each with a fresh fencing token;
+    5. with a request id, stores a receipt of the leases this call returns (expires with them).
 
   KEYS[1] key stem             {p}:  (derives {p}:t:<id> and the ready/marker keys of queues
                                       that promoted tasks belong to; same hash tag)
@@ -328,10 +447,11 @@ return outcome
   KEYS[7] events stream        {p}:events
   KEYS[8] sequence counter     {p}:seq
   KEYS[9] finished zset        {p}:finished
-  KEYS[10], KEYS[11]           ready zset and marker list of the 1st queue to claim from
-  KEYS[12], KEYS[13] ...       ... of the 2nd queue, and so on (variable key count)
+  KEYS[10] receipt of this call {p}:rcpt:<request id>  (the bare {p}:rcpt: stand-in without one)
+  KEYS[11 .. 10+u]             receipts of u earlier calls whose reply never arrived
+  then per queue to claim from: its ready zset and its marker list (variable key count)
 
-  ARGV[1]  max tasks to claim (>= 1)
+  ARGV[1]  max tasks to claim (>= 0; 0 = acks only)
   ARGV[2]  leaseMs
   ARGV[3]  maxDeliveries (0 = unlimited)
   ARGV[4]  promote batch: most delayed tasks promoted per call
@@ -343,14 +463,23 @@ return outcome
   ARGV[10] finished: ttlMs (0 = none)
   ARGV[11] finished: maxEntries (-1 = none)
   ARGV[12] trim budget per call
+  ARGV[13] request id ("" = none: no receipt, no replay detection)
+  ARGV[14] u: how many earlier receipts follow KEYS[10]
+  ARGV[15] a: how many acks follow
+  ARGV[16 ..] a triples: task id, fencing token, result JSON ("" = undefined)
 
-  Returns { now, nextDue, rateWaitMs, poisoned, expired, tasks }:
+  Returns { now, nextDue, rateWaitMs, poisoned, expired, tasks, acks }:
     now         Redis time (ms), as a string
-    nextDue     earliest due time left in the delayed zset, "" when empty
+    nextDue     earliest due time left in the delayed zset, "" when empty or not looked up (the
+                call filled max: its caller will not wait)
     rateWaitMs  > 0 when the bucket ran dry while work was left: ms until the next token
     poisoned    tasks moved to the DLQ instead (delivered maxDeliveries times already)
     expired     tasks that reached their expiresAt before their first start
-    tasks       one flat HGETALL array per claimed task
+    tasks       per leased task, its fields by position ("" = absent): id, attempts,
+                deliveries, startedAt, token, leaseUntil, createdAt, expiresAt, payload JSON,
+                spec JSON ([name, queue, priority, maxRetries, timeoutMs, retry, meta, idem],
+                see claimSpec in enqueue.ts), error JSON
+    acks        per ack, in order: finishedAt (> 0) or a lease refusal code (-1..-4)
 ]]
 -- >>> include time
 -- Redis server time, the only clock the scripts use, so workers with skewed clocks still agree
@@ -366,6 +495,19 @@ end
 local function nowMs()
   local ms = clock()
   return ms
+end
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
 end
 -- >>> include ready
 -- Puts a task into a ready zset. Score -priority puts higher priorities first; the member
@@ -389,19 +531,24 @@ local function wake(markerKey)
 end
 -- >>> include dead-letter
 -- >>> include event
--- Appends one lifecycle event for the task in taskKey to the events stream (approximately
--- trimmed to maxLen). extra is a flat list of additional field/value pairs.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
-  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+-- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
+-- fields the caller already holds. extra is a flat list of additional field/value pairs.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
   local fields = {
-    "id", f[1] or "", "name", f[2] or "", "queue", f[3] or "", "status", status,
-    "attempts", f[4] or "0", "createdAt", f[5] or "", "startedAt", f[6] or "",
+    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
+    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
     "at", tostring(now),
   }
   for i = 1, #extra do
     fields[#fields + 1] = extra[i]
   end
   redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
+end
+
+-- The same for the task in taskKey, reading its fields first.
+local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
 end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
@@ -426,6 +573,28 @@ local function evictTask(base, id)
   redis.call("DEL", taskKey)
 end
 
+-- Removes ids from setKey and evicts their tasks: one ZREM and one DEL for the lot, one HGET
+-- (idempotency key) per task.
+local function evictMany(setKey, base, ids)
+  if #ids == 0 then
+    return
+  end
+  batched("ZREM", setKey, ids, 1000)
+  local dead = {}
+  for _, id in ipairs(ids) do
+    local taskKey = base .. "t:" .. id
+    local idem = redis.call("HGET", taskKey, "idem")
+    if idem then
+      local idemKey = base .. "idem:" .. idem
+      if redis.call("GET", idemKey) == id then
+        dead[#dead + 1] = idemKey
+      end
+    end
+    dead[#dead + 1] = taskKey
+  end
+  batched("DEL", nil, dead, 1000)
+end
+
 -- Evicts entries of a zset scored in microseconds (finished, dlq) older than ttlMs (0 = no age
 -- limit) and beyond maxEntries (-1 = no count limit), oldest first, at most budget per call so
 -- one call stays short. Returns how many were evicted.
@@ -433,196 +602,412 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   local removed = 0
   if ttlMs > 0 then
     local old = redis.call("ZRANGEBYSCORE", setKey, "-inf", nowUs - ttlMs * 1000, "LIMIT", 0, budget)
-    for _, id in ipairs(old) do
-      redis.call("ZREM", setKey, id)
-      evictTask(base, id)
-      removed = removed + 1
-    end
+    evictMany(setKey, base, old)
+    removed = #old
   end
   if maxEntries >= 0 and removed < budget then
     local excess = redis.call("ZCARD", setKey) - maxEntries
     if excess > 0 then
       local ids = redis.call("ZRANGE", setKey, 0, math.min(excess, budget - removed) - 1)
-      for _, id in ipairs(ids) do
-        redis.call("ZREM", setKey, id)
-        evictTask(base, id)
-        removed = removed + 1
-      end
+      evictMany(setKey, base, ids)
+      removed = removed + #ids
     end
   end
   return removed
 end
+-- >>> include complete
+-- >>> include lease
+-- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
+-- and the task still runs. leaseRefusal works on fields the caller already read (status, token,
+-- outcome); checkLease reads them. Both return nil when the caller holds the lease; otherwise
+-- the value the script must return:
+--   > 0 the same outcome (kind) was already recorded under this token: a retried call whose
+--       first reply was lost (e.g. a dropped connection). Its result is returned again and
+--       nothing changes, so ack, nack and fail are idempotent per token.
+--   -1 the task does not exist (purged or evicted)
+--   -2 another claim holds the task now (the token is stale)
+--   -3 the task was cancelled
+--   -4 the task is no longer running (its expired lease was reclaimed, or it finished)
+-- kind is "ack", "nack" or "fail" (nil for renew). A claim sets outcome to "", so an outcome
+-- recorded under an earlier token never answers for a later one.
+local function leaseRefusal(status, current, outcome, token, kind)
+  if not status then
+    return -1
+  end
+  if current ~= token then
+    return -2
+  end
+  if kind and outcome and outcome ~= "" then
+    local done, value = string.match(outcome, "^(%a+):(%d+)$")
+    if done == kind then
+      return tonumber(value)
+    end
+  end
+  if status == "cancelled" then
+    return -3
+  end
+  if status ~= "running" then
+    return -4
+  end
+  return nil
+end
+
+local function checkLease(taskKey, token, kind)
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
+  return leaseRefusal(f[1], f[2], f[3], token, kind)
+end
+
+-- Records the outcome of this lease (see leaseRefusal).
+local function recordOutcome(taskKey, kind, value)
+  redis.call("HSET", taskKey, "outcome", kind .. ":" .. value)
+end
+-- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
+-- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
+-- XADD). The caller then moves every id collected in done from the leases zset to the finished
+-- zset in one go (finishCompleted). Returns finishedAt (ms, > 0; the first one again for a
+-- repeated ack under the same token) or a lease refusal code (see lease.lua).
+local function complete(base, eventsKey, maxLen, id, token, valueJson, now, done)
+  local taskKey = base .. "t:" .. id
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "name", "queue", "attempts",
+    "createdAt", "startedAt")
+  local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
+  if refused then
+    return refused
+  end
+  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and it saves a command.
+  local extra = { "finishedAt", tostring(now) }
+  if valueJson ~= "" then
+    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
+      "leaseUntil", "", "error", "", "value", valueJson)
+    extra[3], extra[4] = "value", valueJson
+  else
+    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
+      "leaseUntil", "", "error", "")
+  end
+  appendEvent(eventsKey, maxLen, id, f[4], f[5], "succeeded", f[6], f[7], f[8], now, extra)
+  done[#done + 1] = id
+  return now
+end
+
+-- Moves completed ids out of the leases zset and into the finished zset (scored by nowUs),
+-- then trims finished records once for the whole batch.
+local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs, maxEntries, budget)
+  if #done == 0 then
+    return
+  end
+  batched("ZREM", leasesKey, done, 1000)
+  local scored = {}
+  for i, id in ipairs(done) do
+    scored[2 * i - 1] = nowUs
+    scored[2 * i] = id
+  end
+  batched("ZADD", finishedKey, scored, 1000)
+  trimSet(finishedKey, base, nowUs, ttlMs, maxEntries, budget)
+end
 
 local base, delayedKey, leasesKey, dlqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local eventsKey, seqKey, finishedKey = KEYS[7], KEYS[8], KEYS[9]
+local eventsKey, seqKey, finishedKey, receiptKey = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local max = tonumber(ARGV[1])
 local leaseMs = tonumber(ARGV[2])
 local maxDeliveries = tonumber(ARGV[3])
 local perSecond, burst = tonumber(ARGV[5]), tonumber(ARGV[6])
 local maxLen = ARGV[7]
 local budget = tonumber(ARGV[12])
+local requestId = ARGV[13]
+local unanswered = tonumber(ARGV[14])
+local ackCount = tonumber(ARGV[15])
 local now, nowUs = clock()
 
+-- 1. Acks.
+local acks, done = {}, {}
+for i = 0, ackCount - 1 do
+  local at = 16 + i * 3
+  acks[i + 1] = complete(base, eventsKey, maxLen, ARGV[at], ARGV[at + 1], ARGV[at + 2], now, done)
+end
+finishCompleted(leasesKey, finishedKey, base, done, nowUs, tonumber(ARGV[10]), tonumber(ARGV[11]),
+  budget)
+
+-- 2. Acks only.
+if max <= 0 then
+  return { tostring(now), "", "0", 0, 0, {}, acks }
+end
+
+local claimed, receipt, leased = {}, {}, {}
+local leaseUntil = now + leaseMs
+
 local readyKeys, markerKeys, ours = {}, {}, {}
-for i = 10, #KEYS, 2 do
+for i = 11 + unanswered, #KEYS, 2 do
   readyKeys[#readyKeys + 1] = KEYS[i]
   markerKeys[#markerKeys + 1] = KEYS[i + 1]
   ours[KEYS[i]] = true
 end
 
--- 1. Promote due delayed tasks (bounded, oldest due first).
-local due = redis.call("ZRANGEBYSCORE", delayedKey, "-inf", now, "LIMIT", 0, tonumber(ARGV[4]))
-for _, id in ipairs(due) do
-  redis.call("ZREM", delayedKey, id)
-  local taskKey = base .. "t:" .. id
-  local f = redis.call("HMGET", taskKey, "queue", "priority", "status")
-  if f[1] and (f[3] == "scheduled" or f[3] == "retrying") then
-    local readyKey = base .. "q:" .. f[1] .. ":ready"
-    pushReady(readyKey, seqKey, taskKey, id, f[2])
-    redis.call("HDEL", taskKey, "runAt")
-    if f[3] == "scheduled" then
-      redis.call("HSET", taskKey, "status", "queued")
+-- What a claim reads of a task (one HMGET) and returns of it. The static fields travel packed
+-- in "spec" (written at enqueue); a task stored without one (an older version) gets it built.
+local READ = { "status", "rm", "deliveries", "attempts", "startedAt", "expiresAt", "token",
+  "createdAt", "payload", "spec", "error" }
+local function read(taskKey)
+  return redis.call("HMGET", taskKey, unpack(READ))
+end
+local function specOf(taskKey, f)
+  if f[10] and f[10] ~= "" then
+    return f[10]
+  end
+  local s = redis.call("HMGET", taskKey, "name", "queue", "priority", "maxRetries", "timeoutMs",
+    "retry", "meta", "idem")
+  local function raw(v)
+    if v and v ~= "" then
+      return v
     end
-    if not ours[readyKey] then
-      wake(base .. "q:" .. f[1] .. ":marker")
+    return "null"
+  end
+  local function str(v)
+    if v and v ~= "" then
+      return cjson.encode(v)
     end
+    return "null"
+  end
+  return "[" .. str(s[1]) .. "," .. str(s[2]) .. "," .. raw(s[3]) .. "," .. raw(s[4]) .. ","
+    .. raw(s[5]) .. "," .. raw(s[6]) .. "," .. raw(s[7]) .. "," .. str(s[8]) .. "]"
+end
+-- The reply entry, by position (claim.ts reads it): id, attempts, deliveries, startedAt, token,
+-- leaseUntil, createdAt, expiresAt, payload, spec, error ("" = absent).
+local function leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
+  return { id, tostring(attempts), tostring(deliveries), tostring(startedAt), token,
+    tostring(leaseUntil), f[8] or "", f[6] or "", f[9] or "", specOf(taskKey, f), f[11] or "" }
+end
+
+-- 3. Leases of a replayed call, and of earlier calls whose reply was lost: returned again
+-- (lease extended, no delivery counted) if this worker still holds them under the same token.
+local replay = false
+local function recover(key, limit)
+  local text = redis.call("GET", key)
+  if not text then
+    return false
+  end
+  for id, token in string.gmatch(text, "([^ ]+) ([^ ]+)") do
+    local taskKey = base .. "t:" .. id
+    local f = read(taskKey)
+    if f[1] == "running" and f[7] == token and #claimed < limit then
+      redis.call("HSET", taskKey, "leaseUntil", leaseUntil)
+      leased[#leased + 1] = leaseUntil
+      leased[#leased + 1] = id
+      receipt[#receipt + 1] = id .. " " .. token
+      claimed[#claimed + 1] = leasedEntry(taskKey, id, f, f[4], f[3], f[5], token)
+    end
+  end
+  return true
+end
+if requestId ~= "" then
+  -- A replay returns what the call took the first time (it asked for the same max).
+  replay = recover(receiptKey, math.huge)
+  for i = 11, 10 + unanswered do
+    recover(KEYS[i], max)
   end
 end
 
--- 2. The global rate bucket: refill from Redis time, never above burst.
-local allowed = max
-local tokens
-if perSecond > 0 then
-  local st = redis.call("HMGET", KEYS[6], "tokens", "ts")
-  tokens = tonumber(st[1]) or burst
-  local ts = tonumber(st[2]) or now
-  if now > ts then
-    tokens = tokens + (now - ts) * perSecond / 1000
-  end
-  tokens = math.min(burst, tokens)
-  -- The epsilon absorbs float dust so a token earned "exactly now" counts.
-  allowed = math.min(max, math.floor(tokens + 1e-9))
-end
-
--- 3. Pop the best heads across queues.
-local heads = {}
-local function head(i)
-  if heads[i] == nil then
-    local r = redis.call("ZRANGE", readyKeys[i], 0, 0, "WITHSCORES")
-    if r[1] then
-      heads[i] = { r[1], tonumber(r[2]) }
-    else
-      heads[i] = false
-    end
-  end
-  return heads[i]
-end
-
-local claimed, poisoned, expired = {}, 0, 0
--- Skipped entries (poison, expired, stale members) do not count toward max, but are bounded
--- so a pathological backlog cannot make one call long.
-local skipsLeft = 100
-local cutShort = false
-while #claimed < allowed do
-  local best
-  for i = 1, #readyKeys do
-    local h = head(i)
-    if h and (best == nil or h[2] < heads[best][2] or (h[2] == heads[best][2] and h[1] < heads[best][1])) then
-      best = i
-    end
-  end
-  if best == nil then
-    break
-  end
-  local member = heads[best][1]
-  redis.call("ZREM", readyKeys[best], member)
-  heads[best] = nil
-  local id = string.match(member, "^%d+:(.*)$")
-  local taskKey = base .. "t:" .. id
-  local f = redis.call("HMGET", taskKey, "status", "deliveries", "expiresAt", "startedAt", "rm")
-  local skip = true
-  if f[5] ~= member or (f[1] ~= "queued" and f[1] ~= "retrying") then
-    -- A stale member (the task moved on): drop it.
-  elseif f[1] == "queued" and f[4] == false and f[3] and tonumber(f[3]) <= now then
-    local errorJson = cjson.encode({
-      name = "ExpiredError", code = "ERR_EXPIRED", message = "The task expired before it could start",
-    })
-    redis.call("HSET", taskKey, "status", "expired", "finishedAt", now, "error", errorJson)
-    redis.call("HDEL", taskKey, "rm")
-    redis.call("ZADD", finishedKey, nowUs, id)
-    emitEvent(eventsKey, maxLen, taskKey, "expired", now, { "error", errorJson, "finishedAt", tostring(now) })
-    expired = expired + 1
-  else
-    local deliveries = (tonumber(f[2]) or 0) + 1
-    if maxDeliveries > 0 and deliveries > maxDeliveries then
-      deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, cjson.encode({
-        name = "PoisonTaskError", code = "ERR_POISON",
-        message = "The task was delivered " .. (deliveries - 1) .. " times without an outcome (maxDeliveries " .. maxDeliveries .. ")",
-      }))
-      poisoned = poisoned + 1
-    else
-      skip = false
-      local token = redis.call("INCR", KEYS[5])
-      local leaseUntil = now + leaseMs
-      redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-        "deliveries", deliveries)
-      redis.call("HINCRBY", taskKey, "attempts", 1)
-      if f[4] == false then
-        redis.call("HSET", taskKey, "startedAt", now)
+local poisoned, expired, rateWaitMs = 0, 0, 0
+if not replay and #claimed < max then
+  -- 4a. Promote due delayed tasks (bounded, oldest due first).
+  local due = redis.call("ZRANGEBYSCORE", delayedKey, "-inf", now, "LIMIT", 0, tonumber(ARGV[4]))
+  batched("ZREM", delayedKey, due, 1000)
+  for _, id in ipairs(due) do
+    local taskKey = base .. "t:" .. id
+    local f = redis.call("HMGET", taskKey, "queue", "priority", "status")
+    if f[1] and (f[3] == "scheduled" or f[3] == "retrying") then
+      local readyKey = base .. "q:" .. f[1] .. ":ready"
+      pushReady(readyKey, seqKey, taskKey, id, f[2])
+      if f[3] == "scheduled" then
+        redis.call("HSET", taskKey, "status", "queued", "runAt", "")
+      else
+        redis.call("HSET", taskKey, "runAt", "")
       end
-      redis.call("HDEL", taskKey, "rm", "runAt", "outcome")
-      redis.call("ZADD", leasesKey, leaseUntil, id)
-      claimed[#claimed + 1] = redis.call("HGETALL", taskKey)
+      if not ours[readyKey] then
+        wake(base .. "q:" .. f[1] .. ":marker")
+      end
     end
   end
-  if skip then
-    skipsLeft = skipsLeft - 1
-    if skipsLeft <= 0 then
-      cutShort = true
+
+  -- 4b. The global rate bucket: refill from Redis time, never above burst.
+  local allowed = max
+  local tokens
+  if perSecond > 0 then
+    local st = redis.call("HMGET", KEYS[6], "tokens", "ts")
+    tokens = tonumber(st[1]) or burst
+    local ts = tonumber(st[2]) or now
+    if now > ts then
+      tokens = tokens + (now - ts) * perSecond / 1000
+    end
+    tokens = math.min(burst, tokens)
+    -- The epsilon absorbs float dust so a token earned "exactly now" counts.
+    allowed = math.min(max, #claimed + math.floor(tokens + 1e-9))
+  end
+
+  -- 4c. Take candidates, best first: a single queue pops its head directly; several queues
+  -- are peeked and merged (score, then member: priority, then FIFO sequence).
+  local function candidates(need)
+    if #readyKeys == 1 then
+      local r = redis.call("ZPOPMIN", readyKeys[1], need)
+      local out = {}
+      for j = 1, #r, 2 do
+        out[#out + 1] = r[j]
+      end
+      return out
+    end
+    local all = {}
+    for i = 1, #readyKeys do
+      local r = redis.call("ZRANGE", readyKeys[i], 0, need - 1, "WITHSCORES")
+      for j = 1, #r, 2 do
+        all[#all + 1] = { tonumber(r[j + 1]), r[j], i }
+      end
+    end
+    table.sort(all, function(a, b)
+      if a[1] ~= b[1] then
+        return a[1] < b[1]
+      end
+      return a[2] < b[2]
+    end)
+    local out, taken = {}, {}
+    for j = 1, math.min(need, #all) do
+      local c = all[j]
+      out[#out + 1] = c[2]
+      taken[c[3]] = taken[c[3]] or {}
+      local list = taken[c[3]]
+      list[#list + 1] = c[2]
+    end
+    for i, members in pairs(taken) do
+      batched("ZREM", readyKeys[i], members, 1000)
+    end
+    return out
+  end
+
+  -- Skipped entries (poison, expired, stale members) do not count toward max, but are bounded
+  -- so a pathological backlog cannot make one call long.
+  local skipsLeft = 100
+  local cutShort = false
+  local fresh = {}
+  while #claimed + #fresh < allowed and not cutShort do
+    local members = candidates(allowed - #claimed - #fresh)
+    if #members == 0 then
       break
     end
+    for _, member in ipairs(members) do
+      local id = string.match(member, "^%d+:(.*)$")
+      local taskKey = base .. "t:" .. id
+      local f = read(taskKey)
+      local skip = true
+      if f[2] ~= member or (f[1] ~= "queued" and f[1] ~= "retrying") then
+        -- A stale member (the task moved on): drop it.
+      elseif f[1] == "queued" and (f[5] or "") == "" and (f[6] or "") ~= ""
+        and tonumber(f[6]) <= now then
+        local errorJson = cjson.encode({
+          name = "ExpiredError", code = "ERR_EXPIRED", message = "The task expired before it could start",
+        })
+        redis.call("HSET", taskKey, "status", "expired", "finishedAt", now, "error", errorJson, "rm", "")
+        redis.call("ZADD", finishedKey, nowUs, id)
+        local e = redis.call("HMGET", taskKey, "name", "queue")
+        appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], now,
+          { "error", errorJson, "finishedAt", tostring(now) })
+        expired = expired + 1
+      else
+        local deliveries = (tonumber(f[3]) or 0) + 1
+        if maxDeliveries > 0 and deliveries > maxDeliveries then
+          deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, cjson.encode({
+            name = "PoisonTaskError", code = "ERR_POISON",
+            message = "The task was delivered " .. (deliveries - 1) .. " times without an outcome (maxDeliveries " .. maxDeliveries .. ")",
+          }))
+          poisoned = poisoned + 1
+        else
+          skip = false
+          fresh[#fresh + 1] = { id, taskKey, f, deliveries }
+        end
+      end
+      if skip then
+        skipsLeft = skipsLeft - 1
+        if skipsLeft <= 0 then
+          cutShort = true
+          break
+        end
+      end
+    end
   end
-end
-if poisoned > 0 then
-  trimSet(dlqKey, base, nowUs, tonumber(ARGV[8]), tonumber(ARGV[9]), budget)
-end
-if expired > 0 then
-  trimSet(finishedKey, base, nowUs, tonumber(ARGV[10]), tonumber(ARGV[11]), budget)
-end
 
--- 4. Settle the bucket and tell the caller how long until the next token.
-local rateWaitMs = 0
-if perSecond > 0 then
-  tokens = tokens - #claimed
-  redis.call("HSET", KEYS[6], "tokens", tostring(tokens), "ts", now)
-  if #claimed == allowed and allowed < max and tokens < 1 then
+  -- 4d. Lease them: fencing tokens from one INCRBY, one HSET per task, one ZADD for all.
+  if #fresh > 0 then
+    local last = redis.call("INCRBY", KEYS[5], #fresh)
+    for j, c in ipairs(fresh) do
+      local id, taskKey, f, deliveries = c[1], c[2], c[3], c[4]
+      local token = tostring(last - #fresh + j)
+      local attempts = (tonumber(f[4]) or 0) + 1
+      local startedAt = f[5]
+      if (startedAt or "") == "" then
+        startedAt = now
+        redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
+          "deliveries", deliveries, "attempts", attempts, "startedAt", now, "rm", "", "runAt", "",
+          "outcome", "")
+      else
+        redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
+          "deliveries", deliveries, "attempts", attempts, "rm", "", "runAt", "", "outcome", "")
+      end
+      leased[#leased + 1] = leaseUntil
+      leased[#leased + 1] = id
+      receipt[#receipt + 1] = id .. " " .. token
+      claimed[#claimed + 1] = leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
+    end
+  end
+  if poisoned > 0 then
+    trimSet(dlqKey, base, nowUs, tonumber(ARGV[8]), tonumber(ARGV[9]), budget)
+  end
+  if expired > 0 then
+    trimSet(finishedKey, base, nowUs, tonumber(ARGV[10]), tonumber(ARGV[11]), budget)
+  end
+
+  -- 4e. Settle the bucket and tell the caller how long until the next token.
+  local function workLeft()
     for i = 1, #readyKeys do
-      if head(i) then
-        rateWaitMs = math.ceil((1 - tokens) * 1000 / perSecond)
-        break
+      if redis.call("ZCARD", readyKeys[i]) > 0 then
+        return true
+      end
+    end
+    return false
+  end
+  if perSecond > 0 then
+    tokens = tokens - #fresh
+    redis.call("HSET", KEYS[6], "tokens", tostring(tokens), "ts", now)
+    if #claimed == allowed and allowed < max and tokens < 1 and workLeft() then
+      rateWaitMs = math.ceil((1 - tokens) * 1000 / perSecond)
+    end
+  end
+
+  -- 4f. Filled up (or cut short) while work is left: pass the wake-up token on, so another
+  -- blocked worker (or this one, at once) claims the rest.
+  if #claimed == max or cutShort then
+    for i = 1, #readyKeys do
+      if redis.call("ZCARD", readyKeys[i]) > 0 then
+        wake(markerKeys[i])
       end
     end
   end
 end
 
--- 5. Filled up (or cut short) while work is left: pass the wake-up token on, so another
--- blocked worker (or this one, at once) claims the rest.
-if #claimed == max or cutShort then
-  for i = 1, #readyKeys do
-    if head(i) then
-      wake(markerKeys[i])
-    end
-  end
+batched("ZADD", leasesKey, leased, 1000)
+
+-- 5. The receipt: which leases this request id got, for as long as they last.
+if requestId ~= "" and #receipt > 0 then
+  redis.call("SET", receiptKey, table.concat(receipt, " "), "PX", leaseMs)
 end
 
-local nextDue = redis.call("ZRANGE", delayedKey, 0, 0, "WITHSCORES")
-return { tostring(now), nextDue[2] or "", tostring(rateWaitMs), poisoned, expired, claimed }
+local nextDue = ""
+if #claimed < max then
+  nextDue = redis.call("ZRANGE", delayedKey, 0, 0, "WITHSCORES")[2] or ""
+end
+return { tostring(now), nextDue, tostring(rateWaitMs), poisoned, expired, claimed, acks }
 `,
   },
   dlqPurge: {
     file: "dlq-purge-2",
     numberOfKeys: 2,
-    version: "4a000fe1a9cc",
+    version: "4daeac8d7f21",
     lua: `--[[
   Deletes dead letters for good: the DLQ entry, the task hash and its idempotency key. Ids that
   are not in the dead-letter queue are skipped (a purge never deletes a live task).
@@ -635,6 +1020,19 @@ return { tostring(now), nextDue[2] or "", tostring(rateWaitMs), poisoned, expire
   Returns the ids purged, in argument order.
 ]]
 -- >>> include evict
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -649,6 +1047,28 @@ local function evictTask(base, id)
   redis.call("DEL", taskKey)
 end
 
+-- Removes ids from setKey and evicts their tasks: one ZREM and one DEL for the lot, one HGET
+-- (idempotency key) per task.
+local function evictMany(setKey, base, ids)
+  if #ids == 0 then
+    return
+  end
+  batched("ZREM", setKey, ids, 1000)
+  local dead = {}
+  for _, id in ipairs(ids) do
+    local taskKey = base .. "t:" .. id
+    local idem = redis.call("HGET", taskKey, "idem")
+    if idem then
+      local idemKey = base .. "idem:" .. idem
+      if redis.call("GET", idemKey) == id then
+        dead[#dead + 1] = idemKey
+      end
+    end
+    dead[#dead + 1] = taskKey
+  end
+  batched("DEL", nil, dead, 1000)
+end
+
 -- Evicts entries of a zset scored in microseconds (finished, dlq) older than ttlMs (0 = no age
 -- limit) and beyond maxEntries (-1 = no count limit), oldest first, at most budget per call so
 -- one call stays short. Returns how many were evicted.
@@ -656,21 +1076,15 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   local removed = 0
   if ttlMs > 0 then
     local old = redis.call("ZRANGEBYSCORE", setKey, "-inf", nowUs - ttlMs * 1000, "LIMIT", 0, budget)
-    for _, id in ipairs(old) do
-      redis.call("ZREM", setKey, id)
-      evictTask(base, id)
-      removed = removed + 1
-    end
+    evictMany(setKey, base, old)
+    removed = #old
   end
   if maxEntries >= 0 and removed < budget then
     local excess = redis.call("ZCARD", setKey) - maxEntries
     if excess > 0 then
       local ids = redis.call("ZRANGE", setKey, 0, math.min(excess, budget - removed) - 1)
-      for _, id in ipairs(ids) do
-        redis.call("ZREM", setKey, id)
-        evictTask(base, id)
-        removed = removed + 1
-      end
+      evictMany(setKey, base, ids)
+      removed = removed + #ids
     end
   end
   return removed
@@ -690,7 +1104,7 @@ return purged
   dlqReplay: {
     file: "dlq-replay-4",
     numberOfKeys: 4,
-    version: "c60ee174c9a4",
+    version: "8fa8d19acea2",
     lua: `--[[
   Re-opens dead letters under the same id: failed -> queued, back into their ready queue with
   a fresh FIFO position, deliveries reset (and attempts, when asked), a "queued" event with
@@ -745,19 +1159,24 @@ local function wake(markerKey)
   end
 end
 -- >>> include event
--- Appends one lifecycle event for the task in taskKey to the events stream (approximately
--- trimmed to maxLen). extra is a flat list of additional field/value pairs.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
-  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+-- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
+-- fields the caller already holds. extra is a flat list of additional field/value pairs.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
   local fields = {
-    "id", f[1] or "", "name", f[2] or "", "queue", f[3] or "", "status", status,
-    "attempts", f[4] or "0", "createdAt", f[5] or "", "startedAt", f[6] or "",
+    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
+    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
     "at", tostring(now),
   }
   for i = 1, #extra do
     fields[#fields + 1] = extra[i]
   end
   redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
+end
+
+-- The same for the task in taskKey, reading its fields first.
+local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
 end
 
 local dlqKey, base = KEYS[1], KEYS[4]
@@ -788,7 +1207,7 @@ return replayed
   enqueue: {
     file: "enqueue-8",
     numberOfKeys: 8,
-    version: "01f9efd04700",
+    version: "5efe7550449f",
     lua: `--[[
   Stores a new task and makes it ready (or delayed), honouring its idempotency key atomically.
 
@@ -817,6 +1236,8 @@ return replayed
   ARGV[13] timeoutMs ("" = unset)
   ARGV[14] retry settings JSON ("" = unset; opaque to Redis)
   ARGV[15] meta JSON ("" = unset; opaque to Redis, e.g. trace context)
+  ARGV[16] claim spec JSON (opaque to Redis: what a claim returns packed in one field, see
+           claimSpec in enqueue.ts)
 
   Returns { code, id, status }:
      1  created
@@ -895,36 +1316,46 @@ if expiresAt == nil and ARGV[8] ~= "" then
   expiresAt = now + tonumber(ARGV[8])
 end
 
-redis.call("HSET", taskKey, "id", id, "name", ARGV[2], "queue", ARGV[3], "priority", ARGV[5],
-  "createdAt", now, "attempts", 0, "deliveries", 0)
+-- The whole hash in one HSET (one command per field would cost a Lua round each).
+local fields = { "id", id, "name", ARGV[2], "queue", ARGV[3], "priority", ARGV[5],
+  "createdAt", now, "attempts", 0, "deliveries", 0 }
 local optional = { "payload", ARGV[4], "idem", idem, "fp", fp, "maxRetries", ARGV[12],
-  "timeoutMs", ARGV[13], "retry", ARGV[14], "meta", ARGV[15] }
+  "timeoutMs", ARGV[13], "retry", ARGV[14], "meta", ARGV[15], "spec", ARGV[16] or "" }
 for i = 1, #optional, 2 do
   if optional[i + 1] ~= "" then
-    redis.call("HSET", taskKey, optional[i], optional[i + 1])
+    fields[#fields + 1] = optional[i]
+    fields[#fields + 1] = optional[i + 1]
   end
 end
 if expiresAt then
-  redis.call("HSET", taskKey, "expiresAt", expiresAt)
+  fields[#fields + 1] = "expiresAt"
+  fields[#fields + 1] = expiresAt
 end
+local status
+local delayed = runAt and runAt > now
+if delayed then
+  status = "scheduled"
+  fields[#fields + 1] = "runAt"
+  fields[#fields + 1] = runAt
+else
+  status = "queued"
+end
+fields[#fields + 1] = "status"
+fields[#fields + 1] = status
+redis.call("HSET", taskKey, unpack(fields))
 redis.call("SADD", KEYS[6], ARGV[3])
 if idem ~= "" then
   redis.call("SET", KEYS[7], id)
 end
 
-local status
-if runAt and runAt > now then
-  status = "scheduled"
+if delayed then
   local head = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
-  redis.call("HSET", taskKey, "status", status, "runAt", runAt)
   redis.call("ZADD", KEYS[3], runAt, id)
   -- Only a new earliest due time changes how long blocked workers should sleep.
   if head[2] == nil or runAt < tonumber(head[2]) then
     wake(KEYS[5])
   end
 else
-  status = "queued"
-  redis.call("HSET", taskKey, "status", status)
   pushReady(KEYS[2], KEYS[4], taskKey, id, ARGV[5])
   wake(KEYS[5])
 end
@@ -934,7 +1365,7 @@ return { 1, id, status }
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "0fc6e8741a04",
+    version: "9ee6d0721768",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -974,8 +1405,10 @@ local function nowMs()
   return ms
 end
 -- >>> include lease
--- Checks that token is the task's current fencing token and the task is still running.
--- Returns nil when the caller holds the lease; otherwise the value the script must return:
+-- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
+-- and the task still runs. leaseRefusal works on fields the caller already read (status, token,
+-- outcome); checkLease reads them. Both return nil when the caller holds the lease; otherwise
+-- the value the script must return:
 --   > 0 the same outcome (kind) was already recorded under this token: a retried call whose
 --       first reply was lost (e.g. a dropped connection). Its result is returned again and
 --       nothing changes, so ack, nack and fail are idempotent per token.
@@ -983,49 +1416,59 @@ end
 --   -2 another claim holds the task now (the token is stale)
 --   -3 the task was cancelled
 --   -4 the task is no longer running (its expired lease was reclaimed, or it finished)
--- kind is "ack", "nack" or "fail" (nil for renew).
-local function checkLease(taskKey, token, kind)
-  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
-  if not f[1] then
+-- kind is "ack", "nack" or "fail" (nil for renew). A claim sets outcome to "", so an outcome
+-- recorded under an earlier token never answers for a later one.
+local function leaseRefusal(status, current, outcome, token, kind)
+  if not status then
     return -1
   end
-  if f[2] ~= token then
+  if current ~= token then
     return -2
   end
-  if kind and f[3] then
-    local done, value = string.match(f[3], "^(%a+):(%d+)$")
+  if kind and outcome and outcome ~= "" then
+    local done, value = string.match(outcome, "^(%a+):(%d+)$")
     if done == kind then
       return tonumber(value)
     end
   end
-  if f[1] == "cancelled" then
+  if status == "cancelled" then
     return -3
   end
-  if f[1] ~= "running" then
+  if status ~= "running" then
     return -4
   end
   return nil
 end
 
--- Records the outcome of this lease (see checkLease).
+local function checkLease(taskKey, token, kind)
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
+  return leaseRefusal(f[1], f[2], f[3], token, kind)
+end
+
+-- Records the outcome of this lease (see leaseRefusal).
 local function recordOutcome(taskKey, kind, value)
   redis.call("HSET", taskKey, "outcome", kind .. ":" .. value)
 end
 -- >>> include dead-letter
 -- >>> include event
--- Appends one lifecycle event for the task in taskKey to the events stream (approximately
--- trimmed to maxLen). extra is a flat list of additional field/value pairs.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
-  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+-- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
+-- fields the caller already holds. extra is a flat list of additional field/value pairs.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
   local fields = {
-    "id", f[1] or "", "name", f[2] or "", "queue", f[3] or "", "status", status,
-    "attempts", f[4] or "0", "createdAt", f[5] or "", "startedAt", f[6] or "",
+    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
+    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
     "at", tostring(now),
   }
   for i = 1, #extra do
     fields[#fields + 1] = extra[i]
   end
   redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
+end
+
+-- The same for the task in taskKey, reading its fields first.
+local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
 end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
@@ -1036,6 +1479,19 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   emitEvent(eventsKey, maxLen, taskKey, "failed", now, { "error", errorJson, "finishedAt", tostring(now) })
 end
 -- >>> include evict
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -1050,6 +1506,28 @@ local function evictTask(base, id)
   redis.call("DEL", taskKey)
 end
 
+-- Removes ids from setKey and evicts their tasks: one ZREM and one DEL for the lot, one HGET
+-- (idempotency key) per task.
+local function evictMany(setKey, base, ids)
+  if #ids == 0 then
+    return
+  end
+  batched("ZREM", setKey, ids, 1000)
+  local dead = {}
+  for _, id in ipairs(ids) do
+    local taskKey = base .. "t:" .. id
+    local idem = redis.call("HGET", taskKey, "idem")
+    if idem then
+      local idemKey = base .. "idem:" .. idem
+      if redis.call("GET", idemKey) == id then
+        dead[#dead + 1] = idemKey
+      end
+    end
+    dead[#dead + 1] = taskKey
+  end
+  batched("DEL", nil, dead, 1000)
+end
+
 -- Evicts entries of a zset scored in microseconds (finished, dlq) older than ttlMs (0 = no age
 -- limit) and beyond maxEntries (-1 = no count limit), oldest first, at most budget per call so
 -- one call stays short. Returns how many were evicted.
@@ -1057,21 +1535,15 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   local removed = 0
   if ttlMs > 0 then
     local old = redis.call("ZRANGEBYSCORE", setKey, "-inf", nowUs - ttlMs * 1000, "LIMIT", 0, budget)
-    for _, id in ipairs(old) do
-      redis.call("ZREM", setKey, id)
-      evictTask(base, id)
-      removed = removed + 1
-    end
+    evictMany(setKey, base, old)
+    removed = #old
   end
   if maxEntries >= 0 and removed < budget then
     local excess = redis.call("ZCARD", setKey) - maxEntries
     if excess > 0 then
       local ids = redis.call("ZRANGE", setKey, 0, math.min(excess, budget - removed) - 1)
-      for _, id in ipairs(ids) do
-        redis.call("ZREM", setKey, id)
-        evictTask(base, id)
-        removed = removed + 1
-      end
+      evictMany(setKey, base, ids)
+      removed = removed + #ids
     end
   end
   return removed
@@ -1090,10 +1562,60 @@ trimSet(KEYS[3], KEYS[5], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(
 return now
 `,
   },
+  leaderRelease: {
+    file: "leader-release-1",
+    numberOfKeys: 1,
+    version: "93c7ef151c5a",
+    lua: `--[[
+  Releases a leader lock, only if the caller still owns it (compare-and-set on the owner
+  token): a process whose lock already expired and was taken over never deletes the new
+  owner's lock.
+
+  KEYS[1] leader lock          {p}:leader:<name>  (string: the owner token)
+
+  ARGV[1] owner token
+
+  Returns 1 if the lock was deleted, 0 if it is gone or held by another owner (nothing
+  changes).
+]]
+
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  redis.call("DEL", KEYS[1])
+  return 1
+end
+return 0
+`,
+  },
+  leaderRenew: {
+    file: "leader-renew-1",
+    numberOfKeys: 1,
+    version: "eb287f1a91a3",
+    lua: `--[[
+  Extends a leader lock, only while the caller still owns it (compare-and-set on the owner
+  token), so a process whose lock expired and was taken over can never extend the new
+  owner's lock. Also used to re-enter a lock this owner may still hold after it stepped down
+  on a connection error.
+
+  KEYS[1] leader lock          {p}:leader:<name>  (string: the owner token)
+
+  ARGV[1] owner token
+  ARGV[2] ttlMs, from Redis time now
+
+  Returns 1 if the lock was extended, 0 if it is gone or held by another owner (nothing
+  changes).
+]]
+
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  redis.call("PEXPIRE", KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`,
+  },
   nack: {
     file: "nack-5",
     numberOfKeys: 5,
-    version: "81119c4b5daf",
+    version: "cb31bad5d705",
     lua: `--[[
   Schedules a retry of a running task: status retrying, due at runAt, last error kept, a
   "retrying" event. Refused (nothing changes) unless the caller holds the current lease.
@@ -1131,8 +1653,10 @@ local function nowMs()
   return ms
 end
 -- >>> include lease
--- Checks that token is the task's current fencing token and the task is still running.
--- Returns nil when the caller holds the lease; otherwise the value the script must return:
+-- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
+-- and the task still runs. leaseRefusal works on fields the caller already read (status, token,
+-- outcome); checkLease reads them. Both return nil when the caller holds the lease; otherwise
+-- the value the script must return:
 --   > 0 the same outcome (kind) was already recorded under this token: a retried call whose
 --       first reply was lost (e.g. a dropped connection). Its result is returned again and
 --       nothing changes, so ack, nack and fail are idempotent per token.
@@ -1140,48 +1664,58 @@ end
 --   -2 another claim holds the task now (the token is stale)
 --   -3 the task was cancelled
 --   -4 the task is no longer running (its expired lease was reclaimed, or it finished)
--- kind is "ack", "nack" or "fail" (nil for renew).
-local function checkLease(taskKey, token, kind)
-  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
-  if not f[1] then
+-- kind is "ack", "nack" or "fail" (nil for renew). A claim sets outcome to "", so an outcome
+-- recorded under an earlier token never answers for a later one.
+local function leaseRefusal(status, current, outcome, token, kind)
+  if not status then
     return -1
   end
-  if f[2] ~= token then
+  if current ~= token then
     return -2
   end
-  if kind and f[3] then
-    local done, value = string.match(f[3], "^(%a+):(%d+)$")
+  if kind and outcome and outcome ~= "" then
+    local done, value = string.match(outcome, "^(%a+):(%d+)$")
     if done == kind then
       return tonumber(value)
     end
   end
-  if f[1] == "cancelled" then
+  if status == "cancelled" then
     return -3
   end
-  if f[1] ~= "running" then
+  if status ~= "running" then
     return -4
   end
   return nil
 end
 
--- Records the outcome of this lease (see checkLease).
+local function checkLease(taskKey, token, kind)
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
+  return leaseRefusal(f[1], f[2], f[3], token, kind)
+end
+
+-- Records the outcome of this lease (see leaseRefusal).
 local function recordOutcome(taskKey, kind, value)
   redis.call("HSET", taskKey, "outcome", kind .. ":" .. value)
 end
 -- >>> include event
--- Appends one lifecycle event for the task in taskKey to the events stream (approximately
--- trimmed to maxLen). extra is a flat list of additional field/value pairs.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
-  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+-- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
+-- fields the caller already holds. extra is a flat list of additional field/value pairs.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
   local fields = {
-    "id", f[1] or "", "name", f[2] or "", "queue", f[3] or "", "status", status,
-    "attempts", f[4] or "0", "createdAt", f[5] or "", "startedAt", f[6] or "",
+    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
+    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
     "at", tostring(now),
   }
   for i = 1, #extra do
     fields[#fields + 1] = extra[i]
   end
   redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
+end
+
+-- The same for the task in taskKey, reading its fields first.
+local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
 end
 -- >>> include wake
 -- Leaves one wake-up token on a queue's marker list. At most one token is kept: a woken worker
@@ -1214,7 +1748,7 @@ return runAt
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "ba352521eb67",
+    version: "87a927687449",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, or,
@@ -1274,19 +1808,24 @@ local function wake(markerKey)
 end
 -- >>> include dead-letter
 -- >>> include event
--- Appends one lifecycle event for the task in taskKey to the events stream (approximately
--- trimmed to maxLen). extra is a flat list of additional field/value pairs.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
-  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+-- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
+-- fields the caller already holds. extra is a flat list of additional field/value pairs.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
   local fields = {
-    "id", f[1] or "", "name", f[2] or "", "queue", f[3] or "", "status", status,
-    "attempts", f[4] or "0", "createdAt", f[5] or "", "startedAt", f[6] or "",
+    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
+    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
     "at", tostring(now),
   }
   for i = 1, #extra do
     fields[#fields + 1] = extra[i]
   end
   redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
+end
+
+-- The same for the task in taskKey, reading its fields first.
+local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+  local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
 end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
@@ -1297,6 +1836,19 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   emitEvent(eventsKey, maxLen, taskKey, "failed", now, { "error", errorJson, "finishedAt", tostring(now) })
 end
 -- >>> include evict
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -1311,6 +1863,28 @@ local function evictTask(base, id)
   redis.call("DEL", taskKey)
 end
 
+-- Removes ids from setKey and evicts their tasks: one ZREM and one DEL for the lot, one HGET
+-- (idempotency key) per task.
+local function evictMany(setKey, base, ids)
+  if #ids == 0 then
+    return
+  end
+  batched("ZREM", setKey, ids, 1000)
+  local dead = {}
+  for _, id in ipairs(ids) do
+    local taskKey = base .. "t:" .. id
+    local idem = redis.call("HGET", taskKey, "idem")
+    if idem then
+      local idemKey = base .. "idem:" .. idem
+      if redis.call("GET", idemKey) == id then
+        dead[#dead + 1] = idemKey
+      end
+    end
+    dead[#dead + 1] = taskKey
+  end
+  batched("DEL", nil, dead, 1000)
+end
+
 -- Evicts entries of a zset scored in microseconds (finished, dlq) older than ttlMs (0 = no age
 -- limit) and beyond maxEntries (-1 = no count limit), oldest first, at most budget per call so
 -- one call stays short. Returns how many were evicted.
@@ -1318,21 +1892,15 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   local removed = 0
   if ttlMs > 0 then
     local old = redis.call("ZRANGEBYSCORE", setKey, "-inf", nowUs - ttlMs * 1000, "LIMIT", 0, budget)
-    for _, id in ipairs(old) do
-      redis.call("ZREM", setKey, id)
-      evictTask(base, id)
-      removed = removed + 1
-    end
+    evictMany(setKey, base, old)
+    removed = #old
   end
   if maxEntries >= 0 and removed < budget then
     local excess = redis.call("ZCARD", setKey) - maxEntries
     if excess > 0 then
       local ids = redis.call("ZRANGE", setKey, 0, math.min(excess, budget - removed) - 1)
-      for _, id in ipairs(ids) do
-        redis.call("ZREM", setKey, id)
-        evictTask(base, id)
-        removed = removed + 1
-      end
+      evictMany(setKey, base, ids)
+      removed = removed + #ids
     end
   end
   return removed
@@ -1385,7 +1953,7 @@ return { reclaimed, poisoned, more }
   renew: {
     file: "renew-2",
     numberOfKeys: 2,
-    version: "a74063e38ba4",
+    version: "a6d1b84ae798",
     lua: `--[[
   Extends the lease of a running task. Refused (nothing changes) unless the caller holds the
   current lease; a refusal tells the worker to stop the handler.
@@ -1416,8 +1984,10 @@ local function nowMs()
   return ms
 end
 -- >>> include lease
--- Checks that token is the task's current fencing token and the task is still running.
--- Returns nil when the caller holds the lease; otherwise the value the script must return:
+-- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
+-- and the task still runs. leaseRefusal works on fields the caller already read (status, token,
+-- outcome); checkLease reads them. Both return nil when the caller holds the lease; otherwise
+-- the value the script must return:
 --   > 0 the same outcome (kind) was already recorded under this token: a retried call whose
 --       first reply was lost (e.g. a dropped connection). Its result is returned again and
 --       nothing changes, so ack, nack and fail are idempotent per token.
@@ -1425,31 +1995,36 @@ end
 --   -2 another claim holds the task now (the token is stale)
 --   -3 the task was cancelled
 --   -4 the task is no longer running (its expired lease was reclaimed, or it finished)
--- kind is "ack", "nack" or "fail" (nil for renew).
-local function checkLease(taskKey, token, kind)
-  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
-  if not f[1] then
+-- kind is "ack", "nack" or "fail" (nil for renew). A claim sets outcome to "", so an outcome
+-- recorded under an earlier token never answers for a later one.
+local function leaseRefusal(status, current, outcome, token, kind)
+  if not status then
     return -1
   end
-  if f[2] ~= token then
+  if current ~= token then
     return -2
   end
-  if kind and f[3] then
-    local done, value = string.match(f[3], "^(%a+):(%d+)$")
+  if kind and outcome and outcome ~= "" then
+    local done, value = string.match(outcome, "^(%a+):(%d+)$")
     if done == kind then
       return tonumber(value)
     end
   end
-  if f[1] == "cancelled" then
+  if status == "cancelled" then
     return -3
   end
-  if f[1] ~= "running" then
+  if status ~= "running" then
     return -4
   end
   return nil
 end
 
--- Records the outcome of this lease (see checkLease).
+local function checkLease(taskKey, token, kind)
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
+  return leaseRefusal(f[1], f[2], f[3], token, kind)
+end
+
+-- Records the outcome of this lease (see leaseRefusal).
 local function recordOutcome(taskKey, kind, value)
   redis.call("HSET", taskKey, "outcome", kind .. ":" .. value)
 end
@@ -1467,7 +2042,7 @@ return leaseUntil
   trim: {
     file: "trim-3",
     numberOfKeys: 3,
-    version: "8b85269d285b",
+    version: "9f3794794dff",
     lua: `--[[
   Applies retention outside of acks: evicts finished records and dead letters past their age
   or count bound. Acks, fails and cancels trim eagerly; this catches up when time alone makes
@@ -1501,6 +2076,19 @@ local function nowMs()
   return ms
 end
 -- >>> include evict
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -1515,6 +2103,28 @@ local function evictTask(base, id)
   redis.call("DEL", taskKey)
 end
 
+-- Removes ids from setKey and evicts their tasks: one ZREM and one DEL for the lot, one HGET
+-- (idempotency key) per task.
+local function evictMany(setKey, base, ids)
+  if #ids == 0 then
+    return
+  end
+  batched("ZREM", setKey, ids, 1000)
+  local dead = {}
+  for _, id in ipairs(ids) do
+    local taskKey = base .. "t:" .. id
+    local idem = redis.call("HGET", taskKey, "idem")
+    if idem then
+      local idemKey = base .. "idem:" .. idem
+      if redis.call("GET", idemKey) == id then
+        dead[#dead + 1] = idemKey
+      end
+    end
+    dead[#dead + 1] = taskKey
+  end
+  batched("DEL", nil, dead, 1000)
+end
+
 -- Evicts entries of a zset scored in microseconds (finished, dlq) older than ttlMs (0 = no age
 -- limit) and beyond maxEntries (-1 = no count limit), oldest first, at most budget per call so
 -- one call stays short. Returns how many were evicted.
@@ -1522,21 +2132,15 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   local removed = 0
   if ttlMs > 0 then
     local old = redis.call("ZRANGEBYSCORE", setKey, "-inf", nowUs - ttlMs * 1000, "LIMIT", 0, budget)
-    for _, id in ipairs(old) do
-      redis.call("ZREM", setKey, id)
-      evictTask(base, id)
-      removed = removed + 1
-    end
+    evictMany(setKey, base, old)
+    removed = #old
   end
   if maxEntries >= 0 and removed < budget then
     local excess = redis.call("ZCARD", setKey) - maxEntries
     if excess > 0 then
       local ids = redis.call("ZRANGE", setKey, 0, math.min(excess, budget - removed) - 1)
-      for _, id in ipairs(ids) do
-        redis.call("ZREM", setKey, id)
-        evictTask(base, id)
-        removed = removed + 1
-      end
+      evictMany(setKey, base, ids)
+      removed = removed + #ids
     end
   end
   return removed

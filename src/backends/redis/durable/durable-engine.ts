@@ -14,10 +14,12 @@ import {
   TaskFailedError,
 } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
+import { zeroCounters } from "../../../lifecycle/runner.js";
 import { isTerminal } from "../../../lifecycle/states.js";
 import { TaskRecord } from "../../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
+import type { DepthSnapshot } from "../../../observability/metrics.js";
 import { injectTraceContext } from "../../../observability/tracing.js";
 import { defaultBurst, type ResolvedOptions, type ResolvedRedisBackend } from "../../../options.js";
 import type {
@@ -28,19 +30,33 @@ import type {
   ReplayOptions,
 } from "../../../registry/dead-letters.js";
 import type { ResultBroadcaster } from "../../../results/broadcaster.js";
+import type { ResultBackfill } from "../../../results/subscription.js";
+import type { CronLeadership } from "../../../scheduling/cron.js";
+import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../../submit-options.js";
 import type {
   ListOptions,
   QueueInfo,
   SubmitOptions,
+  TaskHandle,
   TaskPage,
   TaskSnapshot,
 } from "../../../types.js";
+import type {
+  AbortOutcome,
+  Backend,
+  BackendHealth,
+  BackendStats,
+  DeadLetterOperations,
+} from "../../backend.js";
+import { STORE_DEFAULTS } from "../options.js";
 import { Reaper } from "../reaper.js";
 import { RedisStore } from "../redis-store.js";
-import { toSnapshot, toTaskResult } from "../snapshots.js";
+import { toSnapshot } from "../snapshots.js";
 import type { JsonValue, StoredTask, TaskEvent } from "../types.js";
 import type { WorkWaiter } from "../waiter.js";
-import { ResultFeed } from "./result-feed.js";
+import { CronLeader } from "./cron-leader.js";
+import { isStreamId, ResultFeed, readResultsAfter, resultOf } from "./result-feed.js";
+import { DurableTaskHandle } from "./task-handle.js";
 import { DurableWorker, type WorkerHandler } from "./worker.js";
 
 export interface DurableEngineDeps {
@@ -54,17 +70,21 @@ export interface DurableEngineDeps {
   readonly tracing: boolean;
 }
 
-/** Connection state reported by `health()`. */
-export interface BackendHealth {
-  readonly backend: "memory" | "redis";
-  readonly status: "connected" | "connecting" | "reconnecting" | "closed";
-}
-
 /** Longest a call waits for a first connection before failing with BackendUnavailableError. */
 const CONNECT_WAIT_MS = 10_000;
 
 /** How often a waiting `result()` re-reads its task, in case its event was trimmed away. */
 const RESULT_RECHECK_MS = 5_000;
+
+/** The figures of `stats()` that count this process's memory-mode tasks: none here. */
+const NO_COUNTS = Object.freeze({
+  ...zeroCounters(),
+  queued: 0,
+  waiting: 0,
+  live: 0,
+  retained: 0,
+  deadLetters: 0,
+});
 
 interface Connections {
   readonly redis: Redis;
@@ -74,7 +94,7 @@ interface Connections {
   readonly reaper: Reaper;
 }
 
-export class DurableEngine {
+export class DurableEngine implements Backend {
   readonly #deps: DurableEngineDeps;
   readonly #logger: Logger;
   readonly #ready: Promise<Connections>;
@@ -83,6 +103,7 @@ export class DurableEngine {
   /** Clients created while connecting, closed by `close()` if Redis never answered. */
   #pending: Redis[] = [];
   #worker: DurableWorker | undefined;
+  #cronLeader: CronLeader | undefined;
   #closed = false;
 
   constructor(deps: DurableEngineDeps) {
@@ -118,7 +139,29 @@ export class DurableEngine {
     );
   }
 
-  async submit(
+  async submit<R>(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: WorkerHandler | undefined,
+  ): Promise<TaskHandle<R>> {
+    if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
+    const signal = options.signal;
+    if (signal?.aborted) throw new CancelledError("signal");
+    const { id, queue } = await this.#enqueue(name, payload, options, handler);
+    const handle = new DurableTaskHandle<R>(id, name, queue, this);
+    if (signal !== undefined) {
+      const onAbort = () => void this.cancel(id).catch(() => {});
+      signal.addEventListener("abort", onAbort, { once: true });
+      // As in memory mode, the listener goes once the task has ended: a long-lived signal
+      // shared by many submits must not collect one listener per task.
+      const detach = () => signal.removeEventListener("abort", onAbort);
+      handle.result().then(detach, detach);
+    }
+    return handle;
+  }
+
+  async #enqueue(
     name: string,
     payload: unknown,
     options: SubmitOptions,
@@ -278,7 +321,7 @@ export class DurableEngine {
     return this.#worker?.running ?? 0;
   }
 
-  readonly dlq = {
+  readonly dlq: DeadLetterOperations = {
     list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> => {
       const { store } = await this.#connected();
       return this.#page(await store.dlq.list(options));
@@ -309,20 +352,60 @@ export class DurableEngine {
     return outcome === "idle";
   }
 
-  /** Now: hand running tasks back to Redis for another process; returns their ids. */
-  async handBack(): Promise<{ requeued: string[]; abandoned: string[] }> {
+  /** Now: hand running tasks back to Redis for another process. Never throws. */
+  async abort(): Promise<AbortOutcome> {
     const worker = this.#worker;
     if (worker === undefined) return { requeued: [], abandoned: [] };
-    await worker.stopClaiming();
-    const requeued = await worker.handBackAll();
-    await new Promise((resolve) => setImmediate(resolve));
-    return { requeued, abandoned: worker.unsettled() };
+    try {
+      await worker.stopClaiming();
+      const requeued = await worker.handBackAll();
+      await new Promise((resolve) => setImmediate(resolve));
+      return { requeued, abandoned: worker.unsettled() };
+    } catch {
+      return { requeued: [], abandoned: worker.unsettled() };
+    }
+  }
+
+  /** A drain that finished left nothing running. */
+  unsettled(): readonly string[] {
+    return [];
+  }
+
+  depths(): Promise<DepthSnapshot> {
+    return this.queues().then((queues) => ({ queues, deadLetters: 0 }));
+  }
+
+  /** Only `running` is this process's to tell; the shared picture is in Redis and the metrics. */
+  stats(): BackendStats {
+    return { ...NO_COUNTS, running: this.running };
+  }
+
+  /** Claims do not wait for slow subscribers: results go to the stream, not through them. */
+  resultsFreed(): void {}
+
+  /**
+   * The cron schedules' leader gate: the lock `{prefix}:leader:cron` with the lease as TTL,
+   * contended for only while the scheduler has schedules.
+   */
+  cronLeadership(): CronLeadership {
+    this.#cronLeader ??= new CronLeader(
+      this.#ready.then((connections) => connections.store),
+      {
+        ttlMs: this.#deps.backend.leaseMs ?? STORE_DEFAULTS.leaseMs,
+        clock: this.#deps.options.clock,
+        logger: this.#logger,
+      },
+    );
+    return this.#cronLeader;
   }
 
   /** Closes every connection and timer of ours. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Usually released already (the scheduler stops when the stop begins); awaited here
+    // because the release needs the connection quit below.
+    const releasing = this.#cronLeader?.close();
     const connections = this.#connections;
     if (connections === undefined) {
       // Never connected: drop the sockets and return. ioredis may never settle the commands it
@@ -335,6 +418,7 @@ export class DurableEngine {
     connections.reaper.stop();
     connections.waiter.close();
     await connections.feed.stop();
+    await releasing;
     await connections.redis.quit().catch(() => connections.redis.disconnect());
   }
 
@@ -448,6 +532,36 @@ export class DurableEngine {
     return this.#connections;
   }
 
+  /**
+   * For `subscribeResults({ after })`: reads what the events stream retains after a position.
+   * Each read first waits for the live reader to fix its starting point, so the replay's last
+   * read ends past it and the subscription's join has no gap.
+   *
+   * @throws InvalidArgumentError if `after` is not a stream position.
+   */
+  backfill(after: string): ResultBackfill {
+    if (!isStreamId(after))
+      throw new InvalidArgumentError(
+        "after",
+        'must be a result\'s eventId (an events-stream id such as "1700000000000-0")',
+        after,
+      );
+    return {
+      read: async (from, count) => {
+        const { redis, store, feed } = await this.#connected();
+        await feed.ensureLive();
+        try {
+          // One XREAD per page: a large subscriber buffer must not become one huge reply.
+          return await readResultsAfter(redis, store.keys.events, from, Math.min(count, 1_000));
+        } catch (error) {
+          if (isConnectionError(error))
+            throw new BackendUnavailableError((error as Error).message, { cause: error });
+          throw error;
+        }
+      },
+    };
+  }
+
   /** Someone here started listening for results or events: make sure the reader runs. */
   wantEvents(): void {
     void this.#connections?.feed.ensureLive();
@@ -470,7 +584,7 @@ export class DurableEngine {
     const events = this.#deps.events;
     if (event.status === "cancelled")
       this.#worker?.abortLocal(event.id, new CancelledError("cancel"));
-    const result = toTaskResult(event);
+    const result = resultOf(event);
     if (result !== undefined) {
       if (this.#deps.results.size > 0) this.#deps.results.publish(result);
       const status = result.status;

@@ -12,7 +12,9 @@
 import type { Redis } from "ioredis";
 import { isTerminal } from "../../../lifecycle/states.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
+import type { TaskResult } from "../../../types.js";
 import { readEvents } from "../events.js";
+import { toTaskResult } from "../snapshots.js";
 import type { TaskEvent } from "../types.js";
 
 /** Longest a single XREAD blocks, so a stop (or the end of demand) is noticed promptly. */
@@ -21,6 +23,39 @@ const BLOCK_MS = 1_000;
 const RETRY_MS = 250;
 
 export type EventHandler = (event: TaskEvent) => void;
+
+/** Events-stream positions as Redis writes them ("ms-seq"), or the "ms" shorthand. */
+const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
+
+/** Whether `value` can be a position in the events stream. */
+export function isStreamId(value: unknown): value is string {
+  return typeof value === "string" && STREAM_ID.test(value);
+}
+
+/** A terminal event as a subscriber's result, carrying its stream position for resumes. */
+export function resultOf(event: TaskEvent): TaskResult | undefined {
+  const result = toTaskResult(event);
+  return result === undefined ? undefined : { ...result, eventId: event.streamId };
+}
+
+/**
+ * Up to `count` stream entries after position `after`, read without blocking (so the command
+ * connection may be used), as the results among them and the position of the last entry read.
+ */
+export async function readResultsAfter(
+  redis: Redis,
+  key: string,
+  after: string,
+  count: number,
+): Promise<{ results: TaskResult[]; last: string | undefined }> {
+  const events = await readEvents(redis, key, after, { count });
+  const results: TaskResult[] = [];
+  for (const event of events) {
+    const result = resultOf(event);
+    if (result !== undefined) results.push(result);
+  }
+  return { results, last: events.at(-1)?.streamId };
+}
 
 export class ResultFeed {
   readonly #connection: Redis;

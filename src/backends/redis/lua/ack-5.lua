@@ -1,6 +1,7 @@
 --[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
-  trimmed. Refused (nothing changes) unless the caller holds the current lease.
+  trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
+  in batches through the claim script, which shares this logic: includes/complete.lua.)
 
   KEYS[1] task hash            {p}:t:<id>
   KEYS[2] leases zset          {p}:leases
@@ -21,26 +22,12 @@
   or a lease refusal code (-1..-4, see includes/lease.lua).
 ]]
 -- @include time
--- @include lease
--- @include event
 -- @include evict
+-- @include complete
 
-local taskKey, id = KEYS[1], ARGV[1]
-local refused = checkLease(taskKey, ARGV[2], "ack")
-if refused then
-  return refused
-end
 local now, nowUs = clock()
-redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now)
-recordOutcome(taskKey, "ack", now)
-redis.call("HDEL", taskKey, "leaseUntil", "error")
-local extra = { "finishedAt", tostring(now) }
-if ARGV[3] ~= "" then
-  redis.call("HSET", taskKey, "value", ARGV[3])
-  extra[3], extra[4] = "value", ARGV[3]
-end
-redis.call("ZREM", KEYS[2], id)
-redis.call("ZADD", KEYS[3], nowUs, id)
-emitEvent(KEYS[4], ARGV[6], taskKey, "succeeded", now, extra)
-trimSet(KEYS[3], KEYS[5], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
-return now
+local done = {}
+local result = complete(KEYS[5], KEYS[4], ARGV[6], ARGV[1], ARGV[2], ARGV[3], now, done)
+finishCompleted(KEYS[2], KEYS[3], KEYS[5], done, nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]),
+  tonumber(ARGV[7]))
+return result

@@ -26,6 +26,8 @@
   ARGV[13] timeoutMs ("" = unset)
   ARGV[14] retry settings JSON ("" = unset; opaque to Redis)
   ARGV[15] meta JSON ("" = unset; opaque to Redis, e.g. trace context)
+  ARGV[16] claim spec JSON (opaque to Redis: what a claim returns packed in one field, see
+           claimSpec in enqueue.ts)
 
   Returns { code, id, status }:
      1  created
@@ -72,36 +74,46 @@ if expiresAt == nil and ARGV[8] ~= "" then
   expiresAt = now + tonumber(ARGV[8])
 end
 
-redis.call("HSET", taskKey, "id", id, "name", ARGV[2], "queue", ARGV[3], "priority", ARGV[5],
-  "createdAt", now, "attempts", 0, "deliveries", 0)
+-- The whole hash in one HSET (one command per field would cost a Lua round each).
+local fields = { "id", id, "name", ARGV[2], "queue", ARGV[3], "priority", ARGV[5],
+  "createdAt", now, "attempts", 0, "deliveries", 0 }
 local optional = { "payload", ARGV[4], "idem", idem, "fp", fp, "maxRetries", ARGV[12],
-  "timeoutMs", ARGV[13], "retry", ARGV[14], "meta", ARGV[15] }
+  "timeoutMs", ARGV[13], "retry", ARGV[14], "meta", ARGV[15], "spec", ARGV[16] or "" }
 for i = 1, #optional, 2 do
   if optional[i + 1] ~= "" then
-    redis.call("HSET", taskKey, optional[i], optional[i + 1])
+    fields[#fields + 1] = optional[i]
+    fields[#fields + 1] = optional[i + 1]
   end
 end
 if expiresAt then
-  redis.call("HSET", taskKey, "expiresAt", expiresAt)
+  fields[#fields + 1] = "expiresAt"
+  fields[#fields + 1] = expiresAt
 end
+local status
+local delayed = runAt and runAt > now
+if delayed then
+  status = "scheduled"
+  fields[#fields + 1] = "runAt"
+  fields[#fields + 1] = runAt
+else
+  status = "queued"
+end
+fields[#fields + 1] = "status"
+fields[#fields + 1] = status
+redis.call("HSET", taskKey, unpack(fields))
 redis.call("SADD", KEYS[6], ARGV[3])
 if idem ~= "" then
   redis.call("SET", KEYS[7], id)
 end
 
-local status
-if runAt and runAt > now then
-  status = "scheduled"
+if delayed then
   local head = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
-  redis.call("HSET", taskKey, "status", status, "runAt", runAt)
   redis.call("ZADD", KEYS[3], runAt, id)
   -- Only a new earliest due time changes how long blocked workers should sleep.
   if head[2] == nil or runAt < tonumber(head[2]) then
     wake(KEYS[5])
   end
 else
-  status = "queued"
-  redis.call("HSET", taskKey, "status", status)
   pushReady(KEYS[2], KEYS[4], taskKey, id, ARGV[5])
   wake(KEYS[5])
 end

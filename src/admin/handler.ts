@@ -1,0 +1,213 @@
+/**
+ * `createAdminHandler`: one `(req, res, next?)` function serving the admin API, mountable under
+ * plain `node:http`, Express or Fastify. It routes on `req.url` (what Express leaves after
+ * stripping its mount path), so it works under any prefix.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { InvalidArgumentError } from "../errors.js";
+import { INSTRUMENTATION_VERSION } from "../observability/scope.js";
+import { TaskManager } from "../task-manager.js";
+import { isLoopbackAddress } from "./auth.js";
+import { readJsonBody, skipBody } from "./body.js";
+import { HttpError, toHttpError } from "./errors.js";
+import { buildOpenApi } from "./openapi.js";
+import {
+  type AdminHandlerOptions,
+  type ResolvedAdminOptions,
+  resolveAdminOptions,
+} from "./options.js";
+import { sendError, sendJson } from "./respond.js";
+import { type Route, type RouteContext, Router, route } from "./router.js";
+import { dlqRoutes } from "./routes/dlq.js";
+import { probeRoutes } from "./routes/probes.js";
+import { queueRoutes } from "./routes/queues.js";
+import { resultRoutes } from "./routes/results.js";
+import { statsRoutes } from "./routes/stats.js";
+import { taskRoutes } from "./routes/tasks.js";
+import { IgnoredQuery, NoQuery, parseInput } from "./schemas.js";
+import { SseStreams } from "./sse.js";
+import { DashboardFiles } from "./static.js";
+
+/**
+ * The admin API as a request listener. `next` (Express, Connect) is called, with no argument,
+ * for paths that are not the admin API's, so other middleware may answer them; without `next`
+ * such paths get a 404 envelope.
+ */
+export interface AdminHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  /** Ends every open SSE stream. Call it on shutdown, before closing the HTTP server. */
+  close(): void;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Creates the admin API handler for `mill`.
+ *
+ * @example
+ * ```ts
+ * const admin = createAdminHandler(mill, {
+ *   auth: { tokens: [{ token: process.env.TASKMILL_TOKEN!, role: "write" }] },
+ * });
+ * http.createServer(admin).listen(8080, "127.0.0.1");
+ * // Express: app.use("/admin", admin);
+ * ```
+ * @throws InvalidOptionError when no `auth` is given (unless `insecureNoAuth: "loopback-only"`)
+ * or an option is invalid.
+ */
+export function createAdminHandler(mill: TaskManager, options: AdminHandlerOptions): AdminHandler {
+  if (!(mill instanceof TaskManager))
+    throw new InvalidArgumentError("mill", "must be a TaskManager", mill);
+  const resolved = resolveAdminOptions(options);
+  const streams = new SseStreams();
+  const dashboard = new DashboardFiles(resolved.dashboardDir);
+  let document: unknown;
+  const routes: Route[] = [
+    ...taskRoutes,
+    ...queueRoutes,
+    ...dlqRoutes,
+    ...statsRoutes,
+    ...resultRoutes,
+    ...probeRoutes,
+  ];
+  routes.push(
+    route({
+      method: "GET",
+      path: "/v1/openapi.json",
+      role: "read",
+      doc: { summary: "This document (OpenAPI 3.1)", response: { status: 200 } },
+      async handle() {
+        document ??= buildOpenApi(routes, INSTRUMENTATION_VERSION);
+        return { status: 200, body: document };
+      },
+    }),
+  );
+  const router = new Router(routes);
+  const handler = ((req, res, next) => {
+    void serve(mill, resolved, router, { streams, dashboard }, req, res, next);
+  }) as AdminHandler;
+  handler.close = () => streams.closeAll();
+  return handler;
+}
+
+async function serve(
+  mill: TaskManager,
+  options: ResolvedAdminOptions,
+  router: Router,
+  { streams, dashboard }: { readonly streams: SseStreams; readonly dashboard: DashboardFiles },
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: ((error?: unknown) => void) | undefined,
+): Promise<void> {
+  const requestId = requestIdOf(req);
+  res.setHeader("x-request-id", requestId);
+  const method = req.method ?? "GET";
+  let path = "";
+  try {
+    const url = parseUrl(req.url);
+    path = url.pathname;
+    if (options.loopbackOnly && !isLoopbackAddress(req.socket.remoteAddress))
+      throw new HttpError(
+        "FORBIDDEN",
+        "This admin API runs without authentication and only answers loopback callers",
+      );
+    const match = matchRoute(router, method, path);
+    if (match.kind === "none") {
+      if (next !== undefined) return next();
+      throw new HttpError("NOT_FOUND", `No route for ${path}`);
+    }
+    if (match.kind === "method")
+      throw new HttpError("METHOD_NOT_ALLOWED", `${method} is not allowed on ${path}`, {
+        headers: { allow: match.allow.join(", ") },
+      });
+    const { route: matched, params } = match;
+    let principal: RouteContext["principal"];
+    if (matched.role !== "none") {
+      principal = await options.authenticate(req);
+      if (principal === undefined)
+        throw new HttpError("UNAUTHORIZED", "A valid bearer token is required", {
+          headers: { "www-authenticate": 'Bearer realm="taskmill"' },
+        });
+      if (matched.role === "write" && principal.role !== "write")
+        throw new HttpError("FORBIDDEN", "This route needs a token with the write role");
+    }
+    const query =
+      matched.query === IgnoredQuery
+        ? {}
+        : parseInput(matched.query ?? NoQuery, queryObject(url.searchParams), undefined, true);
+    let body: unknown;
+    if (matched.body !== undefined)
+      body = parseInput(matched.body, await readJsonBody(req, res, options.bodyLimitBytes));
+    else if (method === "POST") await skipBody(req, res, options.bodyLimitBytes);
+    const ctx: RouteContext<unknown, unknown> = {
+      mill,
+      req,
+      res,
+      params,
+      query,
+      body,
+      requestId,
+      principal,
+      options,
+      streams,
+      dashboard,
+    };
+    const reply = await matched.handle(ctx as RouteContext<never, never>);
+    if (reply !== "sent") sendJson(res, reply.status, reply.body);
+  } catch (error) {
+    const answer = toHttpError(error);
+    if (answer.code === "INTERNAL") report(options, error, { requestId, method, path });
+    sendError(res, answer, requestId);
+  }
+}
+
+function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers["x-request-id"];
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+function parseUrl(raw: string | undefined): URL {
+  try {
+    // Prefixing keeps a path like "//host/x" a path, where `new URL(raw, base)` reads a host.
+    if (raw === undefined || raw.startsWith("/")) return new URL(`http://admin${raw ?? "/"}`);
+    return new URL(raw);
+  } catch {
+    throw new HttpError("BAD_REQUEST", "The request URL is malformed", { field: "url" });
+  }
+}
+
+function matchRoute(router: Router, method: string, path: string): ReturnType<Router["match"]> {
+  try {
+    return router.match(method, path);
+  } catch {
+    throw new HttpError("BAD_REQUEST", "The request path has a malformed percent-encoding", {
+      field: "path",
+    });
+  }
+}
+
+/** The query as a plain record, refusing repeated keys (which value would win is a guess). */
+function queryObject(params: URLSearchParams): Record<string, string> {
+  const query: Record<string, string> = Object.create(null);
+  for (const [key, value] of params) {
+    if (Object.hasOwn(query, key))
+      throw new HttpError("BAD_REQUEST", `Query parameter "${key}" is given more than once`, {
+        field: key,
+      });
+    query[key] = value;
+  }
+  return query;
+}
+
+function report(
+  options: ResolvedAdminOptions,
+  error: unknown,
+  context: { requestId: string; method: string; path: string },
+): void {
+  try {
+    options.onError?.(error, context);
+  } catch {
+    // A throwing error reporter must not turn one failed request into a crashed process.
+  }
+}

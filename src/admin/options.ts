@@ -1,0 +1,127 @@
+/** The admin handler's and server's options, validated and resolved in one place. */
+import type { ServerOptions as HttpsServerOptions } from "node:https";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { InvalidOptionError } from "../errors.js";
+import { type AdminAuth, type Authenticator, createAuthenticator } from "./auth.js";
+import { DEFAULT_BODY_LIMIT } from "./body.js";
+
+/**
+ * Where `/metrics` text comes from: a prom-client `Registry` fits as it is (for example the
+ * one `taskmill/prometheus` fills).
+ */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
+/** What an unexpected (500) error is reported with. */
+export interface AdminErrorContext {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+}
+
+/** Options of `createAdminHandler`. */
+export interface AdminHandlerOptions {
+  /** Bearer tokens or an authenticate hook. Required unless `insecureNoAuth` is set. */
+  readonly auth?: AdminAuth;
+  /**
+   * Local development only: no authentication, every caller gets the `write` role, but only
+   * requests from a loopback address are served (others get 403), and `createAdminServer`
+   * refuses to listen on a non-loopback host.
+   */
+  readonly insecureNoAuth?: "loopback-only";
+  /** Largest request body accepted; larger ones get 413. @default 1_048_576 (1 MiB) */
+  readonly bodyLimitBytes?: number;
+  /** Serves `GET /metrics` from this registry; without it `/metrics` is 404. */
+  readonly metrics?: MetricsSource;
+  /** How often an idle SSE stream gets a `: ping` comment. @default 15_000 */
+  readonly sseHeartbeatMs?: number;
+  /**
+   * Results an SSE client may fall behind by (its socket not draining) before its stream is
+   * ended with a `: fell too far behind; reconnect` comment. Ending beats silently skipping:
+   * in durable mode the client reconnects with `Last-Event-ID` and loses nothing.
+   * @default 4096
+   */
+  readonly sseBufferSize?: number;
+  /**
+   * Directory of the dashboard's files: `index.html` is served at `/`, every file (`.html`,
+   * `.js`, `.css`, `.svg`, `.png`; dotfiles and symlinks skipped) at `/assets/<relative path>`.
+   * It is listed once, when the handler is created: files added later are not served (edits to
+   * listed files are).
+   * @default the dashboard shipped with taskmill
+   */
+  readonly dashboardDir?: string | URL;
+  /** Told of every unexpected error (answered 500), for logging. Must not throw. */
+  readonly onError?: (error: unknown, context: AdminErrorContext) => void;
+}
+
+/** Options of `createAdminServer`: the handler's, plus where and how to listen. */
+export interface AdminServerOptions extends AdminHandlerOptions {
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default "127.0.0.1" */
+  readonly host?: string;
+  /** Serve HTTPS with these `node:https` options (at least `key` and `cert`). */
+  readonly https?: HttpsServerOptions;
+}
+
+/** @internal */
+export interface ResolvedAdminOptions {
+  readonly authenticate: Authenticator;
+  /** Whether to refuse callers that are not on loopback (the `insecureNoAuth` mode). */
+  readonly loopbackOnly: boolean;
+  readonly bodyLimitBytes: number;
+  readonly metrics: MetricsSource | undefined;
+  readonly sseHeartbeatMs: number;
+  readonly sseBufferSize: number;
+  readonly dashboardDir: URL;
+  readonly onError: ((error: unknown, context: AdminErrorContext) => void) | undefined;
+}
+
+/** @throws InvalidOptionError naming the first invalid option. */
+export function resolveAdminOptions(options: AdminHandlerOptions): ResolvedAdminOptions {
+  if (typeof options !== "object" || options === null)
+    throw new InvalidOptionError("options", "must be an object", options);
+  const authenticate = createAuthenticator(options.auth, options.insecureNoAuth);
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 1)
+    throw new InvalidOptionError("bodyLimitBytes", "must be an integer >= 1", bodyLimitBytes);
+  const sseHeartbeatMs = options.sseHeartbeatMs ?? 15_000;
+  if (!Number.isSafeInteger(sseHeartbeatMs) || sseHeartbeatMs < 1)
+    throw new InvalidOptionError("sseHeartbeatMs", "must be an integer >= 1", sseHeartbeatMs);
+  const sseBufferSize = options.sseBufferSize ?? 4096;
+  if (!Number.isSafeInteger(sseBufferSize) || sseBufferSize < 1)
+    throw new InvalidOptionError("sseBufferSize", "must be an integer >= 1", sseBufferSize);
+  const metrics = options.metrics;
+  if (
+    metrics !== undefined &&
+    (typeof metrics?.metrics !== "function" || typeof metrics.contentType !== "string")
+  )
+    throw new InvalidOptionError(
+      "metrics",
+      "must have a contentType string and a metrics() method (a prom-client Registry)",
+      metrics,
+    );
+  if (options.onError !== undefined && typeof options.onError !== "function")
+    throw new InvalidOptionError("onError", "must be a function", options.onError);
+  return {
+    authenticate,
+    loopbackOnly: options.auth === undefined,
+    bodyLimitBytes,
+    metrics,
+    sseHeartbeatMs,
+    sseBufferSize,
+    dashboardDir: dashboardUrl(options.dashboardDir),
+    onError: options.onError,
+  };
+}
+
+function dashboardUrl(dir: string | URL | undefined): URL {
+  if (dir === undefined) return new URL("./dashboard/", import.meta.url);
+  if (dir instanceof URL) return dir.href.endsWith("/") ? dir : new URL(`${dir.href}/`);
+  if (typeof dir !== "string" || dir.length === 0)
+    throw new InvalidOptionError("dashboardDir", "must be a directory path or file: URL", dir);
+  return pathToFileURL(`${resolve(dir)}/`);
+}
