@@ -9,10 +9,11 @@
 // `handler(payload)` is called synchronously at the start of each job (it only counts, or
 // stamps the start time); the job function itself is `async` and returns nothing.
 // `onCompleted()` is called once per job whose success is written to Redis, as each library
-// reports it: BullMQ's worker `completed` event and bee-queue's `succeeded` event fire in the
-// worker after the completion script / MULTI returned; taskmill has no local "ack written"
-// signal, so its `succeeded` event (read back from the results stream by the same manager, one
-// XREAD after the ack) is used, which makes taskmill's figure slightly conservative.
+// reports it in the worker: BullMQ's worker `completed` event and bee-queue's `succeeded` event
+// fire after the completion script / MULTI returned; taskmill's `onFinish` hook fires once the
+// ack's script call returned and Redis took the ack (a refused ack fires nothing). No library
+// reads its cross-process event stream here (BullMQ's QueueEvents, taskmill's results stream):
+// the signal is local to the worker, as in a worker pool whose results nobody awaits.
 //
 // Settings (see bench/README.md, "Durable mode"):
 //   taskmill   one TaskManager per run that both submits and works (no separate producer
@@ -46,9 +47,9 @@ function taskmill(TaskManager) {
         concurrency,
         retry: { maxRetries: 0 },
         backend: { type: "redis", url, prefix },
+        hooks: { onFinish: onCompleted },
       });
-      mill.on("succeeded", onCompleted);
-      // Resolves once connected and reading the results stream.
+      // Resolves once connected.
       await mill.queues();
       return {
         submit: (payload) => mill.submit("noop", payload),

@@ -8,20 +8,25 @@ const jobs = Number(process.env.PROFILE_JOBS);
 const concurrency = Number(process.env.PROFILE_CONCURRENCY);
 const TaskManager = await loadTaskmill(taskmillSource(process.env));
 
+let completed = 0;
+let handled = 0;
+let allDone = () => {};
+const done = new Promise((resolve) => {
+  allDone = resolve;
+});
+// As in the durable suite: the worker's own signal that Redis took the ack (durable-contenders.mjs).
 const mill = new TaskManager({
   concurrency,
   retry: { maxRetries: 0 },
   backend: { type: "redis", url, prefix },
+  hooks: {
+    onFinish: () => {
+      completed += 1;
+      if (completed === jobs) allDone();
+    },
+  },
 });
-let completed = 0;
-let handled = 0;
-const done = new Promise((resolve) => {
-  mill.on("succeeded", () => {
-    completed += 1;
-    if (completed === jobs) resolve();
-  });
-});
-await mill.queues(); // connected, reading results
+await mill.queues(); // connected
 const cpuBefore = process.cpuUsage();
 const start = performance.now();
 mill.register("noop", async () => {

@@ -102,6 +102,8 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
   /** After the join: live results at or before this position were replayed already. */
   #joinAfter: string | undefined;
   #replaying = false;
+  /** True from `resume()` until live results are past the join. */
+  #resuming = false;
 
   constructor(owner: SubscriptionOwner, options: SubscribeOptions<R> = {}) {
     const capacity = options.buffer ?? 1024;
@@ -144,15 +146,8 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
   /** @internal Offers one result; applies the filter and the overflow policy. */
   offer(result: TaskResult<R>): void {
     if (this.#closed) return;
-    if (this.#resume !== undefined) {
-      this.#hold(this.#resume, result);
-      return;
-    }
-    if (this.#joinAfter !== undefined) {
-      if (result.eventId !== undefined && !isLaterPosition(result.eventId, this.#joinAfter)) return;
-      // The feed delivers in stream order: once past the join, nothing older can follow.
-      this.#joinAfter = undefined;
-    }
+    // One flag on the hot path: the resume logic lives out of line, so `offer` stays small.
+    if (this.#resuming && this.#intercepted(result)) return;
     if (this.#filter !== undefined && !this.#safeFilter(result)) return;
     const waiter = this.#waiter;
     if (waiter !== undefined) {
@@ -203,7 +198,7 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
           "concurrent next()",
         ),
       );
-    if (this.#resume !== undefined) return this.#replay(this.#resume);
+    if (this.#resuming && this.#resume !== undefined) return this.#replay(this.#resume);
     return new Promise((resolve, reject) => {
       this.#waiter = resolve;
       this.#waiterReject = reject;
@@ -217,6 +212,7 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
   resume(after: string, source: ResultBackfill): void {
     if (this.#closed) return;
     this.#resume = { after, source, held: [], dirty: false };
+    this.#resuming = true;
   }
 
   /** Called by `for await` on `break`: removes the subscription. */
@@ -244,6 +240,7 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
 
   #close(): void {
     this.#resume = undefined;
+    this.#resuming = false;
     if (this.#closed && this.#waiter === undefined) return;
     const wasFull = this.policy === "block";
     this.#closed = true;
@@ -292,6 +289,26 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
     this.#resume = undefined;
     this.#joinAfter = resume.after;
     for (const result of resume.held) this.offer(result);
+  }
+
+  /**
+   * During a resume: holds live results while the replay runs; after the join, drops the ones
+   * the replay delivered already. Returns whether `result` was taken care of here.
+   */
+  #intercepted(result: TaskResult<R>): boolean {
+    const resume = this.#resume;
+    if (resume !== undefined) {
+      this.#hold(resume, result);
+      return true;
+    }
+    const joinAfter = this.#joinAfter;
+    if (joinAfter !== undefined) {
+      if (result.eventId !== undefined && !isLaterPosition(result.eventId, joinAfter)) return true;
+      // The feed delivers in stream order: once past the join, nothing older can follow.
+      this.#joinAfter = undefined;
+    }
+    this.#resuming = false;
+    return false;
   }
 
   #hold(resume: Resume<R>, result: TaskResult<R>): void {

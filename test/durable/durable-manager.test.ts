@@ -224,4 +224,30 @@ describe("durable mode", () => {
       .toEqual(["succeeded", "succeeded", "succeeded"]);
     expect(values).toHaveLength(3);
   });
+  it("a worker counts a success (hooks, metrics, logs) only once Redis took the ack: a refused late ack counts nothing", async () => {
+    const finished: string[] = [];
+    const { mill, prefix } = durable({
+      hooks: { onFinish: ({ task, status }) => void finished.push(`${task.id}:${status}`) },
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    mill.register("slow", async (n: number) => {
+      await gate;
+      return n;
+    });
+    const first = await mill.submit("slow", 1);
+    await expect.poll(async () => (await mill.get(first.id))?.status).toBe("running");
+    // Another worker took the task over (as after a lapsed lease): this worker's token is stale.
+    const client = redis.client();
+    await client.hset(`{${prefix}}:t:${first.id}`, "token", "taken-over");
+    release();
+    const second = await mill.submit("slow", 2);
+    expect(await second.result()).toBe(2);
+    await expect.poll(() => finished).toContain(`${second.id}:succeeded`);
+    // The refused ack changed nothing in Redis and counted nothing here.
+    expect(finished).toEqual([`${second.id}:succeeded`]);
+    expect(await mill.get(first.id)).toMatchObject({ status: "running" });
+  });
 });

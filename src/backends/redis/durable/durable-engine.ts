@@ -371,8 +371,13 @@ export class DurableEngine implements Backend {
     return [];
   }
 
-  depths(): Promise<DepthSnapshot> {
-    return this.queues().then((queues) => ({ queues, deadLetters: 0 }));
+  /** Read from Redis at each collection: every process reports the global backlog and DLQ. */
+  async depths(): Promise<DepthSnapshot> {
+    const [queues, counts] = await Promise.all([
+      this.queues(),
+      this.#connected().then(({ store }) => store.counts()),
+    ]);
+    return { queues, deadLetters: counts.deadLetters };
   }
 
   /** Only `running` is this process's to tell; the shared picture is in Redis and the metrics. */

@@ -75,6 +75,9 @@ interface Active {
   released: boolean;
 }
 
+/** How an outcome write ended; see `#write`. */
+type WriteOutcome = "written" | "failed" | "lost";
+
 /** A finished handler's ack waiting for the next step call. */
 interface PendingAck {
   readonly active: Active;
@@ -121,7 +124,7 @@ export class DurableWorker implements AttemptOwner {
   #pauseTimer: ReturnType<typeof setTimeout> | undefined;
   #pumpScheduled: ReturnType<typeof setImmediate> | undefined;
   #closed = false;
-  #settling = new Set<Promise<void>>();
+  #settling = new Set<Promise<unknown>>();
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -194,7 +197,7 @@ export class DurableWorker implements AttemptOwner {
    */
   async handBackAll(): Promise<string[]> {
     const ids: string[] = [];
-    const writes: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
     for (const active of this.#active.values()) {
       if (active.released) continue;
       active.released = true;
@@ -354,12 +357,15 @@ export class DurableWorker implements AttemptOwner {
         // Each ack is retried on its own (idempotent per token); its slot stays held meanwhile.
         for (const { active, value } of acks) {
           this.#heldForWrite++;
-          void this.#write(active, () =>
-            deps.store.ack(active.task.id, active.task.token, value),
-          ).finally(() => {
-            this.#heldForWrite--;
-            this.#schedulePump();
-          });
+          void this.#write(active, () => deps.store.ack(active.task.id, active.task.token, value))
+            .then((outcome) => {
+              if (outcome === "written") this.#succeeded(active.record);
+              else if (outcome === "failed") this.#failed(active.record);
+            })
+            .finally(() => {
+              this.#heldForWrite--;
+              this.#schedulePump();
+            });
         }
         if (claiming && !this.#stopClaiming.signal.aborted) this.#pauseFor(CLAIM_RETRY_MS);
         this.#notifyIdleChange();
@@ -380,7 +386,10 @@ export class DurableWorker implements AttemptOwner {
       this.#reservedPerQueue.set(queue, (this.#reservedPerQueue.get(queue) ?? 0) + slots);
   }
 
-  /** Per ack of a step: refused ones are logged (someone else decided), bad results fail. */
+  /**
+   * Per ack of a step: written ones count as successes here, refused ones are logged (someone
+   * else decided), bad results fail.
+   */
   #acked(acks: readonly PendingAck[], results: ReadonlyArray<number | Error>): void {
     const deps = this.#deps;
     acks.forEach(({ active }, i) => {
@@ -392,10 +401,37 @@ export class DurableWorker implements AttemptOwner {
           { taskId: active.task.id, reason: result.reason },
           "taskmill outcome refused: the lease is no longer ours",
         );
-      else if (result instanceof InvalidArgumentError)
+      else if (result instanceof InvalidArgumentError) {
         // The handler returned something that is not JSON: the task fails with that.
-        void this.#write(active, () => deps.store.fail(active.task.id, active.task.token, result));
+        active.record.error = result;
+        void this.#write(active, () =>
+          deps.store.fail(active.task.id, active.task.token, result),
+        ).then((outcome) => {
+          if (outcome !== "lost") this.#failed(active.record);
+        });
+      } else if (typeof result === "number") this.#succeeded(active.record);
     });
+  }
+
+  // This process counts an outcome (metrics, hooks, logs) only once Redis took it: a refused
+  // late ack must not count a success that another worker's result replaced, and a hook that
+  // sees `succeeded` may rely on the result being stored.
+
+  #succeeded(record: TaskRecord): void {
+    if (transition(record, "succeeded", this.#deps.clock.now()))
+      this.#deps.instrumentation.finished(record, "succeeded");
+  }
+
+  #failed(record: TaskRecord): void {
+    if (transition(record, "failed", this.#deps.clock.now()))
+      this.#deps.instrumentation.finished(record, "failed");
+  }
+
+  #retrying(record: TaskRecord, delayMs: number, failure: Error): void {
+    const now = this.#deps.clock.now();
+    record.runAt = now + delayMs;
+    if (transition(record, "retrying", now))
+      this.#deps.instrumentation.retrying(record, delayMs, failure);
   }
 
   /** A claim's reply: start its tasks, or decide how long to wait for work. */
@@ -447,7 +483,7 @@ export class DurableWorker implements AttemptOwner {
     );
   }
 
-  #track(promise: Promise<void>): void {
+  #track(promise: Promise<unknown>): void {
     this.#settling.add(promise);
     promise.finally(() => {
       this.#settling.delete(promise);
@@ -529,28 +565,23 @@ export class DurableWorker implements AttemptOwner {
     if (!active.released) {
       this.#keeper.release(task.id);
       const store = deps.store;
-      const now = deps.clock.now();
       if (failure === undefined) {
-        // Sent with the next step, together with the claim for this slot.
+        // Sent with the next step, together with the claim for this slot; counted once Redis
+        // took it (`#acked`).
         this.#acks.push({ active, value });
         record.value = value;
-        if (transition(record, "succeeded", now))
-          deps.instrumentation.finished(record, "succeeded");
       } else {
         const decision = decideRetry(record, failure, deps.random);
-        this.#write(active, () =>
+        record.error = failure;
+        void this.#write(active, () =>
           decision.retry
             ? store.nack(task.id, task.token, { delayMs: decision.delayMs }, failure, task.queue)
             : store.fail(task.id, task.token, failure),
-        ).catch(() => {});
-        // The local record mirrors the outcome for metrics, hooks and logs of this worker.
-        record.error = failure;
-        if (decision.retry) {
-          record.runAt = now + decision.delayMs;
-          if (transition(record, "retrying", now))
-            deps.instrumentation.retrying(record, decision.delayMs, failure);
-        } else if (transition(record, "failed", now))
-          deps.instrumentation.finished(record, "failed");
+        ).then((outcome) => {
+          if (outcome === "lost") return;
+          if (decision.retry) this.#retrying(record, decision.delayMs, failure);
+          else this.#failed(record);
+        });
       }
     }
     this.#notifyIdleChange();
@@ -560,17 +591,18 @@ export class DurableWorker implements AttemptOwner {
   /**
    * Writes an outcome, retrying connection errors until the lease would have expired (after
    * that another worker owns the task and the write would be refused anyway). A refused
-   * (stale) write means someone else decided: nothing to do.
+   * (stale) write means someone else decided: nothing to do. Resolves `written`, `failed` (a
+   * result that is not JSON failed the task instead) or `lost` (refused, or out of time).
    */
-  #write(active: Active, write: () => Promise<unknown>): Promise<void> {
+  #write(active: Active, write: () => Promise<unknown>): Promise<WriteOutcome> {
     const deps = this.#deps;
     // The lease was renewed at most a third of a lease ago: it surely holds this long.
     const deadline = deps.clock.now() + (deps.store.options.leaseMs * 2) / 3;
-    const run = async () => {
+    const run = async (): Promise<WriteOutcome> => {
       for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
         try {
           await write();
-          return;
+          return "written";
         } catch (error) {
           if (error instanceof StaleLeaseError) {
             safeLog(
@@ -579,12 +611,15 @@ export class DurableWorker implements AttemptOwner {
               { taskId: active.task.id, reason: error.reason },
               "taskmill outcome refused: the lease is no longer ours",
             );
-            return;
+            return "lost";
           }
           if (error instanceof InvalidArgumentError) {
             // The handler returned something that is not JSON: the task fails with that.
-            await deps.store.fail(active.task.id, active.task.token, error).catch(() => {});
-            return;
+            active.record.error = error;
+            return deps.store.fail(active.task.id, active.task.token, error).then(
+              () => "failed",
+              () => "lost",
+            );
           }
           if (deps.clock.now() + delay >= deadline) {
             safeLog(
@@ -593,7 +628,7 @@ export class DurableWorker implements AttemptOwner {
               { err: error, taskId: active.task.id },
               "taskmill could not write an outcome before the lease ran out; the task will run again",
             );
-            return;
+            return "lost";
           }
           await new Promise((resolve) => setTimeout(resolve, delay));
         }
