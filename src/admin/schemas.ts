@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { TaskStatus } from "../lifecycle/states.js";
+import type { TaskPage } from "../types.js";
 import { HttpError } from "./errors.js";
 
 /** Every named schema, for the OpenAPI document's `components.schemas`. */
@@ -34,7 +35,7 @@ const queryInt = (min: number, max: number) =>
     .pipe(z.int().min(min).max(max));
 
 const cursor = z.string().min(1).max(512);
-const limit = queryInt(1, 1000).optional().describe("Page size, 1 to 1000. Default 50.");
+const limit = queryInt(1, 1000).default(50).describe("Page size, 1 to 1000. Default 50.");
 
 /** Body of `POST /v1/tasks`. */
 export const SubmitTaskBody = named(
@@ -181,6 +182,11 @@ export const TaskPageSchema = named(
   z.object({ tasks: z.array(TaskSnapshotSchema), nextCursor: z.string().nullable() }),
   "TaskPage",
 );
+
+/** A page as the API sends it: `nextCursor` is `null` on the last page, never absent. */
+export function toPageBody(page: TaskPage): z.infer<typeof TaskPageSchema> {
+  return { tasks: [...page.tasks], nextCursor: page.nextCursor ?? null };
+}
 
 export const DeadLetterOutcomeSchema = named(
   z.object({ ids: z.array(z.string()), skipped: z.array(z.string()), dryRun: z.boolean() }),

@@ -7,6 +7,7 @@ import {
   PurgeBody,
   ReplayBody,
   TaskPageSchema,
+  toPageBody,
 } from "../schemas.js";
 
 export const dlqRoutes = [
@@ -20,12 +21,7 @@ export const dlqRoutes = [
       response: { status: 200, schema: TaskPageSchema },
     },
     async handle({ mill, query }) {
-      const page = await mill.dlq.list({
-        ...(query.name === undefined ? {} : { name: query.name }),
-        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-        limit: query.limit ?? 50,
-      });
-      return { status: 200, body: { tasks: page.tasks, nextCursor: page.nextCursor ?? null } };
+      return { status: 200, body: toPageBody(await mill.dlq.list(query)) };
     },
   }),
   route({

@@ -12,6 +12,7 @@ import {
   SubmitTaskBody,
   TaskPageSchema,
   TaskSnapshotSchema,
+  toPageBody,
 } from "../schemas.js";
 
 const TaskReply = z.object({ task: TaskSnapshotSchema });
@@ -52,14 +53,7 @@ export const taskRoutes = [
       response: { status: 200, schema: TaskPageSchema },
     },
     async handle({ mill, query }) {
-      const page = await mill.list({
-        ...(query.status === undefined ? {} : { status: query.status }),
-        ...(query.queue === undefined ? {} : { queue: query.queue }),
-        ...(query.name === undefined ? {} : { name: query.name }),
-        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-        limit: query.limit ?? 50,
-      });
-      return { status: 200, body: { tasks: page.tasks, nextCursor: page.nextCursor ?? null } };
+      return { status: 200, body: toPageBody(await mill.list(query)) };
     },
   }),
   route({
