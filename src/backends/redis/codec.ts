@@ -118,7 +118,7 @@ export function parseTask(fields: Map<string, string>, source: string): StoredTa
     expiresAt: optionalNumber(fields.get("expiresAt")),
     startedAt: optionalNumber(fields.get("startedAt")),
     finishedAt: optionalNumber(fields.get("finishedAt")),
-    token: fields.get("token"),
+    token: optionalText(fields.get("token")),
     leaseUntil: optionalNumber(fields.get("leaseUntil")),
     maxRetries: optionalNumber(fields.get("maxRetries")),
     timeoutMs: optionalNumber(fields.get("timeoutMs")),
@@ -188,6 +188,10 @@ export function parseEvent(entry: unknown): TaskEvent {
     error: decodeError(fields.get("error")),
     reason: fields.get("reason"),
   };
+}
+
+function optionalText(text: string | undefined): string | undefined {
+  return text === "" ? undefined : text;
 }
 
 function optionalNumber(text: string | undefined): number | undefined {

@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "03c97eac3710",
+    version: "aa0d1f3e7a08",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -55,6 +55,14 @@ end
 local function nowMs()
   local ms = clock()
   return ms
+end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
 end
 -- >>> include evict
 -- >>> include batch
@@ -174,48 +182,57 @@ local function recordOutcome(taskKey, kind, value)
 end
 -- >>> include event
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
--- fields the caller already holds. extra is a flat list of additional field/value pairs.
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
-  local fields = {
-    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
-    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
+-- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
+-- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
+-- arguments written out: no table is built per event.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  if k2 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1, k2, v2)
+  elseif k1 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1)
+  else
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at)
   end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
 
 -- The same for the task in taskKey, reading its fields first.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). The caller then moves every id collected in done from the leases zset to the finished
--- zset in one go (finishCompleted). Returns finishedAt (ms, > 0; the first one again for a
--- repeated ack under the same token) or a lease refusal code (see lease.lua).
-local function complete(base, eventsKey, maxLen, id, token, valueJson, now, done)
+-- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
+-- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
+-- code (see lease.lua).
+local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowText, done)
   local taskKey = base .. "t:" .. id
-  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "name", "queue", "attempts",
-    "createdAt", "startedAt")
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "attempts", "startedAt",
+    "createdAt", "name", "queue")
   local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
   if refused then
     return refused
   end
-  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and it saves a command.
-  local extra = { "finishedAt", tostring(now) }
+  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and a field that stays
+  -- keeps its place in the hash (see enqueue).
   if valueJson ~= "" then
-    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
-      "leaseUntil", "", "error", "", "value", valueJson)
-    extra[3], extra[4] = "value", valueJson
+    redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
+      "finishedAt", nowText, "error", "", "value", valueJson)
+    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+      "finishedAt", nowText, "value", valueJson)
   else
-    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
-      "leaseUntil", "", "error", "")
+    redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
+      "finishedAt", nowText, "error", "")
+    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+      "finishedAt", nowText)
   end
-  appendEvent(eventsKey, maxLen, id, f[4], f[5], "succeeded", f[6], f[7], f[8], now, extra)
   done[#done + 1] = id
   return now
 end
@@ -227,9 +244,10 @@ local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs,
     return
   end
   batched("ZREM", leasesKey, done, 1000)
+  local score = digits(nowUs)
   local scored = {}
   for i, id in ipairs(done) do
-    scored[2 * i - 1] = nowUs
+    scored[2 * i - 1] = score
     scored[2 * i] = id
   end
   batched("ZADD", finishedKey, scored, 1000)
@@ -238,7 +256,7 @@ end
 
 local now, nowUs = clock()
 local done = {}
-local result = complete(KEYS[5], KEYS[4], ARGV[6], ARGV[1], ARGV[2], ARGV[3], now, done)
+local result = complete(KEYS[5], KEYS[4], ARGV[6], ARGV[1], ARGV[2], ARGV[3], now, digits(now), done)
 finishCompleted(KEYS[2], KEYS[3], KEYS[5], done, nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]),
   tonumber(ARGV[7]))
 return result
@@ -247,7 +265,7 @@ return result
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "8af89d81e301",
+    version: "4620bff9f55d",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying) tasks leave their ready or delayed zset
   at once. A running task becomes cancelled and leaves the leases zset: its worker's ack,
@@ -294,25 +312,39 @@ local function nowMs()
   local ms = clock()
   return ms
 end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
 -- >>> include event
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
--- fields the caller already holds. extra is a flat list of additional field/value pairs.
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
-  local fields = {
-    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
-    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
+-- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
+-- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
+-- arguments written out: no table is built per event.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  if k2 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1, k2, v2)
+  elseif k1 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1)
+  else
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at)
   end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
 
 -- The same for the task in taskKey, reading its fields first.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- >>> include evict
 -- >>> include batch
@@ -408,10 +440,11 @@ else
   return 0
 end
 local now, nowUs = clock()
-redis.call("HSET", taskKey, "status", "cancelled", "finishedAt", now, "error", ARGV[3])
+local at = digits(now)
+redis.call("HSET", taskKey, "status", "cancelled", "finishedAt", at, "error", ARGV[3])
 redis.call("HDEL", taskKey, "rm", "runAt", "leaseUntil")
-redis.call("ZADD", KEYS[5], nowUs, id)
-emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", now, { "error", ARGV[3], "finishedAt", tostring(now) })
+redis.call("ZADD", KEYS[5], digits(nowUs), id)
+emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", at, "error", ARGV[3], "finishedAt", at)
 trimSet(KEYS[5], KEYS[7], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
 return outcome
 `,
@@ -419,7 +452,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "303a4dfcf1fa",
+    version: "e6a55f21d71c",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -496,6 +529,14 @@ local function nowMs()
   local ms = clock()
   return ms
 end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
 -- >>> include batch
 -- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
 -- call (unpack has a stack limit; step must be even for score/member pairs).
@@ -510,12 +551,16 @@ local function batched(cmd, key, list, step)
   end
 end
 -- >>> include ready
--- Puts a task into a ready zset. Score -priority puts higher priorities first; the member
--- "<16-digit global sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores
--- lexicographically). The member is remembered in the hash (field rm) so cancel can remove it.
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+local function readyMember(seqKey, id)
+  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+end
+
+-- Puts a stored task into a ready zset.
 local function pushReady(readyKey, seqKey, taskKey, id, priority)
-  local seq = redis.call("INCR", seqKey)
-  local member = string.format("%016d", seq) .. ":" .. id
+  local member = readyMember(seqKey, id)
   redis.call("ZADD", readyKey, -tonumber(priority), member)
   redis.call("HSET", taskKey, "rm", member)
   return member
@@ -532,31 +577,38 @@ end
 -- >>> include dead-letter
 -- >>> include event
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
--- fields the caller already holds. extra is a flat list of additional field/value pairs.
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
-  local fields = {
-    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
-    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
+-- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
+-- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
+-- arguments written out: no table is built per event.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  if k2 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1, k2, v2)
+  elseif k1 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1)
+  else
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at)
   end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
 
 -- The same for the task in taskKey, reading its fields first.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
 local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, errorJson)
-  redis.call("HSET", taskKey, "status", "failed", "finishedAt", now, "error", errorJson)
+  local at = digits(now)
+  redis.call("HSET", taskKey, "status", "failed", "finishedAt", at, "error", errorJson)
   redis.call("HDEL", taskKey, "leaseUntil", "rm", "runAt")
-  redis.call("ZADD", dlqKey, nowUs, id)
-  emitEvent(eventsKey, maxLen, taskKey, "failed", now, { "error", errorJson, "finishedAt", tostring(now) })
+  redis.call("ZADD", dlqKey, digits(nowUs), id)
+  emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
 end
 -- >>> include evict
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
@@ -663,28 +715,31 @@ local function recordOutcome(taskKey, kind, value)
 end
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). The caller then moves every id collected in done from the leases zset to the finished
--- zset in one go (finishCompleted). Returns finishedAt (ms, > 0; the first one again for a
--- repeated ack under the same token) or a lease refusal code (see lease.lua).
-local function complete(base, eventsKey, maxLen, id, token, valueJson, now, done)
+-- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
+-- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
+-- code (see lease.lua).
+local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowText, done)
   local taskKey = base .. "t:" .. id
-  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "name", "queue", "attempts",
-    "createdAt", "startedAt")
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "attempts", "startedAt",
+    "createdAt", "name", "queue")
   local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
   if refused then
     return refused
   end
-  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and it saves a command.
-  local extra = { "finishedAt", tostring(now) }
+  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and a field that stays
+  -- keeps its place in the hash (see enqueue).
   if valueJson ~= "" then
-    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
-      "leaseUntil", "", "error", "", "value", valueJson)
-    extra[3], extra[4] = "value", valueJson
+    redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
+      "finishedAt", nowText, "error", "", "value", valueJson)
+    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+      "finishedAt", nowText, "value", valueJson)
   else
-    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
-      "leaseUntil", "", "error", "")
+    redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
+      "finishedAt", nowText, "error", "")
+    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+      "finishedAt", nowText)
   end
-  appendEvent(eventsKey, maxLen, id, f[4], f[5], "succeeded", f[6], f[7], f[8], now, extra)
   done[#done + 1] = id
   return now
 end
@@ -696,9 +751,10 @@ local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs,
     return
   end
   batched("ZREM", leasesKey, done, 1000)
+  local score = digits(nowUs)
   local scored = {}
   for i, id in ipairs(done) do
-    scored[2 * i - 1] = nowUs
+    scored[2 * i - 1] = score
     scored[2 * i] = id
   end
   batched("ZADD", finishedKey, scored, 1000)
@@ -717,23 +773,25 @@ local requestId = ARGV[13]
 local unanswered = tonumber(ARGV[14])
 local ackCount = tonumber(ARGV[15])
 local now, nowUs = clock()
+local nowText = digits(now)
 
 -- 1. Acks.
 local acks, done = {}, {}
 for i = 0, ackCount - 1 do
   local at = 16 + i * 3
-  acks[i + 1] = complete(base, eventsKey, maxLen, ARGV[at], ARGV[at + 1], ARGV[at + 2], now, done)
+  acks[i + 1] = complete(base, eventsKey, maxLen, ARGV[at], ARGV[at + 1], ARGV[at + 2], now, nowText,
+    done)
 end
 finishCompleted(leasesKey, finishedKey, base, done, nowUs, tonumber(ARGV[10]), tonumber(ARGV[11]),
   budget)
 
 -- 2. Acks only.
 if max <= 0 then
-  return { tostring(now), "", "0", 0, 0, {}, acks }
+  return { nowText, "", "0", 0, 0, {}, acks }
 end
 
 local claimed, receipt, leased = {}, {}, {}
-local leaseUntil = now + leaseMs
+local leaseUntil = digits(now + leaseMs)
 
 local readyKeys, markerKeys, ours = {}, {}, {}
 for i = 11 + unanswered, #KEYS, 2 do
@@ -771,10 +829,11 @@ local function specOf(taskKey, f)
     .. raw(s[5]) .. "," .. raw(s[6]) .. "," .. raw(s[7]) .. "," .. str(s[8]) .. "]"
 end
 -- The reply entry, by position (claim.ts reads it): id, attempts, deliveries, startedAt, token,
--- leaseUntil, createdAt, expiresAt, payload, spec, error ("" = absent).
+-- leaseUntil, createdAt, expiresAt, payload, spec, error ("" = absent). Counts and times as
+-- text.
 local function leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
-  return { id, tostring(attempts), tostring(deliveries), tostring(startedAt), token,
-    tostring(leaseUntil), f[8] or "", f[6] or "", f[9] or "", specOf(taskKey, f), f[11] or "" }
+  return { id, attempts, deliveries, startedAt, token, leaseUntil, f[8] or "", f[6] or "",
+    f[9] or "", specOf(taskKey, f), f[11] or "" }
 end
 
 -- 3. Leases of a replayed call, and of earlier calls whose reply was lost: returned again
@@ -809,7 +868,7 @@ end
 local poisoned, expired, rateWaitMs = 0, 0, 0
 if not replay and #claimed < max then
   -- 4a. Promote due delayed tasks (bounded, oldest due first).
-  local due = redis.call("ZRANGEBYSCORE", delayedKey, "-inf", now, "LIMIT", 0, tonumber(ARGV[4]))
+  local due = redis.call("ZRANGEBYSCORE", delayedKey, "-inf", nowText, "LIMIT", 0, tonumber(ARGV[4]))
   batched("ZREM", delayedKey, due, 1000)
   for _, id in ipairs(due) do
     local taskKey = base .. "t:" .. id
@@ -903,11 +962,12 @@ if not replay and #claimed < max then
         local errorJson = cjson.encode({
           name = "ExpiredError", code = "ERR_EXPIRED", message = "The task expired before it could start",
         })
-        redis.call("HSET", taskKey, "status", "expired", "finishedAt", now, "error", errorJson, "rm", "")
-        redis.call("ZADD", finishedKey, nowUs, id)
+        redis.call("HSET", taskKey, "status", "expired", "finishedAt", nowText, "error", errorJson,
+          "rm", "")
+        redis.call("ZADD", finishedKey, digits(nowUs), id)
         local e = redis.call("HMGET", taskKey, "name", "queue")
-        appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], now,
-          { "error", errorJson, "finishedAt", tostring(now) })
+        appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], nowText,
+          "error", errorJson, "finishedAt", nowText)
         expired = expired + 1
       else
         local deliveries = (tonumber(f[3]) or 0) + 1
@@ -919,7 +979,7 @@ if not replay and #claimed < max then
           poisoned = poisoned + 1
         else
           skip = false
-          fresh[#fresh + 1] = { id, taskKey, f, deliveries }
+          fresh[#fresh + 1] = { id, taskKey, f, digits(deliveries) }
         end
       end
       if skip then
@@ -937,13 +997,13 @@ if not replay and #claimed < max then
     local last = redis.call("INCRBY", KEYS[5], #fresh)
     for j, c in ipairs(fresh) do
       local id, taskKey, f, deliveries = c[1], c[2], c[3], c[4]
-      local token = tostring(last - #fresh + j)
-      local attempts = (tonumber(f[4]) or 0) + 1
+      local token = digits(last - #fresh + j)
+      local attempts = digits((tonumber(f[4]) or 0) + 1)
       local startedAt = f[5]
       if (startedAt or "") == "" then
-        startedAt = now
+        startedAt = nowText
         redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-          "deliveries", deliveries, "attempts", attempts, "startedAt", now, "rm", "", "runAt", "",
+          "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "rm", "", "runAt", "",
           "outcome", "")
       else
         redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
@@ -973,7 +1033,7 @@ if not replay and #claimed < max then
   end
   if perSecond > 0 then
     tokens = tokens - #fresh
-    redis.call("HSET", KEYS[6], "tokens", tostring(tokens), "ts", now)
+    redis.call("HSET", KEYS[6], "tokens", tostring(tokens), "ts", nowText)
     if #claimed == allowed and allowed < max and tokens < 1 and workLeft() then
       rateWaitMs = math.ceil((1 - tokens) * 1000 / perSecond)
     end
@@ -994,14 +1054,14 @@ batched("ZADD", leasesKey, leased, 1000)
 
 -- 5. The receipt: which leases this request id got, for as long as they last.
 if requestId ~= "" and #receipt > 0 then
-  redis.call("SET", receiptKey, table.concat(receipt, " "), "PX", leaseMs)
+  redis.call("SET", receiptKey, table.concat(receipt, " "), "PX", ARGV[2])
 end
 
 local nextDue = ""
 if #claimed < max then
   nextDue = redis.call("ZRANGE", delayedKey, 0, 0, "WITHSCORES")[2] or ""
 end
-return { tostring(now), nextDue, tostring(rateWaitMs), poisoned, expired, claimed, acks }
+return { nowText, nextDue, tostring(rateWaitMs), poisoned, expired, claimed, acks }
 `,
   },
   dlqPurge: {
@@ -1104,7 +1164,7 @@ return purged
   dlqReplay: {
     file: "dlq-replay-4",
     numberOfKeys: 4,
-    version: "8fa8d19acea2",
+    version: "dfe13d6c1394",
     lua: `--[[
   Re-opens dead letters under the same id: failed -> queued, back into their ready queue with
   a fresh FIFO position, deliveries reset (and attempts, when asked), a "queued" event with
@@ -1138,13 +1198,25 @@ local function nowMs()
   local ms = clock()
   return ms
 end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
 -- >>> include ready
--- Puts a task into a ready zset. Score -priority puts higher priorities first; the member
--- "<16-digit global sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores
--- lexicographically). The member is remembered in the hash (field rm) so cancel can remove it.
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+local function readyMember(seqKey, id)
+  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+end
+
+-- Puts a stored task into a ready zset.
 local function pushReady(readyKey, seqKey, taskKey, id, priority)
-  local seq = redis.call("INCR", seqKey)
-  local member = string.format("%016d", seq) .. ":" .. id
+  local member = readyMember(seqKey, id)
   redis.call("ZADD", readyKey, -tonumber(priority), member)
   redis.call("HSET", taskKey, "rm", member)
   return member
@@ -1160,23 +1232,29 @@ local function wake(markerKey)
 end
 -- >>> include event
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
--- fields the caller already holds. extra is a flat list of additional field/value pairs.
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
-  local fields = {
-    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
-    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
+-- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
+-- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
+-- arguments written out: no table is built per event.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  if k2 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1, k2, v2)
+  elseif k1 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1)
+  else
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at)
   end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
 
 -- The same for the task in taskKey, reading its fields first.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 
 local dlqKey, base = KEYS[1], KEYS[4]
@@ -1196,7 +1274,7 @@ for i = 3, #ARGV do
       redis.call("HDEL", taskKey, "finishedAt", "leaseUntil", "runAt")
       pushReady(base .. "q:" .. f[2] .. ":ready", KEYS[2], taskKey, id, f[3])
       wake(base .. "q:" .. f[2] .. ":marker")
-      emitEvent(KEYS[3], ARGV[2], taskKey, "queued", now, { "reason", "replay" })
+      emitEvent(KEYS[3], ARGV[2], taskKey, "queued", digits(now), "reason", "replay")
       replayed[#replayed + 1] = id
     end
   end
@@ -1207,7 +1285,7 @@ return replayed
   enqueue: {
     file: "enqueue-8",
     numberOfKeys: 8,
-    version: "5efe7550449f",
+    version: "abf693282cc5",
     lua: `--[[
   Stores a new task and makes it ready (or delayed), honouring its idempotency key atomically.
 
@@ -1260,13 +1338,25 @@ local function nowMs()
   local ms = clock()
   return ms
 end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
 -- >>> include ready
--- Puts a task into a ready zset. Score -priority puts higher priorities first; the member
--- "<16-digit global sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores
--- lexicographically). The member is remembered in the hash (field rm) so cancel can remove it.
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+local function readyMember(seqKey, id)
+  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+end
+
+-- Puts a stored task into a ready zset.
 local function pushReady(readyKey, seqKey, taskKey, id, priority)
-  local seq = redis.call("INCR", seqKey)
-  local member = string.format("%016d", seq) .. ":" .. id
+  local member = readyMember(seqKey, id)
   redis.call("ZADD", readyKey, -tonumber(priority), member)
   redis.call("HSET", taskKey, "rm", member)
   return member
@@ -1316,32 +1406,30 @@ if expiresAt == nil and ARGV[8] ~= "" then
   expiresAt = now + tonumber(ARGV[8])
 end
 
--- The whole hash in one HSET (one command per field would cost a Lua round each).
-local fields = { "id", id, "name", ARGV[2], "queue", ARGV[3], "priority", ARGV[5],
-  "createdAt", now, "attempts", 0, "deliveries", 0 }
-local optional = { "payload", ARGV[4], "idem", idem, "fp", fp, "maxRetries", ARGV[12],
-  "timeoutMs", ARGV[13], "retry", ARGV[14], "meta", ARGV[15], "spec", ARGV[16] or "" }
+local status = "queued"
+local delayed = runAt and runAt > now
+local member = ""
+if delayed then
+  status = "scheduled"
+else
+  member = readyMember(KEYS[4], id)
+end
+-- The whole hash in one HSET. The fields every claim and ack read or write come first and
+-- exist from the start ("" reads as absent): Redis finds a field of a small hash by scanning
+-- it from the front, and a field that exists is overwritten in place instead of appended.
+local fields = { "status", status, "token", "", "outcome", "", "attempts", "0", "deliveries", "0",
+  "startedAt", "", "createdAt", digits(now), "rm", member, "leaseUntil", "",
+  "runAt", delayed and runAt or "", "expiresAt", expiresAt or "",
+  "finishedAt", "", "error", "", "name", ARGV[2], "queue", ARGV[3], "spec", ARGV[16] or "",
+  "payload", ARGV[4], "id", id, "priority", ARGV[5] }
+local optional = { "idem", idem, "fp", fp, "maxRetries", ARGV[12], "timeoutMs", ARGV[13],
+  "retry", ARGV[14], "meta", ARGV[15] }
 for i = 1, #optional, 2 do
   if optional[i + 1] ~= "" then
     fields[#fields + 1] = optional[i]
     fields[#fields + 1] = optional[i + 1]
   end
 end
-if expiresAt then
-  fields[#fields + 1] = "expiresAt"
-  fields[#fields + 1] = expiresAt
-end
-local status
-local delayed = runAt and runAt > now
-if delayed then
-  status = "scheduled"
-  fields[#fields + 1] = "runAt"
-  fields[#fields + 1] = runAt
-else
-  status = "queued"
-end
-fields[#fields + 1] = "status"
-fields[#fields + 1] = status
 redis.call("HSET", taskKey, unpack(fields))
 redis.call("SADD", KEYS[6], ARGV[3])
 if idem ~= "" then
@@ -1356,7 +1444,7 @@ if delayed then
     wake(KEYS[5])
   end
 else
-  pushReady(KEYS[2], KEYS[4], taskKey, id, ARGV[5])
+  redis.call("ZADD", KEYS[2], -tonumber(ARGV[5]), member)
   wake(KEYS[5])
 end
 return { 1, id, status }
@@ -1365,7 +1453,7 @@ return { 1, id, status }
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "9ee6d0721768",
+    version: "203f5901f45e",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -1403,6 +1491,14 @@ end
 local function nowMs()
   local ms = clock()
   return ms
+end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
 end
 -- >>> include lease
 -- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
@@ -1452,31 +1548,38 @@ end
 -- >>> include dead-letter
 -- >>> include event
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
--- fields the caller already holds. extra is a flat list of additional field/value pairs.
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
-  local fields = {
-    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
-    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
+-- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
+-- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
+-- arguments written out: no table is built per event.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  if k2 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1, k2, v2)
+  elseif k1 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1)
+  else
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at)
   end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
 
 -- The same for the task in taskKey, reading its fields first.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
 local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, errorJson)
-  redis.call("HSET", taskKey, "status", "failed", "finishedAt", now, "error", errorJson)
+  local at = digits(now)
+  redis.call("HSET", taskKey, "status", "failed", "finishedAt", at, "error", errorJson)
   redis.call("HDEL", taskKey, "leaseUntil", "rm", "runAt")
-  redis.call("ZADD", dlqKey, nowUs, id)
-  emitEvent(eventsKey, maxLen, taskKey, "failed", now, { "error", errorJson, "finishedAt", tostring(now) })
+  redis.call("ZADD", dlqKey, digits(nowUs), id)
+  emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
 end
 -- >>> include evict
 -- >>> include batch
@@ -1615,7 +1718,7 @@ return 0
   nack: {
     file: "nack-5",
     numberOfKeys: 5,
-    version: "cb31bad5d705",
+    version: "5ad0ae1f0c47",
     lua: `--[[
   Schedules a retry of a running task: status retrying, due at runAt, last error kept, a
   "retrying" event. Refused (nothing changes) unless the caller holds the current lease.
@@ -1651,6 +1754,14 @@ end
 local function nowMs()
   local ms = clock()
   return ms
+end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
 end
 -- >>> include lease
 -- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
@@ -1699,23 +1810,29 @@ local function recordOutcome(taskKey, kind, value)
 end
 -- >>> include event
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
--- fields the caller already holds. extra is a flat list of additional field/value pairs.
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
-  local fields = {
-    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
-    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
+-- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
+-- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
+-- arguments written out: no table is built per event.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  if k2 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1, k2, v2)
+  elseif k1 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1)
+  else
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at)
   end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
 
 -- The same for the task in taskKey, reading its fields first.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- >>> include wake
 -- Leaves one wake-up token on a queue's marker list. At most one token is kept: a woken worker
@@ -1739,7 +1856,7 @@ redis.call("HDEL", taskKey, "leaseUntil")
 recordOutcome(taskKey, "nack", runAt)
 redis.call("ZREM", KEYS[2], id)
 redis.call("ZADD", KEYS[3], runAt, id)
-emitEvent(KEYS[4], ARGV[6], taskKey, "retrying", now, { "error", ARGV[5], "runAt", tostring(runAt) })
+emitEvent(KEYS[4], ARGV[6], taskKey, "retrying", digits(now), "error", ARGV[5], "runAt", digits(runAt))
 -- Blocked workers size their sleep by the earliest due time; this one may be earlier.
 wake(KEYS[5])
 return runAt
@@ -1748,7 +1865,7 @@ return runAt
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "87a927687449",
+    version: "f34d4900f55b",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, or,
@@ -1786,13 +1903,25 @@ local function nowMs()
   local ms = clock()
   return ms
 end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
 -- >>> include ready
--- Puts a task into a ready zset. Score -priority puts higher priorities first; the member
--- "<16-digit global sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores
--- lexicographically). The member is remembered in the hash (field rm) so cancel can remove it.
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+local function readyMember(seqKey, id)
+  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+end
+
+-- Puts a stored task into a ready zset.
 local function pushReady(readyKey, seqKey, taskKey, id, priority)
-  local seq = redis.call("INCR", seqKey)
-  local member = string.format("%016d", seq) .. ":" .. id
+  local member = readyMember(seqKey, id)
   redis.call("ZADD", readyKey, -tonumber(priority), member)
   redis.call("HSET", taskKey, "rm", member)
   return member
@@ -1809,31 +1938,38 @@ end
 -- >>> include dead-letter
 -- >>> include event
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
--- fields the caller already holds. extra is a flat list of additional field/value pairs.
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, now, extra)
-  local fields = {
-    "id", id or "", "name", name or "", "queue", queue or "", "status", status,
-    "attempts", attempts or "0", "createdAt", createdAt or "", "startedAt", startedAt or "",
-    "at", tostring(now),
-  }
-  for i = 1, #extra do
-    fields[#fields + 1] = extra[i]
+-- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
+-- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
+-- arguments written out: no table is built per event.
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  if k2 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1, k2, v2)
+  elseif k1 then
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at, k1, v1)
+  else
+    redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
+      "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
+      createdAt or "", "startedAt", startedAt or "", "at", at)
   end
-  redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", unpack(fields))
 end
 
 -- The same for the task in taskKey, reading its fields first.
-local function emitEvent(eventsKey, maxLen, taskKey, status, now, extra)
+local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
-  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], now, extra)
+  appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
 local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, errorJson)
-  redis.call("HSET", taskKey, "status", "failed", "finishedAt", now, "error", errorJson)
+  local at = digits(now)
+  redis.call("HSET", taskKey, "status", "failed", "finishedAt", at, "error", errorJson)
   redis.call("HDEL", taskKey, "leaseUntil", "rm", "runAt")
-  redis.call("ZADD", dlqKey, nowUs, id)
-  emitEvent(eventsKey, maxLen, taskKey, "failed", now, { "error", errorJson, "finishedAt", tostring(now) })
+  redis.call("ZADD", dlqKey, digits(nowUs), id)
+  emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
 end
 -- >>> include evict
 -- >>> include batch
@@ -1935,7 +2071,8 @@ for _, id in ipairs(ids) do
       redis.call("HDEL", taskKey, "leaseUntil")
       pushReady(base .. "q:" .. f[3] .. ":ready", seqKey, taskKey, id, f[4])
       wake(base .. "q:" .. f[3] .. ":marker")
-      emitEvent(eventsKey, maxLen, taskKey, "retrying", now, { "error", lapsed, "reason", "lease-expired" })
+      emitEvent(eventsKey, maxLen, taskKey, "retrying", digits(now), "error", lapsed, "reason",
+        "lease-expired")
       reclaimed = reclaimed + 1
     end
   end
@@ -1953,7 +2090,7 @@ return { reclaimed, poisoned, more }
   renew: {
     file: "renew-2",
     numberOfKeys: 2,
-    version: "a6d1b84ae798",
+    version: "7b41193eb42a",
     lua: `--[[
   Extends the lease of a running task. Refused (nothing changes) unless the caller holds the
   current lease; a refusal tells the worker to stop the handler.
@@ -1982,6 +2119,14 @@ end
 local function nowMs()
   local ms = clock()
   return ms
+end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
 end
 -- >>> include lease
 -- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
@@ -2042,7 +2187,7 @@ return leaseUntil
   trim: {
     file: "trim-3",
     numberOfKeys: 3,
-    version: "9f3794794dff",
+    version: "eb31bc5269c8",
     lua: `--[[
   Applies retention outside of acks: evicts finished records and dead letters past their age
   or count bound. Acks, fails and cancels trim eagerly; this catches up when time alone makes
@@ -2074,6 +2219,14 @@ end
 local function nowMs()
   local ms = clock()
   return ms
+end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
 end
 -- >>> include evict
 -- >>> include batch

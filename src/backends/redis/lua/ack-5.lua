@@ -27,7 +27,7 @@
 
 local now, nowUs = clock()
 local done = {}
-local result = complete(KEYS[5], KEYS[4], ARGV[6], ARGV[1], ARGV[2], ARGV[3], now, done)
+local result = complete(KEYS[5], KEYS[4], ARGV[6], ARGV[1], ARGV[2], ARGV[3], now, digits(now), done)
 finishCompleted(KEYS[2], KEYS[3], KEYS[5], done, nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]),
   tonumber(ARGV[7]))
 return result

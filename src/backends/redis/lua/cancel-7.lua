@@ -56,9 +56,10 @@ else
   return 0
 end
 local now, nowUs = clock()
-redis.call("HSET", taskKey, "status", "cancelled", "finishedAt", now, "error", ARGV[3])
+local at = digits(now)
+redis.call("HSET", taskKey, "status", "cancelled", "finishedAt", at, "error", ARGV[3])
 redis.call("HDEL", taskKey, "rm", "runAt", "leaseUntil")
-redis.call("ZADD", KEYS[5], nowUs, id)
-emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", now, { "error", ARGV[3], "finishedAt", tostring(now) })
+redis.call("ZADD", KEYS[5], digits(nowUs), id)
+emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", at, "error", ARGV[3], "finishedAt", at)
 trimSet(KEYS[5], KEYS[7], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
 return outcome

@@ -79,23 +79,25 @@ local requestId = ARGV[13]
 local unanswered = tonumber(ARGV[14])
 local ackCount = tonumber(ARGV[15])
 local now, nowUs = clock()
+local nowText = digits(now)
 
 -- 1. Acks.
 local acks, done = {}, {}
 for i = 0, ackCount - 1 do
   local at = 16 + i * 3
-  acks[i + 1] = complete(base, eventsKey, maxLen, ARGV[at], ARGV[at + 1], ARGV[at + 2], now, done)
+  acks[i + 1] = complete(base, eventsKey, maxLen, ARGV[at], ARGV[at + 1], ARGV[at + 2], now, nowText,
+    done)
 end
 finishCompleted(leasesKey, finishedKey, base, done, nowUs, tonumber(ARGV[10]), tonumber(ARGV[11]),
   budget)
 
 -- 2. Acks only.
 if max <= 0 then
-  return { tostring(now), "", "0", 0, 0, {}, acks }
+  return { nowText, "", "0", 0, 0, {}, acks }
 end
 
 local claimed, receipt, leased = {}, {}, {}
-local leaseUntil = now + leaseMs
+local leaseUntil = digits(now + leaseMs)
 
 local readyKeys, markerKeys, ours = {}, {}, {}
 for i = 11 + unanswered, #KEYS, 2 do
@@ -133,10 +135,11 @@ local function specOf(taskKey, f)
     .. raw(s[5]) .. "," .. raw(s[6]) .. "," .. raw(s[7]) .. "," .. str(s[8]) .. "]"
 end
 -- The reply entry, by position (claim.ts reads it): id, attempts, deliveries, startedAt, token,
--- leaseUntil, createdAt, expiresAt, payload, spec, error ("" = absent).
+-- leaseUntil, createdAt, expiresAt, payload, spec, error ("" = absent). Counts and times as
+-- text.
 local function leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
-  return { id, tostring(attempts), tostring(deliveries), tostring(startedAt), token,
-    tostring(leaseUntil), f[8] or "", f[6] or "", f[9] or "", specOf(taskKey, f), f[11] or "" }
+  return { id, attempts, deliveries, startedAt, token, leaseUntil, f[8] or "", f[6] or "",
+    f[9] or "", specOf(taskKey, f), f[11] or "" }
 end
 
 -- 3. Leases of a replayed call, and of earlier calls whose reply was lost: returned again
@@ -171,7 +174,7 @@ end
 local poisoned, expired, rateWaitMs = 0, 0, 0
 if not replay and #claimed < max then
   -- 4a. Promote due delayed tasks (bounded, oldest due first).
-  local due = redis.call("ZRANGEBYSCORE", delayedKey, "-inf", now, "LIMIT", 0, tonumber(ARGV[4]))
+  local due = redis.call("ZRANGEBYSCORE", delayedKey, "-inf", nowText, "LIMIT", 0, tonumber(ARGV[4]))
   batched("ZREM", delayedKey, due, 1000)
   for _, id in ipairs(due) do
     local taskKey = base .. "t:" .. id
@@ -265,11 +268,12 @@ if not replay and #claimed < max then
         local errorJson = cjson.encode({
           name = "ExpiredError", code = "ERR_EXPIRED", message = "The task expired before it could start",
         })
-        redis.call("HSET", taskKey, "status", "expired", "finishedAt", now, "error", errorJson, "rm", "")
-        redis.call("ZADD", finishedKey, nowUs, id)
+        redis.call("HSET", taskKey, "status", "expired", "finishedAt", nowText, "error", errorJson,
+          "rm", "")
+        redis.call("ZADD", finishedKey, digits(nowUs), id)
         local e = redis.call("HMGET", taskKey, "name", "queue")
-        appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], now,
-          { "error", errorJson, "finishedAt", tostring(now) })
+        appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], nowText,
+          "error", errorJson, "finishedAt", nowText)
         expired = expired + 1
       else
         local deliveries = (tonumber(f[3]) or 0) + 1
@@ -281,7 +285,7 @@ if not replay and #claimed < max then
           poisoned = poisoned + 1
         else
           skip = false
-          fresh[#fresh + 1] = { id, taskKey, f, deliveries }
+          fresh[#fresh + 1] = { id, taskKey, f, digits(deliveries) }
         end
       end
       if skip then
@@ -299,13 +303,13 @@ if not replay and #claimed < max then
     local last = redis.call("INCRBY", KEYS[5], #fresh)
     for j, c in ipairs(fresh) do
       local id, taskKey, f, deliveries = c[1], c[2], c[3], c[4]
-      local token = tostring(last - #fresh + j)
-      local attempts = (tonumber(f[4]) or 0) + 1
+      local token = digits(last - #fresh + j)
+      local attempts = digits((tonumber(f[4]) or 0) + 1)
       local startedAt = f[5]
       if (startedAt or "") == "" then
-        startedAt = now
+        startedAt = nowText
         redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-          "deliveries", deliveries, "attempts", attempts, "startedAt", now, "rm", "", "runAt", "",
+          "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "rm", "", "runAt", "",
           "outcome", "")
       else
         redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
@@ -335,7 +339,7 @@ if not replay and #claimed < max then
   end
   if perSecond > 0 then
     tokens = tokens - #fresh
-    redis.call("HSET", KEYS[6], "tokens", tostring(tokens), "ts", now)
+    redis.call("HSET", KEYS[6], "tokens", tostring(tokens), "ts", nowText)
     if #claimed == allowed and allowed < max and tokens < 1 and workLeft() then
       rateWaitMs = math.ceil((1 - tokens) * 1000 / perSecond)
     end
@@ -356,11 +360,11 @@ batched("ZADD", leasesKey, leased, 1000)
 
 -- 5. The receipt: which leases this request id got, for as long as they last.
 if requestId ~= "" and #receipt > 0 then
-  redis.call("SET", receiptKey, table.concat(receipt, " "), "PX", leaseMs)
+  redis.call("SET", receiptKey, table.concat(receipt, " "), "PX", ARGV[2])
 end
 
 local nextDue = ""
 if #claimed < max then
   nextDue = redis.call("ZRANGE", delayedKey, 0, 0, "WITHSCORES")[2] or ""
 end
-return { tostring(now), nextDue, tostring(rateWaitMs), poisoned, expired, claimed, acks }
+return { nowText, nextDue, tostring(rateWaitMs), poisoned, expired, claimed, acks }

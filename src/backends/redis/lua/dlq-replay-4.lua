@@ -38,7 +38,7 @@ for i = 3, #ARGV do
       redis.call("HDEL", taskKey, "finishedAt", "leaseUntil", "runAt")
       pushReady(base .. "q:" .. f[2] .. ":ready", KEYS[2], taskKey, id, f[3])
       wake(base .. "q:" .. f[2] .. ":marker")
-      emitEvent(KEYS[3], ARGV[2], taskKey, "queued", now, { "reason", "replay" })
+      emitEvent(KEYS[3], ARGV[2], taskKey, "queued", digits(now), "reason", "replay")
       replayed[#replayed + 1] = id
     end
   end

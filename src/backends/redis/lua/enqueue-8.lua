@@ -74,32 +74,30 @@ if expiresAt == nil and ARGV[8] ~= "" then
   expiresAt = now + tonumber(ARGV[8])
 end
 
--- The whole hash in one HSET (one command per field would cost a Lua round each).
-local fields = { "id", id, "name", ARGV[2], "queue", ARGV[3], "priority", ARGV[5],
-  "createdAt", now, "attempts", 0, "deliveries", 0 }
-local optional = { "payload", ARGV[4], "idem", idem, "fp", fp, "maxRetries", ARGV[12],
-  "timeoutMs", ARGV[13], "retry", ARGV[14], "meta", ARGV[15], "spec", ARGV[16] or "" }
+local status = "queued"
+local delayed = runAt and runAt > now
+local member = ""
+if delayed then
+  status = "scheduled"
+else
+  member = readyMember(KEYS[4], id)
+end
+-- The whole hash in one HSET. The fields every claim and ack read or write come first and
+-- exist from the start ("" reads as absent): Redis finds a field of a small hash by scanning
+-- it from the front, and a field that exists is overwritten in place instead of appended.
+local fields = { "status", status, "token", "", "outcome", "", "attempts", "0", "deliveries", "0",
+  "startedAt", "", "createdAt", digits(now), "rm", member, "leaseUntil", "",
+  "runAt", delayed and runAt or "", "expiresAt", expiresAt or "",
+  "finishedAt", "", "error", "", "name", ARGV[2], "queue", ARGV[3], "spec", ARGV[16] or "",
+  "payload", ARGV[4], "id", id, "priority", ARGV[5] }
+local optional = { "idem", idem, "fp", fp, "maxRetries", ARGV[12], "timeoutMs", ARGV[13],
+  "retry", ARGV[14], "meta", ARGV[15] }
 for i = 1, #optional, 2 do
   if optional[i + 1] ~= "" then
     fields[#fields + 1] = optional[i]
     fields[#fields + 1] = optional[i + 1]
   end
 end
-if expiresAt then
-  fields[#fields + 1] = "expiresAt"
-  fields[#fields + 1] = expiresAt
-end
-local status
-local delayed = runAt and runAt > now
-if delayed then
-  status = "scheduled"
-  fields[#fields + 1] = "runAt"
-  fields[#fields + 1] = runAt
-else
-  status = "queued"
-end
-fields[#fields + 1] = "status"
-fields[#fields + 1] = status
 redis.call("HSET", taskKey, unpack(fields))
 redis.call("SADD", KEYS[6], ARGV[3])
 if idem ~= "" then
@@ -114,7 +112,7 @@ if delayed then
     wake(KEYS[5])
   end
 else
-  pushReady(KEYS[2], KEYS[4], taskKey, id, ARGV[5])
+  redis.call("ZADD", KEYS[2], -tonumber(ARGV[5]), member)
   wake(KEYS[5])
 end
 return { 1, id, status }

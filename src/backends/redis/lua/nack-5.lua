@@ -36,7 +36,7 @@ redis.call("HDEL", taskKey, "leaseUntil")
 recordOutcome(taskKey, "nack", runAt)
 redis.call("ZREM", KEYS[2], id)
 redis.call("ZADD", KEYS[3], runAt, id)
-emitEvent(KEYS[4], ARGV[6], taskKey, "retrying", now, { "error", ARGV[5], "runAt", tostring(runAt) })
+emitEvent(KEYS[4], ARGV[6], taskKey, "retrying", digits(now), "error", ARGV[5], "runAt", digits(runAt))
 -- Blocked workers size their sleep by the earliest due time; this one may be earlier.
 wake(KEYS[5])
 return runAt

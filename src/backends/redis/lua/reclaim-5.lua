@@ -55,7 +55,8 @@ for _, id in ipairs(ids) do
       redis.call("HDEL", taskKey, "leaseUntil")
       pushReady(base .. "q:" .. f[3] .. ":ready", seqKey, taskKey, id, f[4])
       wake(base .. "q:" .. f[3] .. ":marker")
-      emitEvent(eventsKey, maxLen, taskKey, "retrying", now, { "error", lapsed, "reason", "lease-expired" })
+      emitEvent(eventsKey, maxLen, taskKey, "retrying", digits(now), "error", lapsed, "reason",
+        "lease-expired")
       reclaimed = reclaimed + 1
     end
   end

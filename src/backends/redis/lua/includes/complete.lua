@@ -1,30 +1,34 @@
+-- @include time
 -- @include batch
 -- @include lease
 -- @include event
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). The caller then moves every id collected in done from the leases zset to the finished
--- zset in one go (finishCompleted). Returns finishedAt (ms, > 0; the first one again for a
--- repeated ack under the same token) or a lease refusal code (see lease.lua).
-local function complete(base, eventsKey, maxLen, id, token, valueJson, now, done)
+-- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
+-- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
+-- code (see lease.lua).
+local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowText, done)
   local taskKey = base .. "t:" .. id
-  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "name", "queue", "attempts",
-    "createdAt", "startedAt")
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "attempts", "startedAt",
+    "createdAt", "name", "queue")
   local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
   if refused then
     return refused
   end
-  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and it saves a command.
-  local extra = { "finishedAt", tostring(now) }
+  -- leaseUntil and error are blanked, not deleted: "" reads as absent, and a field that stays
+  -- keeps its place in the hash (see enqueue).
   if valueJson ~= "" then
-    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
-      "leaseUntil", "", "error", "", "value", valueJson)
-    extra[3], extra[4] = "value", valueJson
+    redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
+      "finishedAt", nowText, "error", "", "value", valueJson)
+    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+      "finishedAt", nowText, "value", valueJson)
   else
-    redis.call("HSET", taskKey, "status", "succeeded", "finishedAt", now, "outcome", "ack:" .. now,
-      "leaseUntil", "", "error", "")
+    redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
+      "finishedAt", nowText, "error", "")
+    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+      "finishedAt", nowText)
   end
-  appendEvent(eventsKey, maxLen, id, f[4], f[5], "succeeded", f[6], f[7], f[8], now, extra)
   done[#done + 1] = id
   return now
 end
@@ -36,9 +40,10 @@ local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs,
     return
   end
   batched("ZREM", leasesKey, done, 1000)
+  local score = digits(nowUs)
   local scored = {}
   for i, id in ipairs(done) do
-    scored[2 * i - 1] = nowUs
+    scored[2 * i - 1] = score
     scored[2 * i] = id
   end
   batched("ZADD", finishedKey, scored, 1000)

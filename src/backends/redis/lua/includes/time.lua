@@ -12,3 +12,11 @@ local function nowMs()
   local ms = clock()
   return ms
 end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
