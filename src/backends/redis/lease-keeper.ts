@@ -67,10 +67,13 @@ export class LeaseKeeper {
     this.#arm();
   }
 
-  /** Stops renewing (after ack, nack or fail). Unknown ids are ignored. */
+  /**
+   * Stops renewing (after ack, nack or fail). Unknown ids are ignored. The timer stays armed
+   * when nothing is left (it is unref'd, and a round with nothing held renews nothing and does
+   * not re-arm): at concurrency 1 every task would otherwise cost a timer set and cleared.
+   */
   release(id: string): void {
     this.#held.delete(id);
-    if (this.#held.size === 0) this.#disarm();
   }
 
   /** Renews every held lease now; resolves when the round is done. */

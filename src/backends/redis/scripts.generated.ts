@@ -452,7 +452,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "e6a55f21d71c",
+    version: "b85f22f14874",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -940,18 +940,42 @@ if not replay and #claimed < max then
     return out
   end
 
+  -- 4d. Each candidate is leased as it is read: one HSET per task, its fencing token from one
+  -- INCRBY per batch of candidates (a skipped candidate leaves its token unused: tokens only
+  -- need to be unique and increasing), one ZADD for all the leases at the end.
+  local function lease(taskKey, id, f, deliveries, token)
+    local attempts = digits((tonumber(f[4]) or 0) + 1)
+    local startedAt = f[5]
+    if (startedAt or "") == "" then
+      startedAt = nowText
+      redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
+        "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "rm", "", "runAt", "",
+        "outcome", "")
+    else
+      redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
+        "deliveries", deliveries, "attempts", attempts, "rm", "", "runAt", "", "outcome", "")
+    end
+    leased[#leased + 1] = leaseUntil
+    leased[#leased + 1] = id
+    receipt[#receipt + 1] = id .. " " .. token
+    claimed[#claimed + 1] = leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
+  end
+
   -- Skipped entries (poison, expired, stale members) do not count toward max, but are bounded
   -- so a pathological backlog cannot make one call long.
   local skipsLeft = 100
   local cutShort = false
-  local fresh = {}
-  while #claimed + #fresh < allowed and not cutShort do
-    local members = candidates(allowed - #claimed - #fresh)
+  local fresh = 0
+  while #claimed < allowed and not cutShort do
+    local members = candidates(allowed - #claimed)
     if #members == 0 then
       break
     end
+    local nextToken = redis.call("INCRBY", KEYS[5], #members) - #members
     for _, member in ipairs(members) do
-      local id = string.match(member, "^%d+:(.*)$")
+      nextToken = nextToken + 1
+      -- The member is "<16-digit sequence>:<id>" (see ready.lua).
+      local id = string.sub(member, 18)
       local taskKey = base .. "t:" .. id
       local f = read(taskKey)
       local skip = true
@@ -979,7 +1003,8 @@ if not replay and #claimed < max then
           poisoned = poisoned + 1
         else
           skip = false
-          fresh[#fresh + 1] = { id, taskKey, f, digits(deliveries) }
+          fresh = fresh + 1
+          lease(taskKey, id, f, digits(deliveries), digits(nextToken))
         end
       end
       if skip then
@@ -992,29 +1017,6 @@ if not replay and #claimed < max then
     end
   end
 
-  -- 4d. Lease them: fencing tokens from one INCRBY, one HSET per task, one ZADD for all.
-  if #fresh > 0 then
-    local last = redis.call("INCRBY", KEYS[5], #fresh)
-    for j, c in ipairs(fresh) do
-      local id, taskKey, f, deliveries = c[1], c[2], c[3], c[4]
-      local token = digits(last - #fresh + j)
-      local attempts = digits((tonumber(f[4]) or 0) + 1)
-      local startedAt = f[5]
-      if (startedAt or "") == "" then
-        startedAt = nowText
-        redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-          "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "rm", "", "runAt", "",
-          "outcome", "")
-      else
-        redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-          "deliveries", deliveries, "attempts", attempts, "rm", "", "runAt", "", "outcome", "")
-      end
-      leased[#leased + 1] = leaseUntil
-      leased[#leased + 1] = id
-      receipt[#receipt + 1] = id .. " " .. token
-      claimed[#claimed + 1] = leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
-    end
-  end
   if poisoned > 0 then
     trimSet(dlqKey, base, nowUs, tonumber(ARGV[8]), tonumber(ARGV[9]), budget)
   end
@@ -1032,7 +1034,7 @@ if not replay and #claimed < max then
     return false
   end
   if perSecond > 0 then
-    tokens = tokens - #fresh
+    tokens = tokens - fresh
     redis.call("HSET", KEYS[6], "tokens", tostring(tokens), "ts", nowText)
     if #claimed == allowed and allowed < max and tokens < 1 and workLeft() then
       rateWaitMs = math.ceil((1 - tokens) * 1000 / perSecond)

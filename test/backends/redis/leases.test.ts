@@ -5,6 +5,7 @@ import { Reaper } from "../../../src/backends/redis/reaper.js";
 import type { RedisStore } from "../../../src/backends/redis/redis-store.js";
 import type { ClaimedTask } from "../../../src/backends/redis/types.js";
 import { NotFoundError } from "../../../src/errors.js";
+import { ManualClock } from "../../../src/scheduling/clock.js";
 import { eventually, sleep, useRedis } from "./fixture.js";
 
 const redis = useRedis();
@@ -253,6 +254,37 @@ describe("LeaseKeeper", () => {
     expect(lost[0]).toMatchObject({ reason: "cancelled", taskId: task.id });
     expect(keeper.size).toBe(0);
     keeper.stop();
+  });
+
+  it("leaves its timer armed across short tasks; a round with nothing held does not re-arm, and a later lease is renewed", async () => {
+    const store = redis.store({ leaseMs: 3_000 });
+    const clock = new ManualClock(Date.now());
+    const keeper = new LeaseKeeper(store, { clock, onLost: () => {} });
+    for (let i = 0; i < 100; i++) {
+      await store.enqueue({ name: "short" });
+      const task = await claimOne(store);
+      keeper.hold(task, clock.now());
+      expect(clock.pendingTimers).toBe(1);
+      keeper.release(task.id);
+      await store.ack(task.id, task.token);
+    }
+    // The held-over timer fires, renews nothing, and does not re-arm.
+    await clock.advance(1_000);
+    await eventually(async () => (clock.pendingTimers === 0 ? true : undefined));
+    // A lease held later still gets renewed.
+    await store.enqueue({ name: "long" });
+    const task = await claimOne(store, 3_000);
+    keeper.hold(task, clock.now());
+    expect(clock.pendingTimers).toBe(1);
+    const before = (await store.get(task.id))?.leaseUntil ?? 0;
+    await sleep(5);
+    await clock.advance(1_000);
+    await eventually(async () => {
+      const after = (await store.get(task.id))?.leaseUntil ?? 0;
+      return after > before ? true : undefined;
+    });
+    keeper.stop();
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it("stops renewing released leases, which then lapse", async () => {
