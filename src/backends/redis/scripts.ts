@@ -18,9 +18,18 @@ export type ScriptArg = string | number;
 
 type ScriptMethod = (...args: ScriptArg[]) => unknown;
 
+// Built once: a name assembled per call is a fresh string, and looking it up on the client is a
+// slow keyed load every time.
+const COMMAND_NAMES = new Map<ScriptName, string>(
+  (Object.keys(luaScripts) as ScriptName[]).map((name) => [
+    name,
+    `taskmill:${name}:${luaScripts[name].version}`,
+  ]),
+);
+
 /** The command name a script is registered under. */
 export function commandName(name: ScriptName): string {
-  return `taskmill:${name}:${luaScripts[name].version}`;
+  return COMMAND_NAMES.get(name) as string;
 }
 
 /** Defines every script on `redis` (once per client; pipelines of the client inherit them). */
@@ -46,7 +55,11 @@ export function runScript(
   keys: readonly string[],
   args: readonly ScriptArg[],
 ): Promise<unknown> {
-  return methodOf(redis, name)(...scriptArgs(name, keys, args)) as Promise<unknown>;
+  return Reflect.apply(
+    methodOf(redis, name),
+    redis,
+    scriptArgs(name, keys, args),
+  ) as Promise<unknown>;
 }
 
 /** Queues a script call on a pipeline; its reply comes back from `exec()`. */
@@ -57,7 +70,7 @@ export function queueScript(
   args: readonly ScriptArg[],
 ): void {
   // On a pipeline the call only queues; exec() reports each reply (or error) in order.
-  methodOf(pipeline, name)(...scriptArgs(name, keys, args));
+  Reflect.apply(methodOf(pipeline, name), pipeline, scriptArgs(name, keys, args));
 }
 
 function scriptArgs(
@@ -76,5 +89,5 @@ function methodOf(target: object, name: ScriptName): ScriptMethod {
   const method = (target as Record<string, unknown>)[commandName(name)];
   if (typeof method !== "function")
     throw new Error(`Script ${name} is not registered on this client: call registerScripts()`);
-  return (method as ScriptMethod).bind(target);
+  return method as ScriptMethod;
 }
