@@ -255,9 +255,12 @@ export class TaskManager {
   }
 
   /**
-   * A plain snapshot of the manager's figures. In durable mode `running` is this process's
-   * handlers; the totals count what this process ran in memory mode only (use the metrics, or
-   * `queues()` and `dlq.list()`, for the shared picture).
+   * A plain snapshot of the manager's figures. The totals (`submitted`, `started`, `retried`,
+   * `succeeded`, `failed`, `cancelled`, `expired`) count what this process did, in both modes;
+   * in durable mode an outcome counts once Redis took it, and tasks the process's claims or
+   * reaper sent to the DLQ as poison count as failed. `queued`, `waiting`, `live`, `retained`
+   * and `deadLetters` describe tasks held in memory: 0 in durable mode, where `queues()` and
+   * `dlq.list()` read them from Redis (and the metrics give the shared picture).
    */
   stats(): ManagerStats {
     return {

@@ -92,6 +92,26 @@ describe("durable mode", () => {
       .toBe("succeeded");
   });
 
+  it("a producer's defaults do not override the worker's handler retry policy; a submit's own retry does", async () => {
+    const { mill: producer, prefix } = durable({ retry: { maxRetries: 0 } });
+    const { mill: worker } = durable({}, prefix);
+    const calls = new Map<string, number>();
+    worker.register(
+      "down",
+      async (_payload, ctx) => {
+        calls.set(ctx.taskId, (calls.get(ctx.taskId) ?? 0) + 1);
+        throw new Error("down");
+      },
+      { retry: { maxRetries: 2, backoff: "fixed", baseDelayMs: 10, jitter: "none" } },
+    );
+    const byHandler = await producer.submit("down");
+    const bySubmit = await producer.submit("down", undefined, { retry: { maxRetries: 0 } });
+    await expect(byHandler.result()).rejects.toBeInstanceOf(TaskFailedError);
+    await expect(bySubmit.result()).rejects.toBeInstanceOf(TaskFailedError);
+    expect(calls.get(byHandler.id)).toBe(3);
+    expect(calls.get(bySubmit.id)).toBe(1);
+  });
+
   it("PermanentError is not retried", async () => {
     const { mill } = durable();
     let calls = 0;
@@ -108,6 +128,54 @@ describe("durable mode", () => {
     expect(error).toBeInstanceOf(TaskFailedError);
     expect(error).toMatchObject({ message: "no such account", errorName: "PermanentError" });
     expect(calls).toBe(1);
+  });
+
+  it("stats() counts what each process did: the producer's submits and cancels, the worker's starts and outcomes", async () => {
+    const { mill: producer, prefix } = durable();
+    const { mill: worker } = durable({}, prefix);
+    let flakyCalls = 0;
+    worker.register("ok", async () => "fine");
+    worker.register("bad", async () => {
+      throw new PermanentError("no");
+    });
+    worker.register(
+      "flaky",
+      async () => {
+        flakyCalls++;
+        if (flakyCalls === 1) throw new Error("once");
+        return "second time";
+      },
+      { retry: { maxRetries: 1, backoff: "fixed", baseDelayMs: 20, jitter: "none" } },
+    );
+    const tasks = await Promise.all([
+      producer.submit("ok"),
+      producer.submit("bad"),
+      producer.submit("flaky"),
+    ]);
+    const later = await producer.submit("ok", undefined, { delayMs: 60_000 });
+    expect(await producer.cancel(later.id)).toBe(true);
+    // Submitting the same idempotency key again is not a new submit.
+    await producer.submit("ok", undefined, { idempotencyKey: "k", delayMs: 60_000 });
+    await producer.submit("ok", undefined, { idempotencyKey: "k", delayMs: 60_000 });
+    await Promise.allSettled(tasks.map((task) => task.result()));
+    await expect.poll(() => worker.stats().succeeded, { timeout: 5_000 }).toBe(2);
+    expect(worker.stats()).toMatchObject({
+      submitted: 0,
+      started: 4,
+      retried: 1,
+      succeeded: 2,
+      failed: 1,
+      cancelled: 0,
+      running: 0,
+      queued: 0,
+    });
+    expect(producer.stats()).toMatchObject({
+      submitted: 5,
+      started: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 1,
+    });
   });
 
   it("cancel of a queued task ends it cancelled and it never runs; unknown ids resolve false", async () => {

@@ -31,6 +31,7 @@ import type {
 } from "../../../registry/dead-letters.js";
 import type { ResultBroadcaster } from "../../../results/broadcaster.js";
 import type { ResultBackfill } from "../../../results/subscription.js";
+import type { RetryPolicy } from "../../../retry/backoff.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../../submit-options.js";
 import type {
@@ -76,9 +77,11 @@ const CONNECT_WAIT_MS = 10_000;
 /** How often a waiting `result()` re-reads its task, in case its event was trimmed away. */
 const RESULT_RECHECK_MS = 5_000;
 
-/** The figures of `stats()` that count this process's memory-mode tasks: none here. */
-const NO_COUNTS = Object.freeze({
-  ...zeroCounters(),
+/**
+ * The figures of `stats()` that describe the tasks held in this process's memory: none here
+ * (they live in Redis: `queues()` and `dlq.list()` read them).
+ */
+const NO_LOCAL_TASKS = Object.freeze({
   queued: 0,
   waiting: 0,
   live: 0,
@@ -99,6 +102,8 @@ export class DurableEngine implements Backend {
   readonly #logger: Logger;
   readonly #ready: Promise<Connections>;
   readonly #paused = new Set<string>();
+  /** What this process did: its submits and cancels, and the outcomes its worker wrote. */
+  readonly #counters = zeroCounters();
   #connections: Connections | undefined;
   /** Clients created while connecting, closed by `close()` if Redis never answered. */
   #pending: Redis[] = [];
@@ -175,8 +180,10 @@ export class DurableEngine implements Backend {
       throw new BackendUnavailableError(`connection is ${redis.status}`);
     const queue = options.queue ?? handler?.queue ?? "default";
     const retry = jsonRetry(options.retry);
-    const maxRetries =
-      options.retry?.maxRetries ?? handler?.retry.maxRetries ?? this.#deps.options.retry.maxRetries;
+    // Only the submit's own overrides travel with the task: the worker that runs it applies its
+    // handler's retry policy (or its manager's) to the rest, as in memory mode. Stamping this
+    // process's defaults here would let a producer without handlers override the worker's.
+    const maxRetries = options.retry?.maxRetries;
     const runAt = options.runAt === undefined ? undefined : Number(options.runAt);
     const expiresAt = options.expiresAt === undefined ? undefined : Number(options.expiresAt);
     const meta: JsonValue | undefined = this.#deps.tracing ? traceMeta() : undefined;
@@ -195,7 +202,7 @@ export class DurableEngine implements Backend {
             ? { ttlMs: options.ttlMs }
             : {}),
         ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-        maxRetries,
+        ...(maxRetries === undefined ? {} : { maxRetries }),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
         ...(retry === undefined ? {} : { retry }),
         ...(meta === undefined ? {} : { meta }),
@@ -205,8 +212,10 @@ export class DurableEngine implements Backend {
         throw new BackendUnavailableError((error as Error).message, { cause: error });
       throw error;
     }
-    if (result.created)
+    if (result.created) {
+      this.#counters.submitted++;
       this.#announce(result.id, name, queue, payload, options, maxRetries, handler);
+    }
     return { id: result.id, queue };
   }
 
@@ -217,7 +226,7 @@ export class DurableEngine implements Backend {
     queue: string,
     payload: unknown,
     options: SubmitOptions,
-    maxRetries: number,
+    maxRetries: number | undefined,
     handler: WorkerHandler | undefined,
   ): void {
     const { options: resolved, instrumentation, events } = this.#deps;
@@ -236,7 +245,7 @@ export class DurableEngine implements Backend {
       payload,
       options.priority ?? 0,
       handler?.handler ?? notHere,
-      { ...(handler?.retry ?? resolved.retry), maxRetries },
+      withMaxRetries(handler?.retry ?? resolved.retry, maxRetries),
       options.timeoutMs ?? handler?.timeoutMs ?? resolved.timeoutMs,
       now,
       runAt,
@@ -287,6 +296,7 @@ export class DurableEngine implements Backend {
     try {
       const outcome = await store.cancel(id);
       if (outcome.wasRunning) this.#worker?.abortLocal(id, new CancelledError("cancel"));
+      if (outcome.cancelled) this.#counters.cancelled++;
       return outcome.cancelled;
     } catch (error) {
       if (error instanceof NotFoundError) return false;
@@ -382,7 +392,7 @@ export class DurableEngine implements Backend {
 
   /** Only `running` is this process's to tell; the shared picture is in Redis and the metrics. */
   stats(): BackendStats {
-    return { ...NO_COUNTS, running: this.running };
+    return { ...NO_LOCAL_TASKS, ...this.#counters, running: this.running };
   }
 
   /** Claims do not wait for slow subscribers: results go to the stream, not through them. */
@@ -444,6 +454,7 @@ export class DurableEngine implements Backend {
         isPaused: (queue) => this.#paused.has(queue),
         events: this.#deps.events,
         instrumentation: this.#deps.instrumentation,
+        counters: this.#counters,
       });
       connections.reaper.start();
     }
@@ -528,6 +539,10 @@ export class DurableEngine implements Backend {
     }
     const waiter = store.createWaiter();
     const reaper = new Reaper(store, {
+      // Tasks this process's reaper sent to the DLQ as poison ended here, as failures.
+      onPass: (pass) => {
+        this.#counters.failed += pass.poisoned;
+      },
       onError: (error) =>
         safeLog(this.#logger, "warn", { err: error }, "taskmill lease reclaim failed; retrying"),
     });
@@ -718,4 +733,9 @@ function isConnectionError(error: unknown): boolean {
   return /Connection is closed|connect ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest|ECONNRESET/i.test(
     message,
   );
+}
+
+/** `policy` with the submit's own `maxRetries`, when it gave one. */
+function withMaxRetries(policy: RetryPolicy, maxRetries: number | undefined): RetryPolicy {
+  return maxRetries === undefined ? policy : { ...policy, maxRetries };
 }

@@ -18,6 +18,7 @@ import { CancelledError, InvalidArgumentError, TimeoutError } from "../../../err
 import type { TaskEventBus } from "../../../events.js";
 import { Attempt } from "../../../lifecycle/attempt.js";
 import { type AttemptOwner, invokeHandler } from "../../../lifecycle/invoke-handler.js";
+import type { RunnerCounters } from "../../../lifecycle/runner.js";
 import { TaskRecord } from "../../../lifecycle/task-record.js";
 import { transition } from "../../../lifecycle/transitions.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
@@ -64,6 +65,8 @@ export interface WorkerDeps {
   readonly isPaused: (queue: string) => boolean;
   readonly events: TaskEventBus;
   readonly instrumentation: Instrumentation;
+  /** This process's totals for `stats()`: attempts started, outcomes written. */
+  readonly counters: RunnerCounters;
 }
 
 interface Active {
@@ -418,24 +421,30 @@ export class DurableWorker implements AttemptOwner {
   // sees `succeeded` may rely on the result being stored.
 
   #succeeded(record: TaskRecord): void {
-    if (transition(record, "succeeded", this.#deps.clock.now()))
-      this.#deps.instrumentation.finished(record, "succeeded");
+    if (!transition(record, "succeeded", this.#deps.clock.now())) return;
+    this.#deps.counters.succeeded++;
+    this.#deps.instrumentation.finished(record, "succeeded");
   }
 
   #failed(record: TaskRecord): void {
-    if (transition(record, "failed", this.#deps.clock.now()))
-      this.#deps.instrumentation.finished(record, "failed");
+    if (!transition(record, "failed", this.#deps.clock.now())) return;
+    this.#deps.counters.failed++;
+    this.#deps.instrumentation.finished(record, "failed");
   }
 
   #retrying(record: TaskRecord, delayMs: number, failure: Error): void {
     const now = this.#deps.clock.now();
     record.runAt = now + delayMs;
-    if (transition(record, "retrying", now))
-      this.#deps.instrumentation.retrying(record, delayMs, failure);
+    if (!transition(record, "retrying", now)) return;
+    this.#deps.counters.retried++;
+    this.#deps.instrumentation.retrying(record, delayMs, failure);
   }
 
   /** A claim's reply: start its tasks, or decide how long to wait for work. */
   #claimed(result: StepResult, sentAt: number): void {
+    // The claim script ended these instead of leasing them: poison to the DLQ, TTL passed.
+    this.#deps.counters.failed += result.poisoned;
+    this.#deps.counters.expired += result.expired;
     for (const task of result.tasks) this.#start(task, sentAt);
     if (result.tasks.length > 0 || this.#stopClaiming.signal.aborted) return;
     if (result.rateWaitMs > 0) {
@@ -543,6 +552,7 @@ export class DurableWorker implements AttemptOwner {
         active.timer = undefined;
         attempt.abort(new TimeoutError(record.timeoutMs), deps.clock.now());
       }, record.timeoutMs);
+    deps.counters.started++;
     deps.instrumentation.started(attempt);
     if (deps.events.wants("started"))
       deps.events.emit("started", { task: record.snapshot(), attempt: attempt.attempt });
