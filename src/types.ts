@@ -83,6 +83,11 @@ export interface TaskSnapshot {
   readonly priority: number;
   /** Attempts started so far. */
   readonly attempts: number;
+  /**
+   * Retries allowed after the first attempt. In durable mode, for a task submitted without its
+   * own `retry.maxRetries`, the figure of the process reading it (its handler's, else its
+   * default): the worker that runs the task applies its own handler's policy.
+   */
   readonly maxRetries: number;
   readonly createdAt: number;
   /** When a delayed or retrying task becomes due. */

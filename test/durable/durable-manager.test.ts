@@ -110,6 +110,9 @@ describe("durable mode", () => {
     await expect(bySubmit.result()).rejects.toBeInstanceOf(TaskFailedError);
     expect(calls.get(byHandler.id)).toBe(3);
     expect(calls.get(bySubmit.id)).toBe(1);
+    // Snapshots show the policy a worker of the reading process would apply, or the task's own.
+    expect((await worker.get(byHandler.id))?.maxRetries).toBe(2);
+    expect((await worker.get(bySubmit.id))?.maxRetries).toBe(0);
   });
 
   it("PermanentError is not retried", async () => {

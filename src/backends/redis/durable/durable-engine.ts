@@ -282,7 +282,7 @@ export class DurableEngine implements Backend {
   async get(id: string): Promise<TaskSnapshot | undefined> {
     const { store } = await this.#connected();
     const task = await store.get(id);
-    return task === undefined ? undefined : toSnapshot(task, this.#deps.options.retry.maxRetries);
+    return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name));
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {
@@ -609,7 +609,7 @@ export class DurableEngine implements Backend {
       if (this.#deps.results.size > 0) this.#deps.results.publish(result);
       const status = result.status;
       if (events.wants(status)) {
-        const task = eventSnapshot(event, this.#deps.options.retry.maxRetries);
+        const task = eventSnapshot(event, this.#maxRetries(event.name));
         if (status === "succeeded") events.emit("succeeded", { task, value: result.value });
         else if (status === "failed")
           events.emit("failed", {
@@ -621,7 +621,7 @@ export class DurableEngine implements Backend {
       }
     } else if (event.status === "retrying" && events.wants("retrying")) {
       events.emit("retrying", {
-        task: eventSnapshot(event, this.#deps.options.retry.maxRetries),
+        task: eventSnapshot(event, this.#maxRetries(event.name)),
         attempt: event.attempts,
         delayMs: Math.max(0, (event.runAt ?? event.at) - event.at),
         error: event.error ?? { name: "Error", message: event.reason ?? "retrying" },
@@ -630,9 +630,16 @@ export class DurableEngine implements Backend {
   }
 
   #page(page: { readonly tasks: readonly StoredTask[]; readonly nextCursor?: string }): TaskPage {
-    const maxRetries = this.#deps.options.retry.maxRetries;
-    const tasks = page.tasks.map((task) => toSnapshot(task, maxRetries));
+    const tasks = page.tasks.map((task) => toSnapshot(task, this.#maxRetries(task.name)));
     return page.nextCursor === undefined ? { tasks } : { tasks, nextCursor: page.nextCursor };
+  }
+
+  /**
+   * The `maxRetries` shown for a task that did not set its own: what a worker here would apply
+   * (the local handler's, else this manager's default). The worker that runs it applies its own.
+   */
+  #maxRetries(name: string): number {
+    return this.#deps.handlers.get(name)?.retry.maxRetries ?? this.#deps.options.retry.maxRetries;
   }
 }
 
