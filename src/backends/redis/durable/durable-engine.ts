@@ -390,7 +390,10 @@ export class DurableEngine implements Backend {
     return { queues, deadLetters: counts.deadLetters };
   }
 
-  /** Only `running` is this process's to tell; the shared picture is in Redis and the metrics. */
+  /**
+   * What this process did and runs now; the tasks themselves live in Redis (`queues()`,
+   * `dlq.list()` and the metrics give the shared picture).
+   */
   stats(): BackendStats {
     return { ...NO_LOCAL_TASKS, ...this.#counters, running: this.running };
   }
