@@ -4,7 +4,7 @@
  * schemas exist for the document and for tests that hold responses to the contract.
  */
 import { z } from "zod";
-import { TaskStatus } from "../lifecycle/states.js";
+import { TASK_STATUSES, TERMINAL_STATUSES } from "../lifecycle/states.js";
 import type { TaskPage } from "../types.js";
 import { HttpError } from "./errors.js";
 
@@ -19,9 +19,6 @@ function named<S extends z.ZodType>(schema: S, id: string): S {
   namedSchemas.push({ schema, id });
   return schema;
 }
-
-const STATUSES = Object.values(TaskStatus) as [TaskStatus, ...TaskStatus[]];
-const TERMINAL = ["succeeded", "failed", "cancelled", "expired"] as const;
 
 const name = z.string().min(1).max(256);
 const id = z.string().min(1).max(256);
@@ -66,9 +63,9 @@ export const ListTasksQuery = named(
     status: z
       .string()
       .transform((text) => text.split(","))
-      .pipe(z.array(z.enum(STATUSES)).min(1))
+      .pipe(z.array(z.enum(TASK_STATUSES)).min(1))
       .optional()
-      .describe(`Comma-separated statuses: ${STATUSES.join(", ")}.`),
+      .describe(`Comma-separated statuses: ${TASK_STATUSES.join(", ")}.`),
     queue: name.optional(),
     name: name.optional(),
     limit,
@@ -132,7 +129,7 @@ export const TaskSnapshotSchema = named(
     id: z.string(),
     name: z.string(),
     queue: z.string(),
-    status: z.enum(STATUSES),
+    status: z.enum(TASK_STATUSES),
     priority: z.number(),
     attempts: z.int(),
     maxRetries: z.int(),
@@ -154,7 +151,7 @@ export const TaskResultSchema = named(
     id: z.string(),
     name: z.string(),
     queue: z.string(),
-    status: z.enum(TERMINAL),
+    status: z.enum(TERMINAL_STATUSES),
     value: z.unknown().optional(),
     error: ErrorInfo.optional(),
     attempts: z.int(),

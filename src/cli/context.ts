@@ -121,21 +121,6 @@ export function commaList(allowed?: readonly string[]) {
   };
 }
 
-/** Every task status, for `list --status`. */
-export const TASK_STATUSES = [
-  "scheduled",
-  "queued",
-  "running",
-  "retrying",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "expired",
-] as const;
-
-/** The statuses a result can have, for `tail --status`. */
-export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "expired"] as const;
-
 /** Parses a JSON payload given on the command line or in a file. */
 export function parsePayload(text: string, source: string): unknown {
   try {

@@ -32,8 +32,14 @@ export const TaskStatus = {
 /** Where a task is in its lifecycle. */
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
+/** Every status, in lifecycle order. */
+export const TASK_STATUSES = Object.values(TaskStatus) as [TaskStatus, ...TaskStatus[]];
+
+/** The statuses a task never leaves (DLQ replay aside): the ones a result can have. */
+export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "expired"] as const;
+
 /** A status a task never leaves (DLQ replay aside). */
-export type TerminalStatus = "succeeded" | "failed" | "cancelled" | "expired";
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
 /** The allowed moves. Anything absent is refused. */
 export const ALLOWED_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {

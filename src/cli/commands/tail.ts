@@ -1,15 +1,8 @@
 /** `tail`: follow the results stream (Server-Sent Events), reconnecting when it drops. */
 import type { Command } from "commander";
+import { TERMINAL_STATUSES } from "../../lifecycle/states.js";
 import type { TaskResult } from "../../types.js";
-import {
-  Context,
-  commaList,
-  examples,
-  type Io,
-  intIn,
-  nonEmpty,
-  TERMINAL_STATUSES,
-} from "../context.js";
+import { Context, commaList, examples, type Io, intIn, nonEmpty } from "../context.js";
 import { formatResultLine } from "../format.js";
 import { followEvents } from "../sse.js";
 

@@ -1,6 +1,7 @@
 /** `submit`, `get`, `list` and `cancel`. */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { TASK_STATUSES } from "../../lifecycle/states.js";
 import type { TaskSnapshot } from "../../types.js";
 import type { Query, SubmitRequest } from "../client.js";
 import {
@@ -12,7 +13,6 @@ import {
   intIn,
   nonEmpty,
   parsePayload,
-  TASK_STATUSES,
 } from "../context.js";
 import { UsageError } from "../errors.js";
 import { formatTask, formatTaskTable } from "../format.js";
