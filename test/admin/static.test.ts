@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { extname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { onCleanup, type Reply, start } from "./support.js";
+import { onCleanup, type Reply, readReply, start } from "./support.js";
 
 const SHIPPED = fileURLToPath(new URL("../../src/admin/dashboard/", import.meta.url));
 
@@ -43,21 +43,9 @@ function filesUnder(dir: string): string[] {
 function rawGet(base: string, path: string, headers: Record<string, string> = {}): Promise<Reply> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ hostname, port, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on("error", reject);
-    });
+    const req = httpRequest({ hostname, port, path, headers, agent: false }, (res) =>
+      readReply(res).then(resolve, reject),
+    );
     req.on("error", reject);
     req.end();
   });
