@@ -1,6 +1,6 @@
 import { PermanentError } from "../errors.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
-import { backoffDelay } from "./backoff.js";
+import { backoffDelay, type RetryPolicy } from "./backoff.js";
 
 /** What to do after a failed attempt. */
 export type RetryDecision =
@@ -25,4 +25,9 @@ export function decideRetry(record: TaskRecord, error: Error, random: () => numb
 /** True when the attempt now running is the task's last allowed one. */
 export function isLastAttempt(record: TaskRecord): boolean {
   return record.attempts > record.retry.maxRetries;
+}
+
+/** `policy` with a task's own `maxRetries`, when it set one. */
+export function withMaxRetries(policy: RetryPolicy, maxRetries: number | undefined): RetryPolicy {
+  return maxRetries === undefined ? policy : { ...policy, maxRetries };
 }

@@ -31,7 +31,7 @@ import type {
 } from "../../../registry/dead-letters.js";
 import type { ResultBroadcaster } from "../../../results/broadcaster.js";
 import type { ResultBackfill } from "../../../results/subscription.js";
-import type { RetryPolicy } from "../../../retry/backoff.js";
+import { withMaxRetries } from "../../../retry/policy.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../../submit-options.js";
 import type {
@@ -743,9 +743,4 @@ function isConnectionError(error: unknown): boolean {
   return /Connection is closed|connect ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest|ECONNRESET/i.test(
     message,
   );
-}
-
-/** `policy` with the submit's own `maxRetries`, when it gave one. */
-function withMaxRetries(policy: RetryPolicy, maxRetries: number | undefined): RetryPolicy {
-  return maxRetries === undefined ? policy : { ...policy, maxRetries };
 }

@@ -26,7 +26,7 @@ import { type Logger, safeLog } from "../../../observability/logger.js";
 import { extractTraceContext } from "../../../observability/tracing.js";
 import { DEFAULTS } from "../../../options.js";
 import type { RetryPolicy } from "../../../retry/backoff.js";
-import { decideRetry } from "../../../retry/policy.js";
+import { decideRetry, withMaxRetries } from "../../../retry/policy.js";
 import type { Clock, TimerHandle } from "../../../scheduling/clock.js";
 import {
   createBucket,
@@ -705,5 +705,5 @@ function taskRetry(task: ClaimedTask, registered: WorkerHandler | undefined): Re
     override !== null && typeof override === "object" && !Array.isArray(override)
       ? { ...base, ...(override as Partial<RetryPolicy>) }
       : base;
-  return task.maxRetries === undefined ? merged : { ...merged, maxRetries: task.maxRetries };
+  return withMaxRetries(merged, task.maxRetries);
 }
