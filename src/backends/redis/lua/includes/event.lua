@@ -1,7 +1,8 @@
 -- Appends one lifecycle event to the events stream (approximately trimmed to maxLen), from
 -- fields the caller already holds. at is the event time as text (see digits in time.lua); k1,
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
--- arguments written out: no table is built per event.
+-- arguments written out: no table is built per event (passing the pairs through as varargs
+-- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
