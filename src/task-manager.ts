@@ -100,6 +100,7 @@ export class TaskManager {
             results: this.#results,
             instrumentation: this.#observability.instrumentation,
             tracing: this.#observability.tracing,
+            shutdown: this.#shutdown,
           })
         : new MemoryBackend({
             options: resolved,

@@ -12,11 +12,21 @@ export interface TaskContext {
   /** 1 for the first run, 2 for the first retry, and so on. */
   readonly attempt: number;
   /**
+   * The attempt's fencing token: a number that increases across the attempts of a task and,
+   * in durable stores, across processes. A handler can fence its own side effects with it
+   * (`UPDATE ... SET last_fence = $fence WHERE last_fence < $fence`), so that a stale attempt
+   * (its lease lost to another worker) cannot overwrite a newer one's writes.
+   */
+  readonly fence: number;
+  /**
    * Fires when this attempt must stop: its timeout passed, the task was cancelled, or the
    * manager is stopping now. `signal.reason` is a `TimeoutError` or `CancelledError`.
    */
   readonly signal: AbortSignal;
-  /** Reports progress (any JSON-friendly value); emitted as a `progress` event. */
+  /**
+   * Reports progress (any JSON-friendly value): kept by the store, so `get(id).progress` shows
+   * it from any process, and emitted as a `progress` event.
+   */
   progress(value: unknown): void;
 }
 

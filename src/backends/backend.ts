@@ -3,7 +3,7 @@
  * events, results, schedules and the stop sequence; a backend holds the tasks: process memory
  * (`memory/memory-backend.ts`) or Redis (`redis/durable/durable-engine.ts`).
  */
-import type { RunnerCounters } from "../lifecycle/runner.js";
+import type { RunnerCounters } from "../engine/counters.js";
 import type { DepthSnapshot } from "../observability/metrics.js";
 import type {
   DeadLetterListOptions,

@@ -11,11 +11,19 @@ export class Attempt implements TaskContext {
   readonly name: string;
   readonly queue: string;
   readonly attempt: number;
+  /** The attempt's fencing token: increasing across the attempts of a task and across processes. */
+  readonly fence: number;
   /** Deadline (epoch ms) or +Infinity without a timeout; its heap slot in `deadlineIndex`. */
   readonly deadline: number;
   deadlineIndex = -1;
   /** Set once the handler's promise settled. */
   settled = false;
+  /**
+   * Set once the task's outcome no longer depends on this attempt's handler: it settled, or the
+   * task was cancelled, stopped, timed out for good or lost its lease meanwhile. A handler that
+   * settles after that only frees its slot.
+   */
+  decided = false;
   /** When `abort()` was first called. */
   abortedAt: number | undefined;
   #controller: AbortController | undefined;
@@ -24,8 +32,10 @@ export class Attempt implements TaskContext {
   constructor(
     readonly record: TaskRecord,
     readonly startedAt: number,
+    fence: number,
     readonly onProgress: (attempt: Attempt, value: unknown) => void,
   ) {
+    this.fence = fence;
     this.taskId = record.id;
     this.name = record.name;
     this.queue = record.queue;
@@ -55,6 +65,6 @@ export class Attempt implements TaskContext {
   }
 
   progress(value: unknown): void {
-    if (!this.settled) this.onProgress(this, value);
+    if (!this.decided) this.onProgress(this, value);
   }
 }

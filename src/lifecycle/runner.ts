@@ -1,17 +1,17 @@
-import { CancelledError, type CancelReason, ExpiredError, TimeoutError } from "../errors.js";
+import { CancelledError, type CancelReason, ExpiredError } from "../errors.js";
 import type { TaskEventBus } from "../events.js";
+import { type RunnerCounters, zeroCounters } from "../engine/counters.js";
+import { type AttemptOutcomes, AttemptExecutor } from "../engine/executor.js";
 import type { Instrumentation } from "../observability/instrumentation.js";
-import { type Logger, safeLog } from "../observability/logger.js";
+import type { Logger } from "../observability/logger.js";
 import type { Registry } from "../registry/registry.js";
 import type { ResultBroadcaster } from "../results/broadcaster.js";
-import { decideRetry, isLastAttempt } from "../retry/policy.js";
 import { Alarm } from "../scheduling/alarm.js";
 import type { Clock } from "../scheduling/clock.js";
 import type { Dispatcher } from "../scheduling/dispatcher.js";
 import { IndexedHeap } from "../scheduling/indexed-heap.js";
 import type { TaskResult } from "../types.js";
-import { Attempt } from "./attempt.js";
-import { type AttemptOwner, invokeHandler } from "./invoke-handler.js";
+import type { Attempt } from "./attempt.js";
 import type { TerminalStatus } from "./states.js";
 import { errorInfo, type TaskRecord } from "./task-record.js";
 import { transition } from "./transitions.js";
@@ -29,55 +29,22 @@ export interface RunnerDeps {
   readonly onTerminal: (record: TaskRecord) => void;
 }
 
-/** Running totals for `stats()`. */
-export interface RunnerCounters {
-  submitted: number;
-  started: number;
-  retried: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  expired: number;
-  /** Handlers that settled after their attempt was aborted (they ignored `ctx.signal`). */
-  lateSettlements: number;
-}
-
-/** Counters at zero: a new runner's, and the totals of a backend that runs no memory tasks. */
-export function zeroCounters(): RunnerCounters {
-  return {
-    submitted: 0,
-    started: 0,
-    retried: 0,
-    succeeded: 0,
-    failed: 0,
-    cancelled: 0,
-    expired: 0,
-    lateSettlements: 0,
-  };
-}
-
 /**
- * Runs attempts and decides what follows each: success, retry, failure, cancellation, expiry.
- * Every terminal outcome goes through `#finish`, which performs the one terminal transition
- * and then tells everyone who waits on it (result promises, subscribers, events, registry).
+ * The memory store's side of the lifecycle: it accepts tasks, starts them when the dispatcher
+ * hands them a slot and a token, hands each attempt to the one {@link AttemptExecutor}, and
+ * records the outcomes the executor decides, at once (the synchronous fast path). Every
+ * terminal outcome goes through `#finish`, which performs the one terminal transition and then
+ * tells everyone who waits on it (result promises, subscribers, events, registry).
  */
-export class TaskRunner implements AttemptOwner {
+export class TaskRunner implements AttemptOutcomes {
   readonly counters: RunnerCounters = zeroCounters();
   /** Tasks accepted and not yet terminal. */
   live = 0;
-  /** Attempts whose handler has not settled, including aborted ones. */
-  /** Aborted attempts whose handler has not settled yet: the candidates for "abandoned". */
-  readonly abortedInFlight = new Set<Attempt>();
+  readonly #executor: AttemptExecutor;
   #dispatcher!: Dispatcher;
+  /** The fencing token of the last attempt started: one counter for the whole store. */
+  #fence = 0;
   readonly #deps: RunnerDeps;
-  readonly #deadlines = new IndexedHeap<Attempt>(
-    (a, b) => a.deadline < b.deadline,
-    (attempt, index) => {
-      attempt.deadlineIndex = index;
-    },
-    (attempt) => attempt.deadlineIndex,
-  );
-  readonly #deadlineAlarm: Alarm;
   readonly #expiries = new IndexedHeap<TaskRecord>(
     (a, b) => (a.expiresAt as number) < (b.expiresAt as number),
     (record, index) => {
@@ -86,12 +53,24 @@ export class TaskRunner implements AttemptOwner {
     (record) => record.expiryIndex,
   );
   readonly #expiryAlarm: Alarm;
-  readonly #onProgress = (attempt: Attempt, value: unknown) => this.#progress(attempt, value);
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
-    this.#deadlineAlarm = new Alarm(deps.clock, (now) => this.#timeOutDue(now));
+    this.#executor = new AttemptExecutor({
+      clock: deps.clock,
+      random: deps.random,
+      logger: deps.logger,
+      events: deps.events,
+      instrumentation: deps.instrumentation,
+      counters: this.counters,
+      outcomes: this,
+    });
     this.#expiryAlarm = new Alarm(deps.clock, (now) => this.#expireDue(now));
+  }
+
+  /** Aborted attempts whose handler has not settled yet: the candidates for "abandoned". */
+  get abortedInFlight(): ReadonlySet<Attempt> {
+    return this.#executor.abortedInFlight;
   }
 
   /** @internal Wires the dispatcher (they refer to each other). */
@@ -134,20 +113,7 @@ export class TaskRunner implements AttemptOwner {
     if (record.expiryIndex >= 0) this.#forgetExpiry(record);
     record.attempts++;
     record.startedAt ??= now;
-    this.counters.started++;
-    const attempt = new Attempt(record, now, this.#onProgress);
-    record.attempt = attempt;
-    if (attempt.deadline !== Number.POSITIVE_INFINITY) {
-      this.#deadlines.push(attempt);
-      if (this.#deadlines.peek() === attempt) this.#deadlineAlarm.armAt(attempt.deadline);
-    }
-    this.#deps.instrumentation.started(attempt);
-    if (this.#deps.events.wants("started"))
-      this.#deps.events.emit("started", { task: record.snapshot(), attempt: attempt.attempt });
-
-    if (record.status === "running") invokeHandler(attempt, this.#deps.instrumentation, this);
-    // A `started` listener cancelled the task: never call a handler for an ended attempt.
-    else Promise.resolve().then(() => this.settled(attempt, attempt.abortReason, undefined));
+    this.#executor.run(record, ++this.#fence);
   }
 
   /** Cancels a live task; returns false if it had already ended. */
@@ -156,7 +122,7 @@ export class TaskRunner implements AttemptOwner {
     const status = record.status;
     if (status === "running") {
       const error = new CancelledError(reason);
-      if (record.attempt !== undefined) this.#abort(record.attempt, error, now);
+      if (record.attempt !== undefined) this.#executor.end(record.attempt, error);
       return this.#finish(record, "cancelled", undefined, error, now);
     }
     if (status === "queued" || status === "scheduled" || status === "retrying") {
@@ -169,83 +135,52 @@ export class TaskRunner implements AttemptOwner {
 
   /** Stops timers this runner owns. */
   close(): void {
-    this.#deadlineAlarm.cancel();
+    this.#executor.close();
     this.#expiryAlarm.cancel();
     this.#expiries.drain();
   }
 
-  /** @internal An attempt's handler settled (called by `invokeHandler`). */
-  settled(attempt: Attempt, error: Error | undefined, value: unknown): void {
-    attempt.settled = true;
-    if (attempt.abortedAt !== undefined) this.abortedInFlight.delete(attempt);
-    if (attempt.deadlineIndex >= 0) {
-      this.#deadlines.remove(attempt);
-      if (this.#deadlines.size === 0) this.#deadlineAlarm.cancel();
-    }
-    const record = attempt.record;
-    const now = this.#deps.clock.now();
-    const current = record.attempt === attempt && record.status === "running";
-    // An aborted attempt failed for its abort reason (a timeout, a cancel), whatever it returned.
-    const failure = attempt.abortReason ?? error;
-    this.#deps.instrumentation.attemptEnded(attempt, failure, now);
-    if (record.attempt === attempt) record.attempt = undefined;
-    if (!current) {
-      if (ignoredSignal(attempt, error, now)) this.#reportIgnoredSignal(attempt, now);
-    } else if (failure === undefined) {
-      this.#finish(record, "succeeded", value, undefined, now);
-    } else {
-      this.#failed(record, failure, now);
-    }
-    this.#dispatcher.release(record);
+  /** @internal {@link AttemptOutcomes}: recorded at once, in the executor's turn. */
+  succeeded(attempt: Attempt, value: unknown): void {
+    this.#finish(attempt.record, "succeeded", value, undefined, this.#deps.clock.now());
   }
 
-  #abort(attempt: Attempt, reason: Error, now: number): void {
-    attempt.abort(reason, now);
-    this.abortedInFlight.add(attempt);
+  /** @internal */
+  failed(attempt: Attempt, error: Error): void {
+    this.#finish(attempt.record, "failed", undefined, error, this.#deps.clock.now());
+  }
+
+  /** @internal */
+  retrying(attempt: Attempt, delayMs: number, error: Error): void {
+    const record = attempt.record;
+    const now = this.#deps.clock.now();
+    if (!transition(record, "retrying", now)) return;
+    record.error = error;
+    record.runAt = now + delayMs;
+    this.counters.retried++;
+    this.#deps.instrumentation.retrying(record, delayMs, error);
+    if (this.#deps.events.wants("retrying"))
+      this.#deps.events.emit("retrying", {
+        task: record.snapshot(),
+        attempt: record.attempts,
+        delayMs,
+        error: errorInfo(error),
+      });
+    this.#dispatcher.enqueue(record);
+  }
+
+  /** @internal Progress lives on the record itself in memory. */
+  progressed(): void {}
+
+  /** @internal */
+  released(attempt: Attempt): void {
+    this.#dispatcher.release(attempt.record);
   }
 
   /** An armed timer with nothing left to wait for would keep an idle process alive. */
   #forgetExpiry(record: TaskRecord): void {
     this.#expiries.remove(record);
     if (this.#expiries.size === 0) this.#expiryAlarm.cancel();
-  }
-
-  #reportIgnoredSignal(attempt: Attempt, now: number): void {
-    this.counters.lateSettlements++;
-    const record = attempt.record;
-    safeLog(
-      this.#deps.logger,
-      "warn",
-      {
-        taskId: record.id,
-        name: record.name,
-        attempt: attempt.attempt,
-        status: record.status,
-        msAfterAbort: now - (attempt.abortedAt ?? now),
-      },
-      "taskmill handler ignored its abort signal; its late outcome is ignored (honour ctx.signal)",
-    );
-  }
-
-  #failed(record: TaskRecord, error: Error, now: number): void {
-    const decision = decideRetry(record, error, this.#deps.random);
-    if (!decision.retry) {
-      this.#finish(record, "failed", undefined, error, now);
-      return;
-    }
-    if (!transition(record, "retrying", now)) return;
-    record.error = error;
-    record.runAt = now + decision.delayMs;
-    this.counters.retried++;
-    this.#deps.instrumentation.retrying(record, decision.delayMs, error);
-    if (this.#deps.events.wants("retrying"))
-      this.#deps.events.emit("retrying", {
-        task: record.snapshot(),
-        attempt: record.attempts,
-        delayMs: decision.delayMs,
-        error: errorInfo(error),
-      });
-    this.#dispatcher.enqueue(record);
   }
 
   #expires(record: TaskRecord, now: number): void {
@@ -309,32 +244,6 @@ export class TaskRunner implements AttemptOwner {
     }
   }
 
-  #progress(attempt: Attempt, value: unknown): void {
-    const record = attempt.record;
-    if (record.attempt !== attempt || record.status !== "running") return;
-    record.progress = value;
-    if (this.#deps.events.wants("progress"))
-      this.#deps.events.emit("progress", { task: record.snapshot(), value });
-  }
-
-  #timeOutDue(now: number): void {
-    for (let next = this.#deadlines.peek(); next !== undefined; next = this.#deadlines.peek()) {
-      if (next.deadline > now) {
-        this.#deadlineAlarm.armAt(next.deadline);
-        return;
-      }
-      this.#deadlines.pop();
-      const record = next.record;
-      const error = new TimeoutError(record.timeoutMs);
-      this.#abort(next, error, now);
-      // A last attempt fails at its deadline. An earlier one waits for its handler to let go,
-      // so two attempts of one task never overlap; a handler that honours its signal does so
-      // at once.
-      if (record.attempt === next && isLastAttempt(record))
-        this.#finish(record, "failed", undefined, error, now);
-    }
-  }
-
   #expireDue(now: number): void {
     for (let next = this.#expiries.peek(); next !== undefined; next = this.#expiries.peek()) {
       if ((next.expiresAt as number) > now) {
@@ -345,18 +254,6 @@ export class TaskRunner implements AttemptOwner {
       this.#expires(next, now);
     }
   }
-}
-
-/** Grace a handler gets to react to its abort signal before it counts as ignoring it. */
-const ABORT_GRACE_MS = 1_000;
-
-/**
- * A handler ignored its signal if it still succeeded after the abort, or took longer than the
- * grace period to settle.
- */
-function ignoredSignal(attempt: Attempt, error: Error | undefined, now: number): boolean {
-  if (attempt.abortedAt === undefined) return false;
-  return error === undefined || now - attempt.abortedAt >= ABORT_GRACE_MS;
 }
 
 /** The result subscribers receive for a task that just ended. */

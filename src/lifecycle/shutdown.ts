@@ -1,6 +1,6 @@
 import { type Logger, safeLog } from "../observability/logger.js";
 import type { StopReport } from "../types.js";
-import type { TaskRecord } from "./task-record.js";
+import type { TaskStatus } from "./states.js";
 
 /**
  * Collects what happens to tasks while the manager stops, and hands out the one promise per
@@ -28,11 +28,14 @@ export class ShutdownTracker {
     safeLog(this.logger, "info", {}, "taskmill stopping: new submissions are refused");
   }
 
-  /** Records a terminal transition that happened during the stop. */
-  observe(record: TaskRecord, live: number): void {
+  /**
+   * Records a terminal transition that happened during the stop, in every store: `live` is the
+   * number of tasks the store still holds live in this process (memory mode waits for 0).
+   */
+  observe(id: string, status: TaskStatus, live: number): void {
     if (!this.#stopping) return;
-    if (record.status === "cancelled") this.cancelled.push(record.id);
-    else this.finished.push(record.id);
+    if (status === "cancelled") this.cancelled.push(id);
+    else this.finished.push(id);
     if (live === 0) this.#onIdle?.();
   }
 

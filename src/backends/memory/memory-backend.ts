@@ -287,7 +287,7 @@ export class MemoryBackend implements Backend {
 
   #onTerminal(record: TaskRecord): void {
     if (record.status === "failed") this.#deadLetters.add(record);
-    this.#shutdown.observe(record, this.#runner.live);
+    this.#shutdown.observe(record.id, record.status, this.#runner.live);
     // Records finish in time order, so an armed alarm is already due at or before this one's
     // expiry; if its record was evicted early, the sweep it triggers re-arms for the next.
     if (this.#retentionAlarm.armed || this.#shutdown.stopping) return;

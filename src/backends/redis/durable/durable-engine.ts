@@ -14,7 +14,8 @@ import {
   TaskFailedError,
 } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
-import { zeroCounters } from "../../../lifecycle/runner.js";
+import { zeroCounters } from "../../../engine/counters.js";
+import type { ShutdownTracker } from "../../../lifecycle/shutdown.js";
 import { isTerminal } from "../../../lifecycle/states.js";
 import { TaskRecord } from "../../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
@@ -69,6 +70,7 @@ export interface DurableEngineDeps {
   readonly results: ResultBroadcaster;
   readonly instrumentation: Instrumentation;
   readonly tracing: boolean;
+  readonly shutdown: ShutdownTracker;
 }
 
 /** Longest a call waits for a first connection before failing with BackendUnavailableError. */
@@ -296,7 +298,10 @@ export class DurableEngine implements Backend {
     try {
       const outcome = await store.cancel(id);
       if (outcome.wasRunning) this.#worker?.abortLocal(id, new CancelledError("cancel"));
-      if (outcome.cancelled) this.#counters.cancelled++;
+      if (outcome.cancelled) {
+        this.#counters.cancelled++;
+        this.#deps.shutdown.observe(id, "cancelled", 1);
+      }
       return outcome.cancelled;
     } catch (error) {
       if (error instanceof NotFoundError) return false;
@@ -376,9 +381,9 @@ export class DurableEngine implements Backend {
     }
   }
 
-  /** A drain that finished left nothing running. */
+  /** Handlers still running after a drain that finished: their tasks ended without them. */
   unsettled(): readonly string[] {
-    return [];
+    return this.#worker?.unsettled() ?? [];
   }
 
   /** Read from Redis at each collection: every process reports the global backlog and DLQ. */
@@ -458,6 +463,8 @@ export class DurableEngine implements Backend {
         events: this.#deps.events,
         instrumentation: this.#deps.instrumentation,
         counters: this.#counters,
+        // Live tasks stay in Redis: the drain waits for the worker, not for a count.
+        onFinished: (record) => this.#deps.shutdown.observe(record.id, record.status, 1),
       });
       connections.reaper.start();
     }

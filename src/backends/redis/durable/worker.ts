@@ -14,11 +14,11 @@
  * this worker's next call, without counting another delivery.
  */
 import { randomUUID } from "node:crypto";
-import { CancelledError, InvalidArgumentError, TimeoutError } from "../../../errors.js";
+import type { RunnerCounters } from "../../../engine/counters.js";
+import { type AttemptOutcomes, AttemptExecutor } from "../../../engine/executor.js";
+import { CancelledError, InvalidArgumentError } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
-import { Attempt } from "../../../lifecycle/attempt.js";
-import { type AttemptOwner, invokeHandler } from "../../../lifecycle/invoke-handler.js";
-import type { RunnerCounters } from "../../../lifecycle/runner.js";
+import type { Attempt } from "../../../lifecycle/attempt.js";
 import { TaskRecord } from "../../../lifecycle/task-record.js";
 import { transition } from "../../../lifecycle/transitions.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
@@ -26,8 +26,8 @@ import { type Logger, safeLog } from "../../../observability/logger.js";
 import { extractTraceContext } from "../../../observability/tracing.js";
 import { DEFAULTS } from "../../../options.js";
 import type { RetryPolicy } from "../../../retry/backoff.js";
-import { decideRetry, withMaxRetries } from "../../../retry/policy.js";
-import type { Clock, TimerHandle } from "../../../scheduling/clock.js";
+import { withMaxRetries } from "../../../retry/policy.js";
+import type { Clock } from "../../../scheduling/clock.js";
 import {
   createBucket,
   msUntilToken,
@@ -37,11 +37,12 @@ import {
   tryTake,
 } from "../../../scheduling/token-bucket.js";
 import type { TaskHandler } from "../../../types.js";
-import { StaleLeaseError } from "../errors.js";
+import type { StaleLeaseError } from "../errors.js";
 import { LeaseKeeper } from "../lease-keeper.js";
 import type { AckRef, RedisStore, StepResult } from "../redis-store.js";
 import type { ClaimedTask } from "../types.js";
 import type { WorkWaiter } from "../waiter.js";
+import { type HeldTask, OutcomeWriter, type PendingAck } from "./outcome-writer.js";
 
 /** A handler as registered on the manager. */
 export interface WorkerHandler {
@@ -67,24 +68,13 @@ export interface WorkerDeps {
   readonly instrumentation: Instrumentation;
   /** This process's totals for `stats()`: attempts started, outcomes written. */
   readonly counters: RunnerCounters;
+  /** A task this process ran reached a terminal state in Redis (for the stop report). */
+  readonly onFinished: (record: TaskRecord) => void;
 }
 
-interface Active {
-  readonly task: ClaimedTask;
-  readonly record: TaskRecord;
-  readonly attempt: Attempt;
-  timer: TimerHandle | undefined;
-  /** Set once the outcome is decided elsewhere (lease lost, cancelled, stopped): no ack. */
-  released: boolean;
-}
-
-/** How an outcome write ended; see `#write`. */
-type WriteOutcome = "written" | "failed" | "lost";
-
-/** A finished handler's ack waiting for the next step call. */
-interface PendingAck {
-  readonly active: Active;
-  readonly value: unknown;
+/** A claimed task running here: its lease, its local record and its attempt. */
+interface Active extends HeldTask {
+  attempt: Attempt | undefined;
 }
 
 /** Longest idle block before re-checking delayed tasks and paused queues. */
@@ -97,11 +87,13 @@ const CLAIM_RETRY_MS = 250;
  */
 const STEPS_IN_FLIGHT = 2;
 
-export class DurableWorker implements AttemptOwner {
+export class DurableWorker implements AttemptOutcomes {
   readonly #deps: WorkerDeps;
   readonly #keeper: LeaseKeeper;
-  /** Every handler that has not settled, by attempt: the cap counts all of them. */
-  readonly #active = new Map<Attempt, Active>();
+  readonly #executor: AttemptExecutor;
+  readonly #writer: OutcomeWriter;
+  /** Every handler that has not settled, by record: the cap counts all of them. */
+  readonly #active = new Map<TaskRecord, Active>();
   /** The latest attempt per task id (a task reclaimed and claimed here again has two). */
   readonly #byId = new Map<string, Active>();
   readonly #runningPerQueue = new Map<string, number>();
@@ -118,16 +110,13 @@ export class DurableWorker implements AttemptOwner {
   #claimsInFlight = 0;
   /** Step calls (acks and/or claim) in flight. */
   #stepsInFlight = 0;
-  /** Slots still held by outcomes whose write failed once and is being retried. */
-  #heldForWrite = 0;
-  #acks: PendingAck[] = [];
   /** Blocked on the queue markers (no claims until it ends). */
   #waiting = false;
   /** A claim failed or the bucket is dry: no claims until the timer fires. */
   #pauseTimer: ReturnType<typeof setTimeout> | undefined;
   #pumpScheduled: ReturnType<typeof setImmediate> | undefined;
   #closed = false;
-  #settling = new Set<Promise<unknown>>();
+  #idleListeners: Array<() => void> = [];
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -137,6 +126,27 @@ export class DurableWorker implements AttemptOwner {
       onLost: (id, error) => this.#leaseLost(id, error),
       onError: (error) =>
         safeLog(deps.logger, "warn", { err: error }, "taskmill lease renewal failed; retrying"),
+    });
+    this.#executor = new AttemptExecutor({
+      clock: deps.clock,
+      random: deps.random,
+      logger: deps.logger,
+      events: deps.events,
+      instrumentation: deps.instrumentation,
+      counters: deps.counters,
+      outcomes: this,
+    });
+    this.#writer = new OutcomeWriter({
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      instrumentation: deps.instrumentation,
+      counters: deps.counters,
+      onFinished: deps.onFinished,
+      onChange: () => {
+        this.#notifyIdleChange();
+        this.#schedulePump();
+      },
     });
   }
 
@@ -172,25 +182,24 @@ export class DurableWorker implements AttemptOwner {
     this.#stopClaiming.abort();
     this.wake();
     while (this.#claimsInFlight > 0 || this.#waiting)
-      await new Promise<void>((resolve) => this.#onIdleChange(resolve));
+      await new Promise<void>((resolve) => this.#idleListeners.push(resolve));
   }
 
-  /** Resolves when no handler runs and every outcome has been written. */
+  /**
+   * Resolves when every task running here has its outcome decided and written. A handler that
+   * ignores its abort signal does not hold this up once its task's outcome is decided (it is
+   * reported as abandoned, as in every store).
+   */
   async idle(): Promise<void> {
-    while (this.#active.size > 0 || this.#settling.size > 0 || this.#acks.length > 0) {
-      await Promise.race([
-        ...this.#settling,
-        new Promise<void>((resolve) => this.#onIdleChange(resolve)),
-      ]);
-    }
+    while (this.#hasUndecided() || this.#writer.pending > 0)
+      await new Promise<void>((resolve) => this.#idleListeners.push(resolve));
   }
 
   /** Aborts the local attempt of `id`, if it runs here (the task was cancelled elsewhere). */
   abortLocal(id: string, reason: CancelledError): void {
     const active = this.#byId.get(id);
-    if (active === undefined) return;
-    active.released = true;
-    active.attempt.abort(reason, this.#deps.clock.now());
+    if (active?.attempt === undefined || active.attempt.decided) return;
+    this.#executor.end(active.attempt, reason);
     this.#keeper.release(id);
   }
 
@@ -202,53 +211,87 @@ export class DurableWorker implements AttemptOwner {
     const ids: string[] = [];
     const writes: Promise<unknown>[] = [];
     for (const active of this.#active.values()) {
-      if (active.released) continue;
-      active.released = true;
+      const attempt = active.attempt;
+      if (attempt === undefined || attempt.decided) continue;
       const reason = new CancelledError("stop");
-      active.attempt.abort(reason, this.#deps.clock.now());
+      this.#executor.end(attempt, reason);
       this.#keeper.release(active.task.id);
       ids.push(active.task.id);
-      writes.push(
-        this.#write(active, () =>
-          this.#deps.store.nack(
-            active.task.id,
-            active.task.token,
-            { delayMs: 0 },
-            reason,
-            active.task.queue,
-          ),
-        ),
-      );
+      writes.push(this.#writer.handBack(active, reason));
     }
     await Promise.all(writes);
     return ids;
   }
 
-  /** Ids of handlers that have not settled (after `handBackAll`: the ones ignoring the abort). */
+  /** Ids of handlers that have not settled (after a stop: the ones ignoring their abort). */
   unsettled(): string[] {
     return [...this.#active.values()].map((active) => active.task.id);
   }
 
   close(): void {
     // Acks still waiting for the next step go out now, ahead of the connection's QUIT.
-    if (!this.#closed && this.#acks.length > 0) {
-      const acks = this.#acks;
-      this.#acks = [];
-      this.#send(acks, [...new Set(acks.map((ack) => ack.active.task.queue))], 0);
-    }
+    if (!this.#closed)
+      this.#writer.flush((acks, refs) =>
+        this.#send(acks, refs, [...new Set(acks.map((ack) => ack.held.task.queue))], 0),
+      );
     this.#closed = true;
     this.#keeper.stop();
-    for (const active of this.#active.values()) this.#clearTimer(active);
+    this.#executor.close();
     if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
     if (this.#pumpScheduled !== undefined) clearImmediate(this.#pumpScheduled);
     this.#pauseTimer = undefined;
     this.#pumpScheduled = undefined;
   }
 
-  #idleListeners: Array<() => void> = [];
+  // The executor's outcomes (AttemptOutcomes): each goes to the writer, fenced by the token.
 
-  #onIdleChange(listener: () => void): void {
-    this.#idleListeners.push(listener);
+  /** @internal */
+  succeeded(attempt: Attempt, value: unknown): void {
+    const active = this.#heldBy(attempt);
+    this.#keeper.release(active.task.id);
+    // Sent with the next step, together with the claim for this slot.
+    this.#writer.queueAck(active, value);
+  }
+
+  /** @internal */
+  retrying(attempt: Attempt, delayMs: number, error: Error): void {
+    const active = this.#heldBy(attempt);
+    this.#keeper.release(active.task.id);
+    this.#writer.retry(active, delayMs, error);
+  }
+
+  /** @internal A last attempt may fail at its deadline while its handler still runs. */
+  failed(attempt: Attempt, error: Error): void {
+    const active = this.#heldBy(attempt);
+    this.#keeper.release(active.task.id);
+    this.#writer.fail(active, error);
+  }
+
+  /** @internal */
+  progressed(attempt: Attempt, value: unknown): void {
+    this.#writer.progress(this.#heldBy(attempt), value);
+  }
+
+  /** @internal The handler let go: its slot is free. */
+  released(attempt: Attempt): void {
+    const active = this.#active.get(attempt.record);
+    if (active === undefined) return;
+    this.#active.delete(attempt.record);
+    const { task } = active;
+    if (this.#byId.get(task.id) === active) this.#byId.delete(task.id);
+    this.#runningPerQueue.set(task.queue, this.runningIn(task.queue) - 1);
+    this.#notifyIdleChange();
+    this.#schedulePump();
+  }
+
+  #heldBy(attempt: Attempt): Active {
+    return this.#active.get(attempt.record) as Active;
+  }
+
+  #hasUndecided(): boolean {
+    for (const active of this.#active.values())
+      if (active.attempt !== undefined && !active.attempt.decided) return true;
+    return false;
   }
 
   #notifyIdleChange(): void {
@@ -285,7 +328,7 @@ export class DurableWorker implements AttemptOwner {
       this.#pauseTimer === undefined
     ) {
       queues = this.#eligibleQueues();
-      let free = deps.concurrency - this.#active.size - this.#reserved - this.#heldForWrite;
+      let free = deps.concurrency - this.#active.size - this.#reserved - this.#writer.heldForWrite;
       for (const queue of queues) free = Math.min(free, this.#queueFree(queue));
       if (free > 0 && queues.length > 0 && this.#bucket !== undefined) {
         const rate = deps.rate as TokenBucketConfig;
@@ -298,17 +341,16 @@ export class DurableWorker implements AttemptOwner {
       free = Math.min(free, Math.ceil(deps.concurrency / limit));
       max = queues.length > 0 ? Math.max(0, free) : 0;
     }
-    const acks = this.#acks;
-    if (max === 0 && acks.length === 0) return;
-    this.#acks = [];
-    if (max === 0) queues = [...new Set(acks.map((ack) => ack.active.task.queue))];
-    this.#send(acks, queues, max);
+    if (max === 0 && !this.#writer.hasAcks) return;
+    const { acks, refs } = this.#writer.takeAcks();
+    if (max === 0) queues = [...new Set(acks.map((ack) => ack.held.task.queue))];
+    this.#send(acks, refs, queues, max);
     // Slots left over (the per-call cap): claim them in a second call right away.
     if (max > 0) this.#pump();
   }
 
   /** One step call: `acks`, then a claim of up to `max` (0: acks only). */
-  #send(acks: PendingAck[], queues: string[], max: number): void {
+  #send(acks: PendingAck[], refs: AckRef[], queues: string[], max: number): void {
     const deps = this.#deps;
     const claiming = max > 0;
     const requestId = claiming ? `${this.#workerId}:${++this.#sequence}` : undefined;
@@ -323,11 +365,6 @@ export class DurableWorker implements AttemptOwner {
       this.#claimsInFlight++;
       this.#reserve(queues, max);
     }
-    const refs: AckRef[] = acks.map(({ active, value }) => ({
-      id: active.task.id,
-      token: active.task.token,
-      value,
-    }));
     const call = deps.store.step(
       refs,
       queues,
@@ -342,7 +379,7 @@ export class DurableWorker implements AttemptOwner {
           this.#reserve(queues, -max);
           this.#unanswered = this.#unanswered.filter((earlier) => !unanswered.includes(earlier.id));
         }
-        this.#acked(acks, result.acks);
+        this.#writer.acked(acks, result.acks);
         if (claiming) this.#claimed(result, sentAt);
         this.#notifyIdleChange();
         this.#schedulePump();
@@ -357,26 +394,14 @@ export class DurableWorker implements AttemptOwner {
         }
         if (!this.#stopClaiming.signal.aborted || acks.length > 0)
           safeLog(deps.logger, "warn", { err: error }, "taskmill claim failed; retrying");
-        // Each ack is retried on its own (idempotent per token); its slot stays held meanwhile.
-        for (const { active, value } of acks) {
-          this.#heldForWrite++;
-          void this.#write(active, () => deps.store.ack(active.task.id, active.task.token, value))
-            .then((outcome) => {
-              if (outcome === "written") this.#succeeded(active.record);
-              else if (outcome === "failed") this.#failed(active.record);
-            })
-            .finally(() => {
-              this.#heldForWrite--;
-              this.#schedulePump();
-            });
-        }
+        this.#writer.ackFailed(acks);
         if (claiming && !this.#stopClaiming.signal.aborted) this.#pauseFor(CLAIM_RETRY_MS);
         this.#notifyIdleChange();
         this.#schedulePump();
       },
     );
     // A bug above must not surface as an unhandled rejection.
-    this.#track(
+    this.#writer.track(
       handled.catch((error: unknown) =>
         safeLog(deps.logger, "error", { err: error }, "taskmill could not handle a step reply"),
       ),
@@ -387,57 +412,6 @@ export class DurableWorker implements AttemptOwner {
     this.#reserved += slots;
     for (const queue of queues)
       this.#reservedPerQueue.set(queue, (this.#reservedPerQueue.get(queue) ?? 0) + slots);
-  }
-
-  /**
-   * Per ack of a step: written ones count as successes here, refused ones are logged (someone
-   * else decided), bad results fail.
-   */
-  #acked(acks: readonly PendingAck[], results: ReadonlyArray<number | Error>): void {
-    const deps = this.#deps;
-    acks.forEach(({ active }, i) => {
-      const result = results[i];
-      if (result instanceof StaleLeaseError)
-        safeLog(
-          deps.logger,
-          "info",
-          { taskId: active.task.id, reason: result.reason },
-          "taskmill outcome refused: the lease is no longer ours",
-        );
-      else if (result instanceof InvalidArgumentError) {
-        // The handler returned something that is not JSON: the task fails with that.
-        active.record.error = result;
-        void this.#write(active, () =>
-          deps.store.fail(active.task.id, active.task.token, result),
-        ).then((outcome) => {
-          if (outcome !== "lost") this.#failed(active.record);
-        });
-      } else if (typeof result === "number") this.#succeeded(active.record);
-    });
-  }
-
-  // This process counts an outcome (metrics, hooks, logs) only once Redis took it: a refused
-  // late ack must not count a success that another worker's result replaced, and a hook that
-  // sees `succeeded` may rely on the result being stored.
-
-  #succeeded(record: TaskRecord): void {
-    if (!transition(record, "succeeded", this.#deps.clock.now())) return;
-    this.#deps.counters.succeeded++;
-    this.#deps.instrumentation.finished(record, "succeeded");
-  }
-
-  #failed(record: TaskRecord): void {
-    if (!transition(record, "failed", this.#deps.clock.now())) return;
-    this.#deps.counters.failed++;
-    this.#deps.instrumentation.finished(record, "failed");
-  }
-
-  #retrying(record: TaskRecord, delayMs: number, failure: Error): void {
-    const now = this.#deps.clock.now();
-    record.runAt = now + delayMs;
-    if (!transition(record, "retrying", now)) return;
-    this.#deps.counters.retried++;
-    this.#deps.instrumentation.retrying(record, delayMs, failure);
   }
 
   /** A claim's reply: start its tasks, or decide how long to wait for work. */
@@ -457,7 +431,7 @@ export class DurableWorker implements AttemptOwner {
     const queues = this.#eligibleQueues();
     if (queues.length === 0) return;
     this.#waiting = true;
-    const wait = this.#deps.waiter
+    void this.#deps.waiter
       .wait(queues, Math.min(MAX_IDLE_MS, untilDue), this.#stopClaiming.signal)
       .then(
         () => undefined,
@@ -477,7 +451,6 @@ export class DurableWorker implements AttemptOwner {
         this.#notifyIdleChange();
         this.#schedulePump();
       });
-    void wait;
   }
 
   /** No claims for `ms` (acks still go out); a `wake()` ends the pause early. */
@@ -492,14 +465,6 @@ export class DurableWorker implements AttemptOwner {
     );
   }
 
-  #track(promise: Promise<unknown>): void {
-    this.#settling.add(promise);
-    promise.finally(() => {
-      this.#settling.delete(promise);
-      this.#notifyIdleChange();
-    });
-  }
-
   /** Queues with a local handler, not paused, with room under their own cap. */
   #eligibleQueues(): string[] {
     const queues = new Set<string>();
@@ -512,6 +477,7 @@ export class DurableWorker implements AttemptOwner {
     return cap - this.runningIn(queue) - (this.#reservedPerQueue.get(queue) ?? 0);
   }
 
+  /** A claimed task: its local record, then an attempt run by the one executor. */
   #start(task: ClaimedTask, claimedAt: number): void {
     const deps = this.#deps;
     this.#keeper.hold(task, claimedAt);
@@ -540,141 +506,27 @@ export class DurableWorker implements AttemptOwner {
     record.dueAt = task.runAt ?? task.createdAt;
     // The submitter's trace context travelled in the task: this attempt's span joins its trace.
     if (isCarrier(task.meta)) record.traceContext = extractTraceContext(task.meta);
-    const now = deps.clock.now();
-    const attempt = new Attempt(record, now, (current, value) => this.#progress(current, value));
-    record.attempt = attempt;
-    const active: Active = { task, record, attempt, timer: undefined, released: false };
-    this.#active.set(attempt, active);
+    const active: Active = { task, record, attempt: undefined };
+    this.#active.set(record, active);
     this.#byId.set(task.id, active);
     this.#runningPerQueue.set(task.queue, this.runningIn(task.queue) + 1);
-    if (attempt.deadline !== Number.POSITIVE_INFINITY)
-      active.timer = deps.clock.setTimer(() => {
-        active.timer = undefined;
-        attempt.abort(new TimeoutError(record.timeoutMs), deps.clock.now());
-      }, record.timeoutMs);
-    deps.counters.started++;
-    deps.instrumentation.started(attempt);
-    if (deps.events.wants("started"))
-      deps.events.emit("started", { task: record.snapshot(), attempt: attempt.attempt });
-    invokeHandler(attempt, deps.instrumentation, this);
-  }
-
-  /** @internal An attempt's handler settled (called by `invokeHandler`). */
-  settled(attempt: Attempt, error: Error | undefined, value: unknown): void {
-    const active = this.#active.get(attempt);
-    if (active === undefined) return;
-    const { task, record } = active;
-    const deps = this.#deps;
-    attempt.settled = true;
-    this.#clearTimer(active);
-    const failure = attempt.abortReason ?? error;
-    deps.instrumentation.attemptEnded(attempt, failure, deps.clock.now());
-    this.#active.delete(attempt);
-    if (this.#byId.get(task.id) === active) this.#byId.delete(task.id);
-    this.#runningPerQueue.set(task.queue, this.runningIn(task.queue) - 1);
-    if (!active.released) {
-      this.#keeper.release(task.id);
-      const store = deps.store;
-      if (failure === undefined) {
-        // Sent with the next step, together with the claim for this slot; counted once Redis
-        // took it (`#acked`).
-        this.#acks.push({ active, value });
-        record.value = value;
-      } else {
-        const decision = decideRetry(record, failure, deps.random);
-        record.error = failure;
-        void this.#write(active, () =>
-          decision.retry
-            ? store.nack(task.id, task.token, { delayMs: decision.delayMs }, failure, task.queue)
-            : store.fail(task.id, task.token, failure),
-        ).then((outcome) => {
-          if (outcome === "lost") return;
-          if (decision.retry) this.#retrying(record, decision.delayMs, failure);
-          else this.#failed(record);
-        });
-      }
-    }
-    this.#notifyIdleChange();
-    this.#schedulePump();
-  }
-
-  /**
-   * Writes an outcome, retrying connection errors until the lease would have expired (after
-   * that another worker owns the task and the write would be refused anyway). A refused
-   * (stale) write means someone else decided: nothing to do. Resolves `written`, `failed` (a
-   * result that is not JSON failed the task instead) or `lost` (refused, or out of time).
-   */
-  #write(active: Active, write: () => Promise<unknown>): Promise<WriteOutcome> {
-    const deps = this.#deps;
-    // The lease was renewed at most a third of a lease ago: it surely holds this long.
-    const deadline = deps.clock.now() + (deps.store.options.leaseMs * 2) / 3;
-    const run = async (): Promise<WriteOutcome> => {
-      for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
-        try {
-          await write();
-          return "written";
-        } catch (error) {
-          if (error instanceof StaleLeaseError) {
-            safeLog(
-              deps.logger,
-              "info",
-              { taskId: active.task.id, reason: error.reason },
-              "taskmill outcome refused: the lease is no longer ours",
-            );
-            return "lost";
-          }
-          if (error instanceof InvalidArgumentError) {
-            // The handler returned something that is not JSON: the task fails with that.
-            active.record.error = error;
-            return deps.store.fail(active.task.id, active.task.token, error).then(
-              () => "failed",
-              () => "lost",
-            );
-          }
-          if (deps.clock.now() + delay >= deadline) {
-            safeLog(
-              deps.logger,
-              "error",
-              { err: error, taskId: active.task.id },
-              "taskmill could not write an outcome before the lease ran out; the task will run again",
-            );
-            return "lost";
-          }
-          await new Promise((resolve) => setTimeout(resolve, delay));
-        }
-      }
-    };
-    const promise = run();
-    this.#track(promise);
-    return promise;
+    // Tokens come from one Redis counter (INCR): they increase across attempts and processes.
+    active.attempt = this.#executor.run(record, Number(task.token));
   }
 
   #leaseLost(id: string, error: StaleLeaseError): void {
     const active = this.#byId.get(id);
-    if (active === undefined || active.released) return;
-    active.released = true;
+    if (active?.attempt === undefined || active.attempt.decided) return;
     safeLog(
       this.#deps.logger,
       "warn",
       { taskId: id, reason: error.reason },
       "taskmill lost the lease of a running task; aborting its handler",
     );
-    active.attempt.abort(
+    this.#executor.end(
+      active.attempt,
       new CancelledError(error.reason === "cancelled" ? "cancel" : "lease"),
-      this.#deps.clock.now(),
     );
-  }
-
-  #progress(attempt: Attempt, value: unknown): void {
-    attempt.record.progress = value;
-    if (this.#deps.events.wants("progress"))
-      this.#deps.events.emit("progress", { task: attempt.record.snapshot(), value });
-  }
-
-  #clearTimer(active: Active): void {
-    if (active.timer === undefined) return;
-    this.#deps.clock.clearTimer(active.timer);
-    active.timer = undefined;
   }
 }
 
