@@ -54,11 +54,14 @@ export class InvalidOptionError extends TaskmillError {
 /** An argument to a method call (submit options, ids, cron patterns...) is invalid. */
 export class InvalidArgumentError extends TaskmillError {
   readonly argument: string;
+  /** What the argument must be, e.g. "must be a finite number". */
+  readonly requirement: string;
   readonly value: unknown;
 
   constructor(argument: string, requirement: string, value: unknown) {
     super("ERR_INVALID_ARGUMENT", `Argument "${argument}" ${requirement} (got ${describe(value)})`);
     this.argument = argument;
+    this.requirement = requirement;
     this.value = value;
   }
 }

@@ -99,6 +99,7 @@ export {
 export type { Backoff, Jitter } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
+export type { SubmitManyItem } from "./engine/submit-many.js";
 export type { ManagerStats } from "./submit-options.js";
 export { TaskManager } from "./task-manager.js";
 export type {

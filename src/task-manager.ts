@@ -14,6 +14,7 @@ import {
   ShuttingDownError,
   UnsupportedError,
 } from "./errors.js";
+import { type SubmitManyItem, validateSubmitMany } from "./engine/submit-many.js";
 import { TaskEventBus, type TaskEventListener, type TaskEventName } from "./events.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { safeLog } from "./observability/logger.js";
@@ -177,6 +178,31 @@ export class TaskManager {
       if (this.#shutdown.stopping) throw new ShuttingDownError();
       return Promise.resolve(
         this.#backend.submit<R>(name, payload, options, this.#handlers.get(name)),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Submits several tasks at once, all or nothing: if any item is invalid (its name, options or
+   * idempotency key), none is stored. Durable stores write the whole batch in one round trip.
+   * Resolves with the handles in the order of `items`; an item whose idempotency key names an
+   * existing task gets that task's handle.
+   *
+   * @throws InvalidArgumentError naming the bad item (`items[2].options.priority`).
+   * @throws HandlerNotFoundError in memory mode if an item names no registered handler.
+   * @throws IdempotencyConflictError if an item's key is held by a different payload.
+   * @throws ShuttingDownError once a stop has begun.
+   */
+  submitMany<R = unknown>(items: readonly SubmitManyItem[]): Promise<TaskHandle<R>[]> {
+    try {
+      if (this.#shutdown.stopping) throw new ShuttingDownError();
+      validateSubmitMany(items);
+      return Promise.resolve(
+        this.#backend.submitMany(items, this.#handlers) as
+          | TaskHandle<R>[]
+          | Promise<TaskHandle<R>[]>,
       );
     } catch (error) {
       return Promise.reject(error);

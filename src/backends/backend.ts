@@ -4,6 +4,7 @@
  * (`memory/memory-backend.ts`) or Redis (`redis/durable/durable-engine.ts`).
  */
 import type { RunnerCounters } from "../engine/counters.js";
+import type { SubmitManyItem } from "../engine/submit-many.js";
 import type { DepthSnapshot } from "../observability/metrics.js";
 import type {
   DeadLetterListOptions,
@@ -85,6 +86,14 @@ export interface Backend {
     options: SubmitOptions,
     handler: RegisteredHandler | undefined,
   ): TaskHandle<R> | Promise<TaskHandle<R>>;
+  /**
+   * Accepts a batch already checked by `validateSubmitMany`: all or nothing, handles in order.
+   * `handlers` is the manager's table (an item may name a task this process has no handler for).
+   */
+  submitMany(
+    items: readonly SubmitManyItem[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+  ): TaskHandle[] | Promise<TaskHandle[]>;
   get(id: string): Promise<TaskSnapshot | undefined>;
   cancel(id: string): Promise<boolean>;
   list(options?: ListOptions): Promise<TaskPage>;

@@ -35,6 +35,7 @@ import { Alarm } from "../../scheduling/alarm.js";
 import { flushMicrotasks } from "../../scheduling/clock.js";
 import { Dispatcher } from "../../scheduling/dispatcher.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
+import type { SubmitManyItem } from "../../engine/submit-many.js";
 import type {
   ListOptions,
   QueueInfo,
@@ -146,6 +147,34 @@ export class MemoryBackend implements Backend {
     if (this.#tracing) record.traceContext = captureTraceContext();
     this.#runner.accept(record);
     return new MemoryTaskHandle<R>(record);
+  }
+
+  /**
+   * All or nothing: every item is checked (handler, options, retry policy, idempotency key,
+   * submit signal) before the first is accepted; the accepts then cannot fail.
+   */
+  submitMany(
+    items: readonly SubmitManyItem[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+  ): TaskHandle[] {
+    items.forEach((item, i) => {
+      const handler = handlers.get(item.name);
+      if (handler === undefined) throw new HandlerNotFoundError(item.name);
+      const options = item.options ?? NO_SUBMIT_OPTIONS;
+      if (options.retry !== undefined)
+        submitRetry(options.retry, handler.retry, `items[${i}].options.retry`);
+      if (options.signal?.aborted) throw new CancelledError("signal");
+      const key = options.idempotencyKey;
+      if (key !== undefined) this.#registry.findByKey(key, item.name, item.payload);
+    });
+    return items.map((item) =>
+      this.submit(
+        item.name,
+        item.payload,
+        item.options ?? NO_SUBMIT_OPTIONS,
+        handlers.get(item.name),
+      ),
+    );
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
@@ -305,9 +334,9 @@ export class MemoryBackend implements Backend {
  * A per-task retry override is an argument of `submit`/`run`, not a constructor option: callers
  * branch on `ERR_INVALID_ARGUMENT` for every bad submit field, so the error is re-typed.
  */
-function submitRetry(partial: RetryOptions, base: RetryPolicy): RetryPolicy {
+function submitRetry(partial: RetryOptions, base: RetryPolicy, argument = "retry"): RetryPolicy {
   try {
-    return resolveRetry(partial, base, "retry");
+    return resolveRetry(partial, base, argument);
   } catch (error) {
     if (!(error instanceof InvalidOptionError)) throw error;
     throw new InvalidArgumentError(error.option, error.requirement, error.value);

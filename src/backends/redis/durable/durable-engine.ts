@@ -34,6 +34,7 @@ import type { ResultBroadcaster } from "../../../results/broadcaster.js";
 import type { ResultBackfill } from "../../../results/subscription.js";
 import { withMaxRetries } from "../../../retry/policy.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
+import type { SubmitManyItem } from "../../../engine/submit-many.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../../submit-options.js";
 import type {
   ListOptions,
@@ -54,7 +55,7 @@ import { STORE_DEFAULTS } from "../options.js";
 import { Reaper } from "../reaper.js";
 import { RedisStore } from "../redis-store.js";
 import { toSnapshot } from "../snapshots.js";
-import type { JsonValue, StoredTask, TaskEvent } from "../types.js";
+import type { EnqueueInput, EnqueueResult, JsonValue, StoredTask, TaskEvent } from "../types.js";
 import type { WorkWaiter } from "../waiter.js";
 import { CronLeader } from "./cron-leader.js";
 import { isStreamId, ResultFeed, readResultsAfter, resultOf } from "./result-feed.js";
@@ -153,9 +154,17 @@ export class DurableEngine implements Backend {
     handler: WorkerHandler | undefined,
   ): Promise<TaskHandle<R>> {
     if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
-    const signal = options.signal;
-    if (signal?.aborted) throw new CancelledError("signal");
+    if (options.signal?.aborted) throw new CancelledError("signal");
     const { id, queue } = await this.#enqueue(name, payload, options, handler);
+    return this.#handle<R>(id, name, queue, options.signal);
+  }
+
+  #handle<R>(
+    id: string,
+    name: string,
+    queue: string,
+    signal: AbortSignal | undefined,
+  ): TaskHandle<R> {
     const handle = new DurableTaskHandle<R>(id, name, queue, this);
     if (signal !== undefined) {
       const onAbort = () => void this.cancel(id).catch(() => {});
@@ -168,18 +177,65 @@ export class DurableEngine implements Backend {
     return handle;
   }
 
+  /** All or nothing in one round trip (one script call); handles in order. */
+  async submitMany(
+    items: readonly SubmitManyItem[],
+    handlers: ReadonlyMap<string, WorkerHandler>,
+  ): Promise<TaskHandle[]> {
+    const { store } = await this.#readyForSubmit();
+    const prepared = items.map((item) => {
+      const options = item.options ?? NO_SUBMIT_OPTIONS;
+      if (options.signal?.aborted) throw new CancelledError("signal");
+      const handler = handlers.get(item.name);
+      return {
+        item,
+        options,
+        handler,
+        input: this.#input(item.name, item.payload, options, handler),
+      };
+    });
+    const results = await unavailableOnConnectionError(() =>
+      store.enqueueMany(prepared.map((entry) => entry.input)),
+    );
+    return prepared.map(({ item, options, handler, input }, i) => {
+      const result = results[i] as EnqueueResult;
+      if (result.created)
+        this.#created(result.id, item.name, input.queue, item.payload, options, handler);
+      return this.#handle(result.id, item.name, input.queue, options.signal);
+    });
+  }
+
   async #enqueue(
     name: string,
     payload: unknown,
     options: SubmitOptions,
     handler: WorkerHandler | undefined,
   ): Promise<{ id: string; queue: string }> {
-    const { store, redis, feed } = await this.#connected();
+    const { store } = await this.#readyForSubmit();
+    const input = this.#input(name, payload, options, handler);
+    const result = await unavailableOnConnectionError(() => store.enqueue(input));
+    if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
+    return { id: result.id, queue: input.queue };
+  }
+
+  /** The connections, once the result reader is live and the command connection is ready. */
+  async #readyForSubmit(): Promise<Connections> {
+    const connections = await this.#connected();
     // A subscriber or listener made before this submit must see its result: make sure the
     // result reader is live (its starting point fixed) before the task exists.
-    await feed.ensureLive();
-    if (redis.status !== "ready")
-      throw new BackendUnavailableError(`connection is ${redis.status}`);
+    await connections.feed.ensureLive();
+    if (connections.redis.status !== "ready")
+      throw new BackendUnavailableError(`connection is ${connections.redis.status}`);
+    return connections;
+  }
+
+  /** What the store keeps of a submit. */
+  #input(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: WorkerHandler | undefined,
+  ): EnqueueInput & { readonly queue: string } {
     const queue = options.queue ?? handler?.queue ?? "default";
     const retry = jsonRetry(options.retry);
     // Only the submit's own overrides travel with the task: the worker that runs it applies its
@@ -189,36 +245,36 @@ export class DurableEngine implements Backend {
     const runAt = options.runAt === undefined ? undefined : Number(options.runAt);
     const expiresAt = options.expiresAt === undefined ? undefined : Number(options.expiresAt);
     const meta: JsonValue | undefined = this.#deps.tracing ? traceMeta() : undefined;
-    let result: Awaited<ReturnType<RedisStore["enqueue"]>>;
-    try {
-      result = await store.enqueue({
-        id: randomUUID(),
-        name,
-        queue,
-        payload,
-        priority: options.priority ?? 0,
-        ...(runAt !== undefined ? { runAt } : options.delayMs ? { delayMs: options.delayMs } : {}),
-        ...(expiresAt !== undefined
-          ? { expiresAt }
-          : options.ttlMs !== undefined
-            ? { ttlMs: options.ttlMs }
-            : {}),
-        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-        ...(maxRetries === undefined ? {} : { maxRetries }),
-        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-        ...(retry === undefined ? {} : { retry }),
-        ...(meta === undefined ? {} : { meta }),
-      });
-    } catch (error) {
-      if (isConnectionError(error))
-        throw new BackendUnavailableError((error as Error).message, { cause: error });
-      throw error;
-    }
-    if (result.created) {
-      this.#counters.submitted++;
-      this.#announce(result.id, name, queue, payload, options, maxRetries, handler);
-    }
-    return { id: result.id, queue };
+    return {
+      id: randomUUID(),
+      name,
+      queue,
+      payload,
+      priority: options.priority ?? 0,
+      ...(runAt !== undefined ? { runAt } : options.delayMs ? { delayMs: options.delayMs } : {}),
+      ...(expiresAt !== undefined
+        ? { expiresAt }
+        : options.ttlMs !== undefined
+          ? { ttlMs: options.ttlMs }
+          : {}),
+      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+      ...(maxRetries === undefined ? {} : { maxRetries }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(retry === undefined ? {} : { retry }),
+      ...(meta === undefined ? {} : { meta }),
+    };
+  }
+
+  #created(
+    id: string,
+    name: string,
+    queue: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: WorkerHandler | undefined,
+  ): void {
+    this.#counters.submitted++;
+    this.#announce(id, name, queue, payload, options, options.retry?.maxRetries, handler);
   }
 
   /** `queued` for this process's metrics, hooks, logs and listeners (the submit happened here). */
@@ -743,6 +799,17 @@ function eventSnapshot(event: TaskEvent, maxRetries: number): TaskSnapshot {
     value: event.value,
     error: event.error,
   };
+}
+
+/** Runs a store call, turning a lost connection into `BackendUnavailableError`. */
+async function unavailableOnConnectionError<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isConnectionError(error))
+      throw new BackendUnavailableError((error as Error).message, { cause: error });
+    throw error;
+  }
 }
 
 function isConnectionError(error: unknown): boolean {

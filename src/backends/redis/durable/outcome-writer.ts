@@ -107,11 +107,11 @@ export class OutcomeWriter {
       if (result instanceof StaleLeaseError) this.#refused(held, result);
       else if (result instanceof InvalidArgumentError) {
         held.record.error = result;
-        void this.#write(held, () =>
-          deps.store.fail(held.task.id, held.task.token, result),
-        ).then((outcome) => {
-          if (outcome !== "lost") this.#failed(held.record);
-        });
+        void this.#write(held, () => deps.store.fail(held.task.id, held.task.token, result)).then(
+          (outcome) => {
+            if (outcome !== "lost") this.#failed(held.record);
+          },
+        );
       } else if (typeof result === "number") this.#succeeded(held.record);
     });
   }
