@@ -26,6 +26,7 @@ export type {
   ManagerHealth,
 } from "./backends/backend.js";
 export { type LeaseLossReason, StaleLeaseError } from "./backends/redis/errors.js";
+export type { SubmitManyItem } from "./engine/submit-many.js";
 export {
   BackendUnavailableError,
   CancelledError,
@@ -99,7 +100,6 @@ export {
 export type { Backoff, Jitter } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
-export type { SubmitManyItem } from "./engine/submit-many.js";
 export type { ManagerStats } from "./submit-options.js";
 export { TaskManager } from "./task-manager.js";
 export type {

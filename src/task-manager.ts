@@ -6,6 +6,7 @@ import type {
 } from "./backends/backend.js";
 import { MemoryBackend } from "./backends/memory/memory-backend.js";
 import { DurableEngine } from "./backends/redis/durable/durable-engine.js";
+import { type SubmitManyItem, validateSubmitMany } from "./engine/submit-many.js";
 import {
   DuplicateHandlerError,
   HandlerNotFoundError,
@@ -14,7 +15,6 @@ import {
   ShuttingDownError,
   UnsupportedError,
 } from "./errors.js";
-import { type SubmitManyItem, validateSubmitMany } from "./engine/submit-many.js";
 import { TaskEventBus, type TaskEventListener, type TaskEventName } from "./events.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { safeLog } from "./observability/logger.js";

@@ -18,7 +18,6 @@ import { TimeoutError } from "../errors.js";
 import type { TaskEventBus } from "../events.js";
 import { Attempt } from "../lifecycle/attempt.js";
 import { type AttemptOwner, invokeHandler } from "../lifecycle/invoke-handler.js";
-import type { RunnerCounters } from "./counters.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
 import type { Instrumentation } from "../observability/instrumentation.js";
 import { type Logger, safeLog } from "../observability/logger.js";
@@ -26,6 +25,7 @@ import { decideRetry, isLastAttempt } from "../retry/policy.js";
 import { Alarm } from "../scheduling/alarm.js";
 import type { Clock } from "../scheduling/clock.js";
 import { IndexedHeap } from "../scheduling/indexed-heap.js";
+import type { RunnerCounters } from "./counters.js";
 
 /**
  * Where the executor sends what an attempt decided: the store's strategy for recording

@@ -1,7 +1,7 @@
+import { type RunnerCounters, zeroCounters } from "../engine/counters.js";
+import { AttemptExecutor, type AttemptOutcomes } from "../engine/executor.js";
 import { CancelledError, type CancelReason, ExpiredError } from "../errors.js";
 import type { TaskEventBus } from "../events.js";
-import { type RunnerCounters, zeroCounters } from "../engine/counters.js";
-import { type AttemptOutcomes, AttemptExecutor } from "../engine/executor.js";
 import type { Instrumentation } from "../observability/instrumentation.js";
 import type { Logger } from "../observability/logger.js";
 import type { Registry } from "../registry/registry.js";

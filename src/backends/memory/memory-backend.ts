@@ -3,6 +3,8 @@
  * one scheduling path (caps, token bucket, delays and retries on one timer), the runner moves
  * each task through its lifecycle, and failed tasks wait in a bounded dead-letter queue.
  */
+
+import type { SubmitManyItem } from "../../engine/submit-many.js";
 import {
   CancelledError,
   HandlerNotFoundError,
@@ -35,7 +37,6 @@ import { Alarm } from "../../scheduling/alarm.js";
 import { flushMicrotasks } from "../../scheduling/clock.js";
 import { Dispatcher } from "../../scheduling/dispatcher.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
-import type { SubmitManyItem } from "../../engine/submit-many.js";
 import type {
   ListOptions,
   QueueInfo,

@@ -1,28 +1,19 @@
-/**
- * Durable mode behind the `TaskManager` facade: submits go to Redis, a worker loop claims what
- * this process has handlers for, and results come back to every process through the events
- * stream. ioredis is loaded on first use, so memory-mode users never need it installed.
- */
-import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { zeroCounters } from "../../../engine/counters.js";
+import type { SubmitManyItem } from "../../../engine/submit-many.js";
 import {
   BackendUnavailableError,
   CancelledError,
-  ExpiredError,
   InvalidArgumentError,
   NotFoundError,
-  TaskFailedError,
 } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
-import { zeroCounters } from "../../../engine/counters.js";
 import type { ShutdownTracker } from "../../../lifecycle/shutdown.js";
 import { isTerminal } from "../../../lifecycle/states.js";
-import { TaskRecord } from "../../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
 import type { DepthSnapshot } from "../../../observability/metrics.js";
-import { injectTraceContext } from "../../../observability/tracing.js";
-import { defaultBurst, type ResolvedOptions, type ResolvedRedisBackend } from "../../../options.js";
+import type { ResolvedOptions, ResolvedRedisBackend } from "../../../options.js";
 import type {
   DeadLetterListOptions,
   DeadLetterOutcome,
@@ -32,9 +23,7 @@ import type {
 } from "../../../registry/dead-letters.js";
 import type { ResultBroadcaster } from "../../../results/broadcaster.js";
 import type { ResultBackfill } from "../../../results/subscription.js";
-import { withMaxRetries } from "../../../retry/policy.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
-import type { SubmitManyItem } from "../../../engine/submit-many.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../../submit-options.js";
 import type {
   ListOptions,
@@ -51,14 +40,23 @@ import type {
   BackendStats,
   DeadLetterOperations,
 } from "../../backend.js";
+import { createRedisClients, unavailableOnConnectionError, untilAnswered } from "../connect.js";
 import { STORE_DEFAULTS } from "../options.js";
 import { Reaper } from "../reaper.js";
-import { RedisStore } from "../redis-store.js";
+import type { RedisStore } from "../redis-store.js";
 import { toSnapshot } from "../snapshots.js";
-import type { EnqueueInput, EnqueueResult, JsonValue, StoredTask, TaskEvent } from "../types.js";
+import type { EnqueueResult, StoredTask, TaskEvent } from "../types.js";
 import type { WorkWaiter } from "../waiter.js";
 import { CronLeader } from "./cron-leader.js";
-import { isStreamId, ResultFeed, readResultsAfter, resultOf } from "./result-feed.js";
+import {
+  missingEvent,
+  outcomeOf,
+  type RelayTargets,
+  relayEvent,
+  storedEvent,
+} from "./event-relay.js";
+import { isStreamId, ResultFeed, readResultsAfter } from "./result-feed.js";
+import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
 import { DurableTaskHandle } from "./task-handle.js";
 import { DurableWorker, type WorkerHandler } from "./worker.js";
 
@@ -114,8 +112,23 @@ export class DurableEngine implements Backend {
   #cronLeader: CronLeader | undefined;
   #closed = false;
 
+  readonly #announceDeps: AnnounceDeps;
+  readonly #relayTargets: RelayTargets;
+
   constructor(deps: DurableEngineDeps) {
     this.#deps = deps;
+    this.#announceDeps = {
+      clock: deps.options.clock,
+      retry: deps.options.retry,
+      timeoutMs: deps.options.timeoutMs,
+      instrumentation: deps.instrumentation,
+      events: deps.events,
+    };
+    this.#relayTargets = {
+      events: deps.events,
+      results: deps.results,
+      maxRetries: (name) => this.#maxRetries(name),
+    };
     this.#logger = deps.options.logger;
     this.#ready = this.#connect();
     // Failures surface on the first call that needs Redis; never as an unhandled rejection.
@@ -191,7 +204,7 @@ export class DurableEngine implements Backend {
         item,
         options,
         handler,
-        input: this.#input(item.name, item.payload, options, handler),
+        input: enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing),
       };
     });
     const results = await unavailableOnConnectionError(() =>
@@ -212,7 +225,7 @@ export class DurableEngine implements Backend {
     handler: WorkerHandler | undefined,
   ): Promise<{ id: string; queue: string }> {
     const { store } = await this.#readyForSubmit();
-    const input = this.#input(name, payload, options, handler);
+    const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
     const result = await unavailableOnConnectionError(() => store.enqueue(input));
     if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
     return { id: result.id, queue: input.queue };
@@ -229,42 +242,6 @@ export class DurableEngine implements Backend {
     return connections;
   }
 
-  /** What the store keeps of a submit. */
-  #input(
-    name: string,
-    payload: unknown,
-    options: SubmitOptions,
-    handler: WorkerHandler | undefined,
-  ): EnqueueInput & { readonly queue: string } {
-    const queue = options.queue ?? handler?.queue ?? "default";
-    const retry = jsonRetry(options.retry);
-    // Only the submit's own overrides travel with the task: the worker that runs it applies its
-    // handler's retry policy (or its manager's) to the rest, as in memory mode. Stamping this
-    // process's defaults here would let a producer without handlers override the worker's.
-    const maxRetries = options.retry?.maxRetries;
-    const runAt = options.runAt === undefined ? undefined : Number(options.runAt);
-    const expiresAt = options.expiresAt === undefined ? undefined : Number(options.expiresAt);
-    const meta: JsonValue | undefined = this.#deps.tracing ? traceMeta() : undefined;
-    return {
-      id: randomUUID(),
-      name,
-      queue,
-      payload,
-      priority: options.priority ?? 0,
-      ...(runAt !== undefined ? { runAt } : options.delayMs ? { delayMs: options.delayMs } : {}),
-      ...(expiresAt !== undefined
-        ? { expiresAt }
-        : options.ttlMs !== undefined
-          ? { ttlMs: options.ttlMs }
-          : {}),
-      ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-      ...(maxRetries === undefined ? {} : { maxRetries }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-      ...(retry === undefined ? {} : { retry }),
-      ...(meta === undefined ? {} : { meta }),
-    };
-  }
-
   #created(
     id: string,
     name: string,
@@ -274,44 +251,7 @@ export class DurableEngine implements Backend {
     handler: WorkerHandler | undefined,
   ): void {
     this.#counters.submitted++;
-    this.#announce(id, name, queue, payload, options, options.retry?.maxRetries, handler);
-  }
-
-  /** `queued` for this process's metrics, hooks, logs and listeners (the submit happened here). */
-  #announce(
-    id: string,
-    name: string,
-    queue: string,
-    payload: unknown,
-    options: SubmitOptions,
-    maxRetries: number | undefined,
-    handler: WorkerHandler | undefined,
-  ): void {
-    const { options: resolved, instrumentation, events } = this.#deps;
-    const now = resolved.clock.now();
-    const runAt =
-      options.runAt !== undefined
-        ? Number(options.runAt)
-        : options.delayMs
-          ? now + options.delayMs
-          : undefined;
-    const record = new TaskRecord(
-      id,
-      -1,
-      name,
-      queue,
-      payload,
-      options.priority ?? 0,
-      handler?.handler ?? notHere,
-      withMaxRetries(handler?.retry ?? resolved.retry, maxRetries),
-      options.timeoutMs ?? handler?.timeoutMs ?? resolved.timeoutMs,
-      now,
-      runAt,
-      undefined,
-      options.idempotencyKey,
-    );
-    instrumentation.queued(record);
-    if (events.wants("queued")) events.emit("queued", { task: record.snapshot() });
+    announceQueued(this.#announceDeps, id, name, queue, payload, options, handler);
   }
 
   /** The outcome of task `id`, whichever process runs it. */
@@ -542,36 +482,11 @@ export class DurableEngine implements Backend {
   }
 
   async #connect(): Promise<Connections> {
-    const { backend, options } = this.#deps;
-    const { Redis } = await import("ioredis");
-    const redis =
-      backend.connection !== undefined
-        ? (backend.connection as Redis).duplicate()
-        : // No auto-pipelining: measured, it deferred every write to the next check phase,
-          // tripled the p99 enqueue-to-start latency and won no throughput once the result
-          // reader stopped running in processes that do not need it.
-          new Redis(backend.url as string);
-    redis.on("error", (error: unknown) =>
-      safeLog(this.#logger, "warn", { err: error }, "taskmill Redis connection error"),
+    const { redis, feedConnection, store } = await createRedisClients(
+      this.#deps.backend,
+      this.#deps.options,
+      this.#logger,
     );
-    const store = new RedisStore(redis, {
-      ...(backend.prefix === undefined ? {} : { prefix: backend.prefix }),
-      ...(backend.leaseMs === undefined ? {} : { leaseMs: backend.leaseMs }),
-      ...(backend.maxDeliveries === undefined ? {} : { maxDeliveries: backend.maxDeliveries }),
-      ...(backend.globalRate === undefined
-        ? {}
-        : {
-            globalRate: {
-              perSecond: backend.globalRate.perSecond,
-              burst:
-                backend.globalRate.burst ??
-                defaultBurst(options.concurrency, backend.globalRate.perSecond),
-            },
-          }),
-      retention: options.retention,
-      ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
-    });
-    const feedConnection = redis.duplicate();
     this.#pending = [redis, feedConnection];
     const feed: ResultFeed = new ResultFeed(
       feedConnection,
@@ -580,23 +495,18 @@ export class DurableEngine implements Backend {
       (event) => this.#onEvent(event),
       () => this.#needsEvents(feed),
     );
-    // Redis may be down at start: keep trying (ioredis reconnects meanwhile) until it answers
-    // or the manager stops; callers wait at most CONNECT_WAIT_MS each.
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-      if (this.#closed)
-        throw new BackendUnavailableError("the manager stopped before Redis answered");
-      try {
-        // Ready only once the command connection is too: `submit` refuses a connection that is
-        // not "ready" (fail fast on connection loss), so a submit right after construction must
-        // not find it still in its handshake ("connect") because the feed's was faster.
+    // Redis may be down at start: keep trying until it answers or the manager stops; callers
+    // wait at most CONNECT_WAIT_MS each. Ready only once the command connection is too:
+    // `submit` refuses a connection that is not "ready" (fail fast on connection loss), so a
+    // submit right after construction must not find it still in its handshake.
+    await untilAnswered(
+      async () => {
         await redis.ping();
         await feed.start();
-        break;
-      } catch (error) {
-        safeLog(this.#logger, "warn", { err: error }, "taskmill cannot reach Redis yet; retrying");
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      }
-    }
+      },
+      () => this.#closed,
+      this.#logger,
+    );
     if (this.#closed) {
       // Stopped while the last handshake was answering: do not keep what it opened.
       redis.disconnect();
@@ -636,14 +546,10 @@ export class DurableEngine implements Backend {
       read: async (from, count) => {
         const { redis, store, feed } = await this.#connected();
         await feed.ensureLive();
-        try {
-          // One XREAD per page: a large subscriber buffer must not become one huge reply.
-          return await readResultsAfter(redis, store.keys.events, from, Math.min(count, 1_000));
-        } catch (error) {
-          if (isConnectionError(error))
-            throw new BackendUnavailableError((error as Error).message, { cause: error });
-          throw error;
-        }
+        // One XREAD per page: a large subscriber buffer must not become one huge reply.
+        return unavailableOnConnectionError(() =>
+          readResultsAfter(redis, store.keys.events, from, Math.min(count, 1_000)),
+        );
       },
     };
   }
@@ -667,32 +573,9 @@ export class DurableEngine implements Backend {
   }
 
   #onEvent(event: TaskEvent): void {
-    const events = this.#deps.events;
     if (event.status === "cancelled")
       this.#worker?.abortLocal(event.id, new CancelledError("cancel"));
-    const result = resultOf(event);
-    if (result !== undefined) {
-      if (this.#deps.results.size > 0) this.#deps.results.publish(result);
-      const status = result.status;
-      if (events.wants(status)) {
-        const task = eventSnapshot(event, this.#maxRetries(event.name));
-        if (status === "succeeded") events.emit("succeeded", { task, value: result.value });
-        else if (status === "failed")
-          events.emit("failed", {
-            task,
-            error: result.error ?? { name: "Error", message: "failed" },
-          });
-        else if (status === "cancelled") events.emit("cancelled", { task, reason: "cancel" });
-        else events.emit("expired", { task });
-      }
-    } else if (event.status === "retrying" && events.wants("retrying")) {
-      events.emit("retrying", {
-        task: eventSnapshot(event, this.#maxRetries(event.name)),
-        attempt: event.attempts,
-        delayMs: Math.max(0, (event.runAt ?? event.at) - event.at),
-        error: event.error ?? { name: "Error", message: event.reason ?? "retrying" },
-      });
-    }
+    relayEvent(event, this.#relayTargets);
   }
 
   #page(page: { readonly tasks: readonly StoredTask[]; readonly nextCursor?: string }): TaskPage {
@@ -707,114 +590,4 @@ export class DurableEngine implements Backend {
   #maxRetries(name: string): number {
     return this.#deps.handlers.get(name)?.retry.maxRetries ?? this.#deps.options.retry.maxRetries;
   }
-}
-
-/** The handler of a task announced by a producer: it never runs here. */
-const notHere = (): never => {
-  throw new Error("taskmill: a producer-side record is never run");
-};
-
-/** Per-task retry overrides, stored only when they are data (a backoff function is not). */
-function jsonRetry(retry: SubmitOptions["retry"]): JsonValue | undefined {
-  if (retry === undefined) return undefined;
-  if (typeof retry.backoff === "function")
-    throw new InvalidArgumentError(
-      "retry.backoff",
-      "must be a named backoff in durable mode (functions cannot be stored)",
-      "a function",
-    );
-  return JSON.parse(JSON.stringify(retry)) as JsonValue;
-}
-
-function traceMeta(): JsonValue | undefined {
-  const carrier = injectTraceContext();
-  return Object.keys(carrier).length === 0 ? undefined : carrier;
-}
-
-function outcomeOf(event: TaskEvent): unknown {
-  switch (event.status) {
-    case "succeeded":
-      return event.value;
-    case "cancelled":
-      throw new CancelledError("cancel");
-    case "expired":
-      throw new ExpiredError();
-    default:
-      if (event.reason === "missing") throw new NotFoundError("task", event.id);
-      throw new TaskFailedError(event.error ?? { name: "Error", message: "the task failed" });
-  }
-}
-
-function storedEvent(task: StoredTask): TaskEvent {
-  return {
-    streamId: "",
-    id: task.id,
-    name: task.name,
-    queue: task.queue,
-    status: task.status,
-    attempts: task.attempts,
-    at: task.finishedAt ?? 0,
-    createdAt: task.createdAt,
-    startedAt: task.startedAt,
-    finishedAt: task.finishedAt,
-    runAt: undefined,
-    value: task.value,
-    error: task.error,
-    reason: undefined,
-  };
-}
-
-/** A task no longer in Redis (evicted by retention): its result is gone. */
-function missingEvent(id: string): TaskEvent {
-  return {
-    streamId: "",
-    id,
-    name: "",
-    queue: "",
-    status: "failed",
-    attempts: 0,
-    at: 0,
-    createdAt: undefined,
-    startedAt: undefined,
-    finishedAt: undefined,
-    runAt: undefined,
-    value: undefined,
-    error: undefined,
-    reason: "missing",
-  };
-}
-
-function eventSnapshot(event: TaskEvent, maxRetries: number): TaskSnapshot {
-  return {
-    id: event.id,
-    name: event.name,
-    queue: event.queue,
-    status: event.status,
-    priority: 0,
-    attempts: event.attempts,
-    maxRetries,
-    createdAt: event.createdAt ?? event.at,
-    startedAt: event.startedAt,
-    finishedAt: event.finishedAt,
-    value: event.value,
-    error: event.error,
-  };
-}
-
-/** Runs a store call, turning a lost connection into `BackendUnavailableError`. */
-async function unavailableOnConnectionError<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isConnectionError(error))
-      throw new BackendUnavailableError((error as Error).message, { cause: error });
-    throw error;
-  }
-}
-
-function isConnectionError(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : "";
-  return /Connection is closed|connect ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest|ECONNRESET/i.test(
-    message,
-  );
 }

@@ -10,8 +10,9 @@
  * a refused late ack must not count a success that another worker's result replaced, and a
  * hook that sees `succeeded` may rely on the result being stored.
  */
-import { InvalidArgumentError } from "../../../errors.js";
+
 import type { RunnerCounters } from "../../../engine/counters.js";
+import { InvalidArgumentError } from "../../../errors.js";
 import type { TaskRecord } from "../../../lifecycle/task-record.js";
 import { transition } from "../../../lifecycle/transitions.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RunnerCounters } from "../../../engine/counters.js";
-import { type AttemptOutcomes, AttemptExecutor } from "../../../engine/executor.js";
+import { AttemptExecutor, type AttemptOutcomes } from "../../../engine/executor.js";
 import { CancelledError, InvalidArgumentError } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
 import type { Attempt } from "../../../lifecycle/attempt.js";
