@@ -39,6 +39,7 @@ import type {
   BackendHealth,
   BackendStats,
   DeadLetterOperations,
+  RegisteredHandler,
 } from "../../backend.js";
 import { createRedisClients, unavailableOnConnectionError, untilAnswered } from "../connect.js";
 import { STORE_DEFAULTS } from "../options.js";
@@ -58,13 +59,13 @@ import {
 import { isStreamId, ResultFeed, readResultsAfter } from "./result-feed.js";
 import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
 import { DurableTaskHandle } from "./task-handle.js";
-import { DurableWorker, type WorkerHandler } from "./worker.js";
+import { DurableWorker } from "./worker.js";
 
 export interface DurableEngineDeps {
   readonly options: ResolvedOptions;
   readonly backend: ResolvedRedisBackend;
   /** The manager's handler table (read live: handlers may be registered later). */
-  readonly handlers: ReadonlyMap<string, WorkerHandler>;
+  readonly handlers: ReadonlyMap<string, RegisteredHandler>;
   readonly events: TaskEventBus;
   readonly results: ResultBroadcaster;
   readonly instrumentation: Instrumentation;
@@ -164,7 +165,7 @@ export class DurableEngine implements Backend {
     name: string,
     payload: unknown,
     options: SubmitOptions,
-    handler: WorkerHandler | undefined,
+    handler: RegisteredHandler | undefined,
   ): Promise<TaskHandle<R>> {
     if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
     if (options.signal?.aborted) throw new CancelledError("signal");
@@ -193,7 +194,7 @@ export class DurableEngine implements Backend {
   /** All or nothing in one round trip (one script call); handles in order. */
   async submitMany(
     items: readonly SubmitManyItem[],
-    handlers: ReadonlyMap<string, WorkerHandler>,
+    handlers: ReadonlyMap<string, RegisteredHandler>,
   ): Promise<TaskHandle[]> {
     const { store } = await this.#readyForSubmit();
     const prepared = items.map((item) => {
@@ -222,7 +223,7 @@ export class DurableEngine implements Backend {
     name: string,
     payload: unknown,
     options: SubmitOptions,
-    handler: WorkerHandler | undefined,
+    handler: RegisteredHandler | undefined,
   ): Promise<{ id: string; queue: string }> {
     const { store } = await this.#readyForSubmit();
     const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
@@ -248,7 +249,7 @@ export class DurableEngine implements Backend {
     queue: string,
     payload: unknown,
     options: SubmitOptions,
-    handler: WorkerHandler | undefined,
+    handler: RegisteredHandler | undefined,
   ): void {
     this.#counters.submitted++;
     announceQueued(this.#announceDeps, id, name, queue, payload, options, handler);

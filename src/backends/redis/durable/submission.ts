@@ -12,15 +12,15 @@ import type { RetryPolicy } from "../../../retry/backoff.js";
 import { withMaxRetries } from "../../../retry/policy.js";
 import type { Clock } from "../../../scheduling/clock.js";
 import type { SubmitOptions } from "../../../types.js";
+import type { RegisteredHandler } from "../../backend.js";
 import type { EnqueueInput, JsonValue } from "../types.js";
-import type { WorkerHandler } from "./worker.js";
 
 /** What the store keeps of one submit, with the queue it resolved to. */
 export function enqueueInput(
   name: string,
   payload: unknown,
   options: SubmitOptions,
-  handler: WorkerHandler | undefined,
+  handler: RegisteredHandler | undefined,
   tracing: boolean,
 ): EnqueueInput & { readonly queue: string } {
   const queue = options.queue ?? handler?.queue ?? "default";
@@ -69,7 +69,7 @@ export function announceQueued(
   queue: string,
   payload: unknown,
   options: SubmitOptions,
-  handler: WorkerHandler | undefined,
+  handler: RegisteredHandler | undefined,
 ): void {
   const now = deps.clock.now();
   const runAt =

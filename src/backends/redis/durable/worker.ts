@@ -16,41 +16,23 @@
 import { randomUUID } from "node:crypto";
 import type { RunnerCounters } from "../../../engine/counters.js";
 import { AttemptExecutor, type AttemptOutcomes } from "../../../engine/executor.js";
-import { CancelledError, InvalidArgumentError } from "../../../errors.js";
+import { CancelledError } from "../../../errors.js";
 import type { TaskEventBus } from "../../../events.js";
 import type { Attempt } from "../../../lifecycle/attempt.js";
-import { TaskRecord } from "../../../lifecycle/task-record.js";
-import { transition } from "../../../lifecycle/transitions.js";
+import type { TaskRecord } from "../../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
-import { extractTraceContext } from "../../../observability/tracing.js";
-import { DEFAULTS } from "../../../options.js";
-import type { RetryPolicy } from "../../../retry/backoff.js";
-import { withMaxRetries } from "../../../retry/policy.js";
 import type { Clock } from "../../../scheduling/clock.js";
-import {
-  createBucket,
-  msUntilToken,
-  refill,
-  type TokenBucketConfig,
-  type TokenBucketState,
-  tryTake,
-} from "../../../scheduling/token-bucket.js";
-import type { TaskHandler } from "../../../types.js";
+import type { TokenBucketConfig } from "../../../scheduling/token-bucket.js";
+import type { RegisteredHandler } from "../../backend.js";
 import type { StaleLeaseError } from "../errors.js";
 import { LeaseKeeper } from "../lease-keeper.js";
 import type { AckRef, RedisStore, StepResult } from "../redis-store.js";
 import type { ClaimedTask } from "../types.js";
 import type { WorkWaiter } from "../waiter.js";
+import { ClaimSlots } from "./claim-slots.js";
+import { recordOfClaim } from "./claimed-record.js";
 import { type HeldTask, OutcomeWriter, type PendingAck } from "./outcome-writer.js";
-
-/** A handler as registered on the manager. */
-export interface WorkerHandler {
-  readonly handler: TaskHandler;
-  readonly retry: RetryPolicy;
-  readonly timeoutMs: number;
-  readonly queue: string;
-}
 
 export interface WorkerDeps {
   readonly store: RedisStore;
@@ -62,7 +44,7 @@ export interface WorkerDeps {
   readonly queueCaps: ReadonlyMap<string, { readonly concurrency: number }>;
   /** The manager's bucket, used when no global rate limits the claim script instead. */
   readonly rate: TokenBucketConfig | undefined;
-  readonly handlers: ReadonlyMap<string, WorkerHandler>;
+  readonly handlers: ReadonlyMap<string, RegisteredHandler>;
   readonly isPaused: (queue: string) => boolean;
   readonly events: TaskEventBus;
   readonly instrumentation: Instrumentation;
@@ -96,17 +78,13 @@ export class DurableWorker implements AttemptOutcomes {
   readonly #active = new Map<TaskRecord, Active>();
   /** The latest attempt per task id (a task reclaimed and claimed here again has two). */
   readonly #byId = new Map<string, Active>();
-  readonly #runningPerQueue = new Map<string, number>();
-  readonly #bucket: TokenBucketState | undefined;
+  readonly #slots: ClaimSlots;
   readonly #stopClaiming = new AbortController();
   readonly #workerId = randomUUID().slice(0, 13);
   #sequence = 0;
   /** Request ids of claims whose reply never arrived: the next claim recovers their leases. */
   #unanswered: Array<{ readonly id: string; readonly sentAt: number }> = [];
   #started = false;
-  /** Slots reserved by claims in flight, overall and per queue. */
-  #reserved = 0;
-  readonly #reservedPerQueue = new Map<string, number>();
   #claimsInFlight = 0;
   /** Step calls (acks and/or claim) in flight. */
   #stepsInFlight = 0;
@@ -120,7 +98,14 @@ export class DurableWorker implements AttemptOutcomes {
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
-    this.#bucket = deps.rate === undefined ? undefined : createBucket(deps.rate, deps.clock.now());
+    this.#slots = new ClaimSlots({
+      clock: deps.clock,
+      concurrency: deps.concurrency,
+      queueCaps: deps.queueCaps,
+      rate: deps.rate,
+      handlerQueues: () => [...deps.handlers.values()].map((registered) => registered.queue),
+      isPaused: deps.isPaused,
+    });
     this.#keeper = new LeaseKeeper(deps.store, {
       clock: deps.clock,
       onLost: (id, error) => this.#leaseLost(id, error),
@@ -156,7 +141,7 @@ export class DurableWorker implements AttemptOutcomes {
   }
 
   runningIn(queue: string): number {
-    return this.#runningPerQueue.get(queue) ?? 0;
+    return this.#slots.runningIn(queue);
   }
 
   /** Starts claiming; later calls (new handlers, resumed queues) just wake it. */
@@ -279,7 +264,7 @@ export class DurableWorker implements AttemptOutcomes {
     this.#active.delete(attempt.record);
     const { task } = active;
     if (this.#byId.get(task.id) === active) this.#byId.delete(task.id);
-    this.#runningPerQueue.set(task.queue, this.runningIn(task.queue) - 1);
+    this.#slots.ended(task.queue);
     this.#notifyIdleChange();
     this.#schedulePump();
   }
@@ -316,9 +301,8 @@ export class DurableWorker implements AttemptOutcomes {
    */
   #pump(): void {
     // With the local bucket, tokens are taken as tasks start: one claim at a time then.
-    const limit = this.#bucket === undefined ? STEPS_IN_FLIGHT : 1;
+    const limit = this.#slots.localRate ? 1 : STEPS_IN_FLIGHT;
     if (this.#closed || this.#stepsInFlight >= limit) return;
-    const deps = this.#deps;
     let max = 0;
     let queues: string[] = [];
     if (
@@ -327,19 +311,10 @@ export class DurableWorker implements AttemptOutcomes {
       !this.#waiting &&
       this.#pauseTimer === undefined
     ) {
-      queues = this.#eligibleQueues();
-      let free = deps.concurrency - this.#active.size - this.#reserved - this.#writer.heldForWrite;
-      for (const queue of queues) free = Math.min(free, this.#queueFree(queue));
-      if (free > 0 && queues.length > 0 && this.#bucket !== undefined) {
-        const rate = deps.rate as TokenBucketConfig;
-        const now = deps.clock.now();
-        refill(this.#bucket, rate, now);
-        const tokens = Math.floor(this.#bucket.tokens + 1e-9);
-        if (tokens < 1) this.#pauseFor(msUntilToken(this.#bucket, rate, now));
-        free = Math.min(free, tokens);
-      }
-      free = Math.min(free, Math.ceil(deps.concurrency / limit));
-      max = queues.length > 0 ? Math.max(0, free) : 0;
+      const claimable = this.#slots.claimable(this.#active.size + this.#writer.heldForWrite, limit);
+      if (claimable.tokenWaitMs > 0) this.#pauseFor(claimable.tokenWaitMs);
+      max = claimable.max;
+      queues = claimable.queues;
     }
     if (max === 0 && !this.#writer.hasAcks) return;
     const { acks, refs } = this.#writer.takeAcks();
@@ -363,7 +338,7 @@ export class DurableWorker implements AttemptOutcomes {
     this.#stepsInFlight++;
     if (claiming) {
       this.#claimsInFlight++;
-      this.#reserve(queues, max);
+      this.#slots.reserve(queues, max);
     }
     const call = deps.store.step(
       refs,
@@ -376,7 +351,7 @@ export class DurableWorker implements AttemptOutcomes {
         this.#stepsInFlight--;
         if (claiming) {
           this.#claimsInFlight--;
-          this.#reserve(queues, -max);
+          this.#slots.reserve(queues, -max);
           this.#unanswered = this.#unanswered.filter((earlier) => !unanswered.includes(earlier.id));
         }
         this.#writer.acked(acks, result.acks);
@@ -388,7 +363,7 @@ export class DurableWorker implements AttemptOutcomes {
         this.#stepsInFlight--;
         if (claiming) {
           this.#claimsInFlight--;
-          this.#reserve(queues, -max);
+          this.#slots.reserve(queues, -max);
           // Redis may have run it: the next claim asks for its leases back.
           if (requestId !== undefined) this.#unanswered.push({ id: requestId, sentAt });
         }
@@ -408,12 +383,6 @@ export class DurableWorker implements AttemptOutcomes {
     );
   }
 
-  #reserve(queues: readonly string[], slots: number): void {
-    this.#reserved += slots;
-    for (const queue of queues)
-      this.#reservedPerQueue.set(queue, (this.#reservedPerQueue.get(queue) ?? 0) + slots);
-  }
-
   /** A claim's reply: start its tasks, or decide how long to wait for work. */
   #claimed(result: StepResult, sentAt: number): void {
     // The claim script ended these instead of leasing them: poison to the DLQ, TTL passed.
@@ -428,7 +397,7 @@ export class DurableWorker implements AttemptOutcomes {
     if (this.#waiting) return;
     const untilDue =
       result.nextDueAt === undefined ? MAX_IDLE_MS : Math.max(1, result.nextDueAt - result.now);
-    const queues = this.#eligibleQueues();
+    const queues = this.#slots.eligibleQueues();
     if (queues.length === 0) return;
     this.#waiting = true;
     void this.#deps.waiter
@@ -465,51 +434,15 @@ export class DurableWorker implements AttemptOutcomes {
     );
   }
 
-  /** Queues with a local handler, not paused, with room under their own cap. */
-  #eligibleQueues(): string[] {
-    const queues = new Set<string>();
-    for (const registered of this.#deps.handlers.values()) queues.add(registered.queue);
-    return [...queues].filter((queue) => !this.#deps.isPaused(queue) && this.#queueFree(queue) > 0);
-  }
-
-  #queueFree(queue: string): number {
-    const cap = this.#deps.queueCaps.get(queue)?.concurrency ?? Number.POSITIVE_INFINITY;
-    return cap - this.runningIn(queue) - (this.#reservedPerQueue.get(queue) ?? 0);
-  }
-
   /** A claimed task: its local record, then an attempt run by the one executor. */
   #start(task: ClaimedTask, claimedAt: number): void {
     const deps = this.#deps;
     this.#keeper.hold(task, claimedAt);
-    if (this.#bucket !== undefined)
-      tryTake(this.#bucket, deps.rate as TokenBucketConfig, deps.clock.now());
-    const registered = deps.handlers.get(task.name);
-    const record = new TaskRecord(
-      task.id,
-      -1,
-      task.name,
-      task.queue,
-      task.payload,
-      task.priority,
-      registered?.handler ?? missingHandler,
-      taskRetry(task, registered),
-      task.timeoutMs ?? registered?.timeoutMs ?? 0,
-      task.createdAt,
-      undefined,
-      task.expiresAt,
-      task.idempotencyKey,
-    );
-    transition(record, "running", task.startedAt);
-    record.attempts = task.attempts;
-    record.startedAt = task.startedAt;
-    // Queue wait runs from when the task became due (its retry or delay time, else creation).
-    record.dueAt = task.runAt ?? task.createdAt;
-    // The submitter's trace context travelled in the task: this attempt's span joins its trace.
-    if (isCarrier(task.meta)) record.traceContext = extractTraceContext(task.meta);
+    const record = recordOfClaim(task, deps.handlers.get(task.name));
     const active: Active = { task, record, attempt: undefined };
     this.#active.set(record, active);
     this.#byId.set(task.id, active);
-    this.#runningPerQueue.set(task.queue, this.runningIn(task.queue) + 1);
+    this.#slots.started(task.queue);
     // Tokens come from one Redis counter (INCR): they increase across attempts and processes.
     active.attempt = this.#executor.run(record, Number(task.token));
   }
@@ -528,34 +461,4 @@ export class DurableWorker implements AttemptOutcomes {
       new CancelledError(error.reason === "cancelled" ? "cancel" : "lease"),
     );
   }
-}
-
-function isCarrier(meta: unknown): meta is Record<string, string> {
-  return (
-    typeof meta === "object" &&
-    meta !== null &&
-    !Array.isArray(meta) &&
-    typeof (meta as Record<string, unknown>).traceparent === "string"
-  );
-}
-
-/** A claimed task whose name has no handler here fails at once, loudly. */
-const missingHandler: TaskHandler = (_payload, ctx) => {
-  throw new InvalidArgumentError(
-    "name",
-    "has no handler registered in the worker that claimed it",
-    ctx.name,
-  );
-};
-
-/** The retry policy of a claimed task: the handler's, with the task's own overrides. */
-function taskRetry(task: ClaimedTask, registered: WorkerHandler | undefined): RetryPolicy {
-  // Without a handler here the task fails (missingHandler); no retries unless it says so.
-  const base = registered?.retry ?? { ...DEFAULTS.retry, maxRetries: 0 };
-  const override = task.retry;
-  const merged: RetryPolicy =
-    override !== null && typeof override === "object" && !Array.isArray(override)
-      ? { ...base, ...(override as Partial<RetryPolicy>) }
-      : base;
-  return withMaxRetries(merged, task.maxRetries);
 }
