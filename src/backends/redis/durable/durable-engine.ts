@@ -208,15 +208,19 @@ export class DurableEngine implements Backend {
         input: enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing),
       };
     });
-    const results = await unavailableOnConnectionError(() =>
-      store.enqueueMany(prepared.map((entry) => entry.input)),
+    const ids = await unavailableOnConnectionError(() =>
+      store.enqueueMany(prepared.map((entry) => entry.input)).then((results) =>
+        prepared.map(({ item, options, handler, input }, i) => {
+          const result = results[i] as EnqueueResult;
+          if (result.created)
+            this.#created(result.id, item.name, input.queue, item.payload, options, handler);
+          return result.id;
+        }),
+      ),
     );
-    return prepared.map(({ item, options, handler, input }, i) => {
-      const result = results[i] as EnqueueResult;
-      if (result.created)
-        this.#created(result.id, item.name, input.queue, item.payload, options, handler);
-      return this.#handle(result.id, item.name, input.queue, options.signal);
-    });
+    return prepared.map(({ item, options, input }, i) =>
+      this.#handle(ids[i] as string, item.name, input.queue, options.signal),
+    );
   }
 
   async #enqueue(
@@ -227,9 +231,15 @@ export class DurableEngine implements Backend {
   ): Promise<{ id: string; queue: string }> {
     const { store } = await this.#readyForSubmit();
     const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
-    const result = await unavailableOnConnectionError(() => store.enqueue(input));
-    if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
-    return { id: result.id, queue: input.queue };
+    // Announced in the reply's own continuation, before anything else of this process sees the
+    // task: a worker here claiming it in the same turn must not emit `started` before `queued`.
+    const id = await unavailableOnConnectionError(() =>
+      store.enqueue(input).then((result) => {
+        if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
+        return result.id;
+      }),
+    );
+    return { id, queue: input.queue };
   }
 
   /** The connections, once the result reader is live and the command connection is ready. */
@@ -262,9 +272,14 @@ export class DurableEngine implements Backend {
     await feed.ensureLive();
     let timer: ReturnType<typeof setInterval> | undefined;
     const check = async () => {
-      const task = await store.get(id).catch(() => undefined);
-      if (task !== undefined && isTerminal(task.status)) feed.settle(storedEvent(task));
-      else if (task === undefined) feed.settle(missingEvent(id));
+      // A failed read (connection trouble) proves nothing: the next check reads again.
+      const task = await store.get(id).then(
+        (found) => found ?? missingEvent(id),
+        () => undefined,
+      );
+      if (task === undefined) return;
+      if ("reason" in task) feed.settle(task);
+      else if (isTerminal(task.status)) feed.settle(storedEvent(task));
     };
     try {
       await check();
@@ -470,6 +485,10 @@ export class DurableEngine implements Backend {
 
   /** The connections, or `BackendUnavailableError` if Redis has not answered in time. */
   #connected(): Promise<Connections> {
+    if (this.#closed)
+      return Promise.reject(
+        new BackendUnavailableError("the manager has stopped: its store connections are closed"),
+      );
     if (this.#connections !== undefined) return Promise.resolve(this.#connections);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
