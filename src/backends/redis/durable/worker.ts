@@ -90,6 +90,8 @@ export class DurableWorker implements AttemptOutcomes {
   #stepsInFlight = 0;
   /** Blocked on the queue markers (no claims until it ends). */
   #waiting = false;
+  /** Ends the blocking wait early: a queue resumed or a handler registered (`wake()`). */
+  #interruptWait: AbortController | undefined;
   /** A claim failed or the bucket is dry: no claims until the timer fires. */
   #pauseTimer: ReturnType<typeof setTimeout> | undefined;
   #pumpScheduled: ReturnType<typeof setImmediate> | undefined;
@@ -152,6 +154,9 @@ export class DurableWorker implements AttemptOutcomes {
 
   /** Re-evaluates at once: a slot freed, a queue resumed, a handler registered. */
   wake(): void {
+    // The wait blocks on the queues eligible when it began: a resumed queue or a new handler's
+    // queue would otherwise wait for the blocking call's timeout.
+    this.#interruptWait?.abort();
     if (this.#pauseTimer !== undefined) {
       clearTimeout(this.#pauseTimer);
       this.#pauseTimer = undefined;
@@ -400,8 +405,14 @@ export class DurableWorker implements AttemptOutcomes {
     const queues = this.#slots.eligibleQueues();
     if (queues.length === 0) return;
     this.#waiting = true;
+    const interrupt = new AbortController();
+    this.#interruptWait = interrupt;
     void this.#deps.waiter
-      .wait(queues, Math.min(MAX_IDLE_MS, untilDue), this.#stopClaiming.signal)
+      .wait(
+        queues,
+        Math.min(MAX_IDLE_MS, untilDue),
+        AbortSignal.any([this.#stopClaiming.signal, interrupt.signal]),
+      )
       .then(
         () => undefined,
         (error: unknown) => {
@@ -417,6 +428,7 @@ export class DurableWorker implements AttemptOutcomes {
       )
       .finally(() => {
         this.#waiting = false;
+        if (this.#interruptWait === interrupt) this.#interruptWait = undefined;
         this.#notifyIdleChange();
         this.#schedulePump();
       });
