@@ -1,29 +1,20 @@
 /**
- * The Redis side of connecting: the clients a durable manager needs (commands, and a second
- * connection for blocking reads of the events feed), the store on them, waiting until Redis
- * answers, and turning connection failures into `BackendUnavailableError`. ioredis is loaded
+ * The Redis side of connecting: the command client, the store on it, the connection state
+ * the engine reports, and which failures mean "Redis cannot be reached". ioredis is loaded
  * here, on first use, so memory-mode users never need it installed.
  */
 import type { Redis } from "ioredis";
-import { BackendUnavailableError } from "../../errors.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 import { defaultBurst, type ResolvedOptions, type ResolvedRedisBackend } from "../../options.js";
+import type { StoreConnection } from "../../stores/durable-store.js";
 import { RedisStore } from "./redis-store.js";
 
-/** A durable manager's Redis clients and the store on the command client. */
-export interface RedisClients {
-  readonly redis: Redis;
-  /** Used only for blocking reads of the events stream. */
-  readonly feedConnection: Redis;
-  readonly store: RedisStore;
-}
-
-/** Creates the clients and the store; connecting happens in the background (ioredis). */
-export async function createRedisClients(
+/** Creates the client and the store; connecting happens in the background (ioredis). */
+export async function connectRedis(
   backend: ResolvedRedisBackend,
   options: ResolvedOptions,
   logger: Logger,
-): Promise<RedisClients> {
+): Promise<StoreConnection> {
   const { Redis } = await import("ioredis");
   const redis =
     backend.connection !== undefined
@@ -52,44 +43,42 @@ export async function createRedisClients(
     retention: options.retention,
     ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
   });
-  return { redis, feedConnection: redis.duplicate(), store };
+  return new RedisConnection(redis, store);
 }
 
-/**
- * Retries `handshake` (ioredis reconnects meanwhile) until Redis answers or `isClosed()` says
- * the manager stopped; then throws `BackendUnavailableError`.
- */
-export async function untilAnswered(
-  handshake: () => Promise<unknown>,
-  isClosed: () => boolean,
-  logger: Logger,
-): Promise<void> {
-  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-    if (isClosed()) throw new BackendUnavailableError("the manager stopped before Redis answered");
-    try {
-      await handshake();
-      return;
-    } catch (error) {
-      safeLog(logger, "warn", { err: error }, "taskmill cannot reach Redis yet; retrying");
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-    }
+class RedisConnection implements StoreConnection {
+  readonly #redis: Redis;
+  readonly store: RedisStore;
+
+  constructor(redis: Redis, store: RedisStore) {
+    this.#redis = redis;
+    this.store = store;
   }
-}
 
-/** Runs a store call, turning a lost connection into `BackendUnavailableError`. */
-export async function unavailableOnConnectionError<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isConnectionError(error))
-      throw new BackendUnavailableError((error as Error).message, { cause: error });
-    throw error;
+  get status(): StoreConnection["status"] {
+    const status = this.#redis.status;
+    if (status === "end" || status === "close") return "closed";
+    if (status === "ready") return "connected";
+    if (status === "reconnecting") return "reconnecting";
+    return "connecting";
   }
-}
 
-function isConnectionError(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : "";
-  return /Connection is closed|connect ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest|ECONNRESET/i.test(
-    message,
-  );
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  isConnectionError(error: unknown): boolean {
+    const message = error instanceof Error ? error.message : "";
+    return /Connection is closed|connect ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest|ECONNRESET/i.test(
+      message,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  destroy(): void {
+    this.#redis.disconnect();
+  }
 }

@@ -28,17 +28,11 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
+import type { LeadershipChange } from "../../stores/durable-store.js";
 import { registerScripts, runScript } from "./scripts.js";
 
 /** Why leadership changed, as given to {@link LeaderLockOptions.onChange} and logged. */
-export type LeadershipChange =
-  | "acquired"
-  | "re-entered"
-  | "refused"
-  | "renewal-failed"
-  | "connection-lost"
-  | "expired-locally"
-  | "stopped";
+export type { LeadershipChange };
 
 /** Options of {@link LeaderLock}. */
 export interface LeaderLockOptions {

@@ -6,8 +6,8 @@
  * that handler's signal, because its ack would be refused anyway.
  */
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
+import type { DurableStore } from "../../stores/durable-store.js";
 import { StaleLeaseError } from "./errors.js";
-import type { RedisStore } from "./redis-store.js";
 
 /** Options of {@link LeaseKeeper}. */
 export interface LeaseKeeperOptions {
@@ -31,7 +31,7 @@ interface HeldLease {
 
 /** Renews held leases periodically; unref'd timer, so it never keeps a process alive. */
 export class LeaseKeeper {
-  readonly #store: RedisStore;
+  readonly #store: DurableStore;
   readonly #clock: Clock;
   readonly #leaseMs: number;
   readonly #intervalMs: number;
@@ -42,10 +42,10 @@ export class LeaseKeeper {
   #renewing: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(store: RedisStore, options: LeaseKeeperOptions) {
+  constructor(store: DurableStore, options: LeaseKeeperOptions) {
     this.#store = store;
     this.#clock = options.clock ?? systemClock;
-    this.#leaseMs = options.leaseMs ?? store.options.leaseMs;
+    this.#leaseMs = options.leaseMs ?? store.leaseMs;
     this.#intervalMs = options.intervalMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
     this.#onLost = options.onLost;
     this.#onError = options.onError ?? (() => {});

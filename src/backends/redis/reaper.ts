@@ -5,7 +5,7 @@
  * prefix never double a reclaim.
  */
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
-import type { RedisStore } from "./redis-store.js";
+import type { DurableStore } from "../../stores/durable-store.js";
 import type { ReclaimResult, TrimResult } from "./types.js";
 
 /** Options of {@link Reaper}. */
@@ -22,7 +22,7 @@ export interface ReaperOptions {
 
 /** Periodic reclaim + trim; unref'd timer, stoppable, safe to start and stop twice. */
 export class Reaper {
-  readonly #store: RedisStore;
+  readonly #store: DurableStore;
   readonly #clock: Clock;
   readonly #intervalMs: number;
   readonly #onPass: NonNullable<ReaperOptions["onPass"]>;
@@ -31,10 +31,10 @@ export class Reaper {
   #running = false;
   #pass: Promise<void> | undefined;
 
-  constructor(store: RedisStore, options: ReaperOptions = {}) {
+  constructor(store: DurableStore, options: ReaperOptions = {}) {
     this.#store = store;
     this.#clock = options.clock ?? systemClock;
-    this.#intervalMs = options.intervalMs ?? Math.max(1, Math.floor(store.options.leaseMs / 2));
+    this.#intervalMs = options.intervalMs ?? Math.max(1, Math.floor(store.leaseMs / 2));
     this.#onPass = options.onPass ?? (() => {});
     this.#onError = options.onError ?? (() => {});
   }

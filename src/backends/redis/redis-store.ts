@@ -11,6 +11,7 @@
  */
 import type { Redis } from "ioredis";
 import { InvalidOptionError, NotFoundError } from "../../errors.js";
+import type { EventReader, LeaderLockSettings } from "../../stores/durable-store.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import {
   buildClaimCall,
@@ -21,10 +22,13 @@ import {
 } from "./claim.js";
 import { encodeError, encodeJson } from "./codec.js";
 import { RedisDeadLetters } from "./dead-letter.js";
+import { isStreamId } from "./durable/result-feed.js";
 import { buildEnqueueCall, enqueueResult } from "./enqueue.js";
 import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
 import { readEvents } from "./events.js";
+import { RedisFeedReader } from "./feed-reader.js";
 import { KeySpace } from "./keys.js";
+import { LeaderLock } from "./leader-lock.js";
 import {
   type RedisStoreOptions,
   type ResolvedStoreOptions,
@@ -445,6 +449,33 @@ export class RedisStore {
    */
   createWaiter(): WorkWaiter {
     return new WorkWaiter(this.redis.duplicate(), this.redis, this.keys);
+  }
+
+  // The rest of the durable-store port (stores/durable-store.ts).
+
+  /** How long a claim's lease lasts, in ms. */
+  get leaseMs(): number {
+    return this.options.leaseMs;
+  }
+
+  /** Positions of the events stream as Redis writes them ("ms-seq"), or the "ms" shorthand. */
+  isFeedPosition(value: unknown): value is string {
+    return isStreamId(value);
+  }
+
+  /** Up to `count` events after stream id `after`, without blocking. */
+  readFeed(after: string, count: number): Promise<TaskEvent[]> {
+    return readEvents(this.redis, this.keys.events, after, { count });
+  }
+
+  /** A blocking reader of the events stream on its own connection (`redis.duplicate()`). */
+  createFeedReader(): EventReader {
+    return new RedisFeedReader(this.redis.duplicate(), this.keys.events);
+  }
+
+  /** The leader lock `{prefix}:leader:<name>`. */
+  createLeaderLock(name: string, settings: LeaderLockSettings): LeaderLock {
+    return new LeaderLock(this.redis, this.keys.leader(name), settings);
   }
 
   async #queueOf(id: string): Promise<string | undefined> {

@@ -7,8 +7,7 @@
 import type { Logger } from "../../../observability/logger.js";
 import type { Clock } from "../../../scheduling/clock.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
-import { LeaderLock } from "../leader-lock.js";
-import type { RedisStore } from "../redis-store.js";
+import type { DurableStore, LeaderLockHandle } from "../../../stores/durable-store.js";
 
 /** Options of {@link CronLeader}. */
 export interface CronLeaderOptions {
@@ -18,18 +17,18 @@ export interface CronLeaderOptions {
   readonly logger: Logger;
 }
 
-/** {@link CronLeadership} over the Redis leader lock `{prefix}:leader:cron`. */
+/** {@link CronLeadership} over the store's leader lock named "cron". */
 export class CronLeader implements CronLeadership {
-  readonly #connected: Promise<RedisStore>;
+  readonly #connected: Promise<DurableStore>;
   readonly #options: CronLeaderOptions;
   readonly #listeners: Array<() => void> = [];
-  #lock: LeaderLock | undefined;
+  #lock: LeaderLockHandle | undefined;
   #wanted = false;
   #closed = false;
   #stopped: Promise<void> = Promise.resolve();
 
   /** @param connected the engine's store once connected (a rejection means never: no lock). */
-  constructor(connected: Promise<RedisStore>, options: CronLeaderOptions) {
+  constructor(connected: Promise<DurableStore>, options: CronLeaderOptions) {
     this.#connected = connected;
     // Most managers never schedule: a failed connect must not surface as an unhandled rejection.
     connected.catch(() => {});
@@ -58,7 +57,7 @@ export class CronLeader implements CronLeadership {
     this.#connected.then(
       (store) => {
         if (!this.#wanted || this.#closed) return;
-        this.#lock ??= new LeaderLock(store.redis, store.keys.leader("cron"), {
+        this.#lock ??= store.createLeaderLock("cron", {
           ttlMs: this.#options.ttlMs,
           clock: this.#options.clock,
           logger: this.#options.logger,

@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import { zeroCounters } from "../../../engine/counters.js";
 import type { SubmitManyItem } from "../../../engine/submit-many.js";
 import {
@@ -24,6 +23,7 @@ import type {
 import type { ResultBroadcaster } from "../../../results/broadcaster.js";
 import type { ResultBackfill } from "../../../results/subscription.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
+import type { DurableStore, StoreConnection, WorkWaiter } from "../../../stores/durable-store.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../../submit-options.js";
 import type {
   ListOptions,
@@ -41,13 +41,11 @@ import type {
   DeadLetterOperations,
   RegisteredHandler,
 } from "../../backend.js";
-import { createRedisClients, unavailableOnConnectionError, untilAnswered } from "../connect.js";
+import { connectRedis } from "../connect.js";
 import { STORE_DEFAULTS } from "../options.js";
 import { Reaper } from "../reaper.js";
-import type { RedisStore } from "../redis-store.js";
 import { toSnapshot } from "../snapshots.js";
 import type { EnqueueResult, StoredTask, TaskEvent } from "../types.js";
-import type { WorkWaiter } from "../waiter.js";
 import { CronLeader } from "./cron-leader.js";
 import {
   missingEvent,
@@ -59,6 +57,7 @@ import {
 import { isStreamId, ResultFeed, readResultsAfter } from "./result-feed.js";
 import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
 import { DurableTaskHandle } from "./task-handle.js";
+import { untilAnswered } from "./until-answered.js";
 import { DurableWorker } from "./worker.js";
 
 export interface DurableEngineDeps {
@@ -92,8 +91,8 @@ const NO_LOCAL_TASKS = Object.freeze({
 });
 
 interface Connections {
-  readonly redis: Redis;
-  readonly store: RedisStore;
+  readonly connection: StoreConnection;
+  readonly store: DurableStore;
   readonly feed: ResultFeed;
   readonly waiter: WorkWaiter;
   readonly reaper: Reaper;
@@ -107,8 +106,8 @@ export class DurableEngine implements Backend {
   /** What this process did: its submits and cancels, and the outcomes its worker wrote. */
   readonly #counters = zeroCounters();
   #connections: Connections | undefined;
-  /** Clients created while connecting, closed by `close()` if Redis never answered. */
-  #pending: Redis[] = [];
+  /** What connecting opened, dropped by `close()` if the store never answered. */
+  #pending: { connection?: StoreConnection; feed?: ResultFeed } = {};
   #worker: DurableWorker | undefined;
   #cronLeader: CronLeader | undefined;
   #closed = false;
@@ -144,12 +143,9 @@ export class DurableEngine implements Backend {
   }
 
   health(): BackendHealth {
-    const status = this.#connections?.redis.status;
-    if (this.#closed || status === "end" || status === "close")
-      return { backend: "redis", status: "closed" };
-    if (status === "ready") return { backend: "redis", status: "connected" };
-    if (status === "reconnecting") return { backend: "redis", status: "reconnecting" };
-    return { backend: "redis", status: "connecting" };
+    const backend = this.#deps.backend.type;
+    if (this.#closed) return { backend, status: "closed" };
+    return { backend, status: this.#connections?.connection.status ?? "connecting" };
   }
 
   /** A handler was registered: make sure the worker loop runs. */
@@ -196,7 +192,7 @@ export class DurableEngine implements Backend {
     items: readonly SubmitManyItem[],
     handlers: ReadonlyMap<string, RegisteredHandler>,
   ): Promise<TaskHandle[]> {
-    const { store } = await this.#readyForSubmit();
+    const { connection, store } = await this.#readyForSubmit();
     const prepared = items.map((item) => {
       const options = item.options ?? NO_SUBMIT_OPTIONS;
       if (options.signal?.aborted) throw new CancelledError("signal");
@@ -208,7 +204,7 @@ export class DurableEngine implements Backend {
         input: enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing),
       };
     });
-    const ids = await unavailableOnConnectionError(() =>
+    const ids = await this.#unavailableOnConnectionError(connection, () =>
       store.enqueueMany(prepared.map((entry) => entry.input)).then((results) =>
         prepared.map(({ item, options, handler, input }, i) => {
           const result = results[i] as EnqueueResult;
@@ -229,11 +225,11 @@ export class DurableEngine implements Backend {
     options: SubmitOptions,
     handler: RegisteredHandler | undefined,
   ): Promise<{ id: string; queue: string }> {
-    const { store } = await this.#readyForSubmit();
+    const { connection, store } = await this.#readyForSubmit();
     const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
     // Announced in the reply's own continuation, before anything else of this process sees the
     // task: a worker here claiming it in the same turn must not emit `started` before `queued`.
-    const id = await unavailableOnConnectionError(() =>
+    const id = await this.#unavailableOnConnectionError(connection, () =>
       store.enqueue(input).then((result) => {
         if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
         return result.id;
@@ -248,8 +244,8 @@ export class DurableEngine implements Backend {
     // A subscriber or listener made before this submit must see its result: make sure the
     // result reader is live (its starting point fixed) before the task exists.
     await connections.feed.ensureLive();
-    if (connections.redis.status !== "ready")
-      throw new BackendUnavailableError(`connection is ${connections.redis.status}`);
+    const status = connections.connection.status;
+    if (status !== "connected") throw new BackendUnavailableError(`connection is ${status}`);
     return connections;
   }
 
@@ -443,10 +439,11 @@ export class DurableEngine implements Backend {
     const releasing = this.#cronLeader?.close();
     const connections = this.#connections;
     if (connections === undefined) {
-      // Never connected: drop the sockets and return. ioredis may never settle the commands it
+      // Never connected: drop the sockets and return. A client may never settle the commands it
       // queued while offline, so the connect attempt is abandoned, not awaited; it holds no
-      // socket or timer once its clients are disconnected.
-      for (const connection of this.#pending) connection.disconnect();
+      // socket or timer once its connections are dropped.
+      this.#pending.connection?.destroy();
+      void this.#pending.feed?.stop();
       return;
     }
     this.#worker?.close();
@@ -454,7 +451,7 @@ export class DurableEngine implements Backend {
     connections.waiter.close();
     await connections.feed.stop();
     await releasing;
-    await connections.redis.quit().catch(() => connections.redis.disconnect());
+    await connections.connection.close();
   }
 
   #ensureWorker(connections: Connections): DurableWorker {
@@ -494,7 +491,11 @@ export class DurableEngine implements Backend {
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
         () =>
-          reject(new BackendUnavailableError(`no answer from Redis within ${CONNECT_WAIT_MS} ms`)),
+          reject(
+            new BackendUnavailableError(
+              `no answer from ${this.#deps.backend.type} within ${CONNECT_WAIT_MS} ms`,
+            ),
+          ),
         CONNECT_WAIT_MS,
       );
     });
@@ -502,26 +503,22 @@ export class DurableEngine implements Backend {
   }
 
   async #connect(): Promise<Connections> {
-    const { redis, feedConnection, store } = await createRedisClients(
-      this.#deps.backend,
-      this.#deps.options,
-      this.#logger,
-    );
-    this.#pending = [redis, feedConnection];
+    const connection = await connectRedis(this.#deps.backend, this.#deps.options, this.#logger);
+    const store = connection.store;
     const feed: ResultFeed = new ResultFeed(
-      feedConnection,
-      store.keys.events,
+      store.createFeedReader(),
       this.#logger,
       (event) => this.#onEvent(event),
       () => this.#needsEvents(feed),
     );
-    // Redis may be down at start: keep trying until it answers or the manager stops; callers
-    // wait at most CONNECT_WAIT_MS each. Ready only once the command connection is too:
-    // `submit` refuses a connection that is not "ready" (fail fast on connection loss), so a
-    // submit right after construction must not find it still in its handshake.
+    this.#pending = { connection, feed };
+    // The store may be down at start: keep trying until it answers or the manager stops;
+    // callers wait at most CONNECT_WAIT_MS each. Ready only once the command connection is
+    // too: `submit` refuses a connection that is not connected (fail fast on connection loss),
+    // so a submit right after construction must not find it still in its handshake.
     await untilAnswered(
       async () => {
-        await redis.ping();
+        await connection.ping();
         await feed.start();
       },
       () => this.#closed,
@@ -529,9 +526,9 @@ export class DurableEngine implements Backend {
     );
     if (this.#closed) {
       // Stopped while the last handshake was answering: do not keep what it opened.
-      redis.disconnect();
-      feedConnection.disconnect();
-      throw new BackendUnavailableError("the manager stopped before Redis answered");
+      connection.destroy();
+      await feed.stop();
+      throw new BackendUnavailableError("the manager stopped before the store answered");
     }
     const waiter = store.createWaiter();
     const reaper = new Reaper(store, {
@@ -542,7 +539,7 @@ export class DurableEngine implements Backend {
       onError: (error) =>
         safeLog(this.#logger, "warn", { err: error }, "taskmill lease reclaim failed; retrying"),
     });
-    this.#connections = { redis, store, feed, waiter, reaper };
+    this.#connections = { connection, store, feed, waiter, reaper };
     if (this.#deps.handlers.size > 0 && !this.#closed)
       this.#ensureWorker(this.#connections).start();
     return this.#connections;
@@ -556,7 +553,7 @@ export class DurableEngine implements Backend {
    * @throws InvalidArgumentError if `after` is not a stream position.
    */
   backfill(after: string): ResultBackfill {
-    if (!isStreamId(after))
+    if (!this.#isFeedPosition(after))
       throw new InvalidArgumentError(
         "after",
         'must be a result\'s eventId (an events-stream id such as "1700000000000-0")',
@@ -564,11 +561,11 @@ export class DurableEngine implements Backend {
       );
     return {
       read: async (from, count) => {
-        const { redis, store, feed } = await this.#connected();
+        const { connection, store, feed } = await this.#connected();
         await feed.ensureLive();
         // One XREAD per page: a large subscriber buffer must not become one huge reply.
-        return unavailableOnConnectionError(() =>
-          readResultsAfter(redis, store.keys.events, from, Math.min(count, 1_000)),
+        return this.#unavailableOnConnectionError(connection, () =>
+          readResultsAfter(store, from, Math.min(count, 1_000)),
         );
       },
     };
@@ -596,6 +593,24 @@ export class DurableEngine implements Backend {
     if (event.status === "cancelled")
       this.#worker?.abortLocal(event.id, new CancelledError("cancel"));
     relayEvent(event, this.#relayTargets);
+  }
+
+  /** Runs a store call, turning an unreachable store into `BackendUnavailableError`. */
+  async #unavailableOnConnectionError<T>(
+    connection: StoreConnection,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (connection.isConnectionError(error))
+        throw new BackendUnavailableError((error as Error).message, { cause: error });
+      throw error;
+    }
+  }
+
+  #isFeedPosition(value: unknown): value is string {
+    return this.#connections?.store.isFeedPosition(value) ?? isStreamId(value);
   }
 
   #page(page: { readonly tasks: readonly StoredTask[]; readonly nextCursor?: string }): TaskPage {

@@ -18,8 +18,8 @@ import { transition } from "../../../lifecycle/transitions.js";
 import type { Instrumentation } from "../../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
 import type { Clock } from "../../../scheduling/clock.js";
+import type { AckRef, DurableStore } from "../../../stores/durable-store.js";
 import { StaleLeaseError } from "../errors.js";
-import type { AckRef, RedisStore } from "../redis-store.js";
 import type { ClaimedTask } from "../types.js";
 
 /** A task this process holds a lease on, and its local record. */
@@ -38,7 +38,7 @@ export interface PendingAck {
 export type WriteOutcome = "written" | "failed" | "lost";
 
 export interface OutcomeWriterDeps {
-  readonly store: RedisStore;
+  readonly store: DurableStore;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly instrumentation: Instrumentation;
@@ -236,7 +236,7 @@ export class OutcomeWriter {
   #write(held: HeldTask, write: () => Promise<unknown>): Promise<WriteOutcome> {
     const deps = this.#deps;
     // The lease was renewed at most a third of a lease ago: it surely holds this long.
-    const deadline = deps.clock.now() + (deps.store.options.leaseMs * 2) / 3;
+    const deadline = deps.clock.now() + (deps.store.leaseMs * 2) / 3;
     const run = async (): Promise<WriteOutcome> => {
       for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
         try {

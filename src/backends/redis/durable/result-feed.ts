@@ -9,11 +9,10 @@
  * first fixes its starting point at the stream's current end, and `ensureLive()` lets a submit
  * wait for that, so a subscriber made before a submit cannot miss its result.
  */
-import type { Redis } from "ioredis";
 import { isTerminal } from "../../../lifecycle/states.js";
 import { type Logger, safeLog } from "../../../observability/logger.js";
+import type { DurableStore, EventReader } from "../../../stores/durable-store.js";
 import type { TaskResult } from "../../../types.js";
-import { readEvents } from "../events.js";
 import { toTaskResult } from "../snapshots.js";
 import type { TaskEvent } from "../types.js";
 
@@ -39,16 +38,15 @@ export function resultOf(event: TaskEvent): TaskResult | undefined {
 }
 
 /**
- * Up to `count` stream entries after position `after`, read without blocking (so the command
- * connection may be used), as the results among them and the position of the last entry read.
+ * Up to `count` feed entries after position `after`, read without blocking, as the results
+ * among them and the position of the last entry read.
  */
 export async function readResultsAfter(
-  redis: Redis,
-  key: string,
+  store: DurableStore,
   after: string,
   count: number,
 ): Promise<{ results: TaskResult[]; last: string | undefined }> {
-  const events = await readEvents(redis, key, after, { count });
+  const events = await store.readFeed(after, count);
   const results: TaskResult[] = [];
   for (const event of events) {
     const result = resultOf(event);
@@ -58,8 +56,7 @@ export async function readResultsAfter(
 }
 
 export class ResultFeed {
-  readonly #connection: Redis;
-  readonly #key: string;
+  readonly #reader: EventReader;
   readonly #logger: Logger;
   readonly #onEvent: EventHandler;
   readonly #needed: () => boolean;
@@ -73,19 +70,11 @@ export class ResultFeed {
   #unpark: (() => void) | undefined;
 
   /**
-   * @param connection owned: used only for blocking reads, closed by `stop()`
+   * @param reader owned: used only for blocking reads, closed by `stop()`
    * @param needed whether anyone in this process needs results or events right now
    */
-  constructor(
-    connection: Redis,
-    key: string,
-    logger: Logger,
-    onEvent: EventHandler,
-    needed: () => boolean,
-  ) {
-    this.#connection = connection;
-    connection.on("error", () => {}); // surfaced as failed reads, retried
-    this.#key = key;
+  constructor(reader: EventReader, logger: Logger, onEvent: EventHandler, needed: () => boolean) {
+    this.#reader = reader;
     this.#logger = logger;
     this.#onEvent = onEvent;
     this.#needed = needed;
@@ -147,22 +136,14 @@ export class ResultFeed {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unpark?.();
-    this.#connection.disconnect();
+    this.#reader.close();
     await this.#loop;
     this.#waiters.clear();
     for (const resolve of this.#liveWaiters.splice(0)) resolve();
   }
 
   async #fixCursor(): Promise<void> {
-    const last = (await this.#connection.call(
-      "XREVRANGE",
-      this.#key,
-      "+",
-      "-",
-      "COUNT",
-      1,
-    )) as Array<[string, unknown]> | null;
-    this.#cursor = last?.[0]?.[0] ?? "0";
+    this.#cursor = await this.#reader.end();
   }
 
   async #run(): Promise<void> {
@@ -173,10 +154,7 @@ export class ResultFeed {
       }
       let events: TaskEvent[];
       try {
-        events = await readEvents(this.#connection, this.#key, this.#cursor, {
-          count: 500,
-          blockMs: BLOCK_MS,
-        });
+        events = await this.#reader.read(this.#cursor, 500, BLOCK_MS);
       } catch (error) {
         if (this.#stopped) return;
         safeLog(

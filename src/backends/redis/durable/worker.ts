@@ -24,18 +24,22 @@ import type { Instrumentation } from "../../../observability/instrumentation.js"
 import { type Logger, safeLog } from "../../../observability/logger.js";
 import type { Clock } from "../../../scheduling/clock.js";
 import type { TokenBucketConfig } from "../../../scheduling/token-bucket.js";
+import type {
+  AckRef,
+  DurableStore,
+  StepResult,
+  WorkWaiter,
+} from "../../../stores/durable-store.js";
 import type { RegisteredHandler } from "../../backend.js";
 import type { StaleLeaseError } from "../errors.js";
 import { LeaseKeeper } from "../lease-keeper.js";
-import type { AckRef, RedisStore, StepResult } from "../redis-store.js";
 import type { ClaimedTask } from "../types.js";
-import type { WorkWaiter } from "../waiter.js";
 import { ClaimSlots } from "./claim-slots.js";
 import { recordOfClaim } from "./claimed-record.js";
 import { type HeldTask, OutcomeWriter, type PendingAck } from "./outcome-writer.js";
 
 export interface WorkerDeps {
-  readonly store: RedisStore;
+  readonly store: DurableStore;
   readonly waiter: WorkWaiter;
   readonly clock: Clock;
   readonly random: () => number;
@@ -336,7 +340,7 @@ export class DurableWorker implements AttemptOutcomes {
     const requestId = claiming ? `${this.#workerId}:${++this.#sequence}` : undefined;
     const sentAt = deps.clock.now();
     // Receipts expire with their leases: older ones have nothing left to give back.
-    const leaseMs = deps.store.options.leaseMs;
+    const leaseMs = deps.store.leaseMs;
     if (this.#unanswered.length > 0)
       this.#unanswered = this.#unanswered.filter((earlier) => sentAt - earlier.sentAt < leaseMs);
     const unanswered = claiming ? this.#unanswered.map((earlier) => earlier.id) : [];
