@@ -12,23 +12,13 @@ import { InvalidOptionError } from "./errors.js";
 import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
 import type { Logger } from "./observability/logger.js";
 import { silentLogger } from "./observability/logger.js";
-import type { Backoff, Jitter, RetryPolicy } from "./retry/backoff.js";
+import type { RetryOptions, RetryPolicy } from "./retry/backoff.js";
 import { type Clock, systemClock } from "./scheduling/clock.js";
 import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
 
-/** Retry settings; any field left out keeps the level above's value. */
-export interface RetryOptions {
-  /** Retries after the first attempt; `0` disables retries. @default 3 */
-  readonly maxRetries?: number;
-  /** @default "exponential" */
-  readonly backoff?: Backoff;
-  /** @default 100 */
-  readonly baseDelayMs?: number;
-  /** Cap on any single delay. @default 30_000 */
-  readonly maxDelayMs?: number;
-  /** @default "full" */
-  readonly jitter?: Jitter;
-}
+// An option type too, but defined beside the policy it fills in: types.ts needs it, and must
+// not import this module (which imports the hooks, and through them the lifecycle).
+export type { RetryOptions } from "./retry/backoff.js";
 
 /** One token bucket that every task start draws from. */
 export interface RateOptions {
