@@ -30,6 +30,7 @@ import type {
   ReplayOptions,
 } from "../../../registry/dead-letters.js";
 import type { ResultBroadcaster } from "../../../results/broadcaster.js";
+import { isStreamId } from "../../../results/stream-id.js";
 import type { ResultBackfill } from "../../../results/subscription.js";
 import { withMaxRetries } from "../../../retry/policy.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
@@ -56,7 +57,7 @@ import { toSnapshot } from "../snapshots.js";
 import type { JsonValue, StoredTask, TaskEvent } from "../types.js";
 import type { WorkWaiter } from "../waiter.js";
 import { CronLeader } from "./cron-leader.js";
-import { isStreamId, ResultFeed, readResultsAfter, resultOf } from "./result-feed.js";
+import { ResultFeed, readResultsAfter, resultOf } from "./result-feed.js";
 import { DurableTaskHandle } from "./task-handle.js";
 import { DurableWorker, type WorkerHandler } from "./worker.js";
 
