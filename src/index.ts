@@ -81,7 +81,6 @@ export type {
   RateOptions,
   RedisBackendOptions,
   RetentionOptions,
-  RetryOptions,
   TaskManagerOptions,
   TracingOptions,
 } from "./options.js";
@@ -97,7 +96,7 @@ export {
   ResultSubscription,
   type SubscribeOptions,
 } from "./results/subscription.js";
-export type { Backoff, Jitter } from "./retry/backoff.js";
+export type { Backoff, Jitter, RetryOptions } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
 export type { ManagerStats } from "./submit-options.js";

@@ -12,23 +12,14 @@ import { InvalidOptionError } from "./errors.js";
 import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
 import type { Logger } from "./observability/logger.js";
 import { silentLogger } from "./observability/logger.js";
-import type { Backoff, Jitter, RetryPolicy } from "./retry/backoff.js";
+import type { RetryOptions, RetryPolicy } from "./retry/backoff.js";
 import { type Clock, systemClock } from "./scheduling/clock.js";
 import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
+import { requireInteger, requireNonNegative, requirePositive } from "./validation.js";
 
-/** Retry settings; any field left out keeps the level above's value. */
-export interface RetryOptions {
-  /** Retries after the first attempt; `0` disables retries. @default 3 */
-  readonly maxRetries?: number;
-  /** @default "exponential" */
-  readonly backoff?: Backoff;
-  /** @default 100 */
-  readonly baseDelayMs?: number;
-  /** Cap on any single delay. @default 30_000 */
-  readonly maxDelayMs?: number;
-  /** @default "full" */
-  readonly jitter?: Jitter;
-}
+// An option type too, but defined beside the policy it fills in: types.ts needs it, and must
+// not import this module (which imports the hooks, and through them the lifecycle).
+export type { RetryOptions } from "./retry/backoff.js";
 
 /** One token bucket that every task start draws from. */
 export interface RateOptions {
@@ -197,14 +188,14 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
   if (typeof options !== "object" || options === null)
     throw new InvalidOptionError("options", "must be an object", options);
   const concurrency = options.concurrency ?? DEFAULTS.concurrency;
-  requireCount("concurrency", concurrency);
+  requireInteger("concurrency", concurrency, 1, InvalidOptionError);
 
   const backend = resolveBackend(options.backend);
 
   return {
     concurrency,
     backend,
-    rate: resolveRate(options.rate, concurrency),
+    rate: resolveRate("rate", options.rate, concurrency),
     retry: resolveRetry(options.retry, DEFAULTS.retry, "retry"),
     timeoutMs: resolveTimeout(options.timeoutMs, 0, "timeoutMs"),
     retention: resolveRetention(options.retention),
@@ -303,20 +294,15 @@ export function resolveRetry(
     maxDelayMs: partial.maxDelayMs ?? base.maxDelayMs,
     jitter: partial.jitter ?? base.jitter,
   };
-  if (!Number.isInteger(policy.maxRetries) || policy.maxRetries < 0)
-    throw new InvalidOptionError(
-      `${path}.maxRetries`,
-      "must be an integer >= 0",
-      policy.maxRetries,
-    );
+  requireInteger(`${path}.maxRetries`, policy.maxRetries, 0, InvalidOptionError);
   if (typeof policy.backoff !== "function" && !BACKOFFS.includes(policy.backoff))
     throw new InvalidOptionError(
       `${path}.backoff`,
       'must be "fixed", "linear", "exponential" or a function (attempt) => ms',
       policy.backoff,
     );
-  requireNonNegative(`${path}.baseDelayMs`, policy.baseDelayMs);
-  requireNonNegative(`${path}.maxDelayMs`, policy.maxDelayMs);
+  requireNonNegative(`${path}.baseDelayMs`, policy.baseDelayMs, InvalidOptionError);
+  requireNonNegative(`${path}.maxDelayMs`, policy.maxDelayMs, InvalidOptionError);
   if (!JITTERS.includes(policy.jitter))
     throw new InvalidOptionError(
       `${path}.jitter`,
@@ -329,7 +315,7 @@ export function resolveRetry(
 /** A timeout: absent keeps `fallback`, 0 means none, otherwise a positive finite number. */
 export function resolveTimeout(value: number | undefined, fallback: number, path: string): number {
   if (value === undefined) return fallback;
-  requireNonNegative(path, value);
+  requireNonNegative(path, value, InvalidOptionError);
   return value;
 }
 
@@ -379,18 +365,21 @@ function resolveBackend(
   };
 }
 
-function resolveRate(
+/**
+ * Validates a token-bucket option at `path`: the manager's `rate`, or the Redis store's
+ * `backend.globalRate`. An absent `burst` is {@link defaultBurst} of `concurrency` and the rate.
+ */
+export function resolveRate(
+  path: string,
   rate: RateOptions | undefined,
   concurrency: number,
 ): TokenBucketConfig | undefined {
   if (rate === undefined) return undefined;
   if (typeof rate !== "object" || rate === null)
-    throw new InvalidOptionError("rate", "must be an object { perSecond, burst? }", rate);
-  if (typeof rate.perSecond !== "number" || !Number.isFinite(rate.perSecond) || rate.perSecond <= 0)
-    throw new InvalidOptionError("rate.perSecond", "must be a finite number > 0", rate.perSecond);
+    throw new InvalidOptionError(path, "must be an object { perSecond, burst? }", rate);
+  requirePositive(`${path}.perSecond`, rate.perSecond, InvalidOptionError);
   const burst = rate.burst ?? defaultBurst(concurrency, rate.perSecond);
-  if (!Number.isInteger(burst) || burst < 1)
-    throw new InvalidOptionError("rate.burst", "must be an integer >= 1", burst);
+  requireInteger(`${path}.burst`, burst, 1, InvalidOptionError);
   return { perSecond: rate.perSecond, burst };
 }
 
@@ -403,9 +392,8 @@ function resolveRetention(retention: RetentionOptions | undefined) {
     );
   const ttlMs = retention?.ttlMs ?? DEFAULTS.retention.ttlMs;
   const maxEntries = retention?.maxEntries ?? DEFAULTS.retention.maxEntries;
-  requireNonNegative("retention.ttlMs", ttlMs);
-  if (!Number.isInteger(maxEntries) || maxEntries < 0)
-    throw new InvalidOptionError("retention.maxEntries", "must be an integer >= 0", maxEntries);
+  requireNonNegative("retention.ttlMs", ttlMs, InvalidOptionError);
+  requireInteger("retention.maxEntries", maxEntries, 0, InvalidOptionError);
   return { ttlMs, maxEntries };
 }
 
@@ -417,20 +405,10 @@ function resolveQueues(queues: TaskManagerOptions["queues"]) {
   for (const [name, settings] of Object.entries(queues)) {
     const concurrency = settings?.concurrency ?? Number.POSITIVE_INFINITY;
     if (concurrency !== Number.POSITIVE_INFINITY)
-      requireCount(`queues.${name}.concurrency`, concurrency);
+      requireInteger(`queues.${name}.concurrency`, concurrency, 1, InvalidOptionError);
     resolved.set(name, { concurrency });
   }
   return resolved;
-}
-
-function requireCount(path: string, value: unknown): asserts value is number {
-  if (!Number.isInteger(value) || (value as number) < 1)
-    throw new InvalidOptionError(path, "must be an integer >= 1", value);
-}
-
-function requireNonNegative(path: string, value: unknown): asserts value is number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
-    throw new InvalidOptionError(path, "must be a finite number >= 0", value);
 }
 
 function requireFunction<F>(path: string, value: F): F {

@@ -2,6 +2,7 @@ import type { BackendStats } from "./backends/backend.js";
 import { InvalidArgumentError } from "./errors.js";
 import { isValidQueueName } from "./options.js";
 import type { SubmitOptions } from "./types.js";
+import { requireName, requireNonNegative, requireNumber } from "./validation.js";
 
 /** What `stats()` returns: running totals plus the current figures. */
 export interface ManagerStats extends BackendStats {
@@ -20,27 +21,17 @@ export function validateSubmitOptions(options: SubmitOptions): void {
     throw new InvalidArgumentError("options", "must be an object", options);
   const { idempotencyKey, priority, delayMs, runAt, queue, ttlMs, expiresAt, signal, timeoutMs } =
     options;
-  if (
-    idempotencyKey !== undefined &&
-    (typeof idempotencyKey !== "string" || idempotencyKey.length === 0)
-  )
-    throw new InvalidArgumentError("idempotencyKey", "must be a non-empty string", idempotencyKey);
-  if (priority !== undefined && (typeof priority !== "number" || !Number.isFinite(priority)))
-    throw new InvalidArgumentError("priority", "must be a finite number", priority);
-  requireNonNegative("delayMs", delayMs);
-  requireNonNegative("ttlMs", ttlMs);
-  requireNonNegative("timeoutMs", timeoutMs);
+  if (idempotencyKey !== undefined) requireName("idempotencyKey", idempotencyKey);
+  if (priority !== undefined) requireNumber("priority", priority, Number.NEGATIVE_INFINITY);
+  if (delayMs !== undefined) requireNonNegative("delayMs", delayMs);
+  if (ttlMs !== undefined) requireNonNegative("ttlMs", ttlMs);
+  if (timeoutMs !== undefined) requireNonNegative("timeoutMs", timeoutMs);
   requireTime("runAt", runAt);
   requireTime("expiresAt", expiresAt);
   if (queue !== undefined && !isValidQueueName(queue))
     throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
   if (signal !== undefined && !(signal instanceof AbortSignal))
     throw new InvalidArgumentError("signal", "must be an AbortSignal", signal);
-}
-
-function requireNonNegative(name: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value < 0))
-    throw new InvalidArgumentError(name, "must be a finite number >= 0", value);
 }
 
 function requireTime(name: string, value: unknown): void {

@@ -1,5 +1,5 @@
 import type { TaskStatus, TerminalStatus } from "./lifecycle/states.js";
-import type { RetryOptions } from "./options.js";
+import type { RetryOptions } from "./retry/backoff.js";
 
 /** What a handler receives besides its payload. */
 export interface TaskContext {

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { InvalidOptionError } from "../errors.js";
+import { isName } from "../validation.js";
 
 /** `read` may call every GET route (SSE and `/metrics` included); `write` may call everything. */
 export type AdminRole = "read" | "write";
@@ -89,7 +90,7 @@ function tokenAuthenticator(tokens: readonly AdminToken[]): Authenticator {
     throw new InvalidOptionError("auth.tokens", "must be a non-empty array", tokens);
   const stored: StoredToken[] = tokens.map((entry, index) => {
     const at = `auth.tokens[${index}]`;
-    if (typeof entry?.token !== "string" || entry.token.length === 0)
+    if (!isName(entry?.token))
       throw new InvalidOptionError(`${at}.token`, "must be a non-empty string", "(hidden)");
     if (!ROLES.includes(entry.role))
       throw new InvalidOptionError(`${at}.role`, 'must be "read" or "write"', entry.role);

@@ -3,6 +3,7 @@ import type { ServerOptions as HttpsServerOptions } from "node:https";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidOptionError } from "../errors.js";
+import { requireInteger } from "../validation.js";
 import { type AdminAuth, type Authenticator, createAuthenticator } from "./auth.js";
 import { DEFAULT_BODY_LIMIT } from "./body.js";
 
@@ -86,14 +87,11 @@ export function resolveAdminOptions(options: AdminHandlerOptions): ResolvedAdmin
     throw new InvalidOptionError("options", "must be an object", options);
   const authenticate = createAuthenticator(options.auth, options.insecureNoAuth);
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-  if (!Number.isSafeInteger(bodyLimitBytes) || bodyLimitBytes < 1)
-    throw new InvalidOptionError("bodyLimitBytes", "must be an integer >= 1", bodyLimitBytes);
+  requireInteger("bodyLimitBytes", bodyLimitBytes, 1, InvalidOptionError);
   const sseHeartbeatMs = options.sseHeartbeatMs ?? 15_000;
-  if (!Number.isSafeInteger(sseHeartbeatMs) || sseHeartbeatMs < 1)
-    throw new InvalidOptionError("sseHeartbeatMs", "must be an integer >= 1", sseHeartbeatMs);
+  requireInteger("sseHeartbeatMs", sseHeartbeatMs, 1, InvalidOptionError);
   const sseBufferSize = options.sseBufferSize ?? 4096;
-  if (!Number.isSafeInteger(sseBufferSize) || sseBufferSize < 1)
-    throw new InvalidOptionError("sseBufferSize", "must be an integer >= 1", sseBufferSize);
+  requireInteger("sseBufferSize", sseBufferSize, 1, InvalidOptionError);
   const metrics = options.metrics;
   if (
     metrics !== undefined &&

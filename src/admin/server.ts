@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { InvalidOptionError } from "../errors.js";
 import type { TaskManager } from "../task-manager.js";
+import { requireIntegerIn, requireName } from "../validation.js";
 import { isLoopbackAddress } from "./auth.js";
 import { type AdminHandler, createAdminHandler } from "./handler.js";
 import type { AdminServerOptions } from "./options.js";
@@ -40,11 +41,9 @@ export async function createAdminServer(
   options: AdminServerOptions,
 ): Promise<AdminServer> {
   const host = options?.host ?? "127.0.0.1";
-  if (typeof host !== "string" || host.length === 0)
-    throw new InvalidOptionError("host", "must be a non-empty string", host);
+  requireName("host", host, InvalidOptionError);
   const port = options?.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new InvalidOptionError("port", "must be an integer from 0 to 65535", port);
+  requireIntegerIn("port", port, 0, 65_535, InvalidOptionError);
   const handler = createAdminHandler(mill, options);
   if (options.auth === undefined && !isLoopbackAddress(host))
     throw new InvalidOptionError(

@@ -8,11 +8,11 @@ import type { Registry } from "../registry/registry.js";
 import type { ResultBroadcaster } from "../results/broadcaster.js";
 import { Alarm } from "../scheduling/alarm.js";
 import type { Clock } from "../scheduling/clock.js";
-import type { Dispatcher } from "../scheduling/dispatcher.js";
 import { IndexedHeap } from "../scheduling/indexed-heap.js";
 import type { TaskResult } from "../types.js";
 import type { Attempt } from "./attempt.js";
 import type { TerminalStatus } from "./states.js";
+import type { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
 import { errorInfo, type TaskRecord } from "./task-record.js";
 import { transition } from "./transitions.js";
 

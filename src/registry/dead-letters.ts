@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
 import type { TaskSnapshot } from "../types.js";
+import { resolvePageLimit } from "../validation.js";
 import { AgeQueue } from "./age-queue.js";
 
 /** Filters for `dlq.list`. */
@@ -67,9 +68,7 @@ export class DeadLetters {
   }
 
   list(options: DeadLetterListOptions = {}): DeadLetterPage {
-    const limit = options.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-      throw new InvalidArgumentError("limit", "must be an integer from 1 to 10000", limit);
+    const limit = resolvePageLimit(options.limit);
     const after = decodeCursor(options.cursor);
     const tasks: TaskSnapshot[] = [];
     let last = 0;

@@ -2,6 +2,7 @@ import { IdempotencyConflictError, InvalidArgumentError } from "../errors.js";
 import { ALLOWED_TRANSITIONS, isTerminal, type TaskStatus } from "../lifecycle/states.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
 import type { ListOptions, TaskPage } from "../types.js";
+import { resolvePageLimit } from "../validation.js";
 import { AgeQueue } from "./age-queue.js";
 import { fingerprint } from "./fingerprint.js";
 import { OrderIndex } from "./order-index.js";
@@ -134,9 +135,7 @@ export class Registry {
 
   /** One page of records matching the filters, in submission order. */
   list(options: ListOptions = {}): TaskPage {
-    const limit = options.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-      throw new InvalidArgumentError("limit", "must be an integer from 1 to 10000", limit);
+    const limit = resolvePageLimit(options.limit);
     const after = decodeCursor(options.cursor);
     const statuses = normaliseStatuses(options.status);
     const tasks = [];

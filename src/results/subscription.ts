@@ -1,5 +1,6 @@
 import { InvalidArgumentError, ResultBufferOverflowError } from "../errors.js";
 import type { TaskResult } from "../types.js";
+import { requireInteger } from "../validation.js";
 
 /**
  * What a full buffer does with one more result:
@@ -113,8 +114,7 @@ export class ResultSubscription<R = unknown> implements AsyncIterableIterator<Ta
 
   constructor(owner: SubscriptionOwner, options: SubscribeOptions<R> = {}) {
     const capacity = options.buffer ?? 1024;
-    if (!Number.isInteger(capacity) || capacity < 1)
-      throw new InvalidArgumentError("buffer", "must be an integer >= 1", capacity);
+    requireInteger("buffer", capacity, 1);
     const policy = options.overflow ?? "drop-oldest";
     if (!POLICIES.includes(policy))
       throw new InvalidArgumentError("overflow", `must be one of ${POLICIES.join(", ")}`, policy);

@@ -11,6 +11,23 @@ export type Backoff = "fixed" | "linear" | "exponential" | ((attempt: number) =>
  */
 export type Jitter = "none" | "full" | "equal";
 
+/**
+ * Retry settings as given (option `retry`, a handler's or a task's own); any field left out
+ * keeps the level above's value. Resolved into a {@link RetryPolicy} by `resolveRetry`.
+ */
+export interface RetryOptions {
+  /** Retries after the first attempt; `0` disables retries. @default 3 */
+  readonly maxRetries?: number;
+  /** @default "exponential" */
+  readonly backoff?: Backoff;
+  /** @default 100 */
+  readonly baseDelayMs?: number;
+  /** Cap on any single delay. @default 30_000 */
+  readonly maxDelayMs?: number;
+  /** @default "full" */
+  readonly jitter?: Jitter;
+}
+
 /** A fully resolved retry policy. */
 export interface RetryPolicy {
   readonly maxRetries: number;

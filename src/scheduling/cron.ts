@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import { InvalidArgumentError } from "../errors.js";
 import { type Logger, safeLog } from "../observability/logger.js";
+import { requireName } from "../validation.js";
 import { Alarm } from "./alarm.js";
 import type { Clock } from "./clock.js";
 
@@ -97,8 +98,7 @@ export class CronScheduler {
     payload: unknown,
     options: ScheduleOptions = {},
   ): ScheduleInfo {
-    if (typeof id !== "string" || id.length === 0)
-      throw new InvalidArgumentError("scheduleId", "must be a non-empty string", id);
+    requireName("scheduleId", id);
     if (typeof pattern !== "string")
       throw new InvalidArgumentError("cron", "must be a cron pattern string", pattern);
     if (options.timezone !== undefined && !isTimeZone(options.timezone))

@@ -1,10 +1,8 @@
-import type { TaskRecord } from "../lifecycle/task-record.js";
-import { transition } from "../lifecycle/transitions.js";
 import type { QueueInfo } from "../types.js";
 import { Alarm } from "./alarm.js";
 import type { Clock } from "./clock.js";
 import { IndexedHeap } from "./indexed-heap.js";
-import { ReadyQueue } from "./ready-queue.js";
+import { type ReadyEntry, ReadyQueue } from "./ready-queue.js";
 import {
   createBucket,
   msUntilToken,
@@ -13,9 +11,23 @@ import {
   tryTake,
 } from "./token-bucket.js";
 
-interface QueueState {
+/**
+ * What the dispatcher reads and stamps on a task. A task record fits as it is; the dispatcher
+ * never looks at a status (the lifecycle's business: see `DispatcherDeps.onDue`).
+ */
+export interface DispatchTask extends ReadyEntry {
+  readonly queue: string;
+  /** Submission order: breaks ties between equal due times. */
+  readonly order: number;
+  /** When a delayed task or a retry becomes due; cleared when it enters its ready queue. */
+  runAt: number | undefined;
+  /** Position in the delay heap (-1 when absent). */
+  delayIndex: number;
+}
+
+interface QueueState<T extends DispatchTask> {
   readonly name: string;
-  readonly ready: ReadyQueue;
+  readonly ready: ReadyQueue<T>;
   readonly concurrency: number;
   running: number;
   /** Delayed tasks and retries waiting for their backoff. */
@@ -24,13 +36,18 @@ interface QueueState {
 }
 
 /** What the dispatcher needs from the rest of the engine. */
-export interface DispatcherDeps {
+export interface DispatcherDeps<T extends DispatchTask> {
   readonly clock: Clock;
   readonly concurrency: number;
   readonly rate: TokenBucketConfig | undefined;
   readonly queueSettings: ReadonlyMap<string, { readonly concurrency: number }>;
   /** Runs an attempt of a task that just took a slot and a token. */
-  readonly start: (record: TaskRecord) => void;
+  readonly start: (task: T) => void;
+  /**
+   * A task that had a due time (a delayed task or a retry) reached it and enters its ready
+   * queue now: the lifecycle moves a `scheduled` task to `queued` here.
+   */
+  readonly onDue: (task: T, now: number) => void;
   /** True while dispatch must wait (a `block` result subscriber is full). */
   readonly isHeld: () => boolean;
 }
@@ -43,13 +60,13 @@ export interface DispatcherDeps {
  * Delayed tasks and waiting retries sit in one heap with one timer armed for the earliest.
  * Waiting holds no slot and no token.
  */
-export class Dispatcher {
+export class Dispatcher<T extends DispatchTask> {
   /** Attempts holding a slot (including aborted handlers that have not settled yet). */
   running = 0;
-  readonly #deps: DispatcherDeps;
-  readonly #queues = new Map<string, QueueState>();
-  readonly #queueList: QueueState[] = [];
-  readonly #delayed = new IndexedHeap<TaskRecord>(
+  readonly #deps: DispatcherDeps<T>;
+  readonly #queues = new Map<string, QueueState<T>>();
+  readonly #queueList: QueueState<T>[] = [];
+  readonly #delayed = new IndexedHeap<T>(
     (a, b) =>
       (a.runAt as number) < (b.runAt as number) || (a.runAt === b.runAt && a.order < b.order),
     (record, index) => {
@@ -64,31 +81,35 @@ export class Dispatcher {
   #pumping = false;
   #closed = false;
 
-  constructor(deps: DispatcherDeps) {
+  constructor(deps: DispatcherDeps<T>) {
     this.#deps = deps;
     this.#delayAlarm = new Alarm(deps.clock, (now) => this.#promoteDue(now));
     this.#bucketAlarm = new Alarm(deps.clock, () => this.pump());
     this.#bucket = deps.rate === undefined ? undefined : createBucket(deps.rate, deps.clock.now());
   }
 
-  /** Accepts a task whose status is `queued`, `scheduled` or `retrying`, and starts what it can. */
-  enqueue(record: TaskRecord): void {
+  /** Accepts a task (ready now, or waiting for its `runAt`) and starts what it can. */
+  enqueue(record: T): void {
     if (this.#closed) return;
     const queue = this.#queue(record.queue);
-    if (record.runAt !== undefined && record.runAt > this.#deps.clock.now()) {
-      queue.waiting++;
-      this.#delayed.push(record);
-      if (this.#delayed.peek() === record) this.#delayAlarm.armAt(record.runAt);
-      return;
+    const runAt = record.runAt;
+    if (runAt !== undefined) {
+      const now = this.#deps.clock.now();
+      if (runAt > now) {
+        queue.waiting++;
+        this.#delayed.push(record);
+        if (this.#delayed.peek() === record) this.#delayAlarm.armAt(runAt);
+        return;
+      }
+      this.#deps.onDue(record, now);
+      record.runAt = undefined;
     }
-    if (record.status === "scheduled") transition(record, "queued", this.#deps.clock.now());
-    record.runAt = undefined;
     queue.ready.push(record, this.#seq++);
     this.pump();
   }
 
   /** Takes a waiting task out (it was cancelled or expired). */
-  remove(record: TaskRecord): void {
+  remove(record: T): void {
     const queue = this.#queues.get(record.queue);
     if (queue === undefined) return;
     if (this.#delayed.remove(record)) {
@@ -99,7 +120,7 @@ export class Dispatcher {
   }
 
   /** An attempt settled: frees its slot and starts what can start. */
-  release(record: TaskRecord): void {
+  release(record: T): void {
     this.running--;
     const queue = this.#queues.get(record.queue);
     if (queue !== undefined) queue.running--;
@@ -115,7 +136,7 @@ export class Dispatcher {
         const queue = this.#nextQueue();
         if (queue === undefined) break;
         if (this.#bucket !== undefined && !this.#takeToken(this.#bucket)) break;
-        const record = queue.ready.shift() as TaskRecord;
+        const record = queue.ready.shift() as T;
         this.running++;
         queue.running++;
         this.#deps.start(record);
@@ -157,7 +178,7 @@ export class Dispatcher {
   }
 
   /** Stops all dispatch and timers; returns every task that was waiting or ready. */
-  close(): TaskRecord[] {
+  close(): T[] {
     this.#closed = true;
     this.#delayAlarm.cancel();
     this.#bucketAlarm.cancel();
@@ -169,7 +190,7 @@ export class Dispatcher {
     return records;
   }
 
-  #queue(name: string): QueueState {
+  #queue(name: string): QueueState<T> {
     let queue = this.#queues.get(name);
     if (queue === undefined) {
       queue = {
@@ -187,9 +208,9 @@ export class Dispatcher {
   }
 
   /** The eligible queue whose head goes first: higher priority, then earlier. */
-  #nextQueue(): QueueState | undefined {
-    let best: QueueState | undefined;
-    let bestHead: TaskRecord | undefined;
+  #nextQueue(): QueueState<T> | undefined {
+    let best: QueueState<T> | undefined;
+    let bestHead: T | undefined;
     for (const queue of this.#queueList) {
       if (queue.paused || queue.running >= queue.concurrency) continue;
       const head = queue.ready.peek();
@@ -223,7 +244,7 @@ export class Dispatcher {
       this.#delayed.pop();
       const queue = this.#queue(next.queue);
       queue.waiting--;
-      if (next.status === "scheduled") transition(next, "queued", now);
+      this.#deps.onDue(next, now);
       next.runAt = undefined;
       queue.ready.push(next, this.#seq++);
     }

@@ -1,8 +1,15 @@
-import type { TaskRecord } from "../lifecycle/task-record.js";
-
-interface Level {
+/** What a ready queue reads and stamps on a task. A task record fits as it is. */
+export interface ReadyEntry {
   readonly priority: number;
-  items: TaskRecord[];
+  /** FIFO order inside a priority, stamped on each push. */
+  readySeq: number;
+  /** True while this entry is live (false once it was shifted or discarded). */
+  inReady: boolean;
+}
+
+interface Level<T> {
+  readonly priority: number;
+  items: T[];
   head: number;
 }
 
@@ -14,11 +21,11 @@ interface Level {
  * (`record.inReady` false) and is skipped. Stale entries are compacted away once they
  * outnumber live ones, so memory stays proportional to the live depth.
  */
-export class ReadyQueue {
+export class ReadyQueue<T extends ReadyEntry> {
   /** Priority levels, highest first. */
-  readonly #levels: Level[] = [];
+  readonly #levels: Level<T>[] = [];
   /** The level `peek` last found the head in; valid until the queue changes. */
-  #headLevel: Level | undefined;
+  #headLevel: Level<T> | undefined;
   #live = 0;
   #stale = 0;
 
@@ -27,7 +34,7 @@ export class ReadyQueue {
     return this.#live;
   }
 
-  push(record: TaskRecord, seq: number): void {
+  push(record: T, seq: number): void {
     record.readySeq = seq;
     record.inReady = true;
     this.#levelFor(record.priority).items.push(record);
@@ -35,7 +42,7 @@ export class ReadyQueue {
   }
 
   /** The next task to start, without removing it. */
-  peek(): TaskRecord | undefined {
+  peek(): T | undefined {
     const levels = this.#levels;
     for (let i = 0; i < levels.length; i++) {
       const level = levels[i]!;
@@ -55,7 +62,7 @@ export class ReadyQueue {
   }
 
   /** Removes and returns the next task to start. */
-  shift(): TaskRecord | undefined {
+  shift(): T | undefined {
     const record = this.peek();
     if (record === undefined) return undefined;
     this.#advance(this.#headLevel!);
@@ -65,7 +72,7 @@ export class ReadyQueue {
   }
 
   /** Marks a queued task's entry stale (it was cancelled or expired). */
-  discard(record: TaskRecord): void {
+  discard(record: T): void {
     if (!record.inReady) return;
     record.inReady = false;
     this.#live--;
@@ -74,8 +81,8 @@ export class ReadyQueue {
   }
 
   /** Removes every live task, in start order. */
-  drain(): TaskRecord[] {
-    const records: TaskRecord[] = [];
+  drain(): T[] {
+    const records: T[] = [];
     for (let record = this.shift(); record !== undefined; record = this.shift())
       records.push(record);
     this.#levels.length = 0;
@@ -83,19 +90,19 @@ export class ReadyQueue {
     return records;
   }
 
-  #levelFor(priority: number): Level {
+  #levelFor(priority: number): Level<T> {
     const levels = this.#levels;
     let i = 0;
     while (i < levels.length && levels[i]!.priority > priority) i++;
     const found = levels[i];
     if (found !== undefined && found.priority === priority) return found;
-    const level: Level = { priority, items: [], head: 0 };
+    const level: Level<T> = { priority, items: [], head: 0 };
     levels.splice(i, 0, level);
     return level;
   }
 
-  #advance(level: Level): void {
-    level.items[level.head] = undefined as unknown as TaskRecord;
+  #advance(level: Level<T>): void {
+    level.items[level.head] = undefined as unknown as T;
     level.head++;
     if (level.head === level.items.length) {
       level.items.length = 0;

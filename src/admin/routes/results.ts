@@ -1,5 +1,5 @@
 /** The results stream over SSE. */
-import { isStreamId } from "../../backends/redis/durable/result-feed.js";
+import { isStreamId } from "../../results/stream-id.js";
 import { HttpError } from "../errors.js";
 import { route } from "../router.js";
 import { streamResults } from "../sse.js";

@@ -15,6 +15,7 @@ import {
 import type { TaskEventBus } from "../../events.js";
 import { TaskRunner } from "../../lifecycle/runner.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
+import { TaskDispatcher as Dispatcher } from "../../lifecycle/task-dispatcher.js";
 import { MemoryTaskHandle } from "../../lifecycle/task-handle.js";
 import { TaskRecord } from "../../lifecycle/task-record.js";
 import { reopenFailed } from "../../lifecycle/transitions.js";
@@ -35,7 +36,6 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { RetryPolicy } from "../../retry/backoff.js";
 import { Alarm } from "../../scheduling/alarm.js";
 import { flushMicrotasks } from "../../scheduling/clock.js";
-import { Dispatcher } from "../../scheduling/dispatcher.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
 import type {
   ListOptions,

@@ -11,10 +11,11 @@ import type {
   DeadLetterSelector,
   ReplayOptions,
 } from "../../registry/dead-letters.js";
+import { resolvePageLimit } from "../../validation.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import type { ResolvedStoreOptions } from "./options.js";
-import { type StoredTaskPage, validateLimit, walkSources } from "./queries.js";
+import { type StoredTaskPage, walkSources } from "./queries.js";
 import { runScript } from "./scripts.js";
 
 /** Ids per replay/purge script call, so one call stays short. */
@@ -35,7 +36,7 @@ export class RedisDeadLetters {
 
   /** A page of dead letters (oldest failure first) with their last error and attempts. */
   async list(options: DeadLetterListOptions = {}): Promise<StoredTaskPage> {
-    const limit = validateLimit(options.limit);
+    const limit = resolvePageLimit(options.limit);
     const { name } = options;
     if (name !== undefined && typeof name !== "string")
       throw new InvalidArgumentError("name", "must be a string", name);

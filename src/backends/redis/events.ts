@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
+import { requireInteger } from "../../validation.js";
 import { parseEvent } from "./codec.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { TaskEvent } from "./types.js";
@@ -31,11 +32,9 @@ export async function readEvents(
   options: ReadEventsOptions = {},
 ): Promise<TaskEvent[]> {
   const count = options.count ?? 100;
-  if (!Number.isInteger(count) || count < 1)
-    throw new InvalidArgumentError("count", "must be an integer >= 1", count);
+  requireInteger("count", count, 1);
   const blockMs = options.blockMs ?? 0;
-  if (!Number.isInteger(blockMs) || blockMs < 0)
-    throw new InvalidArgumentError("blockMs", "must be an integer >= 0", blockMs);
+  requireInteger("blockMs", blockMs, 0);
   if (typeof after !== "string" || after.length === 0)
     throw new InvalidArgumentError("after", 'must be a stream id, "0" or "$"', after);
   const block = blockMs > 0 ? ["BLOCK", blockMs] : [];

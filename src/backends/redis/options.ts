@@ -3,7 +3,14 @@
  * backend only sees {@link ResolvedStoreOptions}.
  */
 import { InvalidOptionError } from "../../errors.js";
-import type { RateOptions, RetentionOptions } from "../../options.js";
+import {
+  DEFAULTS,
+  type RateOptions,
+  type RetentionOptions,
+  resolveRate as resolveRateOption,
+} from "../../options.js";
+import type { TokenBucketConfig } from "../../scheduling/token-bucket.js";
+import { requireInteger } from "../../validation.js";
 import { DEFAULT_PREFIX } from "./keys.js";
 
 /** Options of `new RedisStore(redis, options)`; the durable `backend` option maps onto them. */
@@ -60,7 +67,7 @@ export interface ResolvedStoreOptions {
 export const STORE_DEFAULTS = {
   leaseMs: 10_000,
   maxDeliveries: 5,
-  retention: { ttlMs: 3_600_000, maxEntries: 10_000 },
+  retention: DEFAULTS.retention,
   deadLetters: { ttlMs: 7 * 24 * 3_600_000, maxEntries: 10_000 },
   eventsMaxLen: 10_000,
   promoteBatch: 1_000,
@@ -71,17 +78,17 @@ export const STORE_DEFAULTS = {
 /** Validates and fills in defaults; throws `InvalidOptionError` naming the bad option. */
 export function resolveStoreOptions(options: RedisStoreOptions = {}): ResolvedStoreOptions {
   const leaseMs = options.leaseMs ?? STORE_DEFAULTS.leaseMs;
-  requireInteger("leaseMs", leaseMs, 10);
+  requireInteger("backend.leaseMs", leaseMs, 10, InvalidOptionError);
   const maxDeliveries = options.maxDeliveries ?? STORE_DEFAULTS.maxDeliveries;
-  requireInteger("maxDeliveries", maxDeliveries, 0);
+  requireInteger("backend.maxDeliveries", maxDeliveries, 0, InvalidOptionError);
   const eventsMaxLen = options.eventsMaxLen ?? STORE_DEFAULTS.eventsMaxLen;
-  requireInteger("eventsMaxLen", eventsMaxLen, 1);
+  requireInteger("backend.eventsMaxLen", eventsMaxLen, 1, InvalidOptionError);
   const promoteBatch = options.promoteBatch ?? STORE_DEFAULTS.promoteBatch;
-  requireInteger("promoteBatch", promoteBatch, 1);
+  requireInteger("backend.promoteBatch", promoteBatch, 1, InvalidOptionError);
   const reclaimBatch = options.reclaimBatch ?? STORE_DEFAULTS.reclaimBatch;
-  requireInteger("reclaimBatch", reclaimBatch, 1);
+  requireInteger("backend.reclaimBatch", reclaimBatch, 1, InvalidOptionError);
   const trimBudget = options.trimBudget ?? STORE_DEFAULTS.trimBudget;
-  requireInteger("trimBudget", trimBudget, 1);
+  requireInteger("backend.trimBudget", trimBudget, 1, InvalidOptionError);
   return {
     prefix: options.prefix ?? DEFAULT_PREFIX,
     leaseMs,
@@ -96,20 +103,13 @@ export function resolveStoreOptions(options: RedisStoreOptions = {}): ResolvedSt
   };
 }
 
-/** Validates a per-call rate override the same way as the option. */
-export function resolveRate(
-  rate: RateOptions | undefined,
-): { readonly perSecond: number; readonly burst: number } | undefined {
-  if (rate === undefined) return undefined;
-  if (typeof rate !== "object" || rate === null)
-    throw new InvalidOptionError("backend.globalRate", "must be { perSecond, burst? }", rate);
-  const { perSecond } = rate;
-  if (typeof perSecond !== "number" || !Number.isFinite(perSecond) || perSecond <= 0)
-    throw new InvalidOptionError("backend.globalRate.perSecond", "must be a number > 0", perSecond);
-  // Deterministic, conservative default: one start at a time after idling.
-  const burst = rate.burst ?? 1;
-  requireInteger("globalRate.burst", burst, 1);
-  return { perSecond, burst };
+/**
+ * Validates `globalRate` (the option, or a per-call override) by the manager's `rate` rules.
+ * An absent `burst` is 1 (the default burst of concurrency 1): deterministic and conservative,
+ * one start at a time after idling. The durable manager passes its own default burst.
+ */
+export function resolveRate(rate: RateOptions | undefined): TokenBucketConfig | undefined {
+  return resolveRateOption("backend.globalRate", rate, 1);
 }
 
 function resolveBound(
@@ -119,15 +119,12 @@ function resolveBound(
 ): ResolvedBound {
   const ttlMs = bound?.ttlMs ?? defaults.ttlMs;
   const maxEntries = bound?.maxEntries ?? defaults.maxEntries;
-  if (ttlMs !== Number.POSITIVE_INFINITY) requireInteger(`${name}.ttlMs`, ttlMs, 1);
-  if (maxEntries !== Number.POSITIVE_INFINITY) requireInteger(`${name}.maxEntries`, maxEntries, 0);
+  if (ttlMs !== Number.POSITIVE_INFINITY)
+    requireInteger(`backend.${name}.ttlMs`, ttlMs, 1, InvalidOptionError);
+  if (maxEntries !== Number.POSITIVE_INFINITY)
+    requireInteger(`backend.${name}.maxEntries`, maxEntries, 0, InvalidOptionError);
   return {
     ttlMs: ttlMs === Number.POSITIVE_INFINITY ? 0 : ttlMs,
     maxEntries: maxEntries === Number.POSITIVE_INFINITY ? -1 : maxEntries,
   };
-}
-
-function requireInteger(name: string, value: unknown, min: number): void {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min)
-    throw new InvalidOptionError(`backend.${name}`, `must be an integer >= ${min}`, value);
 }

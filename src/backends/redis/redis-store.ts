@@ -11,6 +11,7 @@
  */
 import type { Redis } from "ioredis";
 import { InvalidOptionError, NotFoundError } from "../../errors.js";
+import { isStreamId } from "../../results/stream-id.js";
 import type { EventReader, LeaderLockSettings } from "../../stores/durable-store.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import {
@@ -22,7 +23,6 @@ import {
 } from "./claim.js";
 import { encodeError, encodeJson } from "./codec.js";
 import { RedisDeadLetters } from "./dead-letter.js";
-import { isStreamId } from "./durable/result-feed.js";
 import { buildEnqueueCall, enqueueResult } from "./enqueue.js";
 import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
 import { readEvents } from "./events.js";

@@ -19,6 +19,7 @@
 import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
 import { systemClock } from "../../scheduling/clock.js";
+import { requirePositive } from "../../validation.js";
 import type { KeySpace } from "./keys.js";
 
 /** Why a wait ended: a token arrived, the timeout passed, the signal fired, or `close()`. */
@@ -59,8 +60,7 @@ export class WorkWaiter {
   ): Promise<WaitOutcome> {
     if (!Array.isArray(queues) || queues.length === 0)
       throw new InvalidArgumentError("queues", "must be a non-empty array of queue names", queues);
-    if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
-      throw new InvalidArgumentError("timeoutMs", "must be a finite number > 0", timeoutMs);
+    requirePositive("timeoutMs", timeoutMs);
     if (this.#closed) return "closed";
     if (signal?.aborted) return "aborted";
     if (this.#waiting) throw new Error("WorkWaiter.wait() is already in progress");

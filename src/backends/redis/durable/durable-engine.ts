@@ -21,6 +21,7 @@ import type {
   ReplayOptions,
 } from "../../../registry/dead-letters.js";
 import type { ResultBroadcaster } from "../../../results/broadcaster.js";
+import { isStreamId } from "../../../results/stream-id.js";
 import type { ResultBackfill } from "../../../results/subscription.js";
 import type { CronLeadership } from "../../../scheduling/cron.js";
 import type { DurableStore, StoreConnection, WorkWaiter } from "../../../stores/durable-store.js";
@@ -54,7 +55,7 @@ import {
   relayEvent,
   storedEvent,
 } from "./event-relay.js";
-import { isStreamId, ResultFeed, readResultsAfter } from "./result-feed.js";
+import { ResultFeed, readResultsAfter } from "./result-feed.js";
 import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
 import { DurableTaskHandle } from "./task-handle.js";
 import { untilAnswered } from "./until-answered.js";

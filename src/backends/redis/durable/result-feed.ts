@@ -23,14 +23,6 @@ const RETRY_MS = 250;
 
 export type EventHandler = (event: TaskEvent) => void;
 
-/** Events-stream positions as Redis writes them ("ms-seq"), or the "ms" shorthand. */
-const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
-
-/** Whether `value` can be a position in the events stream. */
-export function isStreamId(value: unknown): value is string {
-  return typeof value === "string" && STREAM_ID.test(value);
-}
-
 /** A terminal event as a subscriber's result, carrying its stream position for resumes. */
 export function resultOf(event: TaskEvent): TaskResult | undefined {
   const result = toTaskResult(event);

@@ -1,0 +1,13 @@
+/**
+ * A durable result's `eventId`: its position in the Redis events stream, which
+ * `subscribeResults({ after })` and the admin's `Last-Event-ID` resume after. The format lives
+ * here, outside the Redis backend, so that callers can check an id without loading it.
+ */
+
+/** Events-stream positions as Redis writes them ("ms-seq"), or the "ms" shorthand. */
+const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
+
+/** Whether `value` can be a position in the events stream. */
+export function isStreamId(value: unknown): value is string {
+  return typeof value === "string" && STREAM_ID.test(value);
+}
