@@ -21,7 +21,12 @@ import {
 } from "./claim.js";
 import { encodeError, encodeJson } from "./codec.js";
 import { RedisDeadLetters } from "./dead-letter.js";
-import { buildEnqueueCall, enqueueResult } from "./enqueue.js";
+import {
+  buildEnqueueCall,
+  buildEnqueueManyCall,
+  enqueueManyResults,
+  enqueueResult,
+} from "./enqueue.js";
 import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
 import { readEvents } from "./events.js";
 import { KeySpace } from "./keys.js";
@@ -108,17 +113,29 @@ export class RedisStore {
     return enqueueResult(await runScript(this.redis, "enqueue", call.keys, call.args), call);
   }
 
-  /** Stores several tasks in one round trip; each settles as {@link RedisStore.enqueue}. */
+  /**
+   * Stores several tasks atomically, all or nothing, in one script call; resolves with one
+   * result per input, in order, each what {@link RedisStore.enqueue} would have resolved with
+   * had the tasks been enqueued one after the other. An input whose idempotency key (or
+   * explicit id) names an existing task with the same name and payload gets that task
+   * (`created: false`), and so does a later input repeating the key (or id) of an earlier one
+   * of the same call. If any input would be refused (`IdempotencyConflictError` for a key held
+   * by a task with another name or payload, in Redis or earlier in the call;
+   * `InvalidArgumentError` for such a reused id), the whole call rejects with that error and
+   * nothing is written. Every input is validated before anything is sent: one invalid input
+   * (its argument named `inputs[i].<name>`) rejects the call without a round trip.
+   *
+   * One call runs as one script in Redis, which serves nothing else meanwhile: split very
+   * large batches (a thousand tasks per call is a good size) where atomicity across them is
+   * not needed.
+   */
   async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
-    const calls = inputs.map((input) => buildEnqueueCall(this.keys, input));
-    const pipeline = this.redis.pipeline();
-    for (const call of calls) queueScript(pipeline, "enqueue", call.keys, call.args);
-    const replies = (await pipeline.exec()) ?? [];
-    return calls.map((call, i) => {
-      const [error, reply] = replies[i] ?? [new UnexpectedReplyError("enqueue", undefined), null];
-      if (error) throw error;
-      return enqueueResult(reply, call);
-    });
+    const call = buildEnqueueManyCall(this.keys, inputs);
+    if (call.tasks.length === 0) return [];
+    return enqueueManyResults(
+      await runScript(this.redis, "enqueueMany", call.keys, call.args),
+      call,
+    );
   }
 
   /**
