@@ -330,6 +330,22 @@ export class RedisStore {
   }
 
   /**
+   * Stores a running task's progress (JSON data; `undefined` clears it) for `get` to show
+   * from any process. Fenced like {@link RedisStore.ack}: rejects with `StaleLeaseError`,
+   * changing nothing, unless `token` still holds the lease. The last value stays after the
+   * task ends, and across a retry until the next attempt reports its own.
+   */
+  async progress(id: string, token: string, value: unknown): Promise<void> {
+    const reply = await runScript(
+      this.redis,
+      "progress",
+      [this.keys.task(id)],
+      [token, encodeJson("progress", value)],
+    );
+    positive(reply, { script: "progress", id, token });
+  }
+
+  /**
    * Puts tasks whose lease expired back into their ready queue (deliveries counted), or into
    * the dead-letter queue once delivered `maxDeliveries` times. Handles up to
    * `reclaimBatch * 20` leases per call.
