@@ -142,6 +142,8 @@ export function parseClaimReply(reply: unknown): ClaimResult & { readonly ackCod
 function parseClaimed(entry: unknown): ClaimedTask {
   if (!Array.isArray(entry) || entry.length !== 11) throw new UnexpectedReplyError("claim", entry);
   const f = entry as string[];
+  const fence = Number(f[4]);
+  if (!Number.isSafeInteger(fence) || fence <= 0) throw new UnexpectedReplyError("claim", entry);
   const spec = JSON.parse(f[9] as string) as unknown;
   if (!Array.isArray(spec) || spec.length !== 8) throw new UnexpectedReplyError("claim", entry);
   const [name, queue, priority, maxRetries, timeoutMs, retry, meta, idem] = spec as [
@@ -169,6 +171,7 @@ function parseClaimed(entry: unknown): ClaimedTask {
     startedAt: Number(f[3]),
     finishedAt: undefined,
     token: f[4] as string,
+    fence,
     leaseUntil: Number(f[5]),
     maxRetries: maxRetries === null ? undefined : Number(maxRetries),
     timeoutMs: timeoutMs === null ? undefined : Number(timeoutMs),
@@ -176,6 +179,7 @@ function parseClaimed(entry: unknown): ClaimedTask {
     meta: meta ?? undefined,
     idempotencyKey: idem ?? undefined,
     value: undefined,
+    progress: undefined,
     error: decodeError(f[10]),
   };
 }

@@ -126,11 +126,12 @@ export function parseTask(fields: Map<string, string>, source: string): StoredTa
     meta: decodeJson(fields.get("meta")) as JsonValue | undefined,
     idempotencyKey: fields.get("idem"),
     value: decodeJson(fields.get("value")),
+    progress: decodeJson(fields.get("progress")),
     error: decodeError(fields.get("error")),
   };
 }
 
-/** Hash fields `list` reads: everything but the payload, which may be large. */
+/** Hash fields `list` reads: everything but the payload and the progress, which may be large. */
 export const LIST_FIELDS = [
   "id",
   "name",

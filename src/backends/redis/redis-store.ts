@@ -23,7 +23,12 @@ import {
 } from "./claim.js";
 import { encodeError, encodeJson } from "./codec.js";
 import { RedisDeadLetters } from "./dead-letter.js";
-import { buildEnqueueCall, enqueueResult } from "./enqueue.js";
+import {
+  buildEnqueueCall,
+  buildEnqueueManyCall,
+  enqueueManyResults,
+  enqueueResult,
+} from "./enqueue.js";
 import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
 import { readEvents } from "./events.js";
 import { RedisFeedReader } from "./feed-reader.js";
@@ -112,17 +117,29 @@ export class RedisStore {
     return enqueueResult(await runScript(this.redis, "enqueue", call.keys, call.args), call);
   }
 
-  /** Stores several tasks in one round trip; each settles as {@link RedisStore.enqueue}. */
+  /**
+   * Stores several tasks atomically, all or nothing, in one script call; resolves with one
+   * result per input, in order, each what {@link RedisStore.enqueue} would have resolved with
+   * had the tasks been enqueued one after the other. An input whose idempotency key (or
+   * explicit id) names an existing task with the same name and payload gets that task
+   * (`created: false`), and so does a later input repeating the key (or id) of an earlier one
+   * of the same call. If any input would be refused (`IdempotencyConflictError` for a key held
+   * by a task with another name or payload, in Redis or earlier in the call;
+   * `InvalidArgumentError` for such a reused id), the whole call rejects with that error and
+   * nothing is written. Every input is validated before anything is sent: one invalid input
+   * (its argument named `inputs[i].<name>`) rejects the call without a round trip.
+   *
+   * One call runs as one script in Redis, which serves nothing else meanwhile: split very
+   * large batches (a thousand tasks per call is a good size) where atomicity across them is
+   * not needed.
+   */
   async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
-    const calls = inputs.map((input) => buildEnqueueCall(this.keys, input));
-    const pipeline = this.redis.pipeline();
-    for (const call of calls) queueScript(pipeline, "enqueue", call.keys, call.args);
-    const replies = (await pipeline.exec()) ?? [];
-    return calls.map((call, i) => {
-      const [error, reply] = replies[i] ?? [new UnexpectedReplyError("enqueue", undefined), null];
-      if (error) throw error;
-      return enqueueResult(reply, call);
-    });
+    const call = buildEnqueueManyCall(this.keys, inputs);
+    if (call.tasks.length === 0) return [];
+    return enqueueManyResults(
+      await runScript(this.redis, "enqueueMany", call.keys, call.args),
+      call,
+    );
   }
 
   /**
@@ -314,6 +331,22 @@ export class RedisStore {
         return refusal as Error;
       }
     });
+  }
+
+  /**
+   * Stores a running task's progress (JSON data; `undefined` clears it) for `get` to show
+   * from any process. Fenced like {@link RedisStore.ack}: rejects with `StaleLeaseError`,
+   * changing nothing, unless `token` still holds the lease. The last value stays after the
+   * task ends, and across a retry until the next attempt reports its own.
+   */
+  async progress(id: string, token: string, value: unknown): Promise<void> {
+    const reply = await runScript(
+      this.redis,
+      "progress",
+      [this.keys.task(id)],
+      [token, encodeJson("progress", value)],
+    );
+    positive(reply, { script: "progress", id, token });
   }
 
   /**

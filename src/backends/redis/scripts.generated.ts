@@ -454,7 +454,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "516126998730",
+    version: "f5f9e440f088",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -556,8 +556,14 @@ end
 -- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
 -- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
 -- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
 local function readyMember(seqKey, id)
-  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+  return readyMemberAt(redis.call("INCR", seqKey), id)
 end
 
 -- Puts a stored task into a ready zset.
@@ -1169,7 +1175,7 @@ return purged
   dlqReplay: {
     file: "dlq-replay-4",
     numberOfKeys: 4,
-    version: "513317f4b990",
+    version: "e5c3364e73b4",
     lua: `--[[
   Re-opens dead letters under the same id: failed -> queued, back into their ready queue with
   a fresh FIFO position, deliveries reset (and attempts, when asked), a "queued" event with
@@ -1215,8 +1221,14 @@ end
 -- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
 -- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
 -- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
 local function readyMember(seqKey, id)
-  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+  return readyMemberAt(redis.call("INCR", seqKey), id)
 end
 
 -- Puts a stored task into a ready zset.
@@ -1291,9 +1303,10 @@ return replayed
   enqueue: {
     file: "enqueue-8",
     numberOfKeys: 8,
-    version: "abf693282cc5",
+    version: "5f72625e94c9",
     lua: `--[[
   Stores a new task and makes it ready (or delayed), honouring its idempotency key atomically.
+  (enqueue-many stores several at once, all or nothing; both share includes/enqueue.lua.)
 
   KEYS[1] task hash            {p}:t:<id>
   KEYS[2] ready zset           {p}:q:<queue>:ready
@@ -1356,8 +1369,14 @@ end
 -- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
 -- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
 -- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
 local function readyMember(seqKey, id)
-  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+  return readyMemberAt(redis.call("INCR", seqKey), id)
 end
 
 -- Puts a stored task into a ready zset.
@@ -1376,69 +1395,112 @@ local function wake(markerKey)
     redis.call("LPUSH", markerKey, "1")
   end
 end
+-- >>> include enqueue
+-- Storing a new task: shared by enqueue (one task) and enqueue-many (several, all or nothing).
+-- A task travels as 16 consecutive arguments of a, from a[o + 1] to a[o + 16], in the order of
+-- enqueue's ARGV[1..16] (see its header; the TS side encodes both the same way):
+--   1 id, 2 name, 3 queue, 4 payload JSON, 5 priority, 6 delayMs, 7 runAt, 8 ttlMs,
+--   9 expiresAt, 10 idempotency key, 11 fingerprint, 12 maxRetries, 13 timeoutMs, 14 retry JSON,
+--   15 meta JSON, 16 claim spec JSON ("" = unset for all the optional ones).
 
-local taskKey = KEYS[1]
-local id, idem, fp = ARGV[1], ARGV[10], ARGV[11]
-
-if idem ~= "" then
-  local holder = redis.call("GET", KEYS[7])
-  if holder then
-    local held = redis.call("HMGET", KEYS[8] .. "t:" .. holder, "fp", "status")
-    if held[2] then
-      if (held[1] or "") == fp then
-        return { 0, holder, held[2] }
-      end
-      return { -6, holder, held[2] }
-    end
-    -- The holder was evicted: the key is free again.
+-- The task an enqueue names already. heldByKey looks at its idempotency key (idem, "" for
+-- none; idemKey is {p}:idem:<idem>, base the {p}: stem that derives the holder's hash): a key
+-- whose holder was evicted is free again. heldById looks at its id (taskKey is {p}:t:<id>).
+-- Each returns nil when nothing is there, else code, holder id, holder status:
+--    0  same fingerprint (same name and payload): the existing task stands for this one
+--   -6  the idempotency key is held by a task with another fingerprint
+--   -7  the id is taken by a task with another fingerprint
+local function heldByKey(base, idemKey, idem, fp)
+  if idem == "" then
+    return nil
   end
+  local holder = redis.call("GET", idemKey)
+  if not holder then
+    return nil
+  end
+  local held = redis.call("HMGET", base .. "t:" .. holder, "fp", "status")
+  if not held[2] then
+    return nil
+  end
+  if (held[1] or "") == fp then
+    return 0, holder, held[2]
+  end
+  return -6, holder, held[2]
 end
 
-local existing = redis.call("HMGET", taskKey, "fp", "status")
-if existing[2] then
-  if (existing[1] or "") == fp then
-    return { 0, id, existing[2] }
+local function heldById(taskKey, id, fp)
+  local existing = redis.call("HMGET", taskKey, "fp", "status")
+  if not existing[2] then
+    return nil
   end
-  return { -7, id, existing[2] }
+  if (existing[1] or "") == fp then
+    return 0, id, existing[2]
+  end
+  return -7, id, existing[2]
+end
+
+-- When the task at a[o + 1 ..] starts and expires (epoch ms, nil for none), from Redis time
+-- now; delayed is true when it must wait in the delayed zset.
+local function taskTimes(a, o, now)
+  local runAt = tonumber(a[o + 7])
+  if runAt == nil and a[o + 6] ~= "" then
+    runAt = now + tonumber(a[o + 6])
+  end
+  local expiresAt = tonumber(a[o + 9])
+  if expiresAt == nil and a[o + 8] ~= "" then
+    expiresAt = now + tonumber(a[o + 8])
+  end
+  return runAt, expiresAt, runAt ~= nil and runAt > now
+end
+
+-- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
+-- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
+-- (ready or delayed zset, queue set, idempotency key) is the caller's.
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+  local status = "queued"
+  if delayed then
+    status = "scheduled"
+  end
+  -- The whole hash in one HSET. The fields every claim and ack read or write come first and
+  -- exist from the start ("" reads as absent): Redis finds a field of a small hash by scanning
+  -- it from the front, and a field that exists is overwritten in place instead of appended.
+  local fields = { "status", status, "token", "", "outcome", "", "attempts", "0", "deliveries",
+    "0", "startedAt", "", "createdAt", nowText, "rm", member, "leaseUntil", "",
+    "runAt", delayed and runAt or "", "expiresAt", expiresAt or "",
+    "finishedAt", "", "error", "", "name", a[o + 2], "queue", a[o + 3], "spec", a[o + 16] or "",
+    "payload", a[o + 4], "id", a[o + 1], "priority", a[o + 5] }
+  local optional = { "idem", a[o + 10], "fp", a[o + 11], "maxRetries", a[o + 12],
+    "timeoutMs", a[o + 13], "retry", a[o + 14], "meta", a[o + 15] }
+  for i = 1, #optional, 2 do
+    if optional[i + 1] ~= "" then
+      fields[#fields + 1] = optional[i]
+      fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  redis.call("HSET", taskKey, unpack(fields))
+  return status
+end
+
+local taskKey = KEYS[1]
+local id = ARGV[1]
+
+local code, holder, held = heldByKey(KEYS[8], KEYS[7], ARGV[10], ARGV[11])
+if not code then
+  code, holder, held = heldById(taskKey, id, ARGV[11])
+end
+if code then
+  return { code, holder, held }
 end
 
 local now = nowMs()
-local runAt = tonumber(ARGV[7])
-if runAt == nil and ARGV[6] ~= "" then
-  runAt = now + tonumber(ARGV[6])
-end
-local expiresAt = tonumber(ARGV[9])
-if expiresAt == nil and ARGV[8] ~= "" then
-  expiresAt = now + tonumber(ARGV[8])
-end
-
-local status = "queued"
-local delayed = runAt and runAt > now
+local runAt, expiresAt, delayed = taskTimes(ARGV, 0, now)
 local member = ""
-if delayed then
-  status = "scheduled"
-else
+if not delayed then
   member = readyMember(KEYS[4], id)
 end
--- The whole hash in one HSET. The fields every claim and ack read or write come first and
--- exist from the start ("" reads as absent): Redis finds a field of a small hash by scanning
--- it from the front, and a field that exists is overwritten in place instead of appended.
-local fields = { "status", status, "token", "", "outcome", "", "attempts", "0", "deliveries", "0",
-  "startedAt", "", "createdAt", digits(now), "rm", member, "leaseUntil", "",
-  "runAt", delayed and runAt or "", "expiresAt", expiresAt or "",
-  "finishedAt", "", "error", "", "name", ARGV[2], "queue", ARGV[3], "spec", ARGV[16] or "",
-  "payload", ARGV[4], "id", id, "priority", ARGV[5] }
-local optional = { "idem", idem, "fp", fp, "maxRetries", ARGV[12], "timeoutMs", ARGV[13],
-  "retry", ARGV[14], "meta", ARGV[15] }
-for i = 1, #optional, 2 do
-  if optional[i + 1] ~= "" then
-    fields[#fields + 1] = optional[i]
-    fields[#fields + 1] = optional[i + 1]
-  end
-end
-redis.call("HSET", taskKey, unpack(fields))
+local status = storeTask(taskKey, ARGV, 0, digits(now), delayed, runAt, expiresAt, member)
 redis.call("SADD", KEYS[6], ARGV[3])
-if idem ~= "" then
+if ARGV[10] ~= "" then
   redis.call("SET", KEYS[7], id)
 end
 
@@ -1454,6 +1516,337 @@ else
   wake(KEYS[5])
 end
 return { 1, id, status }
+`,
+  },
+  enqueueMany: {
+    file: "enqueue-many-4",
+    numberOfKeys: 4,
+    version: "2dd0c8657d00",
+    lua: `--[[
+  Stores several tasks in one atomic step, all or nothing. First every task is checked (its
+  idempotency key, then its id, against Redis and against the tasks before it in this call);
+  a conflict refuses the whole call before anything is written. Then every new task is stored
+  as enqueue stores one (same hash, see includes/enqueue.lua), in argument order: FIFO order
+  within a priority follows the arguments.
+
+  The outcome per task is what enqueue would answer if the tasks were enqueued one after the
+  other: a task whose idempotency key (or id) names an existing task with the same name and
+  payload gets that task (code 0), including a task of this same call further up (the second
+  of two tasks with one key gets the first).
+
+  KEYS[1] key stem             {p}:  (derives {p}:t:<id>, {p}:idem:<key> and each task's
+                                      {p}:q:<queue>:ready and :marker; same hash tag)
+  KEYS[2] delayed zset         {p}:delayed
+  KEYS[3] sequence counter     {p}:seq
+  KEYS[4] queue-name set       {p}:queues
+
+  ARGV[1]  n: how many tasks follow
+  ARGV[2 ..] n groups of 16 arguments, each one task in the order of enqueue's ARGV[1..16]
+             (id, name, queue, payload, priority, delayMs, runAt, ttlMs, expiresAt,
+             idempotency key, fingerprint, maxRetries, timeoutMs, retry, meta, claim spec)
+
+  Returns, when every task passed its check: { 1, code, id, status, code, id, status, ... },
+  one triple per task in argument order:
+     1  created: id is the task's own, status queued or scheduled
+     0  already there: id and status are those of the task it names (in Redis, or created by
+        an earlier task of this call)
+  When a task is refused, nothing was written: { code, i, holderId }, i the task's position
+  (1-based):
+    -6  idempotency conflict: its key is held by task holderId (in Redis, or an earlier task
+        of this call) with another name or payload
+    -7  its id is taken by task holderId (same) with another name or payload
+]]
+-- >>> include time
+-- Redis server time, the only clock the scripts use, so workers with skewed clocks still agree
+-- on due times, leases and the rate bucket. Returns whole milliseconds (stored times, due
+-- times, leases) and microseconds (scores of the finished and dlq zsets, so records of one
+-- millisecond keep their order; exact in a double until the year 2255).
+local function clock()
+  local t = redis.call("TIME")
+  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  return math.floor(us / 1000), us
+end
+
+local function nowMs()
+  local ms = clock()
+  return ms
+end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
+-- >>> include ready
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
+local function readyMember(seqKey, id)
+  return readyMemberAt(redis.call("INCR", seqKey), id)
+end
+
+-- Puts a stored task into a ready zset.
+local function pushReady(readyKey, seqKey, taskKey, id, priority)
+  local member = readyMember(seqKey, id)
+  redis.call("ZADD", readyKey, -tonumber(priority), member)
+  redis.call("HSET", taskKey, "rm", member)
+  return member
+end
+-- >>> include wake
+-- Leaves one wake-up token on a queue's marker list. At most one token is kept: a woken worker
+-- claims what it can and, if work is left, passes the token on (see claim), so a burst wakes
+-- workers in a chain without the list growing while everyone is busy.
+local function wake(markerKey)
+  if redis.call("LLEN", markerKey) == 0 then
+    redis.call("LPUSH", markerKey, "1")
+  end
+end
+-- >>> include enqueue
+-- Storing a new task: shared by enqueue (one task) and enqueue-many (several, all or nothing).
+-- A task travels as 16 consecutive arguments of a, from a[o + 1] to a[o + 16], in the order of
+-- enqueue's ARGV[1..16] (see its header; the TS side encodes both the same way):
+--   1 id, 2 name, 3 queue, 4 payload JSON, 5 priority, 6 delayMs, 7 runAt, 8 ttlMs,
+--   9 expiresAt, 10 idempotency key, 11 fingerprint, 12 maxRetries, 13 timeoutMs, 14 retry JSON,
+--   15 meta JSON, 16 claim spec JSON ("" = unset for all the optional ones).
+
+-- The task an enqueue names already. heldByKey looks at its idempotency key (idem, "" for
+-- none; idemKey is {p}:idem:<idem>, base the {p}: stem that derives the holder's hash): a key
+-- whose holder was evicted is free again. heldById looks at its id (taskKey is {p}:t:<id>).
+-- Each returns nil when nothing is there, else code, holder id, holder status:
+--    0  same fingerprint (same name and payload): the existing task stands for this one
+--   -6  the idempotency key is held by a task with another fingerprint
+--   -7  the id is taken by a task with another fingerprint
+local function heldByKey(base, idemKey, idem, fp)
+  if idem == "" then
+    return nil
+  end
+  local holder = redis.call("GET", idemKey)
+  if not holder then
+    return nil
+  end
+  local held = redis.call("HMGET", base .. "t:" .. holder, "fp", "status")
+  if not held[2] then
+    return nil
+  end
+  if (held[1] or "") == fp then
+    return 0, holder, held[2]
+  end
+  return -6, holder, held[2]
+end
+
+local function heldById(taskKey, id, fp)
+  local existing = redis.call("HMGET", taskKey, "fp", "status")
+  if not existing[2] then
+    return nil
+  end
+  if (existing[1] or "") == fp then
+    return 0, id, existing[2]
+  end
+  return -7, id, existing[2]
+end
+
+-- When the task at a[o + 1 ..] starts and expires (epoch ms, nil for none), from Redis time
+-- now; delayed is true when it must wait in the delayed zset.
+local function taskTimes(a, o, now)
+  local runAt = tonumber(a[o + 7])
+  if runAt == nil and a[o + 6] ~= "" then
+    runAt = now + tonumber(a[o + 6])
+  end
+  local expiresAt = tonumber(a[o + 9])
+  if expiresAt == nil and a[o + 8] ~= "" then
+    expiresAt = now + tonumber(a[o + 8])
+  end
+  return runAt, expiresAt, runAt ~= nil and runAt > now
+end
+
+-- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
+-- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
+-- (ready or delayed zset, queue set, idempotency key) is the caller's.
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+  local status = "queued"
+  if delayed then
+    status = "scheduled"
+  end
+  -- The whole hash in one HSET. The fields every claim and ack read or write come first and
+  -- exist from the start ("" reads as absent): Redis finds a field of a small hash by scanning
+  -- it from the front, and a field that exists is overwritten in place instead of appended.
+  local fields = { "status", status, "token", "", "outcome", "", "attempts", "0", "deliveries",
+    "0", "startedAt", "", "createdAt", nowText, "rm", member, "leaseUntil", "",
+    "runAt", delayed and runAt or "", "expiresAt", expiresAt or "",
+    "finishedAt", "", "error", "", "name", a[o + 2], "queue", a[o + 3], "spec", a[o + 16] or "",
+    "payload", a[o + 4], "id", a[o + 1], "priority", a[o + 5] }
+  local optional = { "idem", a[o + 10], "fp", a[o + 11], "maxRetries", a[o + 12],
+    "timeoutMs", a[o + 13], "retry", a[o + 14], "meta", a[o + 15] }
+  for i = 1, #optional, 2 do
+    if optional[i + 1] ~= "" then
+      fields[#fields + 1] = optional[i]
+      fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  redis.call("HSET", taskKey, unpack(fields))
+  return status
+end
+
+local base, delayedKey, seqKey, queuesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local n = tonumber(ARGV[1])
+local WIDTH = 16
+
+-- 1. Checks, nothing written, in the order enqueue checks (the key, then the id), each against
+-- Redis and then against the earlier tasks of this call. fresh[i] is true for a task this call
+-- creates; for one that names an existing task, same[i] is the index of an earlier task of this
+-- call, or { id, status } of a stored one.
+local fresh, same = {}, {}
+local byIdem, byId = {}, {}
+local function fpOf(j)
+  return ARGV[1 + (j - 1) * WIDTH + 11]
+end
+local function idOf(j)
+  return ARGV[1 + (j - 1) * WIDTH + 1]
+end
+for i = 1, n do
+  local o = 1 + (i - 1) * WIDTH
+  local id, idem, fp = ARGV[o + 1], ARGV[o + 10], ARGV[o + 11]
+  local code, holder, held = heldByKey(base, base .. "idem:" .. idem, idem, fp)
+  local earlier = nil
+  if not code and idem ~= "" and byIdem[idem] then
+    earlier = byIdem[idem]
+    code, holder = -6, idOf(earlier)
+  end
+  if not code then
+    code, holder, held = heldById(base .. "t:" .. id, id, fp)
+  end
+  if not code and byId[id] then
+    earlier = byId[id]
+    code, holder = -7, id
+  end
+  if earlier and fpOf(earlier) == fp then
+    code = 0
+  end
+  if not code then
+    fresh[i] = true
+    byId[id] = i
+    if idem ~= "" then
+      byIdem[idem] = i
+    end
+  elseif code == 0 then
+    same[i] = earlier or { holder, held }
+  else
+    return { code, i, holder }
+  end
+end
+
+-- 2. Writes. Sequence numbers for every ready task in one INCRBY; per queue one ZADD of its
+-- ready members and one wake-up; one SADD of the queue names; one ZADD of the delayed tasks.
+local now = nowMs()
+local nowText = digits(now)
+local times = {}
+local readyCount = 0
+for i = 1, n do
+  if fresh[i] then
+    local runAt, expiresAt, delayed = taskTimes(ARGV, 1 + (i - 1) * WIDTH, now)
+    times[i] = { runAt, expiresAt, delayed }
+    if not delayed then
+      readyCount = readyCount + 1
+    end
+  end
+end
+local seq = 0
+if readyCount > 0 then
+  seq = redis.call("INCRBY", seqKey, readyCount) - readyCount
+end
+
+local statuses = {}
+local queueNames, ready, wakes = {}, {}, {}
+local due = {}
+local head = redis.call("ZRANGE", delayedKey, 0, 0, "WITHSCORES")[2]
+head = head and tonumber(head)
+for i = 1, n do
+  if fresh[i] then
+    local o = 1 + (i - 1) * WIDTH
+    local id, queue, idem = ARGV[o + 1], ARGV[o + 3], ARGV[o + 10]
+    local runAt, expiresAt, delayed = times[i][1], times[i][2], times[i][3]
+    local member = ""
+    if not delayed then
+      seq = seq + 1
+      member = readyMemberAt(seq, id)
+    end
+    statuses[i] = storeTask(base .. "t:" .. id, ARGV, o, nowText, delayed, runAt, expiresAt, member)
+    if idem ~= "" then
+      redis.call("SET", base .. "idem:" .. idem, id)
+    end
+    if not ready[queue] then
+      ready[queue] = {}
+      queueNames[#queueNames + 1] = queue
+    end
+    if delayed then
+      due[#due + 1] = runAt
+      due[#due + 1] = id
+      -- As enqueue: only a new earliest due time wakes the queue's blocked workers.
+      if head == nil or runAt < head then
+        head = runAt
+        wakes[queue] = true
+      end
+    else
+      local members = ready[queue]
+      members[#members + 1] = -tonumber(ARGV[o + 5])
+      members[#members + 1] = member
+      wakes[queue] = true
+    end
+  end
+end
+if #queueNames > 0 then
+  batched("SADD", queuesKey, queueNames, 1000)
+end
+batched("ZADD", delayedKey, due, 1000)
+for _, queue in ipairs(queueNames) do
+  batched("ZADD", base .. "q:" .. queue .. ":ready", ready[queue], 1000)
+  if wakes[queue] then
+    wake(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- 3. The reply, one triple per task.
+local reply = { 1 }
+for i = 1, n do
+  local o = 1 + (i - 1) * WIDTH
+  if fresh[i] then
+    reply[#reply + 1] = 1
+    reply[#reply + 1] = ARGV[o + 1]
+    reply[#reply + 1] = statuses[i]
+  else
+    local s = same[i]
+    reply[#reply + 1] = 0
+    if type(s) == "number" then
+      reply[#reply + 1] = idOf(s)
+      reply[#reply + 1] = statuses[s]
+    else
+      reply[#reply + 1] = s[1]
+      reply[#reply + 1] = s[2]
+    end
+  end
+end
+return reply
 `,
   },
   fail: {
@@ -1870,10 +2263,81 @@ wake(KEYS[5])
 return runAt
 `,
   },
+  progress: {
+    file: "progress-1",
+    numberOfKeys: 1,
+    version: "5f12b1e3310f",
+    lua: `--[[
+  Stores a running task's progress (the value its handler last reported), fenced like ack and
+  renew: refused (nothing changes) unless the caller holds the current lease. The value stays
+  on the task after it ends (get shows the last one) and across retries until the next attempt
+  reports its own; it goes when the task's record is evicted.
+
+  KEYS[1] task hash            {p}:t:<id>
+
+  ARGV[1] fencing token
+  ARGV[2] progress JSON ("" = clears it)
+
+  Returns 1 when stored, or a lease refusal code (-1..-4, see includes/lease.lua).
+]]
+-- >>> include lease
+-- Lease checks. A caller holds a task's lease when its fencing token is the task's current one
+-- and the task still runs. leaseRefusal works on fields the caller already read (status, token,
+-- outcome); checkLease reads them. Both return nil when the caller holds the lease; otherwise
+-- the value the script must return:
+--   > 0 the same outcome (kind) was already recorded under this token: a retried call whose
+--       first reply was lost (e.g. a dropped connection). Its result is returned again and
+--       nothing changes, so ack, nack and fail are idempotent per token.
+--   -1 the task does not exist (purged or evicted)
+--   -2 another claim holds the task now (the token is stale)
+--   -3 the task was cancelled
+--   -4 the task is no longer running (its expired lease was reclaimed, or it finished)
+-- kind is "ack", "nack" or "fail" (nil for renew). A claim sets outcome to "", so an outcome
+-- recorded under an earlier token never answers for a later one.
+local function leaseRefusal(status, current, outcome, token, kind)
+  if not status then
+    return -1
+  end
+  if current ~= token then
+    return -2
+  end
+  if kind and outcome and outcome ~= "" then
+    local done, value = string.match(outcome, "^(%a+):(%d+)$")
+    if done == kind then
+      return tonumber(value)
+    end
+  end
+  if status == "cancelled" then
+    return -3
+  end
+  if status ~= "running" then
+    return -4
+  end
+  return nil
+end
+
+local function checkLease(taskKey, token, kind)
+  local f = redis.call("HMGET", taskKey, "status", "token", "outcome")
+  return leaseRefusal(f[1], f[2], f[3], token, kind)
+end
+
+-- Records the outcome of this lease (see leaseRefusal).
+local function recordOutcome(taskKey, kind, value)
+  redis.call("HSET", taskKey, "outcome", kind .. ":" .. value)
+end
+
+local refused = checkLease(KEYS[1], ARGV[1])
+if refused then
+  return refused
+end
+redis.call("HSET", KEYS[1], "progress", ARGV[2])
+return 1
+`,
+  },
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "0e79e778eb4f",
+    version: "cff5fe338ec9",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, or,
@@ -1923,8 +2387,14 @@ end
 -- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
 -- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
 -- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
 local function readyMember(seqKey, id)
-  return string.format("%016d", redis.call("INCR", seqKey)) .. ":" .. id
+  return readyMemberAt(redis.call("INCR", seqKey), id)
 end
 
 -- Puts a stored task into a ready zset.

@@ -25,6 +25,7 @@ export function toSnapshot(task: StoredTask, defaultMaxRetries = 0): TaskSnapsho
     ...defined("startedAt", task.startedAt),
     ...defined("finishedAt", task.finishedAt),
     ...defined("idempotencyKey", task.idempotencyKey),
+    ...defined("progress", task.progress),
     ...defined("value", task.value),
     ...defined("error", task.error),
   };

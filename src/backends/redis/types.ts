@@ -82,6 +82,11 @@ export interface StoredTask {
   readonly idempotencyKey: string | undefined;
   /** The handler's result once succeeded. */
   readonly value: unknown;
+  /**
+   * The last value a handler reported with `progress` (kept after the task ends). Only `get`
+   * reads it: `undefined` when listed or claimed.
+   */
+  readonly progress: unknown;
   /** The last error (kept while retrying, and on a replayed task until it succeeds). */
   readonly error: ErrorInfo | undefined;
 }
@@ -89,6 +94,12 @@ export interface StoredTask {
 /** A task this worker now holds a lease on. */
 export interface ClaimedTask extends StoredTask {
   readonly token: string;
+  /**
+   * The lease's fencing token as a number (`token` is its decimal text): every claim takes the
+   * next value of one counter per prefix, so it increases across attempts, workers and
+   * processes. A handler can fence its own side effects with it (`ctx.fence`).
+   */
+  readonly fence: number;
   readonly leaseUntil: number;
   readonly startedAt: number;
 }

@@ -1,5 +1,6 @@
 --[[
   Stores a new task and makes it ready (or delayed), honouring its idempotency key atomically.
+  (enqueue-many stores several at once, all or nothing; both share includes/enqueue.lua.)
 
   KEYS[1] task hash            {p}:t:<id>
   KEYS[2] ready zset           {p}:q:<queue>:ready
@@ -38,69 +39,28 @@
 -- @include time
 -- @include ready
 -- @include wake
+-- @include enqueue
 
 local taskKey = KEYS[1]
-local id, idem, fp = ARGV[1], ARGV[10], ARGV[11]
+local id = ARGV[1]
 
-if idem ~= "" then
-  local holder = redis.call("GET", KEYS[7])
-  if holder then
-    local held = redis.call("HMGET", KEYS[8] .. "t:" .. holder, "fp", "status")
-    if held[2] then
-      if (held[1] or "") == fp then
-        return { 0, holder, held[2] }
-      end
-      return { -6, holder, held[2] }
-    end
-    -- The holder was evicted: the key is free again.
-  end
+local code, holder, held = heldByKey(KEYS[8], KEYS[7], ARGV[10], ARGV[11])
+if not code then
+  code, holder, held = heldById(taskKey, id, ARGV[11])
 end
-
-local existing = redis.call("HMGET", taskKey, "fp", "status")
-if existing[2] then
-  if (existing[1] or "") == fp then
-    return { 0, id, existing[2] }
-  end
-  return { -7, id, existing[2] }
+if code then
+  return { code, holder, held }
 end
 
 local now = nowMs()
-local runAt = tonumber(ARGV[7])
-if runAt == nil and ARGV[6] ~= "" then
-  runAt = now + tonumber(ARGV[6])
-end
-local expiresAt = tonumber(ARGV[9])
-if expiresAt == nil and ARGV[8] ~= "" then
-  expiresAt = now + tonumber(ARGV[8])
-end
-
-local status = "queued"
-local delayed = runAt and runAt > now
+local runAt, expiresAt, delayed = taskTimes(ARGV, 0, now)
 local member = ""
-if delayed then
-  status = "scheduled"
-else
+if not delayed then
   member = readyMember(KEYS[4], id)
 end
--- The whole hash in one HSET. The fields every claim and ack read or write come first and
--- exist from the start ("" reads as absent): Redis finds a field of a small hash by scanning
--- it from the front, and a field that exists is overwritten in place instead of appended.
-local fields = { "status", status, "token", "", "outcome", "", "attempts", "0", "deliveries", "0",
-  "startedAt", "", "createdAt", digits(now), "rm", member, "leaseUntil", "",
-  "runAt", delayed and runAt or "", "expiresAt", expiresAt or "",
-  "finishedAt", "", "error", "", "name", ARGV[2], "queue", ARGV[3], "spec", ARGV[16] or "",
-  "payload", ARGV[4], "id", id, "priority", ARGV[5] }
-local optional = { "idem", idem, "fp", fp, "maxRetries", ARGV[12], "timeoutMs", ARGV[13],
-  "retry", ARGV[14], "meta", ARGV[15] }
-for i = 1, #optional, 2 do
-  if optional[i + 1] ~= "" then
-    fields[#fields + 1] = optional[i]
-    fields[#fields + 1] = optional[i + 1]
-  end
-end
-redis.call("HSET", taskKey, unpack(fields))
+local status = storeTask(taskKey, ARGV, 0, digits(now), delayed, runAt, expiresAt, member)
 redis.call("SADD", KEYS[6], ARGV[3])
-if idem ~= "" then
+if ARGV[10] ~= "" then
   redis.call("SET", KEYS[7], id)
 end
 
