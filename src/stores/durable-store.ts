@@ -162,7 +162,7 @@ export interface DurableStore {
   /** Fails the task for good, into the dead-letter queue. Resolves with the finish time. */
   fail(id: string, token: string, error: Error | ErrorInfo): Promise<number>;
   /** Stores the running attempt's progress (JSON data). */
-  progress(id: string, token: string, value: unknown): Promise<number>;
+  progress(id: string, token: string, value: unknown): Promise<void>;
   /**
    * Extends many leases to `leaseMs` (default: the store's) from now; per lease the new expiry
    * or its error (`StaleLeaseError` for a lost lease).

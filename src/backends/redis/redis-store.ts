@@ -12,7 +12,7 @@
 import type { Redis } from "ioredis";
 import { InvalidOptionError, NotFoundError } from "../../errors.js";
 import { isStreamId } from "../../results/stream-id.js";
-import type { EventReader, LeaderLockSettings } from "../../stores/durable-store.js";
+import type { DurableStore, EventReader, LeaderLockSettings } from "../../stores/durable-store.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import {
   buildClaimCall,
@@ -81,7 +81,7 @@ export interface StepResult extends ClaimResult {
 const MAX_RECLAIM_ROUNDS = 20;
 
 /** The durable task store on one Redis prefix. */
-export class RedisStore {
+export class RedisStore implements DurableStore {
   readonly redis: Redis;
   readonly keys: KeySpace;
   readonly options: ResolvedStoreOptions;
