@@ -24,6 +24,7 @@ export type {
   BackendHealth,
   DeadLetterOperations,
   ManagerHealth,
+  ManagerStats,
 } from "./backends/backend.js";
 export { type LeaseLossReason, StaleLeaseError } from "./backends/redis/errors.js";
 export type { SubmitManyItem } from "./engine/submit-many.js";
@@ -99,7 +100,6 @@ export {
 export type { Backoff, Jitter, RetryOptions } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
-export type { ManagerStats } from "./submit-options.js";
 export { TaskManager } from "./task-manager.js";
 export type {
   ErrorInfo,

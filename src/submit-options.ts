@@ -1,16 +1,7 @@
-import type { BackendStats } from "./backends/backend.js";
 import { InvalidArgumentError } from "./errors.js";
 import { isValidQueueName } from "./options.js";
 import type { SubmitOptions } from "./types.js";
 import { requireName, requireNonNegative, requireNumber } from "./validation.js";
-
-/** What `stats()` returns: running totals plus the current figures. */
-export interface ManagerStats extends BackendStats {
-  /** Open result subscriptions. */
-  readonly subscribers: number;
-  /** Results dropped by subscribers' overflow policies, in total. */
-  readonly resultsDropped: number;
-}
 
 /** The options of a submit that passed none: shared, frozen, and known valid. */
 export const NO_SUBMIT_OPTIONS: SubmitOptions = Object.freeze({});

@@ -2,6 +2,7 @@ import type {
   Backend,
   DeadLetterOperations,
   ManagerHealth,
+  ManagerStats,
   RegisteredHandler,
 } from "./backends/backend.js";
 import { MemoryBackend } from "./backends/memory/memory-backend.js";
@@ -32,7 +33,7 @@ import { ResultBroadcaster } from "./results/broadcaster.js";
 import type { ResultSubscription, SubscribeOptions } from "./results/subscription.js";
 import type { Clock } from "./scheduling/clock.js";
 import { CronScheduler, type ScheduleInfo, type ScheduleOptions } from "./scheduling/cron.js";
-import { type ManagerStats, NO_SUBMIT_OPTIONS } from "./submit-options.js";
+import { NO_SUBMIT_OPTIONS } from "./submit-options.js";
 import type {
   HandlerOptions,
   ListOptions,

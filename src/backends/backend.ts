@@ -131,3 +131,11 @@ export interface Backend {
   /** Drops every connection, timer and listener of the backend's. Idempotent. */
   close(): Promise<void>;
 }
+
+/** What `stats()` returns: running totals plus the current figures. */
+export interface ManagerStats extends BackendStats {
+  /** Open result subscriptions. */
+  readonly subscribers: number;
+  /** Results dropped by subscribers' overflow policies, in total. */
+  readonly resultsDropped: number;
+}

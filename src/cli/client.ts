@@ -3,9 +3,10 @@
  * envelope into {@link ApiError} and transport failures into {@link UnreachableError}, so
  * commands only deal with typed results.
  */
+
+import type { ManagerStats } from "../backends/backend.js";
 import type { DeadLetterOutcome } from "../registry/dead-letters.js";
 import type { ScheduleInfo } from "../scheduling/cron.js";
-import type { ManagerStats } from "../submit-options.js";
 import type { QueueInfo, TaskSnapshot } from "../types.js";
 import { ApiError, UnreachableError, UsageError } from "./errors.js";
 

@@ -2,8 +2,9 @@
  * Human output of the CLI: plain aligned columns and key/value blocks, coloured only on a
  * terminal without NO_COLOR. `--json` output bypasses all of this (see `output.ts`).
  */
+
+import type { ManagerStats } from "../backends/backend.js";
 import type { ScheduleInfo } from "../scheduling/cron.js";
-import type { ManagerStats } from "../submit-options.js";
 import type { QueueInfo, TaskResult, TaskSnapshot } from "../types.js";
 import type { DeadLetterResult, StatsResponse } from "./client.js";
 import type { ApiError } from "./errors.js";

@@ -16,9 +16,9 @@
  */
 import { TimeoutError } from "../errors.js";
 import type { TaskEventBus } from "../events.js";
-import { Attempt } from "../lifecycle/attempt.js";
 import { type AttemptOwner, invokeHandler } from "../lifecycle/invoke-handler.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
+import { Attempt } from "../lifecycle/task-record.js";
 import type { Instrumentation } from "../observability/instrumentation.js";
 import { type Logger, safeLog } from "../observability/logger.js";
 import { decideRetry, isLastAttempt } from "../retry/policy.js";

@@ -1,6 +1,6 @@
 import { toError } from "../errors.js";
 import { type Instrumentation, noInstrumentation } from "../observability/instrumentation.js";
-import type { Attempt } from "./attempt.js";
+import type { Attempt } from "./task-record.js";
 
 /** Told how an attempt's handler settled: `error` set on failure, else `value`. */
 export interface AttemptOwner {

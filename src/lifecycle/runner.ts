@@ -10,9 +10,9 @@ import { Alarm } from "../scheduling/alarm.js";
 import type { Clock } from "../scheduling/clock.js";
 import { IndexedHeap } from "../scheduling/indexed-heap.js";
 import type { TaskResult } from "../types.js";
-import type { Attempt } from "./attempt.js";
 import type { TerminalStatus } from "./states.js";
 import type { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
+import type { Attempt } from "./task-record.js";
 import { errorInfo, type TaskRecord } from "./task-record.js";
 import { transition } from "./transitions.js";
 

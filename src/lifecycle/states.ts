@@ -41,12 +41,17 @@ export const TERMINAL_STATUSES = ["succeeded", "failed", "cancelled", "expired"]
 /** A status a task never leaves (DLQ replay aside). */
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
-/** The allowed moves. Anything absent is refused. */
+/**
+ * The allowed moves, for every store (the Redis scripts are checked against it by a test).
+ * Anything absent is refused. `queued`/`retrying` → `failed` is a durable store's poison rule:
+ * a task already delivered `maxDeliveries` times without an outcome goes to the dead-letter
+ * queue at its next claim instead of running again.
+ */
 export const ALLOWED_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
   scheduled: ["queued", "cancelled", "expired"],
-  queued: ["running", "cancelled", "expired"],
+  queued: ["running", "cancelled", "expired", "failed"],
   running: ["succeeded", "failed", "retrying", "cancelled"],
-  retrying: ["running", "cancelled"],
+  retrying: ["running", "cancelled", "failed"],
   succeeded: [],
   failed: [],
   cancelled: [],

@@ -2,7 +2,7 @@
  * Isolation for instrumentation: whatever a meter, tracer, logger or hook throws is caught and
  * logged once per occurrence, and the task goes on exactly as it would without it.
  */
-import type { Attempt } from "../lifecycle/attempt.js";
+import type { Attempt } from "../lifecycle/task-record.js";
 import { type Instrumentation, noInstrumentation } from "./instrumentation.js";
 import { type Logger, safeLog } from "./logger.js";
 

@@ -2,8 +2,9 @@
  * User hooks for audit trails: called at the same lifecycle points as metrics and tracing,
  * isolated so that a throwing or rejecting hook is logged and never breaks a task.
  */
-import type { Attempt } from "../lifecycle/attempt.js";
+
 import type { TerminalStatus } from "../lifecycle/states.js";
+import type { Attempt } from "../lifecycle/task-record.js";
 import { errorInfo, type TaskRecord } from "../lifecycle/task-record.js";
 import type { ErrorInfo, TaskSnapshot } from "../types.js";
 import { type Instrumentation, noInstrumentation } from "./instrumentation.js";

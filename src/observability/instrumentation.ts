@@ -1,6 +1,5 @@
-import type { Attempt } from "../lifecycle/attempt.js";
 import type { TerminalStatus } from "../lifecycle/states.js";
-import type { TaskRecord } from "../lifecycle/task-record.js";
+import type { Attempt, TaskRecord } from "../lifecycle/task-record.js";
 
 /**
  * The engine's one seam for observability: metrics, tracing and user hooks each implement it,

@@ -17,9 +17,8 @@ import {
   type Observable,
   ValueType,
 } from "@opentelemetry/api";
-import type { Attempt } from "../lifecycle/attempt.js";
 import type { TerminalStatus } from "../lifecycle/states.js";
-import type { TaskRecord } from "../lifecycle/task-record.js";
+import type { Attempt, TaskRecord } from "../lifecycle/task-record.js";
 import type { TaskResult } from "../types.js";
 import { type Instrumentation, noInstrumentation } from "./instrumentation.js";
 import { type Logger, safeLog } from "./logger.js";

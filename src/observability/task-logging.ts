@@ -3,9 +3,9 @@
  * and expiries, `error` for tasks that failed for good. Payloads and results appear only with
  * `logPayloads: true`; error objects are reduced to name, message, code and stack.
  */
-import type { Attempt } from "../lifecycle/attempt.js";
+
 import type { TerminalStatus } from "../lifecycle/states.js";
-import type { TaskRecord } from "../lifecycle/task-record.js";
+import type { Attempt, TaskRecord } from "../lifecycle/task-record.js";
 import { type Instrumentation, noInstrumentation } from "./instrumentation.js";
 import { type Logger, safeLog } from "./logger.js";
 import { attemptStatus } from "./metric-definitions.js";

@@ -19,7 +19,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { CancelledError } from "../errors.js";
-import type { Attempt } from "../lifecycle/attempt.js";
+import type { Attempt } from "../lifecycle/task-record.js";
 import { type Instrumentation, noInstrumentation } from "./instrumentation.js";
 import { attemptStatus } from "./metric-definitions.js";
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from "./scope.js";

@@ -28,27 +28,7 @@ interface AllowedEdge extends Edge {
  * someone else is rewriting. Each entry names the change that removes it. An entry that no
  * longer closes a cycle fails the test, so delete it together with that change.
  */
-const ALLOWED_CYCLE_EDGES: readonly AllowedEdge[] = [
-  {
-    // Cycle: lifecycle/attempt.ts <-> lifecycle/task-record.ts (both type-only).
-    from: "src/lifecycle/attempt.ts",
-    to: "src/lifecycle/task-record.ts",
-    fix:
-      "An Attempt holds its TaskRecord and a TaskRecord holds its attempt in flight, and the " +
-      "class Attempt (with # fields) cannot be replaced by an interface: move class Attempt " +
-      "into lifecycle/task-record.ts, delete lifecycle/attempt.ts, and import Attempt from " +
-      "task-record.js (runner, invoke-handler, durable/worker, observability/*).",
-  },
-  {
-    // Cycle: durable/durable-engine.ts <-> durable/task-handle.ts.
-    from: "src/backends/redis/durable/task-handle.ts",
-    to: "src/backends/redis/durable/durable-engine.ts",
-    fix:
-      "DurableTaskHandle only calls engine.result(id): declare `interface ResultSource " +
-      "{ result(id: string): Promise<unknown> }` in task-handle.ts, type the constructor " +
-      "parameter and #engine with it, and drop the DurableEngine import.",
-  },
-];
+const ALLOWED_CYCLE_EDGES: readonly AllowedEdge[] = [];
 
 /** Folders that must not import from other folders: direct imports, type-only included. */
 const LAYER_RULES: readonly { from: string; notFrom: string; why: string }[] = [

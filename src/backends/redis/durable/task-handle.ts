@@ -1,5 +1,9 @@
 import type { TaskHandle } from "../../../types.js";
-import type { DurableEngine } from "./durable-engine.js";
+
+/** Where a durable handle's outcome comes from (the durable engine). */
+export interface ResultSource {
+  result(id: string): Promise<unknown>;
+}
 
 /**
  * The handle `submit` returns in durable mode. `result()` follows the task through Redis, so it
@@ -7,14 +11,14 @@ import type { DurableEngine } from "./durable-engine.js";
  * finished long ago (while its record is retained).
  */
 export class DurableTaskHandle<R> implements TaskHandle<R> {
-  readonly #engine: DurableEngine;
+  readonly #engine: ResultSource;
   #result: Promise<R> | undefined;
 
   constructor(
     readonly id: string,
     readonly name: string,
     readonly queue: string,
-    engine: DurableEngine,
+    engine: ResultSource,
   ) {
     this.#engine = engine;
   }
