@@ -24,9 +24,9 @@ const print = (text = "") => process.stdout.write(`${text}\n`);
 // to the chosen build.
 const dist = new URL(".", taskmillSource(process.env));
 const load = (path) => import(new URL(path, dist).href);
-const { RedisStore } = await load("backends/redis/redis-store.js");
-const { buildEnqueueCall, enqueueResult } = await load("backends/redis/enqueue.js");
-const { queueScript } = await load("backends/redis/scripts.js");
+const { RedisStore } = await load("stores/redis/redis-store.js");
+const { buildEnqueueCall, enqueueResult } = await load("stores/redis/enqueue.js");
+const { queueScript } = await load("stores/redis/scripts.js");
 const { default: Redis } = await import("ioredis");
 
 const server = await startRedisServer();

@@ -24,7 +24,7 @@ const FILL_CHUNK = 1_000;
 
 // RedisStore is internal (not exported by the package): load it next to the chosen build.
 const dist = new URL(".", taskmillSource(process.env));
-const { RedisStore } = await import(new URL("backends/redis/redis-store.js", dist).href);
+const { RedisStore } = await import(new URL("stores/redis/redis-store.js", dist).href);
 const { default: Redis } = await import("ioredis");
 
 const server = await startRedisServer();

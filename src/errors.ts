@@ -247,3 +247,37 @@ function describe(value: unknown): string {
   }
   return String(value);
 }
+
+/** Why a worker no longer holds a task's lease. */
+export type LeaseLossReason = "missing" | "superseded" | "cancelled" | "not-running" | "expired";
+
+/**
+ * An ack, nack, fail or renew carried a fencing token that no longer holds the task's lease,
+ * so the store refused it and changed nothing. The handler's outcome is discarded: another worker
+ * holds the task, it was cancelled, or its expired lease was reclaimed.
+ *
+ * Every durable store raises it (the port's rule), so it lives with the other errors.
+ */
+export class StaleLeaseError extends TaskmillError {
+  readonly taskId: string;
+  readonly token: string;
+  readonly reason: LeaseLossReason;
+
+  constructor(taskId: string, token: string, reason: LeaseLossReason) {
+    super(
+      "ERR_STALE_LEASE",
+      `The lease on task ${taskId} (token ${token}) is no longer held: ${EXPLAIN[reason]}`,
+    );
+    this.taskId = taskId;
+    this.token = token;
+    this.reason = reason;
+  }
+}
+
+const EXPLAIN: Record<LeaseLossReason, string> = {
+  missing: "the task no longer exists",
+  superseded: "another worker claimed the task after this lease expired",
+  cancelled: "the task was cancelled",
+  "not-running": "the lease expired and the task was reclaimed, or it already finished",
+  expired: "the lease ran out before it could be renewed (the store was unreachable)",
+};

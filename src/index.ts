@@ -25,8 +25,7 @@ export type {
   DeadLetterOperations,
   ManagerHealth,
   ManagerStats,
-} from "./backends/backend.js";
-export { type LeaseLossReason, StaleLeaseError } from "./backends/redis/errors.js";
+} from "./engine/backend.js";
 export type { SubmitManyItem } from "./engine/submit-many.js";
 export {
   BackendUnavailableError,
@@ -38,11 +37,13 @@ export {
   IdempotencyConflictError,
   InvalidArgumentError,
   InvalidOptionError,
+  type LeaseLossReason,
   NonErrorThrownError,
   NotFoundError,
   PermanentError,
   ResultBufferOverflowError,
   ShuttingDownError,
+  StaleLeaseError,
   TaskFailedError,
   TaskmillError,
   type TaskmillErrorCode,

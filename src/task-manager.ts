@@ -4,9 +4,8 @@ import type {
   ManagerHealth,
   ManagerStats,
   RegisteredHandler,
-} from "./backends/backend.js";
-import { MemoryBackend } from "./backends/memory/memory-backend.js";
-import { DurableEngine } from "./backends/redis/durable/durable-engine.js";
+} from "./engine/backend.js";
+import { DurableEngine } from "./engine/durable/durable-engine.js";
 import { type SubmitManyItem, validateSubmitMany } from "./engine/submit-many.js";
 import {
   DuplicateHandlerError,
@@ -33,6 +32,7 @@ import { ResultBroadcaster } from "./results/broadcaster.js";
 import type { ResultSubscription, SubscribeOptions } from "./results/subscription.js";
 import type { Clock } from "./scheduling/clock.js";
 import { CronScheduler, type ScheduleInfo, type ScheduleOptions } from "./scheduling/cron.js";
+import { MemoryBackend } from "./stores/memory/memory-backend.js";
 import { NO_SUBMIT_OPTIONS } from "./submit-options.js";
 import type {
   HandlerOptions,

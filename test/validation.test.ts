@@ -1,7 +1,7 @@
 import { InvalidArgumentError, InvalidOptionError } from "taskmill";
 import { describe, expect, it } from "vitest";
-import { resolveStoreOptions } from "../src/backends/redis/options.js";
 import { resolveRate } from "../src/options.js";
+import { resolveStoreOptions } from "../src/stores/redis/options.js";
 import {
   requireInteger,
   requireIntegerIn,

@@ -4,7 +4,7 @@
  * commands only deal with typed results.
  */
 
-import type { ManagerStats } from "../backends/backend.js";
+import type { ManagerStats } from "../engine/backend.js";
 import type { DeadLetterOutcome } from "../registry/dead-letters.js";
 import type { ScheduleInfo } from "../scheduling/cron.js";
 import type { QueueInfo, TaskSnapshot } from "../types.js";

@@ -3,7 +3,7 @@
  * terminal without NO_COLOR. `--json` output bypasses all of this (see `output.ts`).
  */
 
-import type { ManagerStats } from "../backends/backend.js";
+import type { ManagerStats } from "../engine/backend.js";
 import type { ScheduleInfo } from "../scheduling/cron.js";
 import type { QueueInfo, TaskResult, TaskSnapshot } from "../types.js";
 import type { DeadLetterResult, StatsResponse } from "./client.js";

@@ -18,6 +18,15 @@
  *   same atomic step, so a reader that started before a task ended cannot miss its result.
  */
 
+import type { Logger } from "../observability/logger.js";
+import type {
+  DeadLetterListOptions,
+  DeadLetterOutcome,
+  DeadLetterSelector,
+  ReplayOptions,
+} from "../registry/dead-letters.js";
+import type { Clock } from "../scheduling/clock.js";
+import type { ErrorInfo, ListOptions } from "../types.js";
 import type {
   CancelResult,
   ClaimResult,
@@ -30,16 +39,10 @@ import type {
   StoredTask,
   TaskEvent,
   TrimResult,
-} from "../backends/redis/types.js";
-import type { Logger } from "../observability/logger.js";
-import type {
-  DeadLetterListOptions,
-  DeadLetterOutcome,
-  DeadLetterSelector,
-  ReplayOptions,
-} from "../registry/dead-letters.js";
-import type { Clock } from "../scheduling/clock.js";
-import type { ErrorInfo, ListOptions } from "../types.js";
+} from "./durable-types.js";
+
+/** The lease a durable store grants when `backend.leaseMs` is not set. */
+export const DEFAULT_LEASE_MS = 10_000;
 
 /** One lease to renew. */
 export interface LeaseRef {

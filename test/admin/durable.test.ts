@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { InvalidArgumentError, TaskManager, type TaskResult } from "taskmill";
 import { describe, expect, it, vi } from "vitest";
-import { useRedis } from "../backends/redis/fixture.js";
+import { useRedis } from "../stores/redis/fixture.js";
 import { onCleanup, openSse, start } from "./support.js";
 
 const redis = useRedis();

@@ -35,7 +35,7 @@ const LAYER_RULES: readonly { from: string; notFrom: string; why: string }[] = [
   {
     from: "src/scheduling/",
     notFrom: "src/lifecycle/",
-    why: "scheduling works on interfaces it defines (DispatchTask, ReadyEntry); lifecycle/task-dispatcher.ts binds it to task records",
+    why: "scheduling works on interfaces it defines (DispatchTask, ReadyEntry); stores/memory/task-dispatcher.ts binds it to task records",
   },
   {
     from: "src/retry/",
@@ -44,8 +44,23 @@ const LAYER_RULES: readonly { from: string; notFrom: string; why: string }[] = [
   },
   {
     from: "src/admin/",
-    notFrom: "src/backends/redis/",
+    notFrom: "src/stores/redis/",
     why: "the admin talks to a TaskManager whatever its backend (ioredis stays optional)",
+  },
+  {
+    from: "src/engine/",
+    notFrom: "src/stores/redis/",
+    why: "the engine talks to durable stores through the port (stores/durable-store.ts) and picks one in stores/connect.ts",
+  },
+  {
+    from: "src/engine/",
+    notFrom: "src/stores/memory/",
+    why: "the memory store feeds the engine's executor; the engine never reaches into it",
+  },
+  {
+    from: "src/stores/",
+    notFrom: "src/engine/durable/",
+    why: "stores record what the durable engine decides; they never depend on it",
   },
 ];
 

@@ -8,13 +8,13 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { type Clock, systemClock, TaskManager, type TaskSnapshot } from "taskmill";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { KeySpace } from "../../src/backends/redis/keys.js";
+import { KeySpace } from "../../src/stores/redis/keys.js";
 import {
   LeaderLock,
   type LeaderLockOptions,
   type LeadershipChange,
-} from "../../src/backends/redis/leader-lock.js";
-import { sleep, useRedis } from "../backends/redis/fixture.js";
+} from "../../src/stores/redis/leader-lock.js";
+import { sleep, useRedis } from "../stores/redis/fixture.js";
 
 const redis = useRedis();
 const locks: LeaderLock[] = [];

@@ -13,7 +13,7 @@ import {
   UnsupportedError,
 } from "taskmill";
 import { afterEach, describe, expect, it } from "vitest";
-import { useRedis } from "../backends/redis/fixture.js";
+import { useRedis } from "../stores/redis/fixture.js";
 
 const redis = useRedis();
 const managers: TaskManager[] = [];

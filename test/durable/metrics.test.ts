@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { PermanentError, TaskManager } from "taskmill";
 import { afterEach, describe, expect, it } from "vitest";
-import { useRedis } from "../backends/redis/fixture.js";
 import { collect, sdkMeterProvider, total, valueAt } from "../observability/workload.js";
+import { useRedis } from "../stores/redis/fixture.js";
 
 const redis = useRedis();
 const stops: Array<() => Promise<unknown>> = [];

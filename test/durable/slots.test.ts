@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { TaskManager } from "taskmill";
 import { afterEach, describe, expect, it } from "vitest";
-import { useRedis } from "../backends/redis/fixture.js";
+import { useRedis } from "../stores/redis/fixture.js";
 
 const redis = useRedis();
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -13,7 +13,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import { TaskManager } from "taskmill";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { useRedis } from "../backends/redis/fixture.js";
+import { useRedis } from "../stores/redis/fixture.js";
 
 const redis = useRedis();
 beforeAll(() => {

@@ -1,0 +1,142 @@
+/**
+ * The seam between the manager and where tasks live. `TaskManager` validates, owns the handlers,
+ * events, results, schedules and the stop sequence; a backend holds the tasks: process memory
+ * (`memory/memory-backend.ts`) or Redis (`redis/durable/durable-engine.ts`).
+ */
+
+import type { DepthSnapshot } from "../observability/metrics.js";
+import type {
+  DeadLetterListOptions,
+  DeadLetterOutcome,
+  DeadLetterPage,
+  DeadLetterSelector,
+  ReplayOptions,
+} from "../registry/dead-letters.js";
+import type { ResultBackfill } from "../results/subscription.js";
+import type { RetryPolicy } from "../retry/backoff.js";
+import type { CronLeadership } from "../scheduling/cron.js";
+import type {
+  ListOptions,
+  QueueInfo,
+  SubmitOptions,
+  TaskHandle,
+  TaskHandler,
+  TaskPage,
+  TaskSnapshot,
+} from "../types.js";
+import type { RunnerCounters } from "./counters.js";
+import type { SubmitManyItem } from "./submit-many.js";
+
+/** A handler as registered, with its options resolved against the manager's defaults. */
+export interface RegisteredHandler {
+  readonly handler: TaskHandler;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number;
+  readonly queue: string;
+}
+
+/** Connection state of the backend. */
+export interface BackendHealth {
+  readonly backend: "memory" | "redis";
+  readonly status: "connected" | "connecting" | "reconnecting" | "closed";
+}
+
+/** What `mill.health()` returns: the backend's connection state and whether a stop began. */
+export interface ManagerHealth extends BackendHealth {
+  /**
+   * True once `stopGraceful()` or `stopNow()` was called: the manager accepts no new work, so a
+   * readiness probe should take it out of rotation.
+   */
+  readonly stopping: boolean;
+}
+
+/** The dead-letter queue operations, as `mill.dlq` exposes them. */
+export interface DeadLetterOperations {
+  list(options?: DeadLetterListOptions): Promise<DeadLetterPage>;
+  replay(selector: DeadLetterSelector, options?: ReplayOptions): Promise<DeadLetterOutcome>;
+  purge(selector: DeadLetterSelector): Promise<DeadLetterOutcome>;
+}
+
+/** The backend's share of `mill.stats()`: running totals plus the current figures. */
+export interface BackendStats extends RunnerCounters {
+  /** Attempts holding a slot now. */
+  readonly running: number;
+  /** Tasks ready to start. */
+  readonly queued: number;
+  /** Delayed tasks and retries waiting for their backoff. */
+  readonly waiting: number;
+  /** Tasks accepted and not yet finished. */
+  readonly live: number;
+  /** Finished records kept for `get` and `list`. */
+  readonly retained: number;
+  /** Tasks in the dead-letter queue. */
+  readonly deadLetters: number;
+}
+
+/** What a stop hands back: tasks whose handlers never let go, tasks returned to the backend. */
+export interface AbortOutcome {
+  readonly abandoned: readonly string[];
+  readonly requeued: readonly string[];
+}
+
+export interface Backend {
+  /** Accepts a validated submit; `handler` is undefined when this process has none for `name`. */
+  submit<R>(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: RegisteredHandler | undefined,
+  ): TaskHandle<R> | Promise<TaskHandle<R>>;
+  /**
+   * Accepts a batch already checked by `validateSubmitMany`: all or nothing, handles in order.
+   * `handlers` is the manager's table (an item may name a task this process has no handler for).
+   */
+  submitMany(
+    items: readonly SubmitManyItem[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+  ): TaskHandle[] | Promise<TaskHandle[]>;
+  get(id: string): Promise<TaskSnapshot | undefined>;
+  cancel(id: string): Promise<boolean>;
+  list(options?: ListOptions): Promise<TaskPage>;
+  pause(queue: string): void;
+  resume(queue: string): void;
+  queues(): Promise<QueueInfo[]>;
+  /** What the queue gauges report, read at each metrics collection. */
+  depths(): DepthSnapshot | Promise<DepthSnapshot>;
+  health(): BackendHealth;
+  stats(): BackendStats;
+  /** A handler was registered. */
+  handlersChanged(): void;
+  /** Someone in this process listens to results or events. */
+  wantEvents(): void;
+  /** A result subscriber with the `block` policy made room again. */
+  resultsFreed(): void;
+  readonly dlq: DeadLetterOperations;
+  /**
+   * Where `subscribeResults({ after })` replays from; `undefined` when the backend keeps no
+   * result history (memory mode), so `after` is ignored.
+   * @throws InvalidArgumentError if `after` is not a position of this backend.
+   */
+  backfill(after: string): ResultBackfill | undefined;
+  /** The gate that lets one process of many fire cron ticks; `undefined`: every tick fires here. */
+  cronLeadership(): CronLeadership | undefined;
+  /**
+   * Graceful stop: take no new work, let running tasks finish. Resolves `true` once they did,
+   * `false` when `deadline` came first.
+   */
+  drain(deadline: Promise<unknown>): Promise<boolean>;
+  /** Stop now: abort or hand back everything still running. */
+  abort(): Promise<AbortOutcome>;
+  /** Tasks whose aborted handlers are still running after a drain that finished. */
+  unsettled(): readonly string[];
+  /** Drops every connection, timer and listener of the backend's. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What `stats()` returns: running totals plus the current figures. */
+export interface ManagerStats extends BackendStats {
+  /** Open result subscriptions. */
+  readonly subscribers: number;
+  /** Results dropped by subscribers' overflow policies, in total. */
+  readonly resultsDropped: number;
+}

@@ -1,0 +1,21 @@
+/**
+ * Picks the durable store named by `backend.type` and connects it. Each store's module is
+ * loaded on first use, so a store's client library (ioredis, pg, better-sqlite3) is needed
+ * only by the services that use that store.
+ */
+import type { Logger } from "../observability/logger.js";
+import type { ResolvedOptions, ResolvedRedisBackend } from "../options.js";
+import type { StoreConnection } from "./durable-store.js";
+
+/** The durable stores' backend options, resolved. */
+export type DurableBackend = ResolvedRedisBackend;
+
+/** The store for `backend`, its client created (connecting goes on in the background). */
+export async function connectStore(
+  backend: DurableBackend,
+  options: ResolvedOptions,
+  logger: Logger,
+): Promise<StoreConnection> {
+  const { connectRedis } = await import("./redis/connect.js");
+  return connectRedis(backend, options, logger);
+}

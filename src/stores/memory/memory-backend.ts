@@ -1,0 +1,361 @@
+/**
+ * Memory mode: tasks live in this process. The registry holds the records, the dispatcher is the
+ * one scheduling path (caps, token bucket, delays and retries on one timer), the runner moves
+ * each task through its lifecycle, and failed tasks wait in a bounded dead-letter queue.
+ */
+
+import type {
+  AbortOutcome,
+  Backend,
+  BackendHealth,
+  BackendStats,
+  DeadLetterOperations,
+  RegisteredHandler,
+} from "../../engine/backend.js";
+import type { SubmitManyItem } from "../../engine/submit-many.js";
+import {
+  CancelledError,
+  HandlerNotFoundError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  ShuttingDownError,
+} from "../../errors.js";
+import type { TaskEventBus } from "../../events.js";
+import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
+import { MemoryTaskHandle } from "../../lifecycle/task-handle.js";
+import { TaskRecord } from "../../lifecycle/task-record.js";
+import { reopenFailed } from "../../lifecycle/transitions.js";
+import type { DepthSnapshot } from "../../observability/metrics.js";
+import type { Observability } from "../../observability/setup.js";
+import { captureTraceContext } from "../../observability/tracing.js";
+import { DEFAULTS, type ResolvedOptions, type RetryOptions, resolveRetry } from "../../options.js";
+import {
+  type DeadLetterListOptions,
+  type DeadLetterOutcome,
+  type DeadLetterPage,
+  type DeadLetterSelector,
+  DeadLetters,
+  type ReplayOptions,
+} from "../../registry/dead-letters.js";
+import { Registry } from "../../registry/registry.js";
+import type { ResultBroadcaster } from "../../results/broadcaster.js";
+import type { RetryPolicy } from "../../retry/backoff.js";
+import { Alarm } from "../../scheduling/alarm.js";
+import { flushMicrotasks } from "../../scheduling/clock.js";
+import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
+import type {
+  ListOptions,
+  QueueInfo,
+  SubmitOptions,
+  TaskHandle,
+  TaskPage,
+  TaskSnapshot,
+} from "../../types.js";
+import { TaskRunner } from "./runner.js";
+import { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
+
+export interface MemoryBackendDeps {
+  readonly options: ResolvedOptions;
+  readonly events: TaskEventBus;
+  readonly results: ResultBroadcaster;
+  readonly observability: Observability;
+  readonly shutdown: ShutdownTracker;
+}
+
+const HEALTH: BackendHealth = Object.freeze({ backend: "memory", status: "connected" });
+
+export class MemoryBackend implements Backend {
+  readonly #options: ResolvedOptions;
+  readonly #shutdown: ShutdownTracker;
+  readonly #tracing: boolean;
+  readonly #registry: Registry;
+  readonly #deadLetters = new DeadLetters(DEFAULTS.retention.maxEntries);
+  readonly #runner: TaskRunner;
+  readonly #dispatcher: Dispatcher;
+  readonly #retentionAlarm: Alarm;
+
+  constructor(deps: MemoryBackendDeps) {
+    const { options, results, observability } = deps;
+    this.#options = options;
+    this.#shutdown = deps.shutdown;
+    this.#tracing = observability.tracing;
+    this.#registry = new Registry(options.retention, options.createId);
+    this.#runner = new TaskRunner({
+      clock: options.clock,
+      random: options.random,
+      logger: options.logger,
+      registry: this.#registry,
+      events: deps.events,
+      results,
+      instrumentation: observability.instrumentation,
+      onTerminal: (record) => this.#onTerminal(record),
+    });
+    this.#dispatcher = new Dispatcher({
+      clock: options.clock,
+      concurrency: options.concurrency,
+      rate: options.rate,
+      queueSettings: options.queues,
+      start: (record) => this.#runner.start(record),
+      isHeld: () => results.blocked,
+    });
+    this.#runner.attach(this.#dispatcher);
+    // Housekeeping must not keep a finished service alive: the retention timer is unref'd.
+    this.#retentionAlarm = new Alarm(options.clock, (now) => this.#sweep(now), true);
+  }
+
+  submit<R>(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: RegisteredHandler | undefined,
+  ): TaskHandle<R> {
+    if (handler === undefined) {
+      if (typeof name !== "string" || name.length === 0)
+        throw new InvalidArgumentError("name", "must be a non-empty string", name);
+      throw new HandlerNotFoundError(name);
+    }
+    if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
+    const key = options.idempotencyKey;
+    if (key !== undefined) {
+      const existing = this.#registry.findByKey(key, name, payload);
+      if (existing !== undefined) return new MemoryTaskHandle<R>(existing);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) throw new CancelledError("signal");
+    const now = this.#options.clock.now();
+    const order = this.#registry.claimOrder();
+    const record = new TaskRecord(
+      this.#registry.idFor(order),
+      order,
+      name,
+      options.queue ?? handler.queue,
+      payload,
+      options.priority ?? 0,
+      handler.handler,
+      options.retry === undefined ? handler.retry : submitRetry(options.retry, handler.retry),
+      options.timeoutMs ?? handler.timeoutMs,
+      now,
+      resolveRunAt(options, now),
+      resolveExpiresAt(options, now),
+      key,
+    );
+    this.#registry.add(record);
+    if (signal !== undefined) {
+      const onAbort = () => this.#runner.cancel(record, "signal");
+      signal.addEventListener("abort", onAbort, { once: true });
+      record.detachSignal = () => signal.removeEventListener("abort", onAbort);
+    }
+    if (this.#tracing) record.traceContext = captureTraceContext();
+    this.#runner.accept(record);
+    return new MemoryTaskHandle<R>(record);
+  }
+
+  /**
+   * All or nothing: every item is checked (handler, options, retry policy, idempotency key,
+   * submit signal) before the first is accepted; the accepts then cannot fail.
+   */
+  submitMany(
+    items: readonly SubmitManyItem[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+  ): TaskHandle[] {
+    items.forEach((item, i) => {
+      const handler = handlers.get(item.name);
+      if (handler === undefined) throw new HandlerNotFoundError(item.name);
+      const options = item.options ?? NO_SUBMIT_OPTIONS;
+      if (options.retry !== undefined)
+        submitRetry(options.retry, handler.retry, `items[${i}].options.retry`);
+      if (options.signal?.aborted) throw new CancelledError("signal");
+      const key = options.idempotencyKey;
+      if (key !== undefined) this.#registry.findByKey(key, item.name, item.payload);
+    });
+    return items.map((item) =>
+      this.submit(
+        item.name,
+        item.payload,
+        item.options ?? NO_SUBMIT_OPTIONS,
+        handlers.get(item.name),
+      ),
+    );
+  }
+
+  async get(id: string): Promise<TaskSnapshot | undefined> {
+    return this.#registry.get(id)?.snapshot();
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const record = this.#registry.get(id);
+    return record === undefined ? false : this.#runner.cancel(record, "cancel");
+  }
+
+  async list(options?: ListOptions): Promise<TaskPage> {
+    return this.#registry.list(options);
+  }
+
+  pause(queue: string): void {
+    this.#dispatcher.pause(queue);
+  }
+
+  resume(queue: string): void {
+    this.#dispatcher.resume(queue);
+  }
+
+  async queues(): Promise<QueueInfo[]> {
+    return this.#dispatcher.queueInfo();
+  }
+
+  depths(): DepthSnapshot {
+    return { queues: this.#dispatcher.queueInfo(), deadLetters: this.#deadLetters.size };
+  }
+
+  health(): BackendHealth {
+    return HEALTH;
+  }
+
+  stats(): BackendStats {
+    let queued = 0;
+    let waiting = 0;
+    for (const queue of this.#dispatcher.queueInfo()) {
+      queued += queue.depth;
+      waiting += queue.waiting;
+    }
+    return {
+      ...this.#runner.counters,
+      running: this.#dispatcher.running,
+      queued,
+      waiting,
+      live: this.#runner.live,
+      retained: this.#registry.finishedCount,
+      deadLetters: this.#deadLetters.size,
+    };
+  }
+
+  handlersChanged(): void {}
+
+  /** No result history is kept: `subscribeResults({ after })` starts live. */
+  backfill(): undefined {
+    return undefined;
+  }
+
+  /** One process: every tick fires here. */
+  cronLeadership(): undefined {
+    return undefined;
+  }
+
+  wantEvents(): void {}
+
+  /** A subscriber with the `block` policy made room: start what it held back. */
+  resultsFreed(): void {
+    this.#dispatcher.pump();
+  }
+
+  readonly dlq: DeadLetterOperations = {
+    list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> =>
+      this.#deadLetters.list(options),
+    replay: async (
+      selector: DeadLetterSelector,
+      options: ReplayOptions = {},
+    ): Promise<DeadLetterOutcome> => this.#replay(selector, options),
+    purge: async (selector: DeadLetterSelector): Promise<DeadLetterOutcome> => {
+      const records = this.#deadLetters.select(selector);
+      for (const record of records) this.#deadLetters.delete(record);
+      return { ids: records.map((record) => record.id), skipped: [], dryRun: false };
+    },
+  };
+
+  async drain(deadline: Promise<unknown>): Promise<boolean> {
+    const idle = this.#shutdown.whenIdle(this.#runner.live).then(() => "idle" as const);
+    const outcome = await Promise.race([idle, deadline.then(() => "deadline" as const)]);
+    if (outcome === "deadline") return false;
+    // A task that just failed at its timeout may have a handler still settling: as in abort(),
+    // one macrotask lets handlers that honour their signal finish before we call any abandoned.
+    if (this.#runner.abortedInFlight.size > 0) await flushMicrotasks();
+    return true;
+  }
+
+  async abort(): Promise<AbortOutcome> {
+    for (const record of this.#dispatcher.close()) this.#runner.cancel(record, "stop");
+    for (const record of this.#registry.live()) this.#runner.cancel(record, "stop");
+    this.#runner.close();
+    // One macrotask lets handlers that honour their signal settle before we call them abandoned.
+    await flushMicrotasks();
+    return { abandoned: this.unsettled(), requeued: [] };
+  }
+
+  unsettled(): string[] {
+    return [...this.#runner.abortedInFlight].map((attempt) => attempt.taskId);
+  }
+
+  async close(): Promise<void> {
+    this.#dispatcher.close();
+    this.#runner.close();
+    this.#retentionAlarm.cancel();
+  }
+
+  #replay(selector: DeadLetterSelector, options: ReplayOptions): DeadLetterOutcome {
+    const selected = this.#deadLetters.select(selector);
+    // A task whose timed-out handler is still running stays put: replaying it now would run two
+    // attempts of one task at once. It can be replayed once the handler lets go.
+    const records = selected.filter(
+      (record) => record.status === "failed" && record.attempt === undefined,
+    );
+    const skipped = selected
+      .filter((record) => !records.includes(record))
+      .map((record) => record.id);
+    const ids = records.map((record) => record.id);
+    if (options.dryRun === true) return { ids, skipped, dryRun: true };
+    if (this.#shutdown.stopping) throw new ShuttingDownError();
+    for (const record of records) {
+      this.#deadLetters.delete(record);
+      if (!reopenFailed(record)) continue;
+      if (options.resetAttempts !== false) record.attempts = 0;
+      if (this.#registry.get(record.id) === undefined) this.#registry.add(record);
+      this.#registry.reopened(record);
+      this.#runner.accept(record);
+    }
+    return { ids, skipped, dryRun: false };
+  }
+
+  #onTerminal(record: TaskRecord): void {
+    if (record.status === "failed") this.#deadLetters.add(record);
+    this.#shutdown.observe(record.id, record.status, this.#runner.live);
+    // Records finish in time order, so an armed alarm is already due at or before this one's
+    // expiry; if its record was evicted early, the sweep it triggers re-arms for the next.
+    if (this.#retentionAlarm.armed || this.#shutdown.stopping) return;
+    const due = this.#registry.nextExpiry();
+    if (due !== undefined) this.#retentionAlarm.armAt(due);
+  }
+
+  #sweep(now: number): void {
+    const next = this.#registry.sweep(now);
+    if (next !== undefined) this.#retentionAlarm.armAt(next);
+  }
+}
+
+/**
+ * A per-task retry override is an argument of `submit`/`run`, not a constructor option: callers
+ * branch on `ERR_INVALID_ARGUMENT` for every bad submit field, so the error is re-typed.
+ */
+function submitRetry(partial: RetryOptions, base: RetryPolicy, argument = "retry"): RetryPolicy {
+  try {
+    return resolveRetry(partial, base, argument);
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    throw new InvalidArgumentError(error.option, error.requirement, error.value);
+  }
+}
+
+function resolveRunAt(options: SubmitOptions, now: number): number | undefined {
+  if (options.runAt !== undefined) {
+    // A runAt already passed is due now: the task is queued, not scheduled (its events say so).
+    const at = Number(options.runAt);
+    return at > now ? at : undefined;
+  }
+  if (options.delayMs !== undefined && options.delayMs > 0) return now + options.delayMs;
+  return undefined;
+}
+
+function resolveExpiresAt(options: SubmitOptions, now: number): number | undefined {
+  if (options.expiresAt !== undefined) return Number(options.expiresAt);
+  if (options.ttlMs !== undefined) return now + options.ttlMs;
+  return undefined;
+}

@@ -1,0 +1,185 @@
+/**
+ * Encoding a claim for the claim script, and decoding its reply.
+ */
+
+import { InvalidArgumentError } from "../../errors.js";
+import type { RateOptions } from "../../options.js";
+import type { ClaimedTask, ClaimResult, JsonValue } from "../durable-types.js";
+import { decodeError, decodeJson } from "./codec.js";
+import { UnexpectedReplyError } from "./errors.js";
+import type { KeySpace } from "./keys.js";
+import { type ResolvedStoreOptions, resolveRate } from "./options.js";
+import type { ScriptArg } from "./scripts.js";
+import { isName, requireInteger } from "./validate.js";
+
+/** Per-call overrides of `claim`. */
+export interface ClaimOptions {
+  /** Overrides the store's `maxDeliveries` for this call. */
+  readonly maxDeliveries?: number;
+  /** Overrides the store's `globalRate`; `null` claims without a rate limit. */
+  readonly globalRate?: RateOptions | null;
+}
+
+/**
+ * What a worker step adds to a claim: acks sent in the same script call, and a request id that
+ * makes the claim recoverable when its reply is lost.
+ */
+export interface StepInput {
+  /** Acks (already JSON-encoded results, `""` for undefined) applied before the claim. */
+  readonly acks?: readonly EncodedAck[];
+  /**
+   * Unique per call (e.g. `<worker id>:<sequence>`). The script keeps a receipt of the leases
+   * it returns under this id until they expire; a replay of the same call (a client resending
+   * it after a dropped connection) gets those leases back instead of new ones.
+   */
+  readonly requestId?: string;
+  /** Request ids of earlier calls whose reply never arrived: their leases are returned too. */
+  readonly unanswered?: readonly string[];
+}
+
+/** One ack of a step, its result already encoded. */
+export interface EncodedAck {
+  readonly id: string;
+  readonly token: string;
+  /** JSON text, `""` for undefined. */
+  readonly value: string;
+}
+
+/** Validates a claim and encodes it as the claim script's KEYS and ARGV. */
+export function buildClaimCall(
+  k: KeySpace,
+  store: ResolvedStoreOptions,
+  queues: readonly string[],
+  max: number,
+  leaseMs: number,
+  options: ClaimOptions,
+  step: StepInput = {},
+): { readonly keys: string[]; readonly args: ScriptArg[] } {
+  if (!Array.isArray(queues) || queues.length === 0 || !queues.every(isName))
+    throw new InvalidArgumentError("queues", "must be a non-empty array of queue names", queues);
+  requireInteger("max", max, step.acks === undefined ? 1 : 0);
+  requireInteger("leaseMs", leaseMs, 1);
+  const maxDeliveries = options.maxDeliveries ?? store.maxDeliveries;
+  requireInteger("maxDeliveries", maxDeliveries, 0);
+  const rate =
+    options.globalRate === null
+      ? undefined
+      : options.globalRate === undefined
+        ? store.globalRate
+        : resolveRate(options.globalRate);
+  const requestId = step.requestId ?? "";
+  const unanswered = requestId === "" ? [] : (step.unanswered ?? []);
+  const keys = [
+    k.base,
+    k.delayed,
+    k.leases,
+    k.dlq,
+    k.fence,
+    k.rate,
+    k.events,
+    k.seq,
+    k.finished,
+    requestId === "" ? k.noReceipt : k.receipt(requestId),
+  ];
+  for (const earlier of unanswered) keys.push(k.receipt(earlier));
+  for (const queue of new Set(queues)) keys.push(k.ready(queue), k.marker(queue));
+  const acks = step.acks ?? [];
+  const { deadLetters: dead, retention } = store;
+  const args: ScriptArg[] = [
+    max,
+    leaseMs,
+    maxDeliveries,
+    store.promoteBatch,
+    rate?.perSecond ?? 0,
+    rate?.burst ?? 0,
+    store.eventsMaxLen,
+    dead.ttlMs,
+    dead.maxEntries,
+    retention.ttlMs,
+    retention.maxEntries,
+    store.trimBudget,
+    requestId,
+    unanswered.length,
+    acks.length,
+  ];
+  for (const ack of acks) args.push(ack.id, ack.token, ack.value);
+  return { keys, args };
+}
+
+/** The claim script's reply as a {@link ClaimResult}, with the raw ack codes. */
+export function parseClaimReply(reply: unknown): ClaimResult & { readonly ackCodes: number[] } {
+  if (
+    !Array.isArray(reply) ||
+    reply.length !== 7 ||
+    !Array.isArray(reply[5]) ||
+    !Array.isArray(reply[6])
+  )
+    throw new UnexpectedReplyError("claim", reply);
+  const [now, nextDue, rateWait, poisoned, expired, tasks, acks] = reply as [
+    string,
+    string,
+    string,
+    number,
+    number,
+    unknown[],
+    unknown[],
+  ];
+  return {
+    ackCodes: acks.map(Number),
+    tasks: tasks.map(parseClaimed),
+    now: Number(now),
+    nextDueAt: nextDue === "" ? undefined : Number(nextDue),
+    rateWaitMs: Number(rateWait),
+    poisoned: Number(poisoned),
+    expired: Number(expired),
+  };
+}
+
+/**
+ * One leased task of the claim script's reply: its fields by position (see the script's
+ * header), `""` for absent ones; the static ones packed in the spec (see `claimSpec`).
+ */
+function parseClaimed(entry: unknown): ClaimedTask {
+  if (!Array.isArray(entry) || entry.length !== 11) throw new UnexpectedReplyError("claim", entry);
+  const f = entry as string[];
+  const fence = Number(f[4]);
+  if (!Number.isSafeInteger(fence) || fence <= 0) throw new UnexpectedReplyError("claim", entry);
+  const spec = JSON.parse(f[9] as string) as unknown;
+  if (!Array.isArray(spec) || spec.length !== 8) throw new UnexpectedReplyError("claim", entry);
+  const [name, queue, priority, maxRetries, timeoutMs, retry, meta, idem] = spec as [
+    string,
+    string,
+    number | string,
+    number | string | null,
+    number | string | null,
+    JsonValue | null,
+    JsonValue | null,
+    string | null,
+  ];
+  return {
+    id: f[0] as string,
+    name,
+    queue,
+    status: "running",
+    priority: Number(priority),
+    payload: decodeJson(f[8]),
+    attempts: Number(f[1]),
+    deliveries: Number(f[2]),
+    createdAt: Number(f[6]),
+    runAt: undefined,
+    expiresAt: f[7] === "" ? undefined : Number(f[7]),
+    startedAt: Number(f[3]),
+    finishedAt: undefined,
+    token: f[4] as string,
+    fence,
+    leaseUntil: Number(f[5]),
+    maxRetries: maxRetries === null ? undefined : Number(maxRetries),
+    timeoutMs: timeoutMs === null ? undefined : Number(timeoutMs),
+    retry: retry ?? undefined,
+    meta: meta ?? undefined,
+    idempotencyKey: idem ?? undefined,
+    value: undefined,
+    progress: undefined,
+    error: decodeError(f[10]),
+  };
+}

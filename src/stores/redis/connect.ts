@@ -1,0 +1,84 @@
+/**
+ * The Redis side of connecting: the command client, the store on it, the connection state
+ * the engine reports, and which failures mean "Redis cannot be reached". ioredis is loaded
+ * here, on first use, so memory-mode users never need it installed.
+ */
+import type { Redis } from "ioredis";
+import { type Logger, safeLog } from "../../observability/logger.js";
+import { defaultBurst, type ResolvedOptions, type ResolvedRedisBackend } from "../../options.js";
+import type { StoreConnection } from "../durable-store.js";
+import { RedisStore } from "./redis-store.js";
+
+/** Creates the client and the store; connecting happens in the background (ioredis). */
+export async function connectRedis(
+  backend: ResolvedRedisBackend,
+  options: ResolvedOptions,
+  logger: Logger,
+): Promise<StoreConnection> {
+  const { Redis } = await import("ioredis");
+  const redis =
+    backend.connection !== undefined
+      ? (backend.connection as Redis).duplicate()
+      : // No auto-pipelining: measured, it deferred every write to the next check phase,
+        // tripled the p99 enqueue-to-start latency and won no throughput once the result
+        // reader stopped running in processes that do not need it.
+        new Redis(backend.url as string);
+  redis.on("error", (error: unknown) =>
+    safeLog(logger, "warn", { err: error }, "taskmill Redis connection error"),
+  );
+  const store = new RedisStore(redis, {
+    ...(backend.prefix === undefined ? {} : { prefix: backend.prefix }),
+    ...(backend.leaseMs === undefined ? {} : { leaseMs: backend.leaseMs }),
+    ...(backend.maxDeliveries === undefined ? {} : { maxDeliveries: backend.maxDeliveries }),
+    ...(backend.globalRate === undefined
+      ? {}
+      : {
+          globalRate: {
+            perSecond: backend.globalRate.perSecond,
+            burst:
+              backend.globalRate.burst ??
+              defaultBurst(options.concurrency, backend.globalRate.perSecond),
+          },
+        }),
+    retention: options.retention,
+    ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
+  });
+  return new RedisConnection(redis, store);
+}
+
+class RedisConnection implements StoreConnection {
+  readonly #redis: Redis;
+  readonly store: RedisStore;
+
+  constructor(redis: Redis, store: RedisStore) {
+    this.#redis = redis;
+    this.store = store;
+  }
+
+  get status(): StoreConnection["status"] {
+    const status = this.#redis.status;
+    if (status === "end" || status === "close") return "closed";
+    if (status === "ready") return "connected";
+    if (status === "reconnecting") return "reconnecting";
+    return "connecting";
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  isConnectionError(error: unknown): boolean {
+    const message = error instanceof Error ? error.message : "";
+    return /Connection is closed|connect ECONNREFUSED|Stream isn't writeable|MaxRetriesPerRequest|ECONNRESET/i.test(
+      message,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  destroy(): void {
+    this.#redis.disconnect();
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Read-only queries: `get`, `list`, queue depths and counts. No SCAN: every listing walks the
+ * sorted sets that already index tasks by state, so its cost depends on what is listed, not
+ * on the size of the keyspace.
+ *
+ * | status                           | walked zset(s)                                 |
+ * | -------------------------------- | ---------------------------------------------- |
+ * | queued, retrying (due)           | each queue's ready zset, queues in name order  |
+ * | scheduled, retrying (waiting)    | delayed, by due time                           |
+ * | running                          | leases, by lease expiry                        |
+ * | failed                           | dlq, by failure time                           |
+ * | succeeded, cancelled, expired    | finished, by finish time                       |
+ */
+import type { Redis } from "ioredis";
+import { InvalidArgumentError } from "../../errors.js";
+import { TaskStatus } from "../../lifecycle/states.js";
+import type { ListOptions } from "../../types.js";
+import type { QueueDepth, StoreCounts, StoredTask } from "../durable-types.js";
+import { fieldMap, LIST_FIELDS, listFieldMap, parseTask } from "./codec.js";
+import { idFromReadyMember, type KeySpace } from "./keys.js";
+
+/** One page of tasks; pass `nextCursor` back to continue. */
+export interface StoredTaskPage {
+  readonly tasks: readonly StoredTask[];
+  /**
+   * Absent on the last page. A page may hold fewer than `limit` tasks and still have a
+   * cursor (a selective filter stops after examining a bounded number of entries).
+   */
+  readonly nextCursor?: string;
+}
+
+/** A zset that indexes tasks, walked in score order. */
+export interface IndexSource {
+  /** Stable id written into cursors. */
+  readonly id: string;
+  readonly key: string;
+  /** True for ready zsets, whose members are `<seq>:<id>`. */
+  readonly ready: boolean;
+}
+
+/** Where a walk stopped: the last entry examined. */
+interface Position {
+  readonly score: string;
+  readonly member: string;
+}
+
+/** Fetch size per ZRANGE. */
+const BATCH = 200;
+
+/** The task with its payload, or `undefined`. */
+export async function getTask(
+  redis: Redis,
+  keys: KeySpace,
+  id: string,
+): Promise<StoredTask | undefined> {
+  if (typeof id !== "string" || id.length === 0)
+    throw new InvalidArgumentError("id", "must be a non-empty string", id);
+  const hash = await redis.hgetall(keys.task(id));
+  if (hash.status === undefined) return undefined;
+  return parseTask(fieldMap(Object.entries(hash).flat(), "get"), "get");
+}
+
+/** One page of `list`: tasks from the sources the status filter names, in the table's order. */
+export async function listTasks(
+  redis: Redis,
+  keys: KeySpace,
+  options: ListOptions,
+): Promise<StoredTaskPage> {
+  const limit = validateLimit(options.limit);
+  const statuses = validateStatuses(options.status);
+  const { queue, name } = options;
+  if (queue !== undefined && (typeof queue !== "string" || queue.length === 0))
+    throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
+  if (name !== undefined && typeof name !== "string")
+    throw new InvalidArgumentError("name", "must be a string", name);
+  const wants = (status: TaskStatus) => statuses.has(status);
+  const sources: IndexSource[] = [];
+  if (wants("queued") || wants("retrying")) {
+    const queues = queue === undefined ? (await redis.smembers(keys.queues)).sort() : [queue];
+    for (const q of queues) sources.push({ id: `r:${q}`, key: keys.ready(q), ready: true });
+  }
+  if (wants("scheduled") || wants("retrying"))
+    sources.push({ id: "delayed", key: keys.delayed, ready: false });
+  if (wants("running")) sources.push({ id: "leases", key: keys.leases, ready: false });
+  if (wants("failed")) sources.push({ id: "dlq", key: keys.dlq, ready: false });
+  if (wants("succeeded") || wants("cancelled") || wants("expired"))
+    sources.push({ id: "finished", key: keys.finished, ready: false });
+  return walkSources(
+    redis,
+    keys,
+    sources,
+    options.cursor,
+    limit,
+    (task) =>
+      statuses.has(task.status) &&
+      (queue === undefined || task.queue === queue) &&
+      (name === undefined || task.name === name),
+  );
+}
+
+/**
+ * Walks `sources` in order from `cursor`, collecting up to `limit` tasks that `accept`,
+ * examining at most `max(1000, 10 * limit)` entries.
+ */
+export async function walkSources(
+  redis: Redis,
+  keys: KeySpace,
+  sources: readonly IndexSource[],
+  cursor: string | undefined,
+  limit: number,
+  accept: (task: StoredTask) => boolean,
+): Promise<StoredTaskPage> {
+  const start = decodeCursor(cursor);
+  let index = 0;
+  if (start !== undefined) {
+    index = sources.findIndex((source) => source.id === start.source);
+    if (index < 0)
+      throw new InvalidArgumentError("cursor", "does not belong to this listing's filters", cursor);
+  }
+  const state = { found: [] as StoredTask[], budget: Math.max(1_000, limit * 10), limit };
+  for (; index < sources.length; index++) {
+    const source = sources[index] as IndexSource;
+    const after = start !== undefined && start.source === source.id ? start.position : undefined;
+    const stop = await walkSource(redis, keys, source, after, accept, state);
+    if (stop !== undefined)
+      return { tasks: state.found, nextCursor: encodeCursor(source.id, stop) };
+  }
+  return { tasks: state.found };
+}
+
+/** Walks one zset; returns where it stopped, or `undefined` when it reached the end. */
+async function walkSource(
+  redis: Redis,
+  keys: KeySpace,
+  source: IndexSource,
+  after: Position | undefined,
+  accept: (task: StoredTask) => boolean,
+  state: { found: StoredTask[]; budget: number; readonly limit: number },
+): Promise<Position | undefined> {
+  let offset = 0;
+  // Set when the cursor's entry has moved on since: restart at its score, skip up to it.
+  let skipUpTo: Position | undefined;
+  if (after !== undefined) {
+    const rank = await redis.zrank(source.key, after.member);
+    if (rank !== null) offset = rank + 1;
+    else {
+      offset = await redis.zcount(source.key, "-inf", `(${after.score}`);
+      skipUpTo = after;
+    }
+  }
+  for (;;) {
+    const flat = await redis.zrange(source.key, offset, offset + BATCH - 1, "WITHSCORES");
+    const rows: Position[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const row = { member: flat[i] as string, score: flat[i + 1] as string };
+      if (skipUpTo !== undefined && !isAfter(row, skipUpTo)) continue;
+      rows.push(row);
+    }
+    const pipeline = redis.pipeline();
+    for (const row of rows) {
+      const id = source.ready ? idFromReadyMember(row.member) : row.member;
+      pipeline.hmget(keys.task(id), ...LIST_FIELDS);
+    }
+    const replies = rows.length === 0 ? [] : ((await pipeline.exec()) ?? []);
+    for (const [i, row] of rows.entries()) {
+      state.budget--;
+      const [error, values] = replies[i] ?? [null, null];
+      if (error) throw error;
+      const fields = listFieldMap((values as (string | null)[] | null) ?? []);
+      // A member whose hash is gone (evicted between the two reads) is skipped.
+      if (fields.has("status")) {
+        const task = parseTask(fields, "list");
+        if (accept(task)) state.found.push(task);
+      }
+      if (state.found.length >= state.limit || state.budget <= 0) return row;
+    }
+    if (flat.length < BATCH * 2) return undefined;
+    offset += flat.length / 2;
+  }
+}
+
+/** Ready depth of every queue ever used, by name. */
+export async function queueDepths(redis: Redis, keys: KeySpace): Promise<QueueDepth[]> {
+  const names = (await redis.smembers(keys.queues)).sort();
+  if (names.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const name of names) pipeline.zcard(keys.ready(name));
+  const replies = (await pipeline.exec()) ?? [];
+  return names.map((name, i) => ({ name, depth: Number(replies[i]?.[1] ?? 0) }));
+}
+
+/** Counts over all queues. */
+export async function countAll(redis: Redis, keys: KeySpace): Promise<StoreCounts> {
+  const replies =
+    (await redis
+      .pipeline()
+      .zcard(keys.delayed)
+      .zcard(keys.leases)
+      .zcard(keys.dlq)
+      .zcard(keys.finished)
+      .exec()) ?? [];
+  const at = (i: number) => Number(replies[i]?.[1] ?? 0);
+  return { delayed: at(0), running: at(1), deadLetters: at(2), finished: at(3) };
+}
+
+/** Checks a page size: an integer from 1 to 10,000, 100 when absent. */
+export function validateLimit(limit: unknown): number {
+  const value = limit ?? 100;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 10_000)
+    throw new InvalidArgumentError("limit", "must be an integer from 1 to 10000", limit);
+  return value;
+}
+
+const ALL_STATUSES = Object.values(TaskStatus);
+
+function validateStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus> {
+  if (status === undefined) return new Set(ALL_STATUSES);
+  const list: readonly unknown[] = Array.isArray(status) ? status : [status];
+  for (const item of list)
+    if (!ALL_STATUSES.includes(item as TaskStatus))
+      throw new InvalidArgumentError("status", `must be one of ${ALL_STATUSES.join(", ")}`, item);
+  return new Set(list as TaskStatus[]);
+}
+
+function isAfter(row: Position, after: Position): boolean {
+  const score = Number(row.score);
+  const afterScore = Number(after.score);
+  return score > afterScore || (score === afterScore && row.member > after.member);
+}
+
+function encodeCursor(source: string, position: Position): string {
+  return Buffer.from(JSON.stringify([source, position.score, position.member])).toString(
+    "base64url",
+  );
+}
+
+function decodeCursor(
+  cursor: string | undefined,
+): { readonly source: string; readonly position: Position } | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(String(cursor), "base64url").toString("utf8"));
+    if (Array.isArray(parsed) && parsed.length === 3) {
+      const [source, score, member] = parsed as unknown[];
+      if (typeof source === "string" && typeof score === "string" && typeof member === "string")
+        return { source, position: { score, member } };
+    }
+  } catch {
+    // Falls through to the error below.
+  }
+  throw new InvalidArgumentError("cursor", "must be a nextCursor returned by list()", cursor);
+}

@@ -1,0 +1,531 @@
+/**
+ * `RedisStore`: the durable task store, a thin typed layer over the Lua scripts in `lua/`.
+ * Every state change is one script (atomic, Cluster-safe under one hash tag, timed by the
+ * Redis clock); this class validates input, encodes arguments, decodes replies and maps
+ * refusal codes to typed errors (in `errors.ts`).
+ *
+ * The engine drives it: `enqueue` from submit; a worker loop `claim`s up to its free slots,
+ * blocks on a {@link WorkWaiter} when nothing is ready, keeps leases alive with a
+ * `LeaseKeeper`, and settles each attempt with `ack`, `nack` or `fail`; a `Reaper` in every
+ * worker process reclaims expired leases and applies retention.
+ */
+import type { Redis } from "ioredis";
+import { InvalidOptionError, NotFoundError } from "../../errors.js";
+import { isStreamId } from "../../results/stream-id.js";
+import type { ErrorInfo, ListOptions } from "../../types.js";
+import type { DurableStore, EventReader, LeaderLockSettings } from "../durable-store.js";
+import type {
+  CancelResult,
+  ClaimResult,
+  EnqueueInput,
+  EnqueueResult,
+  QueueDepth,
+  ReclaimResult,
+  RetryAt,
+  StoreCounts,
+  StoredTask,
+  TaskEvent,
+  TrimResult,
+} from "../durable-types.js";
+import {
+  buildClaimCall,
+  type ClaimOptions,
+  type EncodedAck,
+  parseClaimReply,
+  type StepInput,
+} from "./claim.js";
+import { encodeError, encodeJson } from "./codec.js";
+import { RedisDeadLetters } from "./dead-letter.js";
+import {
+  buildEnqueueCall,
+  buildEnqueueManyCall,
+  enqueueManyResults,
+  enqueueResult,
+} from "./enqueue.js";
+import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
+import { readEvents } from "./events.js";
+import { RedisFeedReader } from "./feed-reader.js";
+import { KeySpace } from "./keys.js";
+import { LeaderLock } from "./leader-lock.js";
+import {
+  type RedisStoreOptions,
+  type ResolvedStoreOptions,
+  resolveStoreOptions,
+} from "./options.js";
+import { countAll, getTask, listTasks, queueDepths, type StoredTaskPage } from "./queries.js";
+import { queueScript, registerScripts, runScript } from "./scripts.js";
+import { requireInteger, requireNumber } from "./validate.js";
+import { WorkWaiter } from "./waiter.js";
+
+/** One lease to renew in {@link RedisStore.renewMany}. */
+export interface LeaseRef {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** One ack of {@link RedisStore.step}. */
+export interface AckRef {
+  readonly id: string;
+  readonly token: string;
+  /** The handler's result: JSON data or `undefined`. */
+  readonly value?: unknown;
+}
+
+/** What {@link RedisStore.step} did: the claim, and per ack its finish time or its error. */
+export interface StepResult extends ClaimResult {
+  /** Per ack, in order: the finish time, or `StaleLeaseError` / `InvalidArgumentError`. */
+  readonly acks: Array<number | Error>;
+}
+
+/** Most reclaim batches one `reclaim()` call runs before returning. */
+const MAX_RECLAIM_ROUNDS = 20;
+
+/** The durable task store on one Redis prefix. */
+export class RedisStore implements DurableStore {
+  readonly redis: Redis;
+  readonly keys: KeySpace;
+  readonly options: ResolvedStoreOptions;
+  /** The dead-letter queue. */
+  readonly dlq: RedisDeadLetters;
+
+  /**
+   * @param redis a connected (or connecting) ioredis client without `keyPrefix`; the store
+   *   registers its scripts on it but does not own it (the caller quits it).
+   */
+  constructor(redis: Redis, options: RedisStoreOptions = {}) {
+    if (redis.options.keyPrefix)
+      throw new InvalidOptionError(
+        "backend.redis",
+        "must not use ioredis keyPrefix (use the prefix option)",
+        redis.options.keyPrefix,
+      );
+    this.redis = redis;
+    this.options = resolveStoreOptions(options);
+    this.keys = new KeySpace(this.options.prefix);
+    registerScripts(redis);
+    this.dlq = new RedisDeadLetters(redis, this.keys, this.options);
+  }
+
+  /**
+   * Stores a task; resolves once Redis holds it. With an idempotency key (or an explicit id)
+   * that names an existing task with the same name and payload, resolves with that task
+   * (`created: false`); with a different name or payload, rejects with
+   * `IdempotencyConflictError` (or `InvalidArgumentError` for a reused id).
+   */
+  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    const call = buildEnqueueCall(this.keys, input);
+    return enqueueResult(await runScript(this.redis, "enqueue", call.keys, call.args), call);
+  }
+
+  /**
+   * Stores several tasks atomically, all or nothing, in one script call; resolves with one
+   * result per input, in order, each what {@link RedisStore.enqueue} would have resolved with
+   * had the tasks been enqueued one after the other. An input whose idempotency key (or
+   * explicit id) names an existing task with the same name and payload gets that task
+   * (`created: false`), and so does a later input repeating the key (or id) of an earlier one
+   * of the same call. If any input would be refused (`IdempotencyConflictError` for a key held
+   * by a task with another name or payload, in Redis or earlier in the call;
+   * `InvalidArgumentError` for such a reused id), the whole call rejects with that error and
+   * nothing is written. Every input is validated before anything is sent: one invalid input
+   * (its argument named `inputs[i].<name>`) rejects the call without a round trip.
+   *
+   * One call runs as one script in Redis, which serves nothing else meanwhile: split very
+   * large batches (a thousand tasks per call is a good size) where atomicity across them is
+   * not needed.
+   */
+  async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
+    const call = buildEnqueueManyCall(this.keys, inputs);
+    if (call.tasks.length === 0) return [];
+    return enqueueManyResults(
+      await runScript(this.redis, "enqueueMany", call.keys, call.args),
+      call,
+    );
+  }
+
+  /**
+   * In one script: promotes due delayed tasks, then leases up to `max` ready tasks of
+   * `queues` (highest priority first across them, FIFO within a priority), each with a fresh
+   * fencing token, within the global rate bucket. Tasks delivered `maxDeliveries` times
+   * without an outcome go to the dead-letter queue instead. Never blocks; see
+   * {@link RedisStore.createWaiter} for waiting.
+   */
+  async claim(
+    queues: readonly string[],
+    max: number,
+    leaseMs: number = this.options.leaseMs,
+    options: ClaimOptions = {},
+  ): Promise<ClaimResult> {
+    const call = buildClaimCall(this.keys, this.options, queues, max, leaseMs, options);
+    const { ackCodes: _, ...result } = parseClaimReply(
+      await runScript(this.redis, "claim", call.keys, call.args),
+    );
+    return result;
+  }
+
+  /**
+   * A worker's round trip: acks `acks` (each fenced by its own token: a stale one is refused,
+   * the others are acked), then claims up to `max` tasks as {@link RedisStore.claim} (`max` 0:
+   * acks only), all in one script call. With a `requestId`, the leases it returns are kept in
+   * a receipt until they expire: if the reply is lost and the client resends the call, the
+   * replay returns the same leases; a later call naming it in `unanswered` gets them too
+   * (counted toward its `max`). Neither counts a delivery again.
+   */
+  async step(
+    acks: readonly AckRef[],
+    queues: readonly string[],
+    max: number,
+    step: Omit<StepInput, "acks"> = {},
+    leaseMs: number = this.options.leaseMs,
+    options: ClaimOptions = {},
+  ): Promise<StepResult> {
+    const results: Array<number | Error> = new Array(acks.length);
+    const encoded: EncodedAck[] = [];
+    const slots: number[] = [];
+    acks.forEach((ack, i) => {
+      try {
+        encoded.push({ id: ack.id, token: ack.token, value: encodeJson("value", ack.value) });
+        slots.push(i);
+      } catch (error) {
+        results[i] = error as Error;
+      }
+    });
+    const call = buildClaimCall(this.keys, this.options, queues, max, leaseMs, options, {
+      ...step,
+      acks: encoded,
+    });
+    const { ackCodes, ...claim } = parseClaimReply(
+      await runScript(this.redis, "claim", call.keys, call.args),
+    );
+    if (ackCodes.length !== encoded.length) throw new UnexpectedReplyError("claim", ackCodes);
+    ackCodes.forEach((code, j) => {
+      const ack = encoded[j] as EncodedAck;
+      results[slots[j] as number] =
+        code > 0 ? code : scriptError(code, { script: "ack", id: ack.id, token: ack.token });
+    });
+    return { ...claim, acks: results };
+  }
+
+  /**
+   * Completes a task with its result (JSON data, or `undefined`). Resolves with the finish
+   * time. Rejects with `StaleLeaseError`, changing nothing, unless `token` still holds the
+   * lease (the task was reclaimed and claimed again, cancelled, or already finished).
+   */
+  async ack(id: string, token: string, value?: unknown): Promise<number> {
+    const { retention } = this.options;
+    const k = this.keys;
+    const reply = await runScript(
+      this.redis,
+      "ack",
+      [k.task(id), k.leases, k.finished, k.events, k.base],
+      [
+        id,
+        token,
+        encodeJson("value", value),
+        retention.ttlMs,
+        retention.maxEntries,
+        this.options.eventsMaxLen,
+        this.options.trimBudget,
+      ],
+    );
+    return positive(reply, { script: "ack", id, token });
+  }
+
+  /**
+   * Schedules a retry: the task waits in the delayed set until `when` (Redis time) with
+   * `error` as its last error. Resolves with the due time. Rejects with `StaleLeaseError`,
+   * changing nothing, unless `token` still holds the lease.
+   */
+  async nack(
+    id: string,
+    token: string,
+    when: RetryAt,
+    error: Error | ErrorInfo,
+    queue?: string,
+  ): Promise<number> {
+    const delayMs = "delayMs" in when ? when.delayMs : undefined;
+    const runAt = "runAt" in when ? when.runAt : undefined;
+    if (delayMs !== undefined) requireNumber("delayMs", delayMs, 0);
+    if (runAt !== undefined) requireNumber("runAt", runAt, 0);
+    const k = this.keys;
+    const taskQueue = queue ?? (await this.#queueOf(id));
+    if (taskQueue === undefined)
+      throw scriptError(ScriptCode.missing, { script: "nack", id, token });
+    const reply = await runScript(
+      this.redis,
+      "nack",
+      [k.task(id), k.leases, k.delayed, k.events, k.marker(taskQueue)],
+      [
+        id,
+        token,
+        delayMs === undefined ? "" : Math.ceil(delayMs),
+        runAt === undefined ? "" : Math.ceil(runAt),
+        encodeError(error),
+        this.options.eventsMaxLen,
+      ],
+    );
+    return positive(reply, { script: "nack", id, token });
+  }
+
+  /**
+   * Fails a task for good: status failed, into the dead-letter queue with `error`. Resolves
+   * with the finish time. Rejects with `StaleLeaseError`, changing nothing, unless `token`
+   * still holds the lease.
+   */
+  async fail(id: string, token: string, error: Error | ErrorInfo): Promise<number> {
+    const { deadLetters: dead } = this.options;
+    const k = this.keys;
+    const reply = await runScript(
+      this.redis,
+      "fail",
+      [k.task(id), k.leases, k.dlq, k.events, k.base],
+      [
+        id,
+        token,
+        encodeError(error),
+        dead.ttlMs,
+        dead.maxEntries,
+        this.options.eventsMaxLen,
+        this.options.trimBudget,
+      ],
+    );
+    return positive(reply, { script: "fail", id, token });
+  }
+
+  /**
+   * Extends a lease to `leaseMs` from now (Redis time). Resolves with the new expiry.
+   * Rejects with `StaleLeaseError` when the lease is lost: stop the handler.
+   */
+  async renew(id: string, token: string, leaseMs: number = this.options.leaseMs): Promise<number> {
+    requireInteger("leaseMs", leaseMs, 1);
+    const k = this.keys;
+    const reply = await runScript(
+      this.redis,
+      "renew",
+      [k.task(id), k.leases],
+      [id, token, leaseMs],
+    );
+    return positive(reply, { script: "renew", id, token });
+  }
+
+  /**
+   * Renews many leases in one round trip. Each entry is the new expiry, or the error that
+   * `renew` would have rejected with (`StaleLeaseError` for a lost lease).
+   */
+  async renewMany(
+    leases: readonly LeaseRef[],
+    leaseMs: number = this.options.leaseMs,
+  ): Promise<Array<number | Error>> {
+    requireInteger("leaseMs", leaseMs, 1);
+    if (leases.length === 0) return [];
+    const k = this.keys;
+    const pipeline = this.redis.pipeline();
+    for (const { id, token } of leases)
+      queueScript(pipeline, "renew", [k.task(id), k.leases], [id, token, leaseMs]);
+    const replies = (await pipeline.exec()) ?? [];
+    return leases.map(({ id, token }, i) => {
+      const [error, reply] = replies[i] ?? [new UnexpectedReplyError("renew", undefined), null];
+      if (error) return error;
+      try {
+        return positive(reply, { script: "renew", id, token });
+      } catch (refusal) {
+        return refusal as Error;
+      }
+    });
+  }
+
+  /**
+   * Stores a running task's progress (JSON data; `undefined` clears it) for `get` to show
+   * from any process. Fenced like {@link RedisStore.ack}: rejects with `StaleLeaseError`,
+   * changing nothing, unless `token` still holds the lease. The last value stays after the
+   * task ends, and across a retry until the next attempt reports its own.
+   */
+  async progress(id: string, token: string, value: unknown): Promise<void> {
+    const reply = await runScript(
+      this.redis,
+      "progress",
+      [this.keys.task(id)],
+      [token, encodeJson("progress", value)],
+    );
+    positive(reply, { script: "progress", id, token });
+  }
+
+  /**
+   * Puts tasks whose lease expired back into their ready queue (deliveries counted), or into
+   * the dead-letter queue once delivered `maxDeliveries` times. Handles up to
+   * `reclaimBatch * 20` leases per call.
+   */
+  async reclaim(): Promise<ReclaimResult> {
+    const k = this.keys;
+    const { deadLetters: dead } = this.options;
+    let reclaimed = 0;
+    let poisoned = 0;
+    for (let round = 0; round < MAX_RECLAIM_ROUNDS; round++) {
+      const reply = await runScript(
+        this.redis,
+        "reclaim",
+        [k.leases, k.dlq, k.events, k.seq, k.base],
+        [
+          this.options.maxDeliveries,
+          this.options.reclaimBatch,
+          this.options.eventsMaxLen,
+          dead.ttlMs,
+          dead.maxEntries,
+          this.options.trimBudget,
+        ],
+      );
+      if (!Array.isArray(reply) || reply.length !== 3)
+        throw new UnexpectedReplyError("reclaim", reply);
+      reclaimed += Number(reply[0]);
+      poisoned += Number(reply[1]);
+      if (Number(reply[2]) !== 1) break;
+    }
+    return { reclaimed, poisoned };
+  }
+
+  /**
+   * Cancels a task. A waiting task leaves its queue at once; a running one is marked
+   * cancelled and its worker's ack, nack, fail and renew are refused from then on (the
+   * "cancelled" event tells subscribers). A finished task is left alone (`cancelled: false`).
+   * Rejects with `NotFoundError` for an unknown id.
+   */
+  async cancel(id: string, error?: Error | ErrorInfo): Promise<CancelResult> {
+    const k = this.keys;
+    const { retention } = this.options;
+    const reason = encodeError(
+      error ?? { name: "CancelledError", message: "cancel() was called", code: "ERR_CANCELLED" },
+    );
+    // The queue never changes, so reading it first is safe; the script re-checks it anyway.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const queue = await this.#queueOf(id);
+      if (queue === undefined) throw new NotFoundError("task", id);
+      const reply = await runScript(
+        this.redis,
+        "cancel",
+        [k.task(id), k.ready(queue), k.delayed, k.leases, k.finished, k.events, k.base],
+        [
+          id,
+          queue,
+          reason,
+          retention.ttlMs,
+          retention.maxEntries,
+          this.options.eventsMaxLen,
+          this.options.trimBudget,
+        ],
+      );
+      const code = Number(reply);
+      if (code === 1 || code === 2) return { cancelled: true, wasRunning: code === 2 };
+      if (code === 0) return { cancelled: false, wasRunning: false };
+      if (code !== ScriptCode.queueMismatch) throw scriptError(code, { script: "cancel", id });
+    }
+    throw new UnexpectedReplyError("cancel", "queue kept changing");
+  }
+
+  /** Evicts finished records and dead letters past their bounds (age or count). */
+  async trim(): Promise<TrimResult> {
+    const k = this.keys;
+    const { retention, deadLetters: dead } = this.options;
+    const reply = await runScript(
+      this.redis,
+      "trim",
+      [k.finished, k.dlq, k.base],
+      [retention.ttlMs, retention.maxEntries, dead.ttlMs, dead.maxEntries, this.options.trimBudget],
+    );
+    if (!Array.isArray(reply) || reply.length !== 2) throw new UnexpectedReplyError("trim", reply);
+    return { finished: Number(reply[0]), deadLetters: Number(reply[1]) };
+  }
+
+  /** The task with its payload, or `undefined` (never existed, purged or evicted). */
+  get(id: string): Promise<StoredTask | undefined> {
+    return getTask(this.redis, this.keys, id);
+  }
+
+  /** A page of tasks (without payloads) matching the filters; see `queries.ts` for order. */
+  list(options: ListOptions = {}): Promise<StoredTaskPage> {
+    return listTasks(this.redis, this.keys, options);
+  }
+
+  /** Ready depth of every queue ever used on this prefix, by name. */
+  queues(): Promise<QueueDepth[]> {
+    return queueDepths(this.redis, this.keys);
+  }
+
+  /** Delayed, running, dead-letter and finished counts over all queues. */
+  counts(): Promise<StoreCounts> {
+    return countAll(this.redis, this.keys);
+  }
+
+  /**
+   * Events after stream id `after` (`"0"` for the oldest kept, `"$"` for only new ones when
+   * blocking). Pass `blockMs` only on a dedicated connection (`connection`), never the
+   * store's own: a blocked client cannot serve other commands.
+   */
+  readEvents(
+    after: string,
+    options: {
+      readonly count?: number;
+      readonly blockMs?: number;
+      readonly connection?: Redis;
+    } = {},
+  ): Promise<TaskEvent[]> {
+    return readEvents(options.connection ?? this.redis, this.keys.events, after, options);
+  }
+
+  /** The Redis server's clock, in epoch ms: the clock every script uses. */
+  async time(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /**
+   * A blocking waiter for new work on its own connection (`redis.duplicate()`); close it
+   * when done. One per worker loop.
+   */
+  createWaiter(): WorkWaiter {
+    return new WorkWaiter(this.redis.duplicate(), this.redis, this.keys);
+  }
+
+  // The rest of the durable-store port (stores/durable-store.ts).
+
+  /** How long a claim's lease lasts, in ms. */
+  get leaseMs(): number {
+    return this.options.leaseMs;
+  }
+
+  /** Positions of the events stream as Redis writes them ("ms-seq"), or the "ms" shorthand. */
+  isFeedPosition(value: unknown): value is string {
+    return isStreamId(value);
+  }
+
+  /** Up to `count` events after stream id `after`, without blocking. */
+  readFeed(after: string, count: number): Promise<TaskEvent[]> {
+    return readEvents(this.redis, this.keys.events, after, { count });
+  }
+
+  /** A blocking reader of the events stream on its own connection (`redis.duplicate()`). */
+  createFeedReader(): EventReader {
+    return new RedisFeedReader(this.redis.duplicate(), this.keys.events);
+  }
+
+  /** The leader lock `{prefix}:leader:<name>`. */
+  createLeaderLock(name: string, settings: LeaderLockSettings): LeaderLock {
+    return new LeaderLock(this.redis, this.keys.leader(name), settings);
+  }
+
+  async #queueOf(id: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.task(id), "queue")) ?? undefined;
+  }
+}
+
+export type { ClaimOptions, StepInput, StoredTaskPage };
+
+/** A script's positive result, or the typed error its negative code stands for. */
+function positive(
+  reply: unknown,
+  context: { readonly script: string; readonly id: string; readonly token: string },
+): number {
+  const value = Number(reply);
+  if (typeof reply !== "number" || !Number.isFinite(value))
+    throw new UnexpectedReplyError(context.script, reply);
+  if (value < 0) throw scriptError(value, context);
+  return value;
+}
