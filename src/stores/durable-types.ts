@@ -1,6 +1,7 @@
 /**
- * The data the Redis store takes and returns. Times are epoch milliseconds of the Redis
- * server's clock (`TIME`), never a worker's.
+ * The data a durable store takes and returns through the port (`durable-store.ts`). Times are
+ * epoch milliseconds of the store's own clock (Redis `TIME`, the database's `now()`), never a
+ * worker's.
  */
 import type { TaskStatus } from "../lifecycle/states.js";
 import type { ErrorInfo } from "../types.js";
@@ -25,11 +26,11 @@ export interface EnqueueInput {
   readonly payload?: unknown;
   /** Higher runs first; FIFO within a priority. @default 0 */
   readonly priority?: number;
-  /** Start no earlier than this many ms after Redis stores the task. */
+  /** Start no earlier than this many ms after the store holds the task. */
   readonly delayMs?: number;
   /** Start no earlier than this epoch time (ms). Wins over `delayMs`. */
   readonly runAt?: number;
-  /** Expire if not started within this many ms after Redis stores the task. */
+  /** Expire if not started within this many ms after the store holds the task. */
   readonly ttlMs?: number;
   /** Expire if not started by this epoch time (ms). Wins over `ttlMs`. */
   readonly expiresAt?: number;
@@ -39,9 +40,9 @@ export interface EnqueueInput {
   readonly maxRetries?: number;
   /** Per-attempt timeout the worker applies. */
   readonly timeoutMs?: number;
-  /** Retry settings the worker applies (opaque to Redis; functions cannot be stored). */
+  /** Retry settings the worker applies (opaque to the store; functions cannot be stored). */
   readonly retry?: JsonValue;
-  /** Anything else that travels with the task, e.g. `{ traceparent }` (opaque to Redis). */
+  /** Anything else that travels with the task, e.g. `{ traceparent }` (opaque to the store). */
   readonly meta?: JsonValue;
 }
 
@@ -54,7 +55,7 @@ export interface EnqueueResult {
   readonly status: TaskStatus;
 }
 
-/** A task as stored in Redis. */
+/** A task as a durable store holds it. */
 export interface StoredTask {
   readonly id: string;
   readonly name: string;
@@ -107,7 +108,7 @@ export interface ClaimedTask extends StoredTask {
 /** What one `claim` call did. */
 export interface ClaimResult {
   readonly tasks: readonly ClaimedTask[];
-  /** Redis time when the claim ran. */
+  /** Store time when the claim ran. */
   readonly now: number;
   /** Earliest due time of a delayed task or retry, if any: bound a blocking wait by it. */
   readonly nextDueAt: number | undefined;
@@ -119,7 +120,7 @@ export interface ClaimResult {
   readonly expired: number;
 }
 
-/** When a nacked task runs again: after `delayMs` of Redis time, or at `runAt`. */
+/** When a nacked task runs again: after `delayMs` of store time, or at `runAt`. */
 export type RetryAt = { readonly delayMs: number } | { readonly runAt: number };
 
 /** What one `reclaim` pass did. */
@@ -172,7 +173,7 @@ export interface TaskEvent {
   /** `succeeded | failed | cancelled | expired` (results), `retrying`, or `queued` (replay). */
   readonly status: TaskStatus;
   readonly attempts: number;
-  /** Redis time of the change. */
+  /** Store time of the change. */
   readonly at: number;
   readonly createdAt: number | undefined;
   readonly startedAt: number | undefined;

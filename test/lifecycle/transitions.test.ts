@@ -15,12 +15,16 @@ const ALL: TaskStatus[] = [
 ];
 const TERMINAL: TaskStatus[] = ["succeeded", "failed", "cancelled", "expired"];
 
-/** The lifecycle as SPEC.md draws it; the table in states.ts must match it exactly. */
+/**
+ * The lifecycle as SPEC.md draws it; the table in states.ts must match it exactly.
+ * `queued`/`retrying` -> `failed` is the durable stores' poison rule ("a task delivered too
+ * often goes to the dead-letter queue"), dead-lettered at its next claim.
+ */
 const EXPECTED: Record<TaskStatus, TaskStatus[]> = {
   scheduled: ["queued", "cancelled", "expired"],
-  queued: ["running", "cancelled", "expired"],
+  queued: ["running", "cancelled", "expired", "failed"],
   running: ["succeeded", "failed", "retrying", "cancelled"],
-  retrying: ["running", "cancelled"],
+  retrying: ["running", "cancelled", "failed"],
   succeeded: [],
   failed: [],
   cancelled: [],
