@@ -14,6 +14,7 @@
 //
 // Environment:
 //   TASKMILL_DIST=path              load taskmill from another build
+//   TASKMILL_BASELINE_DIST=path     also run that build, as "taskmill@baseline", in the same rounds
 //   BENCH_PEERS_ONLY=1              skip taskmill
 //   BENCH_QUICK=1                   2,000 jobs, 1 round, 1 s of latency: a smoke test
 //   BENCH_DURABLE_JOBS=n            jobs per throughput run (default 20,000)
@@ -57,7 +58,7 @@ import {
 import { machineInfo, packageVersions } from "./lib/env.mjs";
 import { machineLine, renderText } from "./lib/format.mjs";
 import { startRedisServer } from "./lib/redis-server.mjs";
-import { DEFAULT_DIST, loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
+import { baselineSource, DEFAULT_DIST, loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -138,7 +139,13 @@ async function main() {
 
   const source = process.env.BENCH_PEERS_ONLY === "1" ? null : taskmillSource(process.env);
   const TaskManager = source && (await loadTaskmill(source));
-  const { contenders, skipped } = await durableContenders({ TaskManager, only: settings.only });
+  const baseline = baselineSource(process.env);
+  const BaselineTaskManager = baseline && (await loadTaskmill(baseline));
+  const { contenders, skipped } = await durableContenders({
+    TaskManager,
+    BaselineTaskManager,
+    only: settings.only,
+  });
   for (const s of skipped) log(`skipping ${s.library}: ${s.reason}`);
   if (contenders.length === 0) throw new Error("no library to measure");
 

@@ -8,6 +8,9 @@
 //
 // Environment:
 //   TASKMILL_DIST=path     load taskmill from another build (default: ../dist/index.js)
+//   TASKMILL_BASELINE_DIST=path  also run that build's "taskmill" contender, as
+//                          "taskmill@baseline", in the same interleaved rounds (and in the
+//                          durable suite): a change measured against main side by side
 //   BENCH_PEERS_ONLY=1     skip taskmill (e.g. before it builds)
 //   BENCH_QUICK=1          1/10 of the batches and 2 rounds: a smoke test, not a measurement
 //   BENCH_REPS=n           measured rounds per throughput case (default 5)
@@ -43,7 +46,13 @@ import {
 } from "./lib/format.mjs";
 import { memorySettings, runMemorySuite } from "./lib/memory.mjs";
 import { runRateLimitSuite } from "./lib/rate-limit.mjs";
-import { DEFAULT_DIST, loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
+import {
+  BASELINE_BUILD,
+  baselineSource,
+  DEFAULT_DIST,
+  loadTaskmill,
+  taskmillSource,
+} from "./lib/taskmill.mjs";
 import { runThroughputSuite } from "./lib/throughput.mjs";
 
 const PEERS = ["p-queue", "p-limit", "bottleneck"];
@@ -158,8 +167,16 @@ async function main() {
 
   const source = process.env.BENCH_PEERS_ONLY === "1" ? null : taskmillSource(process.env);
   const TaskManager = source && (await loadTaskmill(source));
+  const baseline = baselineSource(process.env);
+  const Baseline = baseline && (await loadTaskmill(baseline));
+  const baselineOf = (forTaskmill) =>
+    Baseline
+      ? forTaskmill(Baseline)
+          .filter((contender) => contender.name === "taskmill")
+          .map((contender) => ({ ...contender, name: BASELINE_BUILD }))
+      : [];
   const withTaskmill = (forTaskmill, peers) =>
-    TaskManager ? [...forTaskmill(TaskManager), ...peers] : peers;
+    TaskManager ? [...forTaskmill(TaskManager), ...baselineOf(forTaskmill), ...peers] : peers;
 
   const machineAtStart = machineInfo();
   const startedAt = Date.now();

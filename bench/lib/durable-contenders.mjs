@@ -142,10 +142,12 @@ function beeQueue(BeeQueue) {
  * The contenders that load, in a fixed order (taskmill, BullMQ, bee-queue), and the peers that
  * could not be loaded, with the reason (a peer that does not install is skipped, not fatal).
  */
-export async function durableContenders({ TaskManager, only }) {
+export async function durableContenders({ TaskManager, BaselineTaskManager, only }) {
   const contenders = [];
   const skipped = [];
   if (TaskManager) contenders.push(taskmill(TaskManager));
+  if (BaselineTaskManager)
+    contenders.push({ ...taskmill(BaselineTaskManager), name: "taskmill@baseline" });
   const bull = await optionalImport("bullmq");
   if (bull.missing) skipped.push({ library: "bullmq", reason: bull.missing });
   else contenders.push(bullmq(bull));

@@ -24,3 +24,14 @@ export async function loadTaskmill(source) {
     process.exit(1);
   }
 }
+
+/** Name of the contender that runs a second build (TASKMILL_BASELINE_DIST) beside this one. */
+export const BASELINE_BUILD = "taskmill@baseline";
+
+// A second build to measure side by side with this one (e.g. main before a change), so that a
+// change to a hot path is judged by a same-run, interleaved ratio rather than across runs.
+export function baselineSource(env) {
+  return env.TASKMILL_BASELINE_DIST
+    ? pathToFileURL(resolve(env.TASKMILL_BASELINE_DIST)).href
+    : null;
+}

@@ -28,53 +28,25 @@ import type {
 import type { Clock } from "../scheduling/clock.js";
 import type { ErrorInfo, ListOptions } from "../types.js";
 import type {
+  AckRef,
   CancelResult,
-  ClaimResult,
   EnqueueInput,
   EnqueueResult,
+  LeaseRef,
   QueueDepth,
   ReclaimResult,
   RetryAt,
+  StepOptions,
+  StepResult,
   StoreCounts,
   StoredTask,
+  StoredTaskPage,
   TaskEvent,
   TrimResult,
 } from "./durable-types.js";
 
 /** The lease a durable store grants when `backend.leaseMs` is not set. */
 export const DEFAULT_LEASE_MS = 10_000;
-
-/** One lease to renew. */
-export interface LeaseRef {
-  readonly id: string;
-  readonly token: string;
-}
-
-/** One success to record in a step. */
-export interface AckRef extends LeaseRef {
-  /** The handler's result: JSON data or `undefined`. */
-  readonly value?: unknown;
-}
-
-/** A claim's request identity, so a call whose reply was lost can get its leases back. */
-export interface StepOptions {
-  /** Unique per call ("" or absent: no replay protection). */
-  readonly requestId?: string;
-  /** Request ids of earlier calls whose reply never arrived. */
-  readonly unanswered?: readonly string[];
-}
-
-/** What a step did: the claim, and per ack its finish time or its error. */
-export interface StepResult extends ClaimResult {
-  /** Per ack, in order: the finish time, or `StaleLeaseError` / `InvalidArgumentError`. */
-  readonly acks: Array<number | Error>;
-}
-
-/** A page of stored tasks. */
-export interface StoredTaskPage {
-  readonly tasks: readonly StoredTask[];
-  readonly nextCursor?: string;
-}
 
 /** The dead-letter queue of a store. */
 export interface DeadLetterStore {

@@ -185,3 +185,39 @@ export interface TaskEvent {
   /** `lease-expired` for a reclaim, `replay` for a DLQ replay. */
   readonly reason: string | undefined;
 }
+
+/** One lease to renew. */
+export interface LeaseRef {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** One success to record in a step. */
+export interface AckRef extends LeaseRef {
+  /** The handler's result: JSON data or `undefined`. */
+  readonly value?: unknown;
+}
+
+/** A claim's request identity, so a call whose reply was lost can get its leases back. */
+export interface StepOptions {
+  /** Unique per call ("" or absent: no replay protection). */
+  readonly requestId?: string;
+  /** Request ids of earlier calls whose reply never arrived. */
+  readonly unanswered?: readonly string[];
+}
+
+/** What a step did: the claim, and per ack its finish time or its error. */
+export interface StepResult extends ClaimResult {
+  /** Per ack, in order: the finish time, or `StaleLeaseError` / `InvalidArgumentError`. */
+  readonly acks: Array<number | Error>;
+}
+
+/** One page of tasks; pass `nextCursor` back to continue. */
+export interface StoredTaskPage {
+  readonly tasks: readonly StoredTask[];
+  /**
+   * Absent on the last page. A page may hold fewer than `limit` tasks and still have a
+   * cursor (a selective filter stops after examining a bounded number of entries).
+   */
+  readonly nextCursor?: string;
+}

@@ -249,26 +249,7 @@ export function failureInfo(
   };
 }
 
-/** Every `(event, task id)` the manager emits for the given events, in order. */
-export function recordEvents(
-  mill: TaskManager,
-  events: readonly TaskEventName[] = [
-    "queued",
-    "started",
-    "retrying",
-    "succeeded",
-    "failed",
-    "cancelled",
-    "expired",
-  ],
-): Array<{ event: TaskEventName; id: string }> {
-  const seen: Array<{ event: TaskEventName; id: string }> = [];
-  for (const event of events)
-    mill.on(event, (payload) => {
-      if ("task" in payload) seen.push({ event, id: payload.task.id });
-    });
-  return seen;
-}
+export { recordEvents } from "../support/harness.js";
 
 /** The event names recorded for one task, in order. */
 export function eventsOf(seen: ReadonlyArray<{ event: TaskEventName; id: string }>, id: string) {

@@ -1,14 +1,14 @@
-import {
-  BackendUnavailableError,
-  CancelledError,
-  InvalidArgumentError,
-  NotFoundError,
-} from "../../errors.js";
+/**
+ * The durable engine behind the `TaskManager` facade, for every durable store: submits go to
+ * the store, a worker claims what this process has handlers for and runs each attempt through
+ * the one executor, and results come back to every process through the store's events feed.
+ * It talks to the store only through the port (`stores/durable-store.ts`).
+ */
+import { BackendUnavailableError, CancelledError, NotFoundError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
-import { isTerminal } from "../../lifecycle/states.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
-import { type Logger, safeLog } from "../../observability/logger.js";
+import type { Logger } from "../../observability/logger.js";
 import type { DepthSnapshot } from "../../observability/metrics.js";
 import type { ResolvedOptions, ResolvedRedisBackend } from "../../options.js";
 import type {
@@ -19,13 +19,10 @@ import type {
   ReplayOptions,
 } from "../../registry/dead-letters.js";
 import type { ResultBroadcaster } from "../../results/broadcaster.js";
-import { isStreamId } from "../../results/stream-id.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
-import { connectStore } from "../../stores/connect.js";
-import type { DurableStore, StoreConnection, WorkWaiter } from "../../stores/durable-store.js";
 import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
-import type { EnqueueResult, StoredTask, TaskEvent } from "../../stores/durable-types.js";
+import type { EnqueueResult, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
 import type {
@@ -47,18 +44,10 @@ import type {
 import { zeroCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
 import { CronLeader } from "./cron-leader.js";
-import {
-  missingEvent,
-  outcomeOf,
-  type RelayTargets,
-  relayEvent,
-  storedEvent,
-} from "./event-relay.js";
-import { Reaper } from "./reaper.js";
-import { ResultFeed, readResultsAfter } from "./result-feed.js";
+import { DurableResults } from "./results.js";
+import { type Connections, StoreSession, unavailableOnConnectionError } from "./store-session.js";
 import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
 import { DurableTaskHandle } from "./task-handle.js";
-import { untilAnswered } from "./until-answered.js";
 import { DurableWorker } from "./worker.js";
 
 export interface DurableEngineDeps {
@@ -73,12 +62,6 @@ export interface DurableEngineDeps {
   readonly shutdown: ShutdownTracker;
 }
 
-/** Longest a call waits for a first connection before failing with BackendUnavailableError. */
-const CONNECT_WAIT_MS = 10_000;
-
-/** How often a waiting `result()` re-reads its task, in case its event was trimmed away. */
-const RESULT_RECHECK_MS = 5_000;
-
 /**
  * The figures of `stats()` that describe the tasks held in this process's memory: none here
  * (they live in Redis: `queues()` and `dlq.list()` read them).
@@ -91,30 +74,18 @@ const NO_LOCAL_TASKS = Object.freeze({
   deadLetters: 0,
 });
 
-interface Connections {
-  readonly connection: StoreConnection;
-  readonly store: DurableStore;
-  readonly feed: ResultFeed;
-  readonly waiter: WorkWaiter;
-  readonly reaper: Reaper;
-}
-
 export class DurableEngine implements Backend {
   readonly #deps: DurableEngineDeps;
   readonly #logger: Logger;
-  readonly #ready: Promise<Connections>;
+  readonly #session: StoreSession;
   readonly #paused = new Set<string>();
   /** What this process did: its submits and cancels, and the outcomes its worker wrote. */
   readonly #counters = zeroCounters();
-  #connections: Connections | undefined;
-  /** What connecting opened, dropped by `close()` if the store never answered. */
-  #pending: { connection?: StoreConnection; feed?: ResultFeed } = {};
   #worker: DurableWorker | undefined;
   #cronLeader: CronLeader | undefined;
-  #closed = false;
 
   readonly #announceDeps: AnnounceDeps;
-  readonly #relayTargets: RelayTargets;
+  readonly #results: DurableResults;
 
   constructor(deps: DurableEngineDeps) {
     this.#deps = deps;
@@ -125,34 +96,44 @@ export class DurableEngine implements Backend {
       instrumentation: deps.instrumentation,
       events: deps.events,
     };
-    this.#relayTargets = {
+    this.#results = new DurableResults(() => this.#session, {
       events: deps.events,
       results: deps.results,
       maxRetries: (name) => this.#maxRetries(name),
-    };
+      abortLocal: (id) => this.#worker?.abortLocal(id, new CancelledError("cancel")),
+    });
     this.#logger = deps.options.logger;
-    this.#ready = this.#connect();
-    // Failures surface on the first call that needs Redis; never as an unhandled rejection.
-    this.#ready.catch((error: unknown) =>
-      safeLog(this.#logger, "error", { err: error }, "taskmill could not set up the Redis backend"),
-    );
+    this.#session = new StoreSession({
+      backend: deps.backend,
+      options: deps.options,
+      logger: this.#logger,
+      onEvent: (event) => this.#results.relay(event),
+      needsEvents: () => this.#results.needsEvents(),
+      onPoisoned: (count) => {
+        // Tasks this process's reaper sent to the DLQ as poison ended here, as failures.
+        this.#counters.failed += count;
+      },
+      onConnected: (connections) => {
+        if (this.#deps.handlers.size > 0) this.#ensureWorker(connections).start();
+      },
+    });
   }
 
   /** Resolves once connected and reading results; rejects if setup failed. */
   ready(): Promise<void> {
-    return this.#ready.then(() => undefined);
+    return this.#session.ready.then(() => undefined);
   }
 
   health(): BackendHealth {
     const backend = this.#deps.backend.type;
-    if (this.#closed) return { backend, status: "closed" };
-    return { backend, status: this.#connections?.connection.status ?? "connecting" };
+    if (this.#session.closed) return { backend, status: "closed" };
+    return { backend, status: this.#session.current?.connection.status ?? "connecting" };
   }
 
   /** A handler was registered: make sure the worker loop runs. */
   handlersChanged(): void {
-    if (this.#closed) return;
-    this.#ready.then(
+    if (this.#session.closed) return;
+    this.#session.ready.then(
       (connections) => this.#ensureWorker(connections).start(),
       () => {},
     );
@@ -205,7 +186,7 @@ export class DurableEngine implements Backend {
         input: enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing),
       };
     });
-    const ids = await this.#unavailableOnConnectionError(connection, () =>
+    const ids = await unavailableOnConnectionError(connection, () =>
       store.enqueueMany(prepared.map((entry) => entry.input)).then((results) =>
         prepared.map(({ item, options, handler, input }, i) => {
           const result = results[i] as EnqueueResult;
@@ -230,7 +211,7 @@ export class DurableEngine implements Backend {
     const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
     // Announced in the reply's own continuation, before anything else of this process sees the
     // task: a worker here claiming it in the same turn must not emit `started` before `queued`.
-    const id = await this.#unavailableOnConnectionError(connection, () =>
+    const id = await unavailableOnConnectionError(connection, () =>
       store.enqueue(input).then((result) => {
         if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
         return result.id;
@@ -241,7 +222,7 @@ export class DurableEngine implements Backend {
 
   /** The connections, once the result reader is live and the command connection is ready. */
   async #readyForSubmit(): Promise<Connections> {
-    const connections = await this.#connected();
+    const connections = await this.#session.connected();
     // A subscriber or listener made before this submit must see its result: make sure the
     // result reader is live (its starting point fixed) before the task exists.
     await connections.feed.ensureLive();
@@ -263,47 +244,24 @@ export class DurableEngine implements Backend {
   }
 
   /** The outcome of task `id`, whichever process runs it. */
-  async result(id: string): Promise<unknown> {
-    const { store, feed } = await this.#connected();
-    const waiting = feed.waitFor(id);
-    await feed.ensureLive();
-    let timer: ReturnType<typeof setInterval> | undefined;
-    const check = async () => {
-      // A failed read (connection trouble) proves nothing: the next check reads again.
-      const task = await store.get(id).then(
-        (found) => found ?? missingEvent(id),
-        () => undefined,
-      );
-      if (task === undefined) return;
-      if ("reason" in task) feed.settle(task);
-      else if (isTerminal(task.status)) feed.settle(storedEvent(task));
-    };
-    try {
-      await check();
-      timer = setInterval(() => void check(), RESULT_RECHECK_MS);
-      timer.unref();
-      const event = await waiting.promise;
-      return outcomeOf(event);
-    } finally {
-      clearInterval(timer);
-      waiting.cancel();
-    }
+  result(id: string): Promise<unknown> {
+    return this.#results.result(id);
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
-    const { store } = await this.#connected();
+    const { store } = await this.#session.connected();
     const task = await store.get(id);
     return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name));
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {
-    const { store } = await this.#connected();
+    const { store } = await this.#session.connected();
     const page = await store.list(options);
     return this.#page(page);
   }
 
   async cancel(id: string): Promise<boolean> {
-    const { store } = await this.#connected();
+    const { store } = await this.#session.connected();
     try {
       const outcome = await store.cancel(id);
       if (outcome.wasRunning) this.#worker?.abortLocal(id, new CancelledError("cancel"));
@@ -328,7 +286,7 @@ export class DurableEngine implements Backend {
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const { store } = await this.#connected();
+    const { store } = await this.#session.connected();
     const depths = await store.queues();
     const names = new Set([...depths.map((q) => q.name), ...this.#paused]);
     return [...names].map((name) => ({
@@ -347,27 +305,26 @@ export class DurableEngine implements Backend {
 
   readonly dlq: DeadLetterOperations = {
     list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> => {
-      const { store } = await this.#connected();
+      const { store } = await this.#session.connected();
       return this.#page(await store.dlq.list(options));
     },
     replay: async (
       selector: DeadLetterSelector,
       options?: ReplayOptions,
     ): Promise<DeadLetterOutcome> => {
-      const { store } = await this.#connected();
+      const { store } = await this.#session.connected();
       return store.dlq.replay(selector, options);
     },
     purge: async (selector?: DeadLetterSelector): Promise<DeadLetterOutcome> => {
-      const { store } = await this.#connected();
+      const { store } = await this.#session.connected();
       return store.dlq.purge(selector);
     },
   };
 
   /** Graceful: stop claiming now, let running handlers finish; resolves true if they did. */
   async drain(deadline: Promise<unknown>): Promise<boolean> {
-    const connections = this.#connections;
     const worker = this.#worker;
-    if (connections === undefined || worker === undefined) return true;
+    if (this.#session.current === undefined || worker === undefined) return true;
     await worker.stopClaiming();
     const outcome = await Promise.race([
       worker.idle().then(() => "idle" as const),
@@ -399,7 +356,7 @@ export class DurableEngine implements Backend {
   async depths(): Promise<DepthSnapshot> {
     const [queues, counts] = await Promise.all([
       this.queues(),
-      this.#connected().then(({ store }) => store.counts()),
+      this.#session.connected().then(({ store }) => store.counts()),
     ]);
     return { queues, deadLetters: counts.deadLetters };
   }
@@ -421,7 +378,7 @@ export class DurableEngine implements Backend {
    */
   cronLeadership(): CronLeadership {
     this.#cronLeader ??= new CronLeader(
-      this.#ready.then((connections) => connections.store),
+      this.#session.ready.then((connections) => connections.store),
       {
         ttlMs: this.#deps.backend.leaseMs ?? DEFAULT_LEASE_MS,
         clock: this.#deps.options.clock,
@@ -433,26 +390,12 @@ export class DurableEngine implements Backend {
 
   /** Closes every connection and timer of ours. Idempotent. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    // Usually released already (the scheduler stops when the stop begins); awaited here
-    // because the release needs the connection quit below.
+    if (this.#session.closed) return;
+    // Usually released already (the scheduler stops when the stop begins); awaited before the
+    // command connection closes because the release needs it.
     const releasing = this.#cronLeader?.close();
-    const connections = this.#connections;
-    if (connections === undefined) {
-      // Never connected: drop the sockets and return. A client may never settle the commands it
-      // queued while offline, so the connect attempt is abandoned, not awaited; it holds no
-      // socket or timer once its connections are dropped.
-      this.#pending.connection?.destroy();
-      void this.#pending.feed?.stop();
-      return;
-    }
     this.#worker?.close();
-    connections.reaper.stop();
-    connections.waiter.close();
-    await connections.feed.stop();
-    await releasing;
-    await connections.connection.close();
+    await this.#session.close(releasing);
   }
 
   #ensureWorker(connections: Connections): DurableWorker {
@@ -476,142 +419,20 @@ export class DurableEngine implements Backend {
         // Live tasks stay in Redis: the drain waits for the worker, not for a count.
         onFinished: (record) => this.#deps.shutdown.observe(record.id, record.status, 1),
       });
+      // Only processes that run tasks reclaim expired leases.
       connections.reaper.start();
     }
     return this.#worker;
   }
 
-  /** The connections, or `BackendUnavailableError` if Redis has not answered in time. */
-  #connected(): Promise<Connections> {
-    if (this.#closed)
-      return Promise.reject(
-        new BackendUnavailableError("the manager has stopped: its store connections are closed"),
-      );
-    if (this.#connections !== undefined) return Promise.resolve(this.#connections);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new BackendUnavailableError(
-              `no answer from ${this.#deps.backend.type} within ${CONNECT_WAIT_MS} ms`,
-            ),
-          ),
-        CONNECT_WAIT_MS,
-      );
-    });
-    return Promise.race([this.#ready, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  async #connect(): Promise<Connections> {
-    const connection = await connectStore(this.#deps.backend, this.#deps.options, this.#logger);
-    const store = connection.store;
-    const feed: ResultFeed = new ResultFeed(
-      store.createFeedReader(),
-      this.#logger,
-      (event) => this.#onEvent(event),
-      () => this.#needsEvents(feed),
-    );
-    this.#pending = { connection, feed };
-    // The store may be down at start: keep trying until it answers or the manager stops;
-    // callers wait at most CONNECT_WAIT_MS each. Ready only once the command connection is
-    // too: `submit` refuses a connection that is not connected (fail fast on connection loss),
-    // so a submit right after construction must not find it still in its handshake.
-    await untilAnswered(
-      async () => {
-        await connection.ping();
-        await feed.start();
-      },
-      () => this.#closed,
-      this.#logger,
-    );
-    if (this.#closed) {
-      // Stopped while the last handshake was answering: do not keep what it opened.
-      connection.destroy();
-      await feed.stop();
-      throw new BackendUnavailableError("the manager stopped before the store answered");
-    }
-    const waiter = store.createWaiter();
-    const reaper = new Reaper(store, {
-      // Tasks this process's reaper sent to the DLQ as poison ended here, as failures.
-      onPass: (pass) => {
-        this.#counters.failed += pass.poisoned;
-      },
-      onError: (error) =>
-        safeLog(this.#logger, "warn", { err: error }, "taskmill lease reclaim failed; retrying"),
-    });
-    this.#connections = { connection, store, feed, waiter, reaper };
-    if (this.#deps.handlers.size > 0 && !this.#closed)
-      this.#ensureWorker(this.#connections).start();
-    return this.#connections;
-  }
-
-  /**
-   * For `subscribeResults({ after })`: reads what the events stream retains after a position.
-   * Each read first waits for the live reader to fix its starting point, so the replay's last
-   * read ends past it and the subscription's join has no gap.
-   *
-   * @throws InvalidArgumentError if `after` is not a stream position.
-   */
+  /** @see DurableResults.backfill */
   backfill(after: string): ResultBackfill {
-    if (!this.#isFeedPosition(after))
-      throw new InvalidArgumentError(
-        "after",
-        'must be a result\'s eventId (an events-stream id such as "1700000000000-0")',
-        after,
-      );
-    return {
-      read: async (from, count) => {
-        const { connection, store, feed } = await this.#connected();
-        await feed.ensureLive();
-        // One XREAD per page: a large subscriber buffer must not become one huge reply.
-        return this.#unavailableOnConnectionError(connection, () =>
-          readResultsAfter(store, from, Math.min(count, 1_000)),
-        );
-      },
-    };
+    return this.#results.backfill(after);
   }
 
   /** Someone here started listening for results or events: make sure the reader runs. */
   wantEvents(): void {
-    void this.#connections?.feed.ensureLive();
-  }
-
-  #needsEvents(feed: ResultFeed): boolean {
-    const events = this.#deps.events;
-    return (
-      this.#deps.results.size > 0 ||
-      feed.hasWaiters ||
-      events.wants("succeeded") ||
-      events.wants("failed") ||
-      events.wants("cancelled") ||
-      events.wants("expired") ||
-      events.wants("retrying")
-    );
-  }
-
-  #onEvent(event: TaskEvent): void {
-    if (event.status === "cancelled")
-      this.#worker?.abortLocal(event.id, new CancelledError("cancel"));
-    relayEvent(event, this.#relayTargets);
-  }
-
-  /** Runs a store call, turning an unreachable store into `BackendUnavailableError`. */
-  async #unavailableOnConnectionError<T>(
-    connection: StoreConnection,
-    call: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (connection.isConnectionError(error))
-        throw new BackendUnavailableError((error as Error).message, { cause: error });
-      throw error;
-    }
-  }
-
-  #isFeedPosition(value: unknown): value is string {
-    return this.#connections?.store.isFeedPosition(value) ?? isStreamId(value);
+    void this.#session.current?.feed.ensureLive();
   }
 
   #page(page: { readonly tasks: readonly StoredTask[]; readonly nextCursor?: string }): TaskPage {

@@ -17,8 +17,8 @@ import { transition } from "../../lifecycle/transitions.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 import type { Clock } from "../../scheduling/clock.js";
-import type { AckRef, DurableStore } from "../../stores/durable-store.js";
-import type { ClaimedTask } from "../../stores/durable-types.js";
+import type { DurableStore } from "../../stores/durable-store.js";
+import type { AckRef, ClaimedTask } from "../../stores/durable-types.js";
 import type { RunnerCounters } from "../counters.js";
 
 /** A task this process holds a lease on, and its local record. */

@@ -12,10 +12,11 @@ import type {
   ReplayOptions,
 } from "../../registry/dead-letters.js";
 import { resolvePageLimit } from "../../validation.js";
+import type { StoredTaskPage } from "../durable-types.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import type { ResolvedStoreOptions } from "./options.js";
-import { type StoredTaskPage, walkSources } from "./queries.js";
+import { walkSources } from "./queries.js";
 import { runScript } from "./scripts.js";
 
 /** Ids per replay/purge script call, so one call stays short. */

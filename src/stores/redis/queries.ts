@@ -15,19 +15,9 @@ import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
 import { TaskStatus } from "../../lifecycle/states.js";
 import type { ListOptions } from "../../types.js";
-import type { QueueDepth, StoreCounts, StoredTask } from "../durable-types.js";
+import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
 import { fieldMap, LIST_FIELDS, listFieldMap, parseTask } from "./codec.js";
 import { idFromReadyMember, type KeySpace } from "./keys.js";
-
-/** One page of tasks; pass `nextCursor` back to continue. */
-export interface StoredTaskPage {
-  readonly tasks: readonly StoredTask[];
-  /**
-   * Absent on the last page. A page may hold fewer than `limit` tasks and still have a
-   * cursor (a selective filter stops after examining a bounded number of entries).
-   */
-  readonly nextCursor?: string;
-}
 
 /** A zset that indexes tasks, walked in score order. */
 export interface IndexSource {

@@ -15,15 +15,19 @@ import { isStreamId } from "../../results/stream-id.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import type { DurableStore, EventReader, LeaderLockSettings } from "../durable-store.js";
 import type {
+  AckRef,
   CancelResult,
   ClaimResult,
   EnqueueInput,
   EnqueueResult,
+  LeaseRef,
   QueueDepth,
   ReclaimResult,
   RetryAt,
+  StepResult,
   StoreCounts,
   StoredTask,
+  StoredTaskPage,
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
@@ -52,30 +56,10 @@ import {
   type ResolvedStoreOptions,
   resolveStoreOptions,
 } from "./options.js";
-import { countAll, getTask, listTasks, queueDepths, type StoredTaskPage } from "./queries.js";
+import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { queueScript, registerScripts, runScript } from "./scripts.js";
 import { requireInteger, requireNumber } from "./validate.js";
 import { WorkWaiter } from "./waiter.js";
-
-/** One lease to renew in {@link RedisStore.renewMany}. */
-export interface LeaseRef {
-  readonly id: string;
-  readonly token: string;
-}
-
-/** One ack of {@link RedisStore.step}. */
-export interface AckRef {
-  readonly id: string;
-  readonly token: string;
-  /** The handler's result: JSON data or `undefined`. */
-  readonly value?: unknown;
-}
-
-/** What {@link RedisStore.step} did: the claim, and per ack its finish time or its error. */
-export interface StepResult extends ClaimResult {
-  /** Per ack, in order: the finish time, or `StaleLeaseError` / `InvalidArgumentError`. */
-  readonly acks: Array<number | Error>;
-}
 
 /** Most reclaim batches one `reclaim()` call runs before returning. */
 const MAX_RECLAIM_ROUNDS = 20;
@@ -516,7 +500,7 @@ export class RedisStore implements DurableStore {
   }
 }
 
-export type { ClaimOptions, StepInput, StoredTaskPage };
+export type { ClaimOptions, StepInput };
 
 /** A script's positive result, or the typed error its negative code stands for. */
 function positive(

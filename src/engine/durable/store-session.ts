@@ -1,0 +1,166 @@
+/**
+ * A durable manager's hold on its store: connecting (retried until the store answers), the
+ * pieces that live as long as the connection (the result feed, the work waiter, the reaper),
+ * a bounded wait for callers while it connects, and closing everything in order.
+ */
+import { BackendUnavailableError } from "../../errors.js";
+import { type Logger, safeLog } from "../../observability/logger.js";
+import type { ResolvedOptions } from "../../options.js";
+import { connectStore, type DurableBackend } from "../../stores/connect.js";
+import type { DurableStore, StoreConnection, WorkWaiter } from "../../stores/durable-store.js";
+import type { TaskEvent } from "../../stores/durable-types.js";
+import { Reaper } from "./reaper.js";
+import { ResultFeed } from "./result-feed.js";
+import { untilAnswered } from "./until-answered.js";
+
+/** Longest a call waits for a first connection before failing with BackendUnavailableError. */
+const CONNECT_WAIT_MS = 10_000;
+
+/** What a connected session holds. */
+export interface Connections {
+  readonly connection: StoreConnection;
+  readonly store: DurableStore;
+  readonly feed: ResultFeed;
+  readonly waiter: WorkWaiter;
+  readonly reaper: Reaper;
+}
+
+export interface StoreSessionDeps {
+  readonly backend: DurableBackend;
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  /** Every event of the store's feed, while someone here needs them. */
+  readonly onEvent: (event: TaskEvent) => void;
+  /** Whether anyone in this process needs events now (besides `result()` waiters). */
+  readonly needsEvents: () => boolean;
+  /** Tasks this process's reaper dead-lettered as poison. */
+  readonly onPoisoned: (count: number) => void;
+  /** Connected: the engine may start its worker. */
+  readonly onConnected: (connections: Connections) => void;
+}
+
+export class StoreSession {
+  readonly #deps: StoreSessionDeps;
+  /** Resolves once connected and reading results; rejects if setup failed. */
+  readonly ready: Promise<Connections>;
+  #current: Connections | undefined;
+  /** What connecting opened, dropped by `close()` if the store never answered. */
+  #pending: { connection?: StoreConnection; feed?: ResultFeed } = {};
+  #closed = false;
+
+  constructor(deps: StoreSessionDeps) {
+    this.#deps = deps;
+    this.ready = this.#connect();
+    // Failures surface on the first call that needs the store; never as an unhandled rejection.
+    this.ready.catch((error: unknown) =>
+      safeLog(deps.logger, "error", { err: error }, "taskmill could not set up the store"),
+    );
+  }
+
+  /** The connections, if connected and not closed. */
+  get current(): Connections | undefined {
+    return this.#closed ? undefined : this.#current;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The connections, or `BackendUnavailableError` if the store has not answered in time. */
+  connected(): Promise<Connections> {
+    if (this.#closed)
+      return Promise.reject(
+        new BackendUnavailableError("the manager has stopped: its store connections are closed"),
+      );
+    if (this.#current !== undefined) return Promise.resolve(this.#current);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new BackendUnavailableError(
+              `no answer from ${this.#deps.backend.type} within ${CONNECT_WAIT_MS} ms`,
+            ),
+          ),
+        CONNECT_WAIT_MS,
+      );
+    });
+    return Promise.race([this.ready, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Closes every connection and timer of the session. `beforeQuit` runs once the feed stopped
+   * and before the command connection closes (e.g. a leader lock's release). Idempotent.
+   */
+  async close(beforeQuit?: Promise<unknown>): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const connections = this.#current;
+    if (connections === undefined) {
+      // Never connected: drop the sockets and return. A client may never settle the commands it
+      // queued while offline, so the connect attempt is abandoned, not awaited; it holds no
+      // socket or timer once its connections are dropped.
+      this.#pending.connection?.destroy();
+      void this.#pending.feed?.stop();
+      return;
+    }
+    connections.reaper.stop();
+    connections.waiter.close();
+    await connections.feed.stop();
+    await beforeQuit;
+    await connections.connection.close();
+  }
+
+  async #connect(): Promise<Connections> {
+    const { backend, options, logger } = this.#deps;
+    const connection = await connectStore(backend, options, logger);
+    const store = connection.store;
+    const feed: ResultFeed = new ResultFeed(
+      store.createFeedReader(),
+      logger,
+      this.#deps.onEvent,
+      () => feed.hasWaiters || this.#deps.needsEvents(),
+    );
+    this.#pending = { connection, feed };
+    // The store may be down at start: keep trying until it answers or the manager stops;
+    // callers wait at most CONNECT_WAIT_MS each. Ready only once the command connection is
+    // too: `submit` refuses a connection that is not connected (fail fast on connection loss),
+    // so a submit right after construction must not find it still in its handshake.
+    await untilAnswered(
+      async () => {
+        await connection.ping();
+        await feed.start();
+      },
+      () => this.#closed,
+      logger,
+    );
+    if (this.#closed) {
+      // Stopped while the last handshake was answering: do not keep what it opened.
+      connection.destroy();
+      await feed.stop();
+      throw new BackendUnavailableError("the manager stopped before the store answered");
+    }
+    const reaper = new Reaper(store, {
+      onPass: (pass) => this.#deps.onPoisoned(pass.poisoned),
+      onError: (error) =>
+        safeLog(logger, "warn", { err: error }, "taskmill lease reclaim failed; retrying"),
+    });
+    this.#current = { connection, store, feed, waiter: store.createWaiter(), reaper };
+    this.#deps.onConnected(this.#current);
+    return this.#current;
+  }
+}
+
+/** Runs a store call, turning an unreachable store into `BackendUnavailableError`. */
+export async function unavailableOnConnectionError<T>(
+  connection: StoreConnection,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (connection.isConnectionError(error))
+      throw new BackendUnavailableError((error as Error).message, { cause: error });
+    throw error;
+  }
+}
