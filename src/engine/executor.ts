@@ -32,12 +32,12 @@ import type { RunnerCounters } from "./counters.js";
  * outcomes (the River "completer", graphile-worker's `completeJob`/`failJob`).
  */
 export interface AttemptOutcomes {
-  /** The handler returned `value`: the task succeeded. */
-  succeeded(attempt: Attempt, value: unknown): void;
+  /** The handler returned `value`: the task succeeded. `now` is the clock's time of it. */
+  succeeded(attempt: Attempt, value: unknown, now: number): void;
   /** The attempt failed and the retry policy allows another one after `delayMs`. */
-  retrying(attempt: Attempt, delayMs: number, error: Error): void;
+  retrying(attempt: Attempt, delayMs: number, error: Error, now: number): void;
   /** The task failed for good: last attempt, `PermanentError`, or its last attempt timed out. */
-  failed(attempt: Attempt, error: Error): void;
+  failed(attempt: Attempt, error: Error, now: number): void;
   /** `ctx.progress(value)` of an attempt still undecided (already set on `record.progress`). */
   progressed(attempt: Attempt, value: unknown): void;
   /** The handler let go: the attempt's slot is free (its outcome may have been decided before). */
@@ -80,12 +80,13 @@ export class AttemptExecutor implements AttemptOwner {
 
   /**
    * Runs attempt number `record.attempts` of a task the store just moved to `running` under
-   * `fence`. The handler is called in this turn unless a `started` listener already ended the
-   * task (then it settles as aborted in the next microtask, without a call).
+   * `fence`, at `now` (the caller's clock reading: the clock is read once per step on the hot
+   * path, measured). The handler is called in this turn unless a `started` listener already
+   * ended the task (then it settles as aborted in the next microtask, without a call).
    */
-  run(record: TaskRecord, fence: number): Attempt {
+  run(record: TaskRecord, fence: number, now: number): Attempt {
     const deps = this.#deps;
-    const attempt = new Attempt(record, deps.clock.now(), fence, this.#onProgress);
+    const attempt = new Attempt(record, now, fence, this.#onProgress);
     record.attempt = attempt;
     if (attempt.deadline !== Number.POSITIVE_INFINITY) {
       this.#deadlines.push(attempt);
@@ -133,16 +134,16 @@ export class AttemptExecutor implements AttemptOwner {
       if (ignoredSignal(attempt, error, now)) this.#reportIgnoredSignal(attempt, now);
     } else {
       attempt.decided = true;
-      if (failure === undefined) deps.outcomes.succeeded(attempt, value);
-      else this.#failed(attempt, failure);
+      if (failure === undefined) deps.outcomes.succeeded(attempt, value, now);
+      else this.#failed(attempt, failure, now);
     }
     deps.outcomes.released(attempt);
   }
 
-  #failed(attempt: Attempt, failure: Error): void {
+  #failed(attempt: Attempt, failure: Error, now: number): void {
     const decision = decideRetry(attempt.record, failure, this.#deps.random);
-    if (decision.retry) this.#deps.outcomes.retrying(attempt, decision.delayMs, failure);
-    else this.#deps.outcomes.failed(attempt, failure);
+    if (decision.retry) this.#deps.outcomes.retrying(attempt, decision.delayMs, failure, now);
+    else this.#deps.outcomes.failed(attempt, failure, now);
   }
 
   #abort(attempt: Attempt, reason: Error, now: number): void {
@@ -172,7 +173,7 @@ export class AttemptExecutor implements AttemptOwner {
       // its signal does so at once.
       if (!next.decided && isLastAttempt(next.record)) {
         next.decided = true;
-        this.#deps.outcomes.failed(next, error);
+        this.#deps.outcomes.failed(next, error, now);
       }
     }
   }

@@ -454,7 +454,7 @@ export class DurableWorker implements AttemptOutcomes {
     this.#byId.set(task.id, active);
     this.#slots.started(task.queue);
     // Tokens come from one Redis counter (INCR): they increase across attempts and processes.
-    active.attempt = this.#executor.run(record, Number(task.token));
+    active.attempt = this.#executor.run(record, task.fence, this.#deps.clock.now());
   }
 
   #leaseLost(id: string, error: StaleLeaseError): void {

@@ -113,7 +113,7 @@ export class TaskRunner implements AttemptOutcomes {
     if (record.expiryIndex >= 0) this.#forgetExpiry(record);
     record.attempts++;
     record.startedAt ??= now;
-    this.#executor.run(record, ++this.#fence);
+    this.#executor.run(record, ++this.#fence, now);
   }
 
   /** Cancels a live task; returns false if it had already ended. */
@@ -141,19 +141,18 @@ export class TaskRunner implements AttemptOutcomes {
   }
 
   /** @internal {@link AttemptOutcomes}: recorded at once, in the executor's turn. */
-  succeeded(attempt: Attempt, value: unknown): void {
-    this.#finish(attempt.record, "succeeded", value, undefined, this.#deps.clock.now());
+  succeeded(attempt: Attempt, value: unknown, now: number): void {
+    this.#finish(attempt.record, "succeeded", value, undefined, now);
   }
 
   /** @internal */
-  failed(attempt: Attempt, error: Error): void {
-    this.#finish(attempt.record, "failed", undefined, error, this.#deps.clock.now());
+  failed(attempt: Attempt, error: Error, now: number): void {
+    this.#finish(attempt.record, "failed", undefined, error, now);
   }
 
   /** @internal */
-  retrying(attempt: Attempt, delayMs: number, error: Error): void {
+  retrying(attempt: Attempt, delayMs: number, error: Error, now: number): void {
     const record = attempt.record;
-    const now = this.#deps.clock.now();
     if (!transition(record, "retrying", now)) return;
     record.error = error;
     record.runAt = now + delayMs;
