@@ -10,7 +10,7 @@ import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
 import type { Logger } from "../../observability/logger.js";
 import type { DepthSnapshot } from "../../observability/metrics.js";
-import type { ResolvedOptions, ResolvedRedisBackend } from "../../options.js";
+import type { ResolvedOptions } from "../../options.js";
 import type {
   DeadLetterListOptions,
   DeadLetterOutcome,
@@ -21,6 +21,7 @@ import type {
 import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
+import type { DurableBackend } from "../../stores/connect.js";
 import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
 import type { EnqueueResult, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
@@ -52,7 +53,7 @@ import { DurableWorker } from "./worker.js";
 
 export interface DurableEngineDeps {
   readonly options: ResolvedOptions;
-  readonly backend: ResolvedRedisBackend;
+  readonly backend: DurableBackend;
   /** The manager's handler table (read live: handlers may be registered later). */
   readonly handlers: ReadonlyMap<string, RegisteredHandler>;
   readonly events: TaskEventBus;
@@ -64,7 +65,7 @@ export interface DurableEngineDeps {
 
 /**
  * The figures of `stats()` that describe the tasks held in this process's memory: none here
- * (they live in Redis: `queues()` and `dlq.list()` read them).
+ * (they live in the store: `queues()` and `dlq.list()` read them).
  */
 const NO_LOCAL_TASKS = Object.freeze({
   queued: 0,
@@ -333,7 +334,7 @@ export class DurableEngine implements Backend {
     return outcome === "idle";
   }
 
-  /** Now: hand running tasks back to Redis for another process. Never throws. */
+  /** Now: hand running tasks back to the store for another process. Never throws. */
   async abort(): Promise<AbortOutcome> {
     const worker = this.#worker;
     if (worker === undefined) return { requeued: [], abandoned: [] };
@@ -352,7 +353,7 @@ export class DurableEngine implements Backend {
     return this.#worker?.unsettled() ?? [];
   }
 
-  /** Read from Redis at each collection: every process reports the global backlog and DLQ. */
+  /** Read from the store at each collection: every process reports the global backlog and DLQ. */
   async depths(): Promise<DepthSnapshot> {
     const [queues, counts] = await Promise.all([
       this.queues(),
@@ -362,7 +363,7 @@ export class DurableEngine implements Backend {
   }
 
   /**
-   * What this process did and runs now; the tasks themselves live in Redis (`queues()`,
+   * What this process did and runs now; the tasks themselves live in the store (`queues()`,
    * `dlq.list()` and the metrics give the shared picture).
    */
   stats(): BackendStats {
@@ -416,7 +417,7 @@ export class DurableEngine implements Backend {
         events: this.#deps.events,
         instrumentation: this.#deps.instrumentation,
         counters: this.#counters,
-        // Live tasks stay in Redis: the drain waits for the worker, not for a count.
+        // Live tasks stay in the store: the drain waits for the worker, not for a count.
         onFinished: (record) => this.#deps.shutdown.observe(record.id, record.status, 1),
       });
       // Only processes that run tasks reclaim expired leases.

@@ -1,8 +1,8 @@
 /**
  * Keeps the leases of running handlers alive: every `intervalMs` (a third of the lease by
- * default) it renews all held leases in one round trip. A lease Redis refuses to renew
+ * default) it renews all held leases in one round trip. A lease the store refuses to renew
  * (reclaimed, claimed by another worker, cancelled, gone) is reported once through `onLost`,
- * and so is a lease whose local deadline passes while Redis is unreachable: the caller aborts
+ * and so is a lease whose local deadline passes while the store is unreachable: the caller aborts
  * that handler's signal, because its ack would be refused anyway.
  */
 
@@ -85,7 +85,7 @@ export class LeaseKeeper {
     return this.#renewing;
   }
 
-  /** Stops renewing everything (the leases then lapse in Redis). Idempotent. */
+  /** Stops renewing everything (the leases then lapse in the store). Idempotent. */
   stop(): void {
     this.#stopped = true;
     this.#held.clear();

@@ -1,12 +1,12 @@
 /**
- * The Redis store's completer: writes the outcomes the executor decides, each fenced by the
+ * The durable stores' completer: writes the outcomes the executor decides, each fenced by the
  * attempt's token. Successes wait for the worker's next step call, which carries them together
  * with the claim for the slots they freed (one round trip per batch); retries, failures,
  * hand-backs and progress go out at once. A write that fails for a connection error is retried
  * until the lease would have expired (after that another worker owns the task and the write
  * would be refused anyway).
  *
- * This process counts an outcome (metrics, hooks, logs, stop report) only once Redis took it:
+ * This process counts an outcome (metrics, hooks, logs, stop report) only once the store took it:
  * a refused late ack must not count a success that another worker's result replaced, and a
  * hook that sees `succeeded` may rely on the result being stored.
  */
@@ -42,7 +42,7 @@ export interface OutcomeWriterDeps {
   readonly logger: Logger;
   readonly instrumentation: Instrumentation;
   readonly counters: RunnerCounters;
-  /** A task this process ran reached a terminal state in Redis (for the stop report). */
+  /** A task this process ran reached a terminal state in the store (for the stop report). */
   readonly onFinished: (record: TaskRecord) => void;
   /** Something changed that the worker's loop or its `idle()` waits for. */
   readonly onChange: () => void;

@@ -6,7 +6,7 @@ export interface ResultSource {
 }
 
 /**
- * The handle `submit` returns in durable mode. `result()` follows the task through Redis, so it
+ * The handle `submit` returns in durable mode. `result()` follows the task through the store, so it
  * works whichever process runs the task, and even after this process submitted and the task
  * finished long ago (while its record is retained).
  */

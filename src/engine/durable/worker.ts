@@ -1,21 +1,21 @@
 /**
- * The durable worker: claims tasks from Redis for the queues this process has handlers for,
- * never more than it has free slots (and, without a global rate, tokens in the manager's one
- * bucket), runs each as an attempt with the same `ctx` as memory mode, keeps its lease alive
- * while the handler runs, and settles it with a fenced ack, nack (retry) or fail (DLQ).
+ * The durable worker's claim loop: claims tasks from the store for the queues this process has
+ * handlers for, never more than it has free slots (and, without a global rate, tokens in the
+ * manager's one bucket), runs each through the one executor, keeps its lease alive while the
+ * handler runs, and hands the executor's decisions to the outcome writer (fenced ack, retry,
+ * fail).
  *
  * One round trip per batch: the acks of every handler that finished since the last call travel
- * in the same script call as the claim for the slots they freed (`RedisStore.step`). Two such
+ * in the same store call as the claim for the slots they freed (`DurableStore.step`). Two such
  * calls may be in flight, each claiming at most half the slots and reserving them until its
- * reply is handled, so Node runs the handlers of one while Redis runs the other; handlers that
+ * reply is handled, so Node runs the handlers of one while the store runs the other; handlers that
  * finish while both are in flight are acked by the next call, so the batch grows with the load.
  * Each call carries a request id (worker id + sequence): a call whose reply is lost (the
- * connection dropped after Redis ran it) gets its leases back on the client's resend, or on
+ * connection dropped after the store ran it) gets its leases back on the client's resend, or on
  * this worker's next call, without counting another delivery.
  */
 import { randomUUID } from "node:crypto";
-import type { StaleLeaseError } from "../../errors.js";
-import { CancelledError } from "../../errors.js";
+import { CancelledError, type StaleLeaseError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { Attempt, TaskRecord } from "../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
@@ -48,7 +48,7 @@ export interface WorkerDeps {
   readonly instrumentation: Instrumentation;
   /** This process's totals for `stats()`: attempts started, outcomes written. */
   readonly counters: RunnerCounters;
-  /** A task this process ran reached a terminal state in Redis (for the stop report). */
+  /** A task this process ran reached a terminal state in the store (for the stop report). */
   readonly onFinished: (record: TaskRecord) => void;
 }
 
@@ -192,7 +192,7 @@ export class DurableWorker implements AttemptOutcomes {
   }
 
   /**
-   * Stop now: aborts every running handler and hands its task back to Redis at once (a nack
+   * Stop now: aborts every running handler and hands its task back to the store at once (a nack
    * with no delay), so another process runs it. Returns the ids handed back.
    */
   async handBackAll(): Promise<string[]> {
@@ -367,7 +367,7 @@ export class DurableWorker implements AttemptOutcomes {
         if (claiming) {
           this.#claimsInFlight--;
           this.#slots.reserve(queues, -max);
-          // Redis may have run it: the next claim asks for its leases back.
+          // The store may have run it: the next claim asks for its leases back.
           if (requestId !== undefined) this.#unanswered.push({ id: requestId, sentAt });
         }
         if (!this.#stopClaiming.signal.aborted || acks.length > 0)
