@@ -7,6 +7,7 @@ import type {
 } from "./engine/backend.js";
 import { DurableEngine } from "./engine/durable/durable-engine.js";
 import { type SubmitManyItem, validateSubmitMany } from "./engine/submit-many.js";
+import { within } from "./engine/within.js";
 import {
   DuplicateHandlerError,
   HandlerNotFoundError,
@@ -50,6 +51,13 @@ import type {
 } from "./types.js";
 
 const DEFAULT_QUEUE = "default";
+
+/**
+ * Longest each step after a stop's deadline may wait for the store: handing running tasks
+ * back, then closing the connections (dropped after that). Both stops resolve within about
+ * twice this past their deadline, whatever the store does (down, restarting, frozen).
+ */
+const STOP_GRACE_MS = 150;
 
 /**
  * The one object a service creates: register handlers, submit tasks, watch results, stop.
@@ -410,7 +418,7 @@ export class TaskManager {
       this.#shutdown.now = this.#abortAll(true);
       return this.#shutdown.now;
     }
-    await this.#backend.close();
+    await this.#closeWithin(STOP_GRACE_MS);
     this.#release();
     const report = this.#shutdown.report(this.#backend.unsettled(), false);
     // The manager is fully stopped: a later stopNow() returns this report instead of stopping again.
@@ -421,10 +429,16 @@ export class TaskManager {
   async #abortAll(escalated: boolean): Promise<StopReport> {
     this.#shutdown.begin();
     this.#cron.stop();
-    const { abandoned, requeued } = await this.#backend.abort();
-    await this.#backend.close();
+    const { abandoned, requeued, unwritten } = await this.#backend.abort(STOP_GRACE_MS);
+    await this.#closeWithin(STOP_GRACE_MS);
     this.#release();
-    return this.#shutdown.report(abandoned, escalated, requeued);
+    return this.#shutdown.report(abandoned, escalated, requeued, unwritten);
+  }
+
+  /** Closes the backend, or drops its connections if the store does not answer in time. */
+  async #closeWithin(ms: number): Promise<void> {
+    const closed = await within(this.#backend.close(), ms, this.#options.clock);
+    if (!closed.done) this.#backend.destroy();
   }
 
   /** Drops every timer and listener of ours so the process can exit. */

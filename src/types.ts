@@ -193,13 +193,23 @@ export interface StopReport {
    * to run again in another process. Always empty in memory mode.
    */
   readonly requeued: readonly string[];
+  /**
+   * Durable mode: tasks whose outcome or hand-back the store had not taken when the stop's
+   * deadline ran out (the store was unreachable or frozen). Nothing is lost: their leases run
+   * out and another process runs them again. Always empty in memory mode.
+   */
+  readonly unwritten: readonly string[];
   /** True when the graceful deadline passed (or its signal fired) and work was aborted. */
   readonly escalated: boolean;
 }
 
 /** Options for `stopGraceful`. */
 export interface StopGracefulOptions {
-  /** Deadline for work to finish before it is aborted. @default 30_000 */
+  /**
+   * Deadline for work to finish before it is aborted. The stop resolves at most a fraction of a
+   * second after it, whatever the store does (connections it cannot close are dropped).
+   * @default 30_000
+   */
   readonly timeoutMs?: number;
   /** Aborting it escalates to `stopNow()` at once. */
   readonly signal?: AbortSignal;

@@ -77,6 +77,8 @@ export interface BackendStats extends RunnerCounters {
 export interface AbortOutcome {
   readonly abandoned: readonly string[];
   readonly requeued: readonly string[];
+  /** Tasks whose outcome or hand-back the store had not taken within the grace period. */
+  readonly unwritten: readonly string[];
 }
 
 export interface Backend {
@@ -125,12 +127,17 @@ export interface Backend {
    * `false` when `deadline` came first.
    */
   drain(deadline: Promise<unknown>): Promise<boolean>;
-  /** Stop now: abort or hand back everything still running. */
-  abort(): Promise<AbortOutcome>;
+  /**
+   * Stop now: abort or hand back everything still running. Resolves within about `graceMs`
+   * whatever the store does; what it could not write by then is `unwritten`.
+   */
+  abort(graceMs: number): Promise<AbortOutcome>;
   /** Tasks whose aborted handlers are still running after a drain that finished. */
   unsettled(): readonly string[];
   /** Drops every connection, timer and listener of the backend's. Idempotent. */
   close(): Promise<void>;
+  /** Drops every connection at once, without waiting for the store (it did not answer). */
+  destroy(): void;
 }
 
 /** What `stats()` returns: running totals plus the current figures. */

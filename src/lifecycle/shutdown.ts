@@ -51,12 +51,14 @@ export class ShutdownTracker {
     abandoned: readonly string[],
     escalated: boolean,
     requeued: readonly string[] = [],
+    unwritten: readonly string[] = [],
   ): StopReport {
     return {
       finished: [...this.finished],
       cancelled: [...this.cancelled],
       abandoned: [...abandoned],
       requeued: [...requeued],
+      unwritten: [...unwritten],
       escalated,
     };
   }

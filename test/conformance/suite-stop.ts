@@ -26,6 +26,8 @@ function expectReportShape(report: StopReport): void {
     cancelled: expect.any(Array),
     abandoned: expect.any(Array),
     requeued: expect.any(Array),
+    // Every store here answers: nothing is left unwritten.
+    unwritten: [],
     escalated: expect.any(Boolean),
   });
 }

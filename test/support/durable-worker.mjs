@@ -9,17 +9,21 @@
  *   hang   reports "start", then never settles (ignores its signal): for kill -9.
  *   fast   reports "start", returns at once.
  *   work   reports "start", sleeps WORK_MS (default 50), reports "done", returns.
+ *   signal reports "start", then waits until ctx.signal aborts and rejects with its reason.
  *   block  reports "start", lets stdout flush, then blocks the event loop with a synchronous
  *          busy-wait until at least MIN_BLOCK_MS passed and RELEASE_FILE exists (or
  *          MAX_BLOCK_MS passed), reports "done", returns.
  * Every handler returns `{ pid, label, n }` (`n` from the payload, when it has one).
  *
  * Environment: LABEL (default "worker"), CONCURRENCY (default 4), MAX_DELIVERIES (default 50),
- * WORK_MS, MIN_BLOCK_MS (default 0), MAX_BLOCK_MS (default 20000), RELEASE_FILE.
+ * WORK_MS, MIN_BLOCK_MS (default 0), MAX_BLOCK_MS (default 20000), RELEASE_FILE,
+ * STOP_TIMEOUT_MS (stopGraceful's timeoutMs on SIGTERM, default 2000), EXIT ("natural": after
+ * the stop, let the process end by itself instead of calling process.exit).
  *
  * Lines on stdout: {"type":"ready"}, {"type":"start",id,attempt}, {"type":"done",id,attempt},
  * {"type":"log",level,msg,taskId?,reason?} (taskmill's log lines about a task) and
- * {"type":"stopped"}; every line also carries `pid` and `label`.
+ * {"type":"stopped",report,ms} (the StopReport and how long the stop took); every line also
+ * carries `pid` and `label`.
  *
  * SIGTERM stops gracefully and exits; the process also exits when its stdin closes, so a dead
  * test runner never leaves it behind.
@@ -89,6 +93,9 @@ mill.register("job", async (payload, ctx) => {
       return new Promise(() => {});
     case "fast":
       return value;
+    case "signal":
+      await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+      throw ctx.signal.reason;
     case "work":
       await sleep(Number(env.WORK_MS ?? 50));
       report("done", { id, attempt });
@@ -108,9 +115,13 @@ let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  await mill.stopGraceful({ timeoutMs: 2_000 });
-  report("stopped");
-  process.exit(0);
+  const started = Date.now();
+  const stopReport = await mill.stopGraceful({ timeoutMs: Number(env.STOP_TIMEOUT_MS ?? 2_000) });
+  report("stopped", { report: stopReport, ms: Date.now() - started });
+  if (env.EXIT !== "natural") process.exit(0);
+  // Nothing of ours is left: the process ends once the handlers and stdin let go.
+  process.stdin.pause();
+  process.stdin.unref?.();
 }
 process.on("SIGTERM", () => void stop());
 process.stdin.on("end", () => void stop());

@@ -48,6 +48,14 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** SIGKILL, like a crash: nothing is flushed beyond what fsync already wrote. */
   kill(): Promise<void>;
+  /**
+   * SIGSTOP: the process stays, its sockets stay open, nothing is answered (a VM pause, a
+   * black-holed path). `thaw()` (SIGCONT) resumes it; `stop()`, `kill()` and `dispose()` thaw
+   * first.
+   */
+  freeze(): void;
+  /** SIGCONT after `freeze()`. */
+  thaw(): void;
   /** Starts the server again after `stop()` or `kill()`. */
   start(): Promise<void>;
   /** Stops the server and removes its directory. */
@@ -100,6 +108,7 @@ class ManagedServer implements RedisServer {
   readonly host = HOST;
   readonly url: string;
   #child: ChildProcess | undefined;
+  #frozen = false;
   #exited: Promise<void> = Promise.resolve();
   #output = "";
 
@@ -132,9 +141,22 @@ class ManagedServer implements RedisServer {
     }
   }
 
+  freeze(): void {
+    if (this.#child === undefined || this.#frozen) return;
+    this.#child.kill("SIGSTOP");
+    this.#frozen = true;
+  }
+
+  thaw(): void {
+    if (this.#child === undefined || !this.#frozen) return;
+    this.#child.kill("SIGCONT");
+    this.#frozen = false;
+  }
+
   async stop(): Promise<void> {
     const child = this.#child;
     if (child === undefined) return;
+    this.thaw();
     child.kill("SIGTERM");
     const stopTimeoutMs = this.options.stopTimeoutMs ?? 10_000;
     const exitedInTime = await withTimeout(this.#exited, stopTimeoutMs);
@@ -148,6 +170,7 @@ class ManagedServer implements RedisServer {
   async kill(): Promise<void> {
     const child = this.#child;
     if (child === undefined) return;
+    this.#frozen = false;
     child.kill("SIGKILL");
     await this.#exited;
   }

@@ -23,9 +23,19 @@ export interface WorkerReport {
   readonly reason?: string;
   readonly blockedMs?: number;
   readonly status?: string;
+  /** On "stopped": the StopReport and how long the stop took. */
+  readonly report?: {
+    readonly finished: string[];
+    readonly cancelled: string[];
+    readonly abandoned: string[];
+    readonly requeued: string[];
+    readonly unwritten: string[];
+    readonly escalated: boolean;
+  };
+  readonly ms?: number;
 }
 
-export type Behaviour = "hang" | "fast" | "work" | "block";
+export type Behaviour = "hang" | "fast" | "work" | "block" | "signal";
 
 export interface WorkerSpec {
   readonly url: string;
@@ -140,6 +150,24 @@ export class WorkerProcess {
 
   ready(timeoutMs = 15_000): Promise<WorkerReport> {
     return this.waitFor((report) => report.type === "ready", timeoutMs);
+  }
+
+  /** Sends SIGTERM (the worker stops gracefully) without waiting. */
+  terminate(): void {
+    if (this.alive) process.kill(this.pid, "SIGTERM");
+  }
+
+  /** Resolves when the process has exited by itself, or with `false` after `timeoutMs`. */
+  async exitedWithin(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      this.#exited.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return exited;
   }
 
   /** SIGKILL by pid, like a crash; resolves when the process is gone. */

@@ -75,6 +75,7 @@ describe("stopGraceful", () => {
       cancelled: [],
       abandoned: [],
       requeued: [],
+      unwritten: [],
       escalated: false,
     });
     expect(sorted(stop.report?.finished ?? [])).toEqual(sorted(ids));
@@ -104,6 +105,7 @@ describe("stopGraceful", () => {
       cancelled: [],
       abandoned: [],
       requeued: [],
+      unwritten: [],
       escalated: false,
     });
   });
@@ -118,6 +120,7 @@ describe("stopGraceful", () => {
       cancelled: [],
       abandoned: [],
       requeued: [],
+      unwritten: [],
       escalated: false,
     });
     expect(clock.pendingTimers).toBe(0);
@@ -188,6 +191,7 @@ describe("stopGraceful", () => {
       cancelled: [task.id],
       abandoned: [],
       requeued: [],
+      unwritten: [],
       escalated: true,
     });
     expect(clock.now()).toBe(100);
@@ -278,6 +282,7 @@ describe("stopNow", () => {
       cancelled: [task.id],
       abandoned: [task.id],
       requeued: [],
+      unwritten: [],
       escalated: false,
     });
     gate.resolve(undefined);

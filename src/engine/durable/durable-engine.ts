@@ -322,29 +322,34 @@ export class DurableEngine implements Backend {
     },
   };
 
-  /** Graceful: stop claiming now, let running handlers finish; resolves true if they did. */
+  /**
+   * Graceful: stop claiming now, let running handlers finish; resolves true if they did,
+   * false at the deadline (which holds even if the store never answers a claim in flight).
+   */
   async drain(deadline: Promise<unknown>): Promise<boolean> {
     const worker = this.#worker;
     if (this.#session.current === undefined || worker === undefined) return true;
-    await worker.stopClaiming();
-    const outcome = await Promise.race([
-      worker.idle().then(() => "idle" as const),
-      deadline.then(() => "deadline" as const),
+    const reached = deadline.then(() => "deadline" as const);
+    const stopped = await Promise.race([
+      worker.stopClaiming().then(() => "stopped" as const),
+      reached,
     ]);
+    if (stopped === "deadline") return false;
+    const outcome = await Promise.race([worker.idle().then(() => "idle" as const), reached]);
     return outcome === "idle";
   }
 
   /** Now: hand running tasks back to the store for another process. Never throws. */
-  async abort(): Promise<AbortOutcome> {
+  async abort(graceMs: number): Promise<AbortOutcome> {
     const worker = this.#worker;
-    if (worker === undefined) return { requeued: [], abandoned: [] };
+    if (worker === undefined) return { requeued: [], abandoned: [], unwritten: [] };
     try {
-      await worker.stopClaiming();
-      const requeued = await worker.handBackAll();
+      const { requeued, unwritten } = await worker.handBackAll(graceMs);
+      // One macrotask lets handlers that honour their signal settle before we call them abandoned.
       await new Promise((resolve) => setImmediate(resolve));
-      return { requeued, abandoned: worker.unsettled() };
+      return { requeued, abandoned: worker.unsettled(), unwritten };
     } catch {
-      return { requeued: [], abandoned: worker.unsettled() };
+      return { requeued: [], abandoned: worker.unsettled(), unwritten: [] };
     }
   }
 
@@ -397,6 +402,13 @@ export class DurableEngine implements Backend {
     const releasing = this.#cronLeader?.close();
     this.#worker?.close();
     await this.#session.close(releasing);
+  }
+
+  /** Drops every connection at once (the store did not answer in time). Idempotent. */
+  destroy(): void {
+    this.#worker?.close();
+    void this.#cronLeader?.close();
+    this.#session.destroy();
   }
 
   #ensureWorker(connections: Connections): DurableWorker {

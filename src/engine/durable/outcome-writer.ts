@@ -59,11 +59,21 @@ export class OutcomeWriter {
   #acks: PendingAck[] = [];
   readonly #writes = new Set<Promise<unknown>>();
   readonly #progress = new Map<string, ProgressState>();
+  /** Tasks whose outcome write is in flight (retried on connection errors). */
+  readonly #writing = new Map<HeldTask, number>();
   /** Slots still held by outcomes whose write failed once and is being retried. */
   heldForWrite = 0;
+  #closed = false;
 
   constructor(deps: OutcomeWriterDeps) {
     this.#deps = deps;
+  }
+
+  /** Tasks whose outcome the store has not taken yet: acks waiting, writes in flight. */
+  unwrittenIds(): string[] {
+    const ids = new Set(this.#acks.map((ack) => ack.held.task.id));
+    for (const held of this.#writing.keys()) ids.add(held.task.id);
+    return [...ids];
   }
 
   /** Acks waiting for the next step, plus writes in flight. */
@@ -215,6 +225,14 @@ export class OutcomeWriter {
     send(acks, refs);
   }
 
+  /**
+   * Stops retrying: after a stop, a write the store has not taken is given up (the task's
+   * lease lapses and it runs again elsewhere) instead of keeping the process alive.
+   */
+  close(): void {
+    this.#closed = true;
+  }
+
   /** Keeps `promise` among the writes `idle()` and `pending` wait for. */
   track(promise: Promise<unknown>): void {
     this.#track(promise);
@@ -254,6 +272,7 @@ export class OutcomeWriter {
               () => "lost",
             );
           }
+          if (this.#closed) return "lost";
           if (deps.clock.now() + delay >= deadline) {
             safeLog(
               deps.logger,
@@ -263,11 +282,17 @@ export class OutcomeWriter {
             );
             return "lost";
           }
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          // Unref'd: a write still retrying must not keep a stopped process alive.
+          await new Promise((resolve) => setTimeout(resolve, delay).unref());
         }
       }
     };
-    const promise = run();
+    this.#writing.set(held, (this.#writing.get(held) ?? 0) + 1);
+    const promise = run().finally(() => {
+      const left = (this.#writing.get(held) ?? 1) - 1;
+      if (left === 0) this.#writing.delete(held);
+      else this.#writing.set(held, left);
+    });
     this.#track(promise);
     return promise;
   }

@@ -111,6 +111,18 @@ export class StoreSession {
     await connections.connection.close();
   }
 
+  /** Drops every connection now, without waiting for the store. Idempotent. */
+  destroy(): void {
+    this.#closed = true;
+    const connections = this.#current ?? this.#pending;
+    connections.connection?.destroy();
+    void connections.feed?.stop();
+    if (this.#current !== undefined) {
+      void this.#current.reaper.stop();
+      void this.#current.waiter.close();
+    }
+  }
+
   async #connect(): Promise<Connections> {
     const { backend, options, logger } = this.#deps;
     const connection = await connectStore(backend, options, logger);

@@ -27,6 +27,7 @@ import type { AckRef, ClaimedTask, StepResult } from "../../stores/durable-types
 import type { RegisteredHandler } from "../backend.js";
 import type { RunnerCounters } from "../counters.js";
 import { AttemptExecutor, type AttemptOutcomes } from "../executor.js";
+import { within } from "../within.js";
 import { ClaimSlots } from "./claim-slots.js";
 import { recordOfClaim } from "./claimed-record.js";
 import { LeaseKeeper } from "./lease-keeper.js";
@@ -192,11 +193,17 @@ export class DurableWorker implements AttemptOutcomes {
   }
 
   /**
-   * Stop now: aborts every running handler and hands its task back to the store at once (a nack
-   * with no delay), so another process runs it. Returns the ids handed back.
+   * Stop now: aborts every running handler and hands its task back to the store at once (a
+   * retry with no delay), so another process runs it. Waits at most `graceMs` for the store:
+   * what it has not taken by then (hand-backs, and outcomes still being written) is
+   * `unwritten`; those tasks run again once their leases lapse.
    */
-  async handBackAll(): Promise<string[]> {
-    const ids: string[] = [];
+  async handBackAll(graceMs: number): Promise<{ requeued: string[]; unwritten: string[] }> {
+    const clock = this.#deps.clock;
+    const deadline = clock.now() + graceMs;
+    // A claim in flight to a frozen store never returns; its tasks are not started (`#claimed`).
+    await within(this.stopClaiming(), graceMs, clock);
+    const handedBack: Array<{ readonly id: string; written: boolean }> = [];
     const writes: Promise<unknown>[] = [];
     for (const active of this.#active.values()) {
       const attempt = active.attempt;
@@ -204,11 +211,21 @@ export class DurableWorker implements AttemptOutcomes {
       const reason = new CancelledError("stop");
       this.#executor.end(attempt, reason);
       this.#keeper.release(active.task.id);
-      ids.push(active.task.id);
-      writes.push(this.#writer.handBack(active, reason));
+      const entry = { id: active.task.id, written: false };
+      handedBack.push(entry);
+      writes.push(
+        this.#writer.handBack(active, reason).then((outcome) => {
+          entry.written = outcome === "written";
+        }),
+      );
     }
-    await Promise.all(writes);
-    return ids;
+    await within(Promise.all(writes), deadline - clock.now(), clock);
+    const unwritten = new Set(this.#writer.unwrittenIds());
+    for (const entry of handedBack) if (!entry.written) unwritten.add(entry.id);
+    return {
+      requeued: handedBack.filter((entry) => entry.written).map((entry) => entry.id),
+      unwritten: [...unwritten],
+    };
   }
 
   /** Ids of handlers that have not settled (after a stop: the ones ignoring their abort). */
@@ -223,6 +240,7 @@ export class DurableWorker implements AttemptOutcomes {
         this.#send(acks, refs, [...new Set(acks.map((ack) => ack.held.task.queue))], 0),
       );
     this.#closed = true;
+    this.#writer.close();
     this.#keeper.stop();
     this.#executor.close();
     if (this.#pauseTimer !== undefined) clearTimeout(this.#pauseTimer);
@@ -388,6 +406,9 @@ export class DurableWorker implements AttemptOutcomes {
 
   /** A claim's reply: start its tasks, or decide how long to wait for work. */
   #claimed(result: StepResult, sentAt: number): void {
+    // A reply that arrives after the stop: nothing starts here any more; the leases lapse and
+    // the tasks run elsewhere.
+    if (this.#closed) return;
     // The claim script ended these instead of leasing them: poison to the DLQ, TTL passed.
     this.#deps.counters.failed += result.poisoned;
     this.#deps.counters.expired += result.expired;

@@ -278,7 +278,7 @@ export class MemoryBackend implements Backend {
     this.#runner.close();
     // One macrotask lets handlers that honour their signal settle before we call them abandoned.
     await flushMicrotasks();
-    return { abandoned: this.unsettled(), requeued: [] };
+    return { abandoned: this.unsettled(), requeued: [], unwritten: [] };
   }
 
   unsettled(): string[] {
@@ -286,6 +286,11 @@ export class MemoryBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.destroy();
+  }
+
+  /** Nothing to wait for in memory: the same as `close()`. */
+  destroy(): void {
     this.#dispatcher.close();
     this.#runner.close();
     this.#retentionAlarm.cancel();
