@@ -33,6 +33,7 @@ import { ResultBroadcaster } from "./results/broadcaster.js";
 import type { ResultSubscription, SubscribeOptions } from "./results/subscription.js";
 import type { Clock } from "./scheduling/clock.js";
 import { CronScheduler, type ScheduleInfo, type ScheduleOptions } from "./scheduling/cron.js";
+import { checkDurableBackend } from "./stores/connect.js";
 import { MemoryBackend } from "./stores/memory/memory-backend.js";
 import { NO_SUBMIT_OPTIONS } from "./submit-options.js";
 import type {
@@ -88,6 +89,9 @@ export class TaskManager {
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options: TaskManagerOptions = {}) {
     const resolved = resolveOptions(options);
+    // A durable backend's options are checked before anything is created: a refused
+    // constructor leaves no socket behind.
+    if (resolved.backend.type !== "memory") checkDurableBackend(resolved.backend, resolved);
     this.#options = resolved;
     this.#events = new TaskEventBus(resolved.logger);
     this.#shutdown = new ShutdownTracker(resolved.logger);

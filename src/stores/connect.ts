@@ -6,9 +6,18 @@
 import type { Logger } from "../observability/logger.js";
 import type { ResolvedOptions, ResolvedRedisBackend } from "../options.js";
 import type { StoreConnection } from "./durable-store.js";
+import { checkRedisBackend } from "./redis/options.js";
 
 /** The durable stores' backend options, resolved. */
 export type DurableBackend = ResolvedRedisBackend;
+
+/**
+ * Checks a durable backend's options synchronously, before any connection opens.
+ * @throws InvalidOptionError naming the bad option.
+ */
+export function checkDurableBackend(backend: DurableBackend, options: ResolvedOptions): void {
+  checkRedisBackend(backend, options);
+}
 
 /** The store for `backend`, its client created (connecting goes on in the background). */
 export async function connectStore(

@@ -48,7 +48,9 @@ describe("stopGraceful({ timeoutMs: 2000 }) with Redis gone during the drain", (
       await worker.ready();
       const producer = new TaskManager({ backend: { type: "redis", url: server.url, prefix } });
       producers.push(producer);
-      const ids = await Promise.all([1, 2].map(async (n) => (await producer.submit("job", { n })).id));
+      const ids = await Promise.all(
+        [1, 2].map(async (n) => (await producer.submit("job", { n })).id),
+      );
       for (const id of ids) await worker.waitFor((r) => r.type === "start" && r.id === id);
 
       await faults[fault](server);
@@ -83,7 +85,9 @@ describe("stopGraceful({ timeoutMs: 2000 }) with Redis gone during the drain", (
     await worker.ready();
     const producer = new TaskManager({ backend: { type: "redis", url: server.url, prefix } });
     producers.push(producer);
-    const ids = await Promise.all([1, 2].map(async (n) => (await producer.submit("job", { n })).id));
+    const ids = await Promise.all(
+      [1, 2].map(async (n) => (await producer.submit("job", { n })).id),
+    );
     for (const id of ids) await worker.waitFor((r) => r.type === "start" && r.id === id);
 
     worker.terminate();

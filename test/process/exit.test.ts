@@ -179,4 +179,26 @@ console.log(JSON.stringify({ escalated: report.escalated, cancelled: report.canc
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
     expect(lastLine(exit)).toEqual({ escalated: true, cancelled: 3 });
   });
+
+  it("after a durable constructor refused a bad backend option: no socket was opened", async () => {
+    // Port 1 on loopback: nothing listens, so a client that was created would keep retrying.
+    const exit = await runChild(
+      "refused",
+      `
+const codes = [];
+for (const bad of [{ leaseMs: 5 }, { prefix: "a{b}" }, { maxDeliveries: -1 }, { globalRate: { perSecond: 0 } }]) {
+  try {
+    new TaskManager({ backend: { type: "redis", url: "redis://127.0.0.1:1", ...bad } });
+    codes.push("accepted");
+  } catch (error) {
+    codes.push(error.code);
+  }
+}
+console.log(JSON.stringify({ codes }));
+`,
+    );
+    expect(exit.stderr).toBe("");
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    expect(lastLine(exit)).toEqual({ codes: Array(4).fill("ERR_INVALID_OPTION") });
+  });
 });

@@ -5,8 +5,9 @@
  */
 import type { Redis } from "ioredis";
 import { type Logger, safeLog } from "../../observability/logger.js";
-import { defaultBurst, type ResolvedOptions, type ResolvedRedisBackend } from "../../options.js";
+import type { ResolvedOptions, ResolvedRedisBackend } from "../../options.js";
 import type { StoreConnection } from "../durable-store.js";
+import { redisStoreOptions } from "./options.js";
 import { RedisStore } from "./redis-store.js";
 
 /** Creates the client and the store; connecting happens in the background (ioredis). */
@@ -26,23 +27,7 @@ export async function connectRedis(
   redis.on("error", (error: unknown) =>
     safeLog(logger, "warn", { err: error }, "taskmill Redis connection error"),
   );
-  const store = new RedisStore(redis, {
-    ...(backend.prefix === undefined ? {} : { prefix: backend.prefix }),
-    ...(backend.leaseMs === undefined ? {} : { leaseMs: backend.leaseMs }),
-    ...(backend.maxDeliveries === undefined ? {} : { maxDeliveries: backend.maxDeliveries }),
-    ...(backend.globalRate === undefined
-      ? {}
-      : {
-          globalRate: {
-            perSecond: backend.globalRate.perSecond,
-            burst:
-              backend.globalRate.burst ??
-              defaultBurst(options.concurrency, backend.globalRate.perSecond),
-          },
-        }),
-    retention: options.retention,
-    ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
-  });
+  const store = new RedisStore(redis, redisStoreOptions(backend, options));
   return new RedisConnection(redis, store);
 }
 

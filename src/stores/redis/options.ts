@@ -6,14 +6,17 @@
 import { InvalidOptionError } from "../../errors.js";
 import {
   DEFAULTS,
+  defaultBurst,
   type RateOptions,
+  type ResolvedOptions,
+  type ResolvedRedisBackend,
   type RetentionOptions,
   resolveRate as resolveRateOption,
 } from "../../options.js";
 import type { TokenBucketConfig } from "../../scheduling/token-bucket.js";
 import { requireInteger } from "../../validation.js";
 import { DEFAULT_LEASE_MS } from "../durable-store.js";
-import { DEFAULT_PREFIX } from "./keys.js";
+import { DEFAULT_PREFIX, KeySpace } from "./keys.js";
 
 /** Options of `new RedisStore(redis, options)`; the durable `backend` option maps onto them. */
 export interface RedisStoreOptions {
@@ -129,4 +132,37 @@ function resolveBound(
     ttlMs: ttlMs === Number.POSITIVE_INFINITY ? 0 : ttlMs,
     maxEntries: maxEntries === Number.POSITIVE_INFINITY ? -1 : maxEntries,
   };
+}
+
+/** The store's options from the manager's: `backend` plus the manager's retention. */
+export function redisStoreOptions(
+  backend: ResolvedRedisBackend,
+  options: ResolvedOptions,
+): RedisStoreOptions {
+  return {
+    ...(backend.prefix === undefined ? {} : { prefix: backend.prefix }),
+    ...(backend.leaseMs === undefined ? {} : { leaseMs: backend.leaseMs }),
+    ...(backend.maxDeliveries === undefined ? {} : { maxDeliveries: backend.maxDeliveries }),
+    ...(backend.globalRate === undefined
+      ? {}
+      : {
+          globalRate: {
+            perSecond: backend.globalRate.perSecond,
+            burst:
+              backend.globalRate.burst ??
+              defaultBurst(options.concurrency, backend.globalRate.perSecond),
+          },
+        }),
+    retention: options.retention,
+    ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
+  };
+}
+
+/**
+ * Checks the Redis backend's options at once, in the manager's constructor, so a bad value is
+ * refused before any connection opens (nothing is left to keep the process alive).
+ */
+export function checkRedisBackend(backend: ResolvedRedisBackend, options: ResolvedOptions): void {
+  const resolved = resolveStoreOptions(redisStoreOptions(backend, options));
+  new KeySpace(resolved.prefix);
 }
