@@ -144,22 +144,9 @@ export function useStore(fixture: StoreFixture): SuiteContext {
   };
 }
 
-/** A promise with its resolve/reject exposed, for handlers the test settles by hand. */
-export interface Deferred<T = unknown> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
+import { type Deferred, deferred } from "../support/harness.js";
 
-export function deferred<T = unknown>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { type Deferred, deferred };
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

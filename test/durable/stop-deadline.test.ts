@@ -29,29 +29,38 @@ const faults: Record<Fault, (server: RedisServer) => Promise<void>> = {
   freeze: async (server) => server.freeze(),
 };
 
+/** A worker process holding two running tasks whose handlers wait for their signal. */
+async function workerWithTwoRunningTasks(server: RedisServer, stopTimeoutMs: number) {
+  const prefix = `stop-${randomUUID().slice(0, 8)}`;
+  const worker = startWorker({
+    url: server.url,
+    prefix,
+    leaseMs: 10_000,
+    behaviour: "signal",
+    label: "W",
+    concurrency: 2,
+    env: { EXIT: "natural", STOP_TIMEOUT_MS: String(stopTimeoutMs) },
+  });
+  await worker.ready();
+  const producer = new TaskManager({ backend: { type: "redis", url: server.url, prefix } });
+  producers.push(producer);
+  const ids = await Promise.all([1, 2].map(async (n) => (await producer.submit("job", { n })).id));
+  for (const id of ids) await worker.waitFor((r) => r.type === "start" && r.id === id);
+  return { worker, producer, ids };
+}
+
+async function startServer(): Promise<RedisServer> {
+  const server = await startRedisServer();
+  servers.push(server);
+  return server;
+}
+
 describe("stopGraceful({ timeoutMs: 2000 }) with Redis gone during the drain", () => {
   it.each(Object.keys(faults) as Fault[])(
     "Redis %s: the stop resolves within 2.5 s, reports the tasks as unwritten, and the process exits by itself",
     async (fault) => {
-      const server = await startRedisServer();
-      servers.push(server);
-      const prefix = `stop-${randomUUID().slice(0, 8)}`;
-      const worker = startWorker({
-        url: server.url,
-        prefix,
-        leaseMs: 10_000,
-        behaviour: "signal",
-        label: "W",
-        concurrency: 2,
-        env: { EXIT: "natural", STOP_TIMEOUT_MS: "2000" },
-      });
-      await worker.ready();
-      const producer = new TaskManager({ backend: { type: "redis", url: server.url, prefix } });
-      producers.push(producer);
-      const ids = await Promise.all(
-        [1, 2].map(async (n) => (await producer.submit("job", { n })).id),
-      );
-      for (const id of ids) await worker.waitFor((r) => r.type === "start" && r.id === id);
+      const server = await startServer();
+      const { worker, ids } = await workerWithTwoRunningTasks(server, 2_000);
 
       await faults[fault](server);
       worker.terminate();
@@ -70,25 +79,8 @@ describe("stopGraceful({ timeoutMs: 2000 }) with Redis gone during the drain", (
   );
 
   it("with Redis up, the same stop hands both tasks back at the deadline and nothing is unwritten", async () => {
-    const server = await startRedisServer();
-    servers.push(server);
-    const prefix = `stop-${randomUUID().slice(0, 8)}`;
-    const worker = startWorker({
-      url: server.url,
-      prefix,
-      leaseMs: 10_000,
-      behaviour: "signal",
-      label: "W",
-      concurrency: 2,
-      env: { EXIT: "natural", STOP_TIMEOUT_MS: "500" },
-    });
-    await worker.ready();
-    const producer = new TaskManager({ backend: { type: "redis", url: server.url, prefix } });
-    producers.push(producer);
-    const ids = await Promise.all(
-      [1, 2].map(async (n) => (await producer.submit("job", { n })).id),
-    );
-    for (const id of ids) await worker.waitFor((r) => r.type === "start" && r.id === id);
+    const server = await startServer();
+    const { worker, producer, ids } = await workerWithTwoRunningTasks(server, 500);
 
     worker.terminate();
     const stopped = await worker.waitFor((r) => r.type === "stopped", 10_000);
