@@ -403,6 +403,13 @@ function resolveQueues(queues: TaskManagerOptions["queues"]) {
   if (typeof queues !== "object" || queues === null)
     throw new InvalidOptionError("queues", "must be an object keyed by queue name", queues);
   for (const [name, settings] of Object.entries(queues)) {
+    // `{ email: 2 }` would otherwise read as "no cap" and silently run 8 at once.
+    if (settings !== undefined && (typeof settings !== "object" || settings === null))
+      throw new InvalidOptionError(
+        `queues.${name}`,
+        "must be an object { concurrency? }",
+        settings,
+      );
     const concurrency = settings?.concurrency ?? Number.POSITIVE_INFINITY;
     if (concurrency !== Number.POSITIVE_INFINITY)
       requireInteger(`queues.${name}.concurrency`, concurrency, 1, InvalidOptionError);

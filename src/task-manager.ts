@@ -29,11 +29,12 @@ import {
   resolveTimeout,
   type TaskManagerOptions,
 } from "./options.js";
+import { checkReplayOptions } from "./registry/dead-letters.js";
 import { ResultBroadcaster } from "./results/broadcaster.js";
 import type { ResultSubscription, SubscribeOptions } from "./results/subscription.js";
 import type { Clock } from "./scheduling/clock.js";
 import { CronScheduler, type ScheduleInfo, type ScheduleOptions } from "./scheduling/cron.js";
-import { checkDurableBackend } from "./stores/connect.js";
+import { checkDurableBackend, checkDurablePayload } from "./stores/connect.js";
 import { MemoryBackend } from "./stores/memory/memory-backend.js";
 import { NO_SUBMIT_OPTIONS } from "./submit-options.js";
 import type {
@@ -84,6 +85,18 @@ export class TaskManager {
   readonly #cron: CronScheduler;
   readonly #observability: Observability;
   readonly #backend: Backend;
+  /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
+  readonly #dlq: DeadLetterOperations = {
+    list: (options) => this.#backend.dlq.list(options),
+    replay: (selector, options) => {
+      try {
+        return this.#backend.dlq.replay(selector, checkReplayOptions(options));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    purge: (selector) => this.#backend.dlq.purge(selector),
+  };
   #deprecationWarned = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
@@ -359,6 +372,9 @@ export class TaskManager {
   /**
    * Registers a cron schedule: each tick submits `taskName` with `payload`, once per tick.
    * Re-using a `scheduleId` replaces that schedule.
+   *
+   * @throws HandlerNotFoundError if no handler is registered for `taskName`.
+   * @throws InvalidArgumentError in durable mode if `payload` is not JSON data.
    */
   schedule(
     scheduleId: string,
@@ -369,6 +385,8 @@ export class TaskManager {
   ): ScheduleInfo {
     if (this.#shutdown.stopping) throw new ShuttingDownError();
     if (!this.#handlers.has(taskName)) throw new HandlerNotFoundError(taskName);
+    // Each tick stores the payload: a durable store refuses what is not JSON now, not at a tick.
+    if (this.#options.backend.type !== "memory") checkDurablePayload("payload", payload);
     return this.#cron.add(scheduleId, cron, taskName, payload, options);
   }
 
@@ -384,7 +402,7 @@ export class TaskManager {
 
   /** The dead-letter queue: tasks whose last attempt failed. */
   get dlq(): DeadLetterOperations {
-    return this.#backend.dlq;
+    return this.#dlq;
   }
 
   /**

@@ -53,6 +53,11 @@ export interface ManagerHealth extends BackendHealth {
 /** The dead-letter queue operations, as `mill.dlq` exposes them. */
 export interface DeadLetterOperations {
   list(options?: DeadLetterListOptions): Promise<DeadLetterPage>;
+  /**
+   * Re-opens failed tasks (same ids) and queues them again; with `{ dryRun: true }` reports
+   * what it would do. Rejects with `InvalidArgumentError` for a `dryRun` or `resetAttempts`
+   * that is not a boolean (a string "true" is never read as a dry run, nor as a real one).
+   */
   replay(selector: DeadLetterSelector, options?: ReplayOptions): Promise<DeadLetterOutcome>;
   purge(selector: DeadLetterSelector): Promise<DeadLetterOutcome>;
 }

@@ -29,6 +29,27 @@ export interface ReplayOptions {
   readonly resetAttempts?: boolean;
 }
 
+/**
+ * Checks `dlq.replay`'s options in every store: a dry run must be asked for with a real boolean,
+ * so that `dryRun: "true"` (or `1`, `"yes"`) is refused rather than read as "replay for real".
+ * @throws InvalidArgumentError naming the bad option.
+ */
+export function checkReplayOptions(options: unknown): ReplayOptions {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null)
+    throw new InvalidArgumentError(
+      "options",
+      "must be an object { dryRun?, resetAttempts? }",
+      options,
+    );
+  const { dryRun, resetAttempts } = options as Record<string, unknown>;
+  if (dryRun !== undefined && typeof dryRun !== "boolean")
+    throw new InvalidArgumentError("dryRun", "must be true or false", dryRun);
+  if (resetAttempts !== undefined && typeof resetAttempts !== "boolean")
+    throw new InvalidArgumentError("resetAttempts", "must be true or false", resetAttempts);
+  return options as ReplayOptions;
+}
+
 /** What `dlq.replay` and `dlq.purge` did (or, with `dryRun`, would do). */
 export interface DeadLetterOutcome {
   /** The entries replayed or purged (or that would be, with `dryRun`). */

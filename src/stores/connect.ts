@@ -6,6 +6,7 @@
 import type { Logger } from "../observability/logger.js";
 import type { ResolvedOptions, ResolvedRedisBackend } from "../options.js";
 import type { StoreConnection } from "./durable-store.js";
+import { encodeJson } from "./redis/codec.js";
 import { checkRedisBackend } from "./redis/options.js";
 
 /** The durable stores' backend options, resolved. */
@@ -27,4 +28,13 @@ export async function connectStore(
 ): Promise<StoreConnection> {
   const { connectRedis } = await import("./redis/connect.js");
   return connectRedis(backend, options, logger);
+}
+
+/**
+ * Checks at once that a durable store can keep `value` (JSON data), for the calls that store it
+ * later (a cron schedule's payload, stored at every tick).
+ * @throws InvalidArgumentError naming what is not JSON.
+ */
+export function checkDurablePayload(argument: string, value: unknown): void {
+  encodeJson(argument, value);
 }

@@ -1,7 +1,12 @@
 /**
  * What the store keeps: idempotency keys, list with filters and paging, the dead-letter queue.
  */
-import { IdempotencyConflictError, type TaskHandle, type TaskManager } from "taskmill";
+import {
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  type TaskHandle,
+  type TaskManager,
+} from "taskmill";
 import { describe, expect, it } from "vitest";
 import {
   listAll,
@@ -215,6 +220,23 @@ export function registrySuite(ctx: SuiteContext): void {
       await waitFor(async () => (await mill.dlq.list()).tasks.length === 1, 5_000, "dead letter");
       const outcome = await mill.dlq.replay({ ids: [task.id] }, { dryRun: true });
       expect(outcome).toMatchObject({ ids: [task.id], dryRun: true });
+      expect(await statusOf(mill, task.id)).toBe("failed");
+      expect(ids((await mill.dlq.list()).tasks)).toEqual([task.id]);
+      expect(calls.get(task.id)).toBe(1);
+    });
+
+    it("a dryRun that is not a boolean is refused, and nothing is replayed", async () => {
+      const mill = ctx.manager();
+      const { calls } = failingUntilHealed(mill);
+      const task = await mill.submit("fails", 1);
+      await rejectionOf(task.result());
+      await waitFor(async () => (await mill.dlq.list()).tasks.length === 1, 5_000, "dead letter");
+      for (const dryRun of ["true", 1, "yes", "false"]) {
+        const refused = await rejectionOf(
+          mill.dlq.replay({ ids: [task.id] }, { dryRun } as unknown as { dryRun: boolean }),
+        );
+        expect(refused).toBeInstanceOf(InvalidArgumentError);
+      }
       expect(await statusOf(mill, task.id)).toBe("failed");
       expect(ids((await mill.dlq.list()).tasks)).toEqual([task.id]);
       expect(calls.get(task.id)).toBe(1);

@@ -233,6 +233,15 @@ describe("durable mode", () => {
     await expect(mill.run(async () => 1)).rejects.toBeInstanceOf(UnsupportedError);
   });
 
+  it("refuses a schedule whose payload is not JSON when it is made, not at each tick", () => {
+    const { mill } = durable();
+    mill.register("report", () => "ok");
+    expect(() => mill.schedule("nightly", "0 3 * * *", "report", { at: new Map() })).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }),
+    );
+    expect(mill.schedules()).toEqual([]);
+  });
+
   it("idempotency keys hold across managers", async () => {
     const { mill: a, prefix } = durable();
     const { mill: b } = durable({}, prefix);
