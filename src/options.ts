@@ -68,6 +68,13 @@ export interface RedisBackendOptions {
   readonly globalRate?: RateOptions;
   /** Dead-letter bound. @default { ttlMs: 7 days, maxEntries: 10_000 } */
   readonly deadLetters?: RetentionOptions;
+  /**
+   * Longest a call to the store (`submit`, `submitMany`, `get`, `list`, `cancel`, `queues`, the
+   * DLQ) waits for an answer, whether the store is down, restarting or frozen, before it
+   * rejects with `BackendUnavailableError`. A submit that timed out may still have been
+   * stored: submit again with the same `idempotencyKey` to be safe. @default 5_000
+   */
+  readonly callTimeoutMs?: number;
 }
 
 /** The resolved durable backend settings (validated further by the Redis store). */
@@ -80,6 +87,7 @@ export interface ResolvedRedisBackend {
   readonly maxDeliveries: number | undefined;
   readonly globalRate: RateOptions | undefined;
   readonly deadLetters: RetentionOptions | undefined;
+  readonly callTimeoutMs: number;
 }
 
 /** Where taskmill's metrics go (option `metrics`). */
@@ -178,6 +186,7 @@ export const DEFAULTS = {
   } satisfies RetryPolicy,
   retention: { ttlMs: 3_600_000, maxEntries: 10_000 },
   stopTimeoutMs: 30_000,
+  callTimeoutMs: 5_000,
 } as const;
 
 const BACKOFFS = ["fixed", "linear", "exponential"];
@@ -362,7 +371,14 @@ function resolveBackend(
     maxDeliveries: backend.maxDeliveries,
     globalRate: backend.globalRate,
     deadLetters: backend.deadLetters,
+    callTimeoutMs: resolveCallTimeout(backend.callTimeoutMs),
   };
+}
+
+function resolveCallTimeout(callTimeoutMs: number | undefined): number {
+  if (callTimeoutMs === undefined) return DEFAULTS.callTimeoutMs;
+  requireInteger("backend.callTimeoutMs", callTimeoutMs, 1, InvalidOptionError);
+  return callTimeoutMs;
 }
 
 /**

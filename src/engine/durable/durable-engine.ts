@@ -22,7 +22,11 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
-import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
+import {
+  DEFAULT_LEASE_MS,
+  type DurableStore,
+  type StoreConnection,
+} from "../../stores/durable-store.js";
 import type { EnqueueResult, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
@@ -44,6 +48,7 @@ import type {
 } from "../backend.js";
 import { zeroCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
+import { within } from "../within.js";
 import { CronLeader } from "./cron-leader.js";
 import { DurableResults } from "./results.js";
 import { type Connections, StoreSession, unavailableOnConnectionError } from "./store-session.js";
@@ -62,6 +67,10 @@ export interface DurableEngineDeps {
   readonly tracing: boolean;
   readonly shutdown: ShutdownTracker;
 }
+
+/** What a timed-out submit may have done. */
+const SUBMIT_MAY_BE_STORED =
+  "; the task may have been stored: submit again with the same idempotencyKey to be safe";
 
 /**
  * The figures of `stats()` that describe the tasks held in this process's memory: none here
@@ -98,6 +107,7 @@ export class DurableEngine implements Backend {
       events: deps.events,
     };
     this.#results = new DurableResults(() => this.#session, {
+      callTimeoutMs: deps.backend.callTimeoutMs,
       events: deps.events,
       results: deps.results,
       maxRetries: (name) => this.#maxRetries(name),
@@ -187,7 +197,7 @@ export class DurableEngine implements Backend {
         input: enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing),
       };
     });
-    const ids = await unavailableOnConnectionError(connection, () =>
+    const ids = await this.#bounded(connection, "submitMany", SUBMIT_MAY_BE_STORED, () =>
       store.enqueueMany(prepared.map((entry) => entry.input)).then((results) =>
         prepared.map(({ item, options, handler, input }, i) => {
           const result = results[i] as EnqueueResult;
@@ -212,7 +222,7 @@ export class DurableEngine implements Backend {
     const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
     // Announced in the reply's own continuation, before anything else of this process sees the
     // task: a worker here claiming it in the same turn must not emit `started` before `queued`.
-    const id = await unavailableOnConnectionError(connection, () =>
+    const id = await this.#bounded(connection, "submit", SUBMIT_MAY_BE_STORED, () =>
       store.enqueue(input).then((result) => {
         if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
         return result.id;
@@ -223,10 +233,10 @@ export class DurableEngine implements Backend {
 
   /** The connections, once the result reader is live and the command connection is ready. */
   async #readyForSubmit(): Promise<Connections> {
-    const connections = await this.#session.connected();
+    const connections = await this.#session.connected(this.#deps.backend.callTimeoutMs);
     // A subscriber or listener made before this submit must see its result: make sure the
     // result reader is live (its starting point fixed) before the task exists.
-    await connections.feed.ensureLive();
+    await this.#bounded(connections.connection, "submit", "", () => connections.feed.ensureLive());
     const status = connections.connection.status;
     if (status !== "connected") throw new BackendUnavailableError(`connection is ${status}`);
     return connections;
@@ -250,21 +260,17 @@ export class DurableEngine implements Backend {
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
-    const { store } = await this.#session.connected();
-    const task = await store.get(id);
+    const task = await this.#read("get", (store) => store.get(id));
     return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name));
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {
-    const { store } = await this.#session.connected();
-    const page = await store.list(options);
-    return this.#page(page);
+    return this.#page(await this.#read("list", (store) => store.list(options)));
   }
 
   async cancel(id: string): Promise<boolean> {
-    const { store } = await this.#session.connected();
     try {
-      const outcome = await store.cancel(id);
+      const outcome = await this.#read("cancel", (store) => store.cancel(id));
       if (outcome.wasRunning) this.#worker?.abortLocal(id, new CancelledError("cancel"));
       if (outcome.cancelled) {
         this.#counters.cancelled++;
@@ -287,8 +293,7 @@ export class DurableEngine implements Backend {
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const { store } = await this.#session.connected();
-    const depths = await store.queues();
+    const depths = await this.#read("queues", (store) => store.queues());
     const names = new Set([...depths.map((q) => q.name), ...this.#paused]);
     return [...names].map((name) => ({
       name,
@@ -305,21 +310,15 @@ export class DurableEngine implements Backend {
   }
 
   readonly dlq: DeadLetterOperations = {
-    list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> => {
-      const { store } = await this.#session.connected();
-      return this.#page(await store.dlq.list(options));
-    },
+    list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> =>
+      this.#page(await this.#read("dlq.list", (store) => store.dlq.list(options))),
     replay: async (
       selector: DeadLetterSelector,
       options?: ReplayOptions,
-    ): Promise<DeadLetterOutcome> => {
-      const { store } = await this.#session.connected();
-      return store.dlq.replay(selector, options);
-    },
-    purge: async (selector?: DeadLetterSelector): Promise<DeadLetterOutcome> => {
-      const { store } = await this.#session.connected();
-      return store.dlq.purge(selector);
-    },
+    ): Promise<DeadLetterOutcome> =>
+      this.#read("dlq.replay", (store) => store.dlq.replay(selector, options)),
+    purge: (selector?: DeadLetterSelector): Promise<DeadLetterOutcome> =>
+      this.#read("dlq.purge", (store) => store.dlq.purge(selector)),
   };
 
   /**
@@ -362,7 +361,7 @@ export class DurableEngine implements Backend {
   async depths(): Promise<DepthSnapshot> {
     const [queues, counts] = await Promise.all([
       this.queues(),
-      this.#session.connected().then(({ store }) => store.counts()),
+      this.#read("counts", (store) => store.counts()),
     ]);
     return { queues, deadLetters: counts.deadLetters };
   }
@@ -446,6 +445,33 @@ export class DurableEngine implements Backend {
   /** Someone here started listening for results or events: make sure the reader runs. */
   wantEvents(): void {
     void this.#session.current?.feed.ensureLive();
+  }
+
+  /** A call to the store within `backend.callTimeoutMs`, connecting first if needed. */
+  async #read<T>(what: string, call: (store: DurableStore) => Promise<T>): Promise<T> {
+    const { connection, store } = await this.#session.connected(this.#deps.backend.callTimeoutMs);
+    return this.#bounded(connection, what, "", () => call(store));
+  }
+
+  /**
+   * Runs `call` within `backend.callTimeoutMs`: past it (the store is down, restarting or
+   * frozen) it rejects with `BackendUnavailableError` naming the call; `unsure` tells what may
+   * still have happened. Connection failures become the same error, with their cause.
+   */
+  async #bounded<T>(
+    connection: StoreConnection,
+    what: string,
+    unsure: string,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    const ms = this.#deps.backend.callTimeoutMs;
+    const running = unavailableOnConnectionError(connection, call);
+    const outcome = await within(running, ms, this.#deps.options.clock);
+    if (outcome.done) return running;
+    running.catch(() => {}); // settles later, or never: nobody waits for it any more
+    throw new BackendUnavailableError(
+      `no answer from ${this.#deps.backend.type} within ${ms} ms (${what}, connection ${connection.status})${unsure}`,
+    );
   }
 
   #page(page: { readonly tasks: readonly StoredTask[]; readonly nextCursor?: string }): TaskPage {

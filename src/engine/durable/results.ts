@@ -22,6 +22,8 @@ import { type StoreSession, unavailableOnConnectionError } from "./store-session
 const RESULT_RECHECK_MS = 5_000;
 
 export interface DurableResultsDeps extends RelayTargets {
+  /** How long a read waits for the store (`backend.callTimeoutMs`). */
+  readonly callTimeoutMs: number;
   /** Aborts the attempt of task `id` if it runs in this process (it was cancelled). */
   readonly abortLocal: (id: string) => void;
 }
@@ -37,7 +39,7 @@ export class DurableResults {
 
   /** The outcome of task `id`, whichever process runs it. */
   async result(id: string): Promise<unknown> {
-    const { store, feed } = await this.#session().connected();
+    const { store, feed } = await this.#session().connected(this.#deps.callTimeoutMs);
     const waiting = feed.waitFor(id);
     await feed.ensureLive();
     let timer: ReturnType<typeof setInterval> | undefined;
@@ -80,7 +82,9 @@ export class DurableResults {
       );
     return {
       read: async (from, count) => {
-        const { connection, store, feed } = await this.#session().connected();
+        const { connection, store, feed } = await this.#session().connected(
+          this.#deps.callTimeoutMs,
+        );
         await feed.ensureLive();
         // One read per page: a large subscriber buffer must not become one huge reply.
         return unavailableOnConnectionError(connection, () =>

@@ -13,9 +13,6 @@ import { Reaper } from "./reaper.js";
 import { ResultFeed } from "./result-feed.js";
 import { untilAnswered } from "./until-answered.js";
 
-/** Longest a call waits for a first connection before failing with BackendUnavailableError. */
-const CONNECT_WAIT_MS = 10_000;
-
 /** What a connected session holds. */
 export interface Connections {
   readonly connection: StoreConnection;
@@ -66,8 +63,11 @@ export class StoreSession {
     return this.#closed;
   }
 
-  /** The connections, or `BackendUnavailableError` if the store has not answered in time. */
-  connected(): Promise<Connections> {
+  /**
+   * The connections, or `BackendUnavailableError` if the store has not answered within
+   * `timeoutMs` (it may be down at start: connecting goes on meanwhile).
+   */
+  connected(timeoutMs: number): Promise<Connections> {
     if (this.#closed)
       return Promise.reject(
         new BackendUnavailableError("the manager has stopped: its store connections are closed"),
@@ -79,10 +79,10 @@ export class StoreSession {
         () =>
           reject(
             new BackendUnavailableError(
-              `no answer from ${this.#deps.backend.type} within ${CONNECT_WAIT_MS} ms`,
+              `no answer from ${this.#deps.backend.type} within ${timeoutMs} ms (not connected yet)`,
             ),
           ),
-        CONNECT_WAIT_MS,
+        timeoutMs,
       );
     });
     return Promise.race([this.ready, timeout]).finally(() => clearTimeout(timer));
@@ -135,7 +135,7 @@ export class StoreSession {
     );
     this.#pending = { connection, feed };
     // The store may be down at start: keep trying until it answers or the manager stops;
-    // callers wait at most CONNECT_WAIT_MS each. Ready only once the command connection is
+    // callers wait at most their call timeout each. Ready only once the command connection is
     // too: `submit` refuses a connection that is not connected (fail fast on connection loss),
     // so a submit right after construction must not find it still in its handshake.
     await untilAnswered(
