@@ -38,7 +38,11 @@ export interface RegisteredHandler {
 /** Connection state of the backend. */
 export interface BackendHealth {
   readonly backend: "memory" | "redis";
-  readonly status: "connected" | "connecting" | "reconnecting" | "closed";
+  /**
+   * `unresponsive`: the connection is open but the store has not answered a ping for longer
+   * than `backend.callTimeoutMs` (frozen, paused, or a black-holed path).
+   */
+  readonly status: "connected" | "connecting" | "reconnecting" | "unresponsive" | "closed";
 }
 
 /** What `mill.health()` returns: the backend's connection state and whether a stop began. */

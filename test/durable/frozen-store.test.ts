@@ -17,6 +17,14 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.dispose()));
 });
 
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function settled(promise: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
   const error = await promise.then(
@@ -27,7 +35,7 @@ async function settled(promise: Promise<unknown>): Promise<{ error: unknown; ms:
 }
 
 describe("calls against a frozen Redis", () => {
-  it("submit, submitMany, get, list and the DLQ reject within callTimeoutMs, then work again after a thaw", async () => {
+  it("submit, submitMany, get, list and the DLQ reject within callTimeoutMs, health() says unresponsive; all work again after a thaw", async () => {
     const server = await startRedisServer();
     servers.push(server);
     const mill = new TaskManager({
@@ -62,7 +70,11 @@ describe("calls against a frozen Redis", () => {
       expect.stringContaining("submit again with the same idempotencyKey"),
     );
 
+    // The socket is open and "ready", yet nothing answers: health says so (readiness follows).
+    await waitFor(() => mill.health().status === "unresponsive", 5_000);
+
     server.thaw();
+    await waitFor(() => mill.health().status === "connected", 5_000);
     // The timed-out submit may have been stored: its idempotency key makes the retry safe.
     const again = await mill.submit("report", { n: 2 }, { idempotencyKey: "n:2" });
     expect((await mill.get(again.id))?.status).toBe("queued");

@@ -28,7 +28,7 @@ export const statsRoutes = [
           stats: z.record(z.string(), z.number()),
           health: z.object({
             backend: z.enum(["memory", "redis"]),
-            status: z.enum(["connected", "connecting", "reconnecting", "closed"]),
+            status: z.enum(["connected", "connecting", "reconnecting", "unresponsive", "closed"]),
             stopping: z.boolean(),
           }),
         }),

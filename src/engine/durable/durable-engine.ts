@@ -138,7 +138,12 @@ export class DurableEngine implements Backend {
   health(): BackendHealth {
     const backend = this.#deps.backend.type;
     if (this.#session.closed) return { backend, status: "closed" };
-    return { backend, status: this.#session.current?.connection.status ?? "connecting" };
+    const current = this.#session.current;
+    if (current === undefined) return { backend, status: "connecting" };
+    // Open and "ready", yet silent: a frozen store (see liveness.ts).
+    if (current.connection.status === "connected" && current.liveness.unresponsive)
+      return { backend, status: "unresponsive" };
+    return { backend, status: current.connection.status };
   }
 
   /** A handler was registered: make sure the worker loop runs. */

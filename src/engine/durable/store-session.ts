@@ -9,6 +9,7 @@ import type { ResolvedOptions } from "../../options.js";
 import { connectStore, type DurableBackend } from "../../stores/connect.js";
 import type { DurableStore, StoreConnection, WorkWaiter } from "../../stores/durable-store.js";
 import type { TaskEvent } from "../../stores/durable-types.js";
+import { Liveness } from "./liveness.js";
 import { Reaper } from "./reaper.js";
 import { ResultFeed } from "./result-feed.js";
 import { untilAnswered } from "./until-answered.js";
@@ -16,6 +17,7 @@ import { untilAnswered } from "./until-answered.js";
 /** What a connected session holds. */
 export interface Connections {
   readonly connection: StoreConnection;
+  readonly liveness: Liveness;
   readonly store: DurableStore;
   readonly feed: ResultFeed;
   readonly waiter: WorkWaiter;
@@ -104,6 +106,7 @@ export class StoreSession {
       void this.#pending.feed?.stop();
       return;
     }
+    connections.liveness.stop();
     connections.reaper.stop();
     connections.waiter.close();
     await connections.feed.stop();
@@ -118,6 +121,7 @@ export class StoreSession {
     connections.connection?.destroy();
     void connections.feed?.stop();
     if (this.#current !== undefined) {
+      this.#current.liveness.stop();
       void this.#current.reaper.stop();
       void this.#current.waiter.close();
     }
@@ -157,7 +161,8 @@ export class StoreSession {
       onError: (error) =>
         safeLog(logger, "warn", { err: error }, "taskmill lease reclaim failed; retrying"),
     });
-    this.#current = { connection, store, feed, waiter: store.createWaiter(), reaper };
+    const liveness = new Liveness(connection, options.clock, backend.callTimeoutMs);
+    this.#current = { connection, liveness, store, feed, waiter: store.createWaiter(), reaper };
     this.#deps.onConnected(this.#current);
     return this.#current;
   }
