@@ -129,6 +129,8 @@ export interface ReclaimResult {
   readonly reclaimed: number;
   /** Tasks whose lease expired once too often, moved to the dead-letter queue. */
   readonly poisoned: number;
+  /** Ms until the earliest lease still held expires (store time); undefined when none is. */
+  readonly nextExpiryInMs: number | undefined;
 }
 
 /** What `cancel` did. */

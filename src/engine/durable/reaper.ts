@@ -1,12 +1,17 @@
 /**
- * Runs `reclaim()` and `trim()` periodically, so expired leases (crashed or stalled workers)
- * return to their queues within about half a lease, and retention applies even when no task
- * finishes. Every worker process runs one; the scripts are atomic, so several reapers on one
+ * Runs `reclaim()` and `trim()`: at the moment the earliest lease held runs out (so a crashed
+ * or stalled worker's task returns to its queue at its lease's expiry), and at least every
+ * interval, so retention applies even when no task finishes. Every worker process runs one; the scripts are atomic, so several reapers on one
  * prefix never double a reclaim.
  */
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { DurableStore } from "../../stores/durable-store.js";
 import type { ReclaimResult, TrimResult } from "../../stores/durable-types.js";
+
+/** Past a lease's expiry before the pass that reclaims it (timers may fire a little early). */
+const EXPIRY_MARGIN_MS = 20;
+/** Fewest ms between passes, so leases renewed just in time cannot make the reaper spin. */
+const MIN_PASS_GAP_MS = 50;
 
 /** Options of {@link Reaper}. */
 export interface ReaperOptions {
@@ -30,6 +35,8 @@ export class Reaper {
   #timer: TimerHandle | undefined;
   #running = false;
   #pass: Promise<void> | undefined;
+  /** From the last pass: when the earliest lease held expires. */
+  #nextExpiryInMs: number | undefined;
 
   constructor(store: DurableStore, options: ReaperOptions = {}) {
     this.#store = store;
@@ -62,22 +69,33 @@ export class Reaper {
     return this.#pass;
   }
 
-  #arm(): void {
+  #arm(delayMs: number = this.#intervalMs): void {
     this.#timer = this.#clock.setTimer(
       () => {
         this.#timer = undefined;
         void this.runOnce().finally(() => {
-          if (this.#running) this.#arm();
+          if (this.#running) this.#arm(this.#nextDelay());
         });
       },
-      this.#intervalMs,
+      delayMs,
       true,
     );
+  }
+
+  /**
+   * Back when the earliest lease runs out (a crashed worker's task is reclaimed at its expiry,
+   * not up to an interval later), and at least every interval for retention.
+   */
+  #nextDelay(): number {
+    const expiry = this.#nextExpiryInMs;
+    if (expiry === undefined) return this.#intervalMs;
+    return Math.max(MIN_PASS_GAP_MS, Math.min(this.#intervalMs, expiry + EXPIRY_MARGIN_MS));
   }
 
   async #runPass(): Promise<void> {
     try {
       const reclaimed = await this.#store.reclaim();
+      this.#nextExpiryInMs = reclaimed.nextExpiryInMs;
       const trimmed = await this.#store.trim();
       if (reclaimed.reclaimed + reclaimed.poisoned + trimmed.finished + trimmed.deadLetters > 0)
         this.#onPass({ ...reclaimed, trimmed });

@@ -343,6 +343,7 @@ export class RedisStore implements DurableStore {
     const { deadLetters: dead } = this.options;
     let reclaimed = 0;
     let poisoned = 0;
+    let nextExpiryInMs: number | undefined;
     for (let round = 0; round < MAX_RECLAIM_ROUNDS; round++) {
       const reply = await runScript(
         this.redis,
@@ -357,13 +358,15 @@ export class RedisStore implements DurableStore {
           this.options.trimBudget,
         ],
       );
-      if (!Array.isArray(reply) || reply.length !== 3)
+      if (!Array.isArray(reply) || reply.length !== 4)
         throw new UnexpectedReplyError("reclaim", reply);
       reclaimed += Number(reply[0]);
       poisoned += Number(reply[1]);
+      const next = Number(reply[3]);
+      nextExpiryInMs = next >= 0 ? next : undefined;
       if (Number(reply[2]) !== 1) break;
     }
-    return { reclaimed, poisoned };
+    return { reclaimed, poisoned, nextExpiryInMs };
   }
 
   /**

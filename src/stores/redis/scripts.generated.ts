@@ -454,7 +454,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "f5f9e440f088",
+    version: "12577cbdca3f",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -949,7 +949,8 @@ if not replay and #claimed < max then
     return out
   end
 
-  -- 4d. Each candidate is leased as it is read: one HSET per task, its fencing token from one
+  -- 4d. Each candidate is leased as it is read: one HSET per task (its ready member stays in rm:
+  -- a reclaim puts the task back in the same place), its fencing token from one
   -- INCRBY per batch of candidates (a skipped candidate leaves its token unused: tokens only
   -- need to be unique and increasing), one ZADD for all the leases at the end.
   local function lease(taskKey, id, f, deliveries, token)
@@ -958,11 +959,11 @@ if not replay and #claimed < max then
     if (startedAt or "") == "" then
       startedAt = nowText
       redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-        "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "rm", "", "runAt", "",
+        "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "runAt", "",
         "outcome", "")
     else
       redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-        "deliveries", deliveries, "attempts", attempts, "rm", "", "runAt", "", "outcome", "")
+        "deliveries", deliveries, "attempts", attempts, "runAt", "", "outcome", "")
     end
     leased[#leased + 1] = leaseUntil
     leased[#leased + 1] = id
@@ -2337,11 +2338,13 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "cff5fe338ec9",
+    version: "5d070a546095",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
-  past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, or,
-  once delivered maxDeliveries times without an outcome, to the dead-letter queue as poison.
+  past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
+  the place it had (its ready member, kept in the hash as rm since it was claimed: a crashed
+  worker's task runs before the tasks submitted after it), or, once delivered maxDeliveries
+  times without an outcome, to the dead-letter queue as poison.
   The expired worker's token stays stale for good: its late ack, nack, fail or renew is refused.
 
   KEYS[1] leases zset          {p}:leases
@@ -2358,7 +2361,9 @@ return 1
   ARGV[5] dead letters: maxEntries (-1 = none)
   ARGV[6] trim budget per call
 
-  Returns { reclaimed, poisoned, more }: more is 1 when the batch was full (call again).
+  Returns { reclaimed, poisoned, more, nextExpiry }: more is 1 when the batch was full (call
+  again); nextExpiry is the ms until the earliest remaining lease expires (Redis time), -1 when
+  no lease is held, so the reaper can come back exactly then.
 ]]
 -- >>> include time
 -- Redis server time, the only clock the scripts use, so workers with skewed clocks still agree
@@ -2536,7 +2541,7 @@ local reclaimed, poisoned = 0, 0
 for _, id in ipairs(ids) do
   redis.call("ZREM", leasesKey, id)
   local taskKey = base .. "t:" .. id
-  local f = redis.call("HMGET", taskKey, "status", "deliveries", "queue", "priority")
+  local f = redis.call("HMGET", taskKey, "status", "deliveries", "queue", "priority", "rm")
   if f[1] == "running" then
     local deliveries = tonumber(f[2]) or 0
     if maxDeliveries > 0 and deliveries >= maxDeliveries then
@@ -2548,7 +2553,13 @@ for _, id in ipairs(ids) do
     else
       redis.call("HSET", taskKey, "status", "retrying", "error", lapsed)
       redis.call("HDEL", taskKey, "leaseUntil")
-      pushReady(base .. "q:" .. f[3] .. ":ready", seqKey, taskKey, id, f[4])
+      local readyKey = base .. "q:" .. f[3] .. ":ready"
+      if (f[5] or "") ~= "" then
+        -- Its place from before the claim: same member, same position among equal priorities.
+        redis.call("ZADD", readyKey, -tonumber(f[4]), f[5])
+      else
+        pushReady(readyKey, seqKey, taskKey, id, f[4])
+      end
       wake(base .. "q:" .. f[3] .. ":marker")
       emitEvent(eventsKey, maxLen, taskKey, "retrying", digits(now), "error", lapsed, "reason",
         "lease-expired")
@@ -2563,7 +2574,12 @@ local more = 0
 if #ids == batch then
   more = 1
 end
-return { reclaimed, poisoned, more }
+local nextExpiry = -1
+local first = redis.call("ZRANGE", leasesKey, 0, 0, "WITHSCORES")
+if first[2] then
+  nextExpiry = math.max(0, tonumber(first[2]) - now)
+end
+return { reclaimed, poisoned, more, nextExpiry }
 `,
   },
   renew: {

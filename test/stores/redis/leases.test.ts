@@ -21,7 +21,7 @@ async function supersede(store: RedisStore): Promise<[ClaimedTask, ClaimedTask]>
   await store.enqueue({ name: "x" });
   const stale = await claimOne(store, 100);
   await sleep(150);
-  expect(await store.reclaim()).toEqual({ reclaimed: 1, poisoned: 0 });
+  expect(await store.reclaim()).toMatchObject({ reclaimed: 1, poisoned: 0 });
   const fresh = await claimOne(store, 10_000);
   return [stale, fresh];
 }
@@ -76,7 +76,7 @@ describe("fencing", () => {
     const task = await claimOne(store, 30);
     await sleep(60);
     await store.ack(task.id, task.token, 1);
-    expect(await store.reclaim()).toEqual({ reclaimed: 0, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 0, poisoned: 0 });
     expect((await store.get(task.id))?.status).toBe("succeeded");
   });
 
@@ -87,7 +87,7 @@ describe("fencing", () => {
     const until = await store.renew(task.id, task.token, 10_000);
     expect(until).toBeGreaterThan(task.leaseUntil);
     await sleep(150);
-    expect(await store.reclaim()).toEqual({ reclaimed: 0, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 0, poisoned: 0 });
     await expect(store.renew("nope", task.token)).rejects.toMatchObject({ reason: "missing" });
   });
 
@@ -149,16 +149,39 @@ describe("fencing", () => {
 });
 
 describe("reclaim and maxDeliveries", () => {
+  it("puts a reclaimed task back in its place: ahead of the tasks submitted after it", async () => {
+    const store = redis.store();
+    const first = await store.enqueue({ name: "x", payload: "first" });
+    const second = await store.enqueue({ name: "x", payload: "second" });
+    const crashed = await claimOne(store, 50);
+    expect(crashed.id).toBe(first.id);
+    const third = await store.enqueue({ name: "x", payload: "third" });
+    await sleep(80);
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 1 });
+    const { tasks } = await store.claim(["default"], 3);
+    expect(tasks.map((task) => task.id)).toEqual([first.id, second.id, third.id]);
+  });
+
+  it("says when the earliest lease held runs out, so the reaper can come back then", async () => {
+    const store = redis.store();
+    expect((await store.reclaim()).nextExpiryInMs).toBeUndefined();
+    await store.enqueue({ name: "x" });
+    await claimOne(store, 5_000);
+    const { nextExpiryInMs } = await store.reclaim();
+    expect(nextExpiryInMs).toBeGreaterThan(4_000);
+    expect(nextExpiryInMs).toBeLessThanOrEqual(5_000);
+  });
+
   it("returns expired leases to the ready queue and dead-letters poison", async () => {
     const store = redis.store({ maxDeliveries: 2 });
     const { id } = await store.enqueue({ name: "crashy" });
     await claimOne(store, 50);
     await sleep(80);
-    expect(await store.reclaim()).toEqual({ reclaimed: 1, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 1, poisoned: 0 });
     const again = await claimOne(store, 50);
     expect(again.deliveries).toBe(2);
     await sleep(80);
-    expect(await store.reclaim()).toEqual({ reclaimed: 0, poisoned: 1 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 0, poisoned: 1 });
     expect((await store.claim(["default"], 1)).tasks).toEqual([]);
     const page = await store.dlq.list();
     expect(page.tasks.map((t) => t.id)).toEqual([id]);
@@ -207,6 +230,25 @@ describe("reclaim and maxDeliveries", () => {
   });
 });
 
+describe("Reaper timing", () => {
+  it("comes back when the earliest lease runs out, not an interval later", async () => {
+    const store = redis.store({ leaseMs: 10_000 }); // interval: half a lease, 5 s
+    const clock = new ManualClock(0);
+    await store.enqueue({ name: "x" });
+    const held = await claimOne(store, 1_000);
+    const passes: number[] = [];
+    const reaper = new Reaper(store, { clock, onPass: (r) => passes.push(r.reclaimed) });
+    reaper.start();
+    await clock.advance(5_000); // the first pass: the lease still holds, it runs out in ~1 s
+    await sleep(1_100); // Redis time: the lease has run out now
+    expect(passes).toEqual([]);
+    await clock.advance(1_100); // well before the next interval (5 s)
+    await eventually(async () => passes.includes(1));
+    expect((await store.get(held.id))?.status).toBe("retrying");
+    await reaper.stop();
+  });
+});
+
 describe("cancel", () => {
   it("cancels queued and delayed tasks at once", async () => {
     const store = redis.store();
@@ -245,7 +287,7 @@ describe("LeaseKeeper", () => {
     const keeper = new LeaseKeeper(store, { onLost: (_id, error) => lost.push(error) });
     keeper.hold(task);
     await sleep(400);
-    expect(await store.reclaim()).toEqual({ reclaimed: 0, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 0, poisoned: 0 });
     expect(lost).toEqual([]);
     await store.cancel(task.id);
     await eventually(async () => (lost.length > 0 ? true : undefined));
@@ -294,7 +336,7 @@ describe("LeaseKeeper", () => {
     keeper.hold(task);
     keeper.release(task.id);
     await sleep(150);
-    expect(await store.reclaim()).toEqual({ reclaimed: 1, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 1, poisoned: 0 });
     keeper.stop();
   });
 });

@@ -123,7 +123,7 @@ describe("fence", () => {
     expect(first.fence).toBe(Number(first.token));
     expect(Number.isSafeInteger(first.fence)).toBe(true);
     await sleep(120);
-    expect(await store.reclaim()).toEqual({ reclaimed: 1, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 1, poisoned: 0 });
     const second = await claimOne(store, 10_000);
     expect(second.id).toBe(id);
     expect(second.fence).toBeGreaterThan(first.fence);

@@ -71,7 +71,7 @@ describe("step: acks and a claim in one call", () => {
       60_000,
     );
     await sleep(150);
-    expect(await store.reclaim()).toEqual({ reclaimed: 1, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 1, poisoned: 0 });
     const again = (await store.claim(["default"], 1)).tasks[0] as ClaimedTask;
     expect(again.id).toBe(b.id);
 
@@ -236,7 +236,7 @@ describe("step: claim receipts", () => {
     const [a, b] = lost.tasks as [ClaimedTask, ClaimedTask];
     await store.ack(a.id, a.token, "done");
     await sleep(150);
-    expect(await store.reclaim()).toEqual({ reclaimed: 1, poisoned: 0 });
+    expect(await store.reclaim()).toMatchObject({ reclaimed: 1, poisoned: 0 });
     const other = (await store.claim(["default"], 1)).tasks[0] as ClaimedTask;
     expect(other.id).toBe(b.id);
     const next = await store.step([], ["default"], 2, {

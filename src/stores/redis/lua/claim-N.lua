@@ -246,7 +246,8 @@ if not replay and #claimed < max then
     return out
   end
 
-  -- 4d. Each candidate is leased as it is read: one HSET per task, its fencing token from one
+  -- 4d. Each candidate is leased as it is read: one HSET per task (its ready member stays in rm:
+  -- a reclaim puts the task back in the same place), its fencing token from one
   -- INCRBY per batch of candidates (a skipped candidate leaves its token unused: tokens only
   -- need to be unique and increasing), one ZADD for all the leases at the end.
   local function lease(taskKey, id, f, deliveries, token)
@@ -255,11 +256,11 @@ if not replay and #claimed < max then
     if (startedAt or "") == "" then
       startedAt = nowText
       redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-        "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "rm", "", "runAt", "",
+        "deliveries", deliveries, "attempts", attempts, "startedAt", nowText, "runAt", "",
         "outcome", "")
     else
       redis.call("HSET", taskKey, "status", "running", "token", token, "leaseUntil", leaseUntil,
-        "deliveries", deliveries, "attempts", attempts, "rm", "", "runAt", "", "outcome", "")
+        "deliveries", deliveries, "attempts", attempts, "runAt", "", "outcome", "")
     end
     leased[#leased + 1] = leaseUntil
     leased[#leased + 1] = id

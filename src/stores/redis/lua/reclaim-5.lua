@@ -1,7 +1,9 @@
 --[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
-  past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, or,
-  once delivered maxDeliveries times without an outcome, to the dead-letter queue as poison.
+  past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
+  the place it had (its ready member, kept in the hash as rm since it was claimed: a crashed
+  worker's task runs before the tasks submitted after it), or, once delivered maxDeliveries
+  times without an outcome, to the dead-letter queue as poison.
   The expired worker's token stays stale for good: its late ack, nack, fail or renew is refused.
 
   KEYS[1] leases zset          {p}:leases
@@ -18,7 +20,9 @@
   ARGV[5] dead letters: maxEntries (-1 = none)
   ARGV[6] trim budget per call
 
-  Returns { reclaimed, poisoned, more }: more is 1 when the batch was full (call again).
+  Returns { reclaimed, poisoned, more, nextExpiry }: more is 1 when the batch was full (call
+  again); nextExpiry is the ms until the earliest remaining lease expires (Redis time), -1 when
+  no lease is held, so the reaper can come back exactly then.
 ]]
 -- @include time
 -- @include ready
@@ -41,7 +45,7 @@ local reclaimed, poisoned = 0, 0
 for _, id in ipairs(ids) do
   redis.call("ZREM", leasesKey, id)
   local taskKey = base .. "t:" .. id
-  local f = redis.call("HMGET", taskKey, "status", "deliveries", "queue", "priority")
+  local f = redis.call("HMGET", taskKey, "status", "deliveries", "queue", "priority", "rm")
   if f[1] == "running" then
     local deliveries = tonumber(f[2]) or 0
     if maxDeliveries > 0 and deliveries >= maxDeliveries then
@@ -53,7 +57,13 @@ for _, id in ipairs(ids) do
     else
       redis.call("HSET", taskKey, "status", "retrying", "error", lapsed)
       redis.call("HDEL", taskKey, "leaseUntil")
-      pushReady(base .. "q:" .. f[3] .. ":ready", seqKey, taskKey, id, f[4])
+      local readyKey = base .. "q:" .. f[3] .. ":ready"
+      if (f[5] or "") ~= "" then
+        -- Its place from before the claim: same member, same position among equal priorities.
+        redis.call("ZADD", readyKey, -tonumber(f[4]), f[5])
+      else
+        pushReady(readyKey, seqKey, taskKey, id, f[4])
+      end
       wake(base .. "q:" .. f[3] .. ":marker")
       emitEvent(eventsKey, maxLen, taskKey, "retrying", digits(now), "error", lapsed, "reason",
         "lease-expired")
@@ -68,4 +78,9 @@ local more = 0
 if #ids == batch then
   more = 1
 end
-return { reclaimed, poisoned, more }
+local nextExpiry = -1
+local first = redis.call("ZRANGE", leasesKey, 0, 0, "WITHSCORES")
+if first[2] then
+  nextExpiry = math.max(0, tonumber(first[2]) - now)
+end
+return { reclaimed, poisoned, more, nextExpiry }
