@@ -1,4 +1,5 @@
 import { EventEmitter } from "eventemitter3";
+import { InvalidArgumentError } from "./errors.js";
 import { type Logger, safeLog } from "./observability/logger.js";
 import type { ErrorInfo, TaskResult, TaskSnapshot } from "./types.js";
 
@@ -27,6 +28,31 @@ export interface TaskEvents {
 
 /** Event names. */
 export type TaskEventName = keyof TaskEvents;
+
+/** Every event name, for checking a name given at run time. */
+export const TASK_EVENT_NAMES: readonly TaskEventName[] = [
+  "queued",
+  "started",
+  "progress",
+  "retrying",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "expired",
+  "dropped",
+] satisfies readonly (keyof TaskEvents)[];
+
+/**
+ * Checks `on`/`once`/`off` arguments.
+ * @throws InvalidArgumentError for an unknown event or a listener that is not a function.
+ */
+export function checkListener(event: unknown, listener: unknown, optional = false): void {
+  if (!TASK_EVENT_NAMES.includes(event as TaskEventName))
+    throw new InvalidArgumentError("event", `must be one of ${TASK_EVENT_NAMES.join(", ")}`, event);
+  if (optional && listener === undefined) return;
+  if (typeof listener !== "function")
+    throw new InvalidArgumentError("listener", "must be a function", listener);
+}
 
 /** A listener of one event. */
 export type TaskEventListener<E extends TaskEventName> = (event: TaskEvents[E]) => void;

@@ -16,7 +16,12 @@ import {
   ShuttingDownError,
   UnsupportedError,
 } from "./errors.js";
-import { TaskEventBus, type TaskEventListener, type TaskEventName } from "./events.js";
+import {
+  checkListener,
+  TaskEventBus,
+  type TaskEventListener,
+  type TaskEventName,
+} from "./events.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { safeLog } from "./observability/logger.js";
 import { createObservability, type Observability } from "./observability/setup.js";
@@ -87,7 +92,10 @@ export class TaskManager {
   readonly #backend: Backend;
   /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
   readonly #dlq: DeadLetterOperations = {
-    list: (options) => this.#backend.dlq.list(options),
+    list: (options) =>
+      isOptionsObject(options)
+        ? this.#backend.dlq.list(options)
+        : Promise.reject(new InvalidArgumentError("options", "must be an object", options)),
     replay: (selector, options) => {
       try {
         return this.#backend.dlq.replay(selector, checkReplayOptions(options));
@@ -162,6 +170,8 @@ export class TaskManager {
       throw new InvalidArgumentError("name", "must be a non-empty string", name);
     if (typeof handler !== "function")
       throw new InvalidArgumentError("handler", "must be a function", handler);
+    if (!isOptionsObject(options))
+      throw new InvalidArgumentError("options", "must be an object", options);
     if (this.#handlers.has(name)) throw new DuplicateHandlerError(name);
     const queue = options.queue ?? DEFAULT_QUEUE;
     if (!isValidQueueName(queue))
@@ -262,6 +272,8 @@ export class TaskManager {
 
   /** The task's current snapshot, or `undefined` if unknown or evicted by retention. */
   get(id: string): Promise<TaskSnapshot | undefined> {
+    if (typeof id !== "string")
+      return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
     return this.#backend.get(id);
   }
 
@@ -270,11 +282,15 @@ export class TaskManager {
    * retried. Resolves `false` for unknown ids and tasks that already ended.
    */
   cancel(id: string): Promise<boolean> {
+    if (typeof id !== "string")
+      return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
     return this.#backend.cancel(id);
   }
 
   /** Pages through known tasks (live and retained), in submission order. */
   list(options?: ListOptions): Promise<TaskPage> {
+    if (!isOptionsObject(options))
+      return Promise.reject(new InvalidArgumentError("options", "must be an object", options));
     return this.#backend.list(options);
   }
 
@@ -328,6 +344,10 @@ export class TaskManager {
    * no subscriber takes results from another.
    */
   subscribeResults<R = unknown>(options?: SubscribeOptions<R>): ResultSubscription<R> {
+    if (!isOptionsObject(options))
+      throw new InvalidArgumentError("options", "must be an object", options);
+    if (options?.signal !== undefined && !(options.signal instanceof AbortSignal))
+      throw new InvalidArgumentError("signal", "must be an AbortSignal", options.signal);
     const after = options?.after;
     // Validated before subscribing, so a bad position leaves no subscription behind.
     const backfill = after === undefined ? undefined : this.#backend.backfill(after);
@@ -351,6 +371,7 @@ export class TaskManager {
 
   /** Listens to a lifecycle event. A throwing listener is logged and never breaks a task. */
   on<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
+    checkListener(event, listener);
     this.#events.on(event, listener);
     this.#backend.wantEvents();
     return this;
@@ -358,6 +379,7 @@ export class TaskManager {
 
   /** Listens to the next occurrence of an event only. */
   once<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
+    checkListener(event, listener);
     this.#events.once(event, listener);
     this.#backend.wantEvents();
     return this;
@@ -365,6 +387,7 @@ export class TaskManager {
 
   /** Removes a listener (or every listener of `event`). */
   off<E extends TaskEventName>(event: E, listener?: TaskEventListener<E>): this {
+    checkListener(event, listener, true);
     this.#events.off(event, listener);
     return this;
   }
@@ -471,6 +494,11 @@ export class TaskManager {
       this.#backend.stats();
     safeLog(this.#options.logger, "info", counters, "taskmill stopped");
   }
+}
+
+/** An options argument: absent, or an object. */
+function isOptionsObject(options: unknown): boolean {
+  return options === undefined || (typeof options === "object" && options !== null);
 }
 
 function requireQueueName(name: string): void {

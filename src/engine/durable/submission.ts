@@ -105,6 +105,8 @@ const notHere = (): never => {
 /** Per-task retry overrides, stored only when they are data (a backoff function is not). */
 function jsonRetry(retry: SubmitOptions["retry"]): JsonValue | undefined {
   if (retry === undefined) return undefined;
+  if (typeof retry !== "object" || retry === null)
+    throw new InvalidArgumentError("retry", "must be an object", retry);
   if (typeof retry.backoff === "function")
     throw new InvalidArgumentError(
       "retry.backoff",

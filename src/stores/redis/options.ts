@@ -145,14 +145,16 @@ export function redisStoreOptions(
     ...(backend.maxDeliveries === undefined ? {} : { maxDeliveries: backend.maxDeliveries }),
     ...(backend.globalRate === undefined
       ? {}
-      : {
-          globalRate: {
-            perSecond: backend.globalRate.perSecond,
-            burst:
-              backend.globalRate.burst ??
-              defaultBurst(options.concurrency, backend.globalRate.perSecond),
-          },
-        }),
+      : typeof backend.globalRate !== "object" || backend.globalRate === null
+        ? { globalRate: backend.globalRate }
+        : {
+            globalRate: {
+              perSecond: backend.globalRate.perSecond,
+              burst:
+                backend.globalRate.burst ??
+                defaultBurst(options.concurrency, backend.globalRate.perSecond),
+            },
+          }),
     retention: options.retention,
     ...(backend.deadLetters === undefined ? {} : { deadLetters: backend.deadLetters }),
   };
