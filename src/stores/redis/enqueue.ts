@@ -6,12 +6,12 @@
 import { createHash, randomUUID } from "node:crypto";
 import { InvalidArgumentError } from "../../errors.js";
 import { fingerprint } from "../../registry/fingerprint.js";
+import { isName, requireInteger, requireNumber } from "../../validation.js";
 import type { EnqueueInput, EnqueueResult, StoredTask } from "../durable-types.js";
 import { encodeJson } from "./codec.js";
 import { scriptError, UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import type { ScriptArg } from "./scripts.js";
-import { isName, requireInteger, requireNumber } from "./validate.js";
 
 /** One task encoded as the 16 script arguments enqueue and enqueue-many take for it. */
 export interface EncodedTask {

@@ -13,6 +13,7 @@ import type { Redis } from "ioredis";
 import { InvalidOptionError, NotFoundError } from "../../errors.js";
 import { isStreamId } from "../../results/stream-id.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
+import { requireInteger, requireNumber } from "../../validation.js";
 import type { DurableStore, EventReader, LeaderLockSettings } from "../durable-store.js";
 import type {
   AckRef,
@@ -58,7 +59,6 @@ import {
 } from "./options.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { queueScript, registerScripts, runScript } from "./scripts.js";
-import { requireInteger, requireNumber } from "./validate.js";
 import { WorkWaiter } from "./waiter.js";
 
 /** Most reclaim batches one `reclaim()` call runs before returning. */
