@@ -15,6 +15,7 @@ import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
 import { TaskStatus } from "../../lifecycle/states.js";
 import type { ListOptions } from "../../types.js";
+import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
 import { fieldMap, LIST_FIELDS, listFieldMap, parseTask } from "./codec.js";
 import { idFromReadyMember, type KeySpace } from "./keys.js";
@@ -56,7 +57,7 @@ export async function listTasks(
   keys: KeySpace,
   options: ListOptions,
 ): Promise<StoredTaskPage> {
-  const limit = validateLimit(options.limit);
+  const limit = resolvePageLimit(options.limit as number | undefined);
   const statuses = validateStatuses(options.status);
   const { queue, name } = options;
   if (queue !== undefined && (typeof queue !== "string" || queue.length === 0))
@@ -191,14 +192,6 @@ export async function countAll(redis: Redis, keys: KeySpace): Promise<StoreCount
       .exec()) ?? [];
   const at = (i: number) => Number(replies[i]?.[1] ?? 0);
   return { delayed: at(0), running: at(1), deadLetters: at(2), finished: at(3) };
-}
-
-/** Checks a page size: an integer from 1 to 10,000, 100 when absent. */
-export function validateLimit(limit: unknown): number {
-  const value = limit ?? 100;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 10_000)
-    throw new InvalidArgumentError("limit", "must be an integer from 1 to 10000", limit);
-  return value;
 }
 
 const ALL_STATUSES = Object.values(TaskStatus);
