@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { TaskManager } from "taskmill";
 import { afterEach, describe, expect, it } from "vitest";
 import { useRedis } from "../stores/redis/fixture.js";
+import { monitorRedis } from "../support/redis-monitor.js";
 
 const redis = useRedis();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -17,11 +18,9 @@ afterEach(async () => {
 
 /** Replays ZADD/ZREM on `key` from MONITOR and keeps the largest size the set reached. */
 async function watchSet(key: string) {
-  const monitor = await redis.client().monitor();
-  cleanups.push(() => monitor.disconnect());
   const members = new Set<string>();
   const seen = { max: 0, adds: 0 };
-  monitor.on("monitor", (_time: string, args: string[]) => {
+  const monitor = await monitorRedis(redis.server().port, (args) => {
     const [command, target, ...rest] = args;
     if (target !== key) return;
     const name = command?.toLowerCase();
@@ -33,6 +32,7 @@ async function watchSet(key: string) {
     else if (name === "zrem") for (const member of rest) members.delete(member);
     seen.max = Math.max(seen.max, members.size);
   });
+  cleanups.push(() => monitor.close());
   return { seen, members };
 }
 
