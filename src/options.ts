@@ -15,7 +15,12 @@ import { silentLogger } from "./observability/logger.js";
 import type { RetryOptions, RetryPolicy } from "./retry/backoff.js";
 import { type Clock, systemClock } from "./scheduling/clock.js";
 import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
-import { requireInteger, requireNonNegative, requirePositive } from "./validation.js";
+import {
+  requireInteger,
+  requireKnownKeys,
+  requireNonNegative,
+  requirePositive,
+} from "./validation.js";
 
 // An option type too, but defined beside the policy it fills in: types.ts needs it, and must
 // not import this module (which imports the hooks, and through them the lifecycle).
@@ -75,6 +80,13 @@ export interface RedisBackendOptions {
    * stored: submit again with the same `idempotencyKey` to be safe. @default 5_000
    */
   readonly callTimeoutMs?: number;
+  /**
+   * Most calls (submits, reads) that may wait at once for a store that is not answering (not
+   * connected yet, reconnecting, or frozen); past it a call rejects at once with
+   * `BackendUnavailableError` instead of joining the queue, so an outage cannot pile up memory.
+   * A store that answers is never limited by it. @default 10_000
+   */
+  readonly maxPendingCalls?: number;
 }
 
 /** The resolved durable backend settings (validated further by the Redis store). */
@@ -88,6 +100,7 @@ export interface ResolvedRedisBackend {
   readonly globalRate: RateOptions | undefined;
   readonly deadLetters: RetentionOptions | undefined;
   readonly callTimeoutMs: number;
+  readonly maxPendingCalls: number;
 }
 
 /** Where taskmill's metrics go (option `metrics`). */
@@ -187,7 +200,64 @@ export const DEFAULTS = {
   retention: { ttlMs: 3_600_000, maxEntries: 10_000 },
   stopTimeoutMs: 30_000,
   callTimeoutMs: 5_000,
+  maxPendingCalls: 10_000,
 } as const;
+
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  "concurrency",
+  "rate",
+  "retry",
+  "timeoutMs",
+  "retention",
+  "queues",
+  "backend",
+  "clock",
+  "random",
+  "logger",
+  "logPayloads",
+  "createId",
+  "metrics",
+  "tracing",
+  "hooks",
+] satisfies Array<keyof TaskManagerOptions>);
+const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst"] satisfies Array<
+  keyof RateOptions
+>);
+const RETRY_KEYS: ReadonlySet<string> = new Set([
+  "maxRetries",
+  "backoff",
+  "baseDelayMs",
+  "maxDelayMs",
+  "jitter",
+] satisfies Array<keyof RetryOptions>);
+const RETENTION_KEYS: ReadonlySet<string> = new Set(["ttlMs", "maxEntries"] satisfies Array<
+  keyof RetentionOptions
+>);
+const QUEUE_KEYS: ReadonlySet<string> = new Set(["concurrency"] satisfies Array<
+  keyof QueueOptions
+>);
+const MEMORY_BACKEND_KEYS: ReadonlySet<string> = new Set(["type"] satisfies Array<
+  keyof MemoryBackendOptions
+>);
+const REDIS_BACKEND_KEYS: ReadonlySet<string> = new Set([
+  "type",
+  "url",
+  "connection",
+  "prefix",
+  "leaseMs",
+  "maxDeliveries",
+  "globalRate",
+  "deadLetters",
+  "callTimeoutMs",
+  "maxPendingCalls",
+] satisfies Array<keyof RedisBackendOptions>);
+const TRACING_KEYS: ReadonlySet<string> = new Set([
+  "tracerProvider",
+  "skipUnsampledChildren",
+] satisfies Array<keyof TracingOptions>);
+const METRICS_KEYS: ReadonlySet<string> = new Set(["meterProvider"] satisfies Array<
+  keyof MetricsOptions
+>);
 
 const BACKOFFS = ["fixed", "linear", "exponential"];
 const JITTERS = ["none", "full", "equal"];
@@ -196,6 +266,7 @@ const JITTERS = ["none", "full", "equal"];
 export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOptions {
   if (typeof options !== "object" || options === null)
     throw new InvalidOptionError("options", "must be an object", options);
+  requireKnownKeys("", options, OPTION_KEYS, InvalidOptionError);
   const concurrency = options.concurrency ?? DEFAULTS.concurrency;
   requireInteger("concurrency", concurrency, 1, InvalidOptionError);
 
@@ -215,8 +286,13 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     logPayloads: requireBoolean("logPayloads", options.logPayloads ?? false),
     createId:
       options.createId === undefined ? undefined : requireFunction("createId", options.createId),
-    metrics: resolveProvider("metrics", "meterProvider", "getMeter", options.metrics, () =>
-      otelMetrics.getMeterProvider(),
+    metrics: resolveProvider(
+      "metrics",
+      "meterProvider",
+      "getMeter",
+      options.metrics,
+      METRICS_KEYS,
+      () => otelMetrics.getMeterProvider(),
     ),
     tracing: resolveTracing(options.tracing),
     hooks: resolveHooks(options.hooks),
@@ -229,11 +305,13 @@ function resolveProvider<K extends string, P extends object>(
   key: K,
   method: string,
   option: false | Partial<Record<K, P>> | undefined,
+  known: ReadonlySet<string>,
   global: () => P,
 ): Record<K, P> | undefined {
   if (option === false) return undefined;
   if (option !== undefined && (typeof option !== "object" || option === null))
     throw new InvalidOptionError(path, `must be false or an object { ${key}? }`, option);
+  if (option !== undefined) requireKnownKeys(path, option, known, InvalidOptionError);
   const provider = option?.[key];
   if (provider === undefined) return { [key]: global() } as Record<K, P>;
   if (typeof provider !== "object" || provider === null)
@@ -248,6 +326,7 @@ function resolveTracing(option: TracingOptions | false | undefined): ResolvedOpt
     "tracerProvider",
     "getTracer",
     option,
+    TRACING_KEYS,
     () => otelTrace.getTracerProvider(),
   );
   if (resolved === undefined) return undefined;
@@ -296,6 +375,7 @@ export function resolveRetry(
   if (partial === undefined) return base;
   if (typeof partial !== "object" || partial === null)
     throw new InvalidOptionError(path, "must be an object", partial);
+  requireKnownKeys(path, partial, RETRY_KEYS, InvalidOptionError);
   const policy: RetryPolicy = {
     maxRetries: partial.maxRetries ?? base.maxRetries,
     backoff: partial.backoff ?? base.backoff,
@@ -348,13 +428,17 @@ function resolveBackend(
       'must be { type: "memory" } or { type: "redis", url }',
       backend,
     );
-  if (backend.type === "memory") return { type: "memory" };
+  if (backend.type === "memory") {
+    requireKnownKeys("backend", backend, MEMORY_BACKEND_KEYS, InvalidOptionError);
+    return { type: "memory" };
+  }
   if (backend.type !== "redis")
     throw new InvalidOptionError(
       "backend.type",
       'must be "memory" or "redis"',
       (backend as { type?: unknown }).type,
     );
+  requireKnownKeys("backend", backend, REDIS_BACKEND_KEYS, InvalidOptionError);
   const { url, connection } = backend;
   if (url === undefined && connection === undefined)
     throw new InvalidOptionError("backend.url", "must be given (or backend.connection)", url);
@@ -372,6 +456,7 @@ function resolveBackend(
     globalRate: backend.globalRate,
     deadLetters: backend.deadLetters,
     callTimeoutMs: resolveCallTimeout(backend.callTimeoutMs),
+    maxPendingCalls: resolveMaxPendingCalls(backend.maxPendingCalls),
   };
 }
 
@@ -379,6 +464,12 @@ function resolveCallTimeout(callTimeoutMs: number | undefined): number {
   if (callTimeoutMs === undefined) return DEFAULTS.callTimeoutMs;
   requireInteger("backend.callTimeoutMs", callTimeoutMs, 1, InvalidOptionError);
   return callTimeoutMs;
+}
+
+function resolveMaxPendingCalls(maxPendingCalls: number | undefined): number {
+  if (maxPendingCalls === undefined) return DEFAULTS.maxPendingCalls;
+  requireInteger("backend.maxPendingCalls", maxPendingCalls, 1, InvalidOptionError);
+  return maxPendingCalls;
 }
 
 /**
@@ -393,6 +484,7 @@ export function resolveRate(
   if (rate === undefined) return undefined;
   if (typeof rate !== "object" || rate === null)
     throw new InvalidOptionError(path, "must be an object { perSecond, burst? }", rate);
+  requireKnownKeys(path, rate, RATE_KEYS, InvalidOptionError);
   requirePositive(`${path}.perSecond`, rate.perSecond, InvalidOptionError);
   const burst = rate.burst ?? defaultBurst(concurrency, rate.perSecond);
   requireInteger(`${path}.burst`, burst, 1, InvalidOptionError);
@@ -406,6 +498,8 @@ function resolveRetention(retention: RetentionOptions | undefined) {
       "must be an object { ttlMs?, maxEntries? }",
       retention,
     );
+  if (retention !== undefined)
+    requireKnownKeys("retention", retention, RETENTION_KEYS, InvalidOptionError);
   const ttlMs = retention?.ttlMs ?? DEFAULTS.retention.ttlMs;
   const maxEntries = retention?.maxEntries ?? DEFAULTS.retention.maxEntries;
   requireNonNegative("retention.ttlMs", ttlMs, InvalidOptionError);
@@ -426,6 +520,8 @@ function resolveQueues(queues: TaskManagerOptions["queues"]) {
         "must be an object { concurrency? }",
         settings,
       );
+    if (settings !== undefined)
+      requireKnownKeys(`queues.${name}`, settings, QUEUE_KEYS, InvalidOptionError);
     const concurrency = settings?.concurrency ?? Number.POSITIVE_INFINITY;
     if (concurrency !== Number.POSITIVE_INFINITY)
       requireInteger(`queues.${name}.concurrency`, concurrency, 1, InvalidOptionError);

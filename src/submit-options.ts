@@ -1,7 +1,20 @@
 import { InvalidArgumentError } from "./errors.js";
 import { isValidQueueName } from "./options.js";
 import type { SubmitOptions } from "./types.js";
-import { requireName, requireNonNegative, requireNumber } from "./validation.js";
+import { requireKnownKeys, requireName, requireNonNegative, requireNumber } from "./validation.js";
+
+const SUBMIT_KEYS: ReadonlySet<string> = new Set([
+  "idempotencyKey",
+  "priority",
+  "delayMs",
+  "runAt",
+  "queue",
+  "ttlMs",
+  "expiresAt",
+  "signal",
+  "retry",
+  "timeoutMs",
+] satisfies Array<keyof SubmitOptions>);
 
 /** The options of a submit that passed none: shared, frozen, and known valid. */
 export const NO_SUBMIT_OPTIONS: SubmitOptions = Object.freeze({});
@@ -10,6 +23,7 @@ export const NO_SUBMIT_OPTIONS: SubmitOptions = Object.freeze({});
 export function validateSubmitOptions(options: SubmitOptions): void {
   if (typeof options !== "object" || options === null)
     throw new InvalidArgumentError("options", "must be an object", options);
+  requireKnownKeys("options", options, SUBMIT_KEYS);
   const { idempotencyKey, priority, delayMs, runAt, queue, ttlMs, expiresAt, signal, timeoutMs } =
     options;
   if (idempotencyKey !== undefined) requireName("idempotencyKey", idempotencyKey);

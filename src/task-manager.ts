@@ -1,3 +1,11 @@
+import {
+  checkDeadLetterListOptions,
+  checkListOptions,
+  checkRegistration,
+  checkSubscribeOptions,
+  DEFAULT_QUEUE,
+  isOptionsObject,
+} from "./argument-checks.js";
 import type {
   Backend,
   DeadLetterOperations,
@@ -12,7 +20,6 @@ import {
   DuplicateHandlerError,
   HandlerNotFoundError,
   InvalidArgumentError,
-  InvalidOptionError,
   ShuttingDownError,
   UnsupportedError,
 } from "./errors.js";
@@ -57,8 +64,6 @@ import type {
   TaskSnapshot,
 } from "./types.js";
 
-const DEFAULT_QUEUE = "default";
-
 /**
  * Longest each step after a stop's deadline may wait for the store: handing running tasks
  * back, then closing the connections (dropped after that). Both stops resolve within about
@@ -92,10 +97,14 @@ export class TaskManager {
   readonly #backend: Backend;
   /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
   readonly #dlq: DeadLetterOperations = {
-    list: (options) =>
-      isOptionsObject(options)
-        ? this.#backend.dlq.list(options)
-        : Promise.reject(new InvalidArgumentError("options", "must be an object", options)),
+    list: (options) => {
+      try {
+        checkDeadLetterListOptions(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return this.#backend.dlq.list(options);
+    },
     replay: (selector, options) => {
       try {
         return this.#backend.dlq.replay(selector, checkReplayOptions(options));
@@ -166,20 +175,8 @@ export class TaskManager {
     handler: TaskHandler<P, R>,
     options: HandlerOptions = {},
   ): this {
-    if (typeof name !== "string" || name.length === 0)
-      throw new InvalidArgumentError("name", "must be a non-empty string", name);
-    if (typeof handler !== "function")
-      throw new InvalidArgumentError("handler", "must be a function", handler);
-    if (!isOptionsObject(options))
-      throw new InvalidArgumentError("options", "must be an object", options);
+    const queue = checkRegistration(name, handler, options);
     if (this.#handlers.has(name)) throw new DuplicateHandlerError(name);
-    const queue = options.queue ?? DEFAULT_QUEUE;
-    if (!isValidQueueName(queue))
-      throw new InvalidOptionError(
-        `register("${name}").queue`,
-        "must be a non-empty string",
-        queue,
-      );
     this.#handlers.set(name, {
       handler: handler as TaskHandler,
       retry: resolveRetry(options.retry, this.#options.retry, `register("${name}").retry`),
@@ -259,10 +256,13 @@ export class TaskManager {
         "run() is memory mode only: a closure cannot be stored in Redis; register a handler and submit() instead",
       );
     if (typeof fn !== "function") throw new InvalidArgumentError("fn", "must be a function", fn);
-    const name = options.name ?? "run";
+    if (!isOptionsObject(options))
+      throw new InvalidArgumentError("options", "must be an object", options);
+    const { name = "run", ...submitOptions } = options;
     if (typeof name !== "string" || name.length === 0)
       throw new InvalidArgumentError("name", "must be a non-empty string", name);
-    return this.#backend.submit<R>(name, undefined, options, {
+    const taskOptions = options === NO_SUBMIT_OPTIONS ? NO_SUBMIT_OPTIONS : submitOptions;
+    return this.#backend.submit<R>(name, undefined, taskOptions, {
       handler: (_payload, ctx) => fn(ctx),
       retry: this.#options.retry,
       timeoutMs: this.#options.timeoutMs,
@@ -289,8 +289,11 @@ export class TaskManager {
 
   /** Pages through known tasks (live and retained), in submission order. */
   list(options?: ListOptions): Promise<TaskPage> {
-    if (!isOptionsObject(options))
-      return Promise.reject(new InvalidArgumentError("options", "must be an object", options));
+    try {
+      checkListOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#backend.list(options);
   }
 
@@ -344,10 +347,7 @@ export class TaskManager {
    * no subscriber takes results from another.
    */
   subscribeResults<R = unknown>(options?: SubscribeOptions<R>): ResultSubscription<R> {
-    if (!isOptionsObject(options))
-      throw new InvalidArgumentError("options", "must be an object", options);
-    if (options?.signal !== undefined && !(options.signal instanceof AbortSignal))
-      throw new InvalidArgumentError("signal", "must be an AbortSignal", options.signal);
+    checkSubscribeOptions(options);
     const after = options?.after;
     // Validated before subscribing, so a bad position leaves no subscription behind.
     const backfill = after === undefined ? undefined : this.#backend.backfill(after);
@@ -494,11 +494,6 @@ export class TaskManager {
       this.#backend.stats();
     safeLog(this.#options.logger, "info", counters, "taskmill stopped");
   }
-}
-
-/** An options argument: absent, or an object. */
-function isOptionsObject(options: unknown): boolean {
-  return options === undefined || (typeof options === "object" && options !== null);
 }
 
 function requireQueueName(name: string): void {

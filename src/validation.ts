@@ -88,3 +88,23 @@ export function resolvePageLimit(limit: number | undefined): number {
   requireIntegerIn("limit", value, 1, 10_000);
   return value;
 }
+
+/**
+ * Refuses keys of `value` that `known` does not name: a misspelt option (`concurrancy`,
+ * `maxRetry`) would otherwise be ignored and its default used without a word.
+ */
+export function requireKnownKeys(
+  path: string,
+  value: object,
+  known: ReadonlySet<string>,
+  error: ValueError = InvalidArgumentError,
+): void {
+  for (const key in value) {
+    if (!known.has(key))
+      throw new error(
+        path === "" ? key : `${path}.${key}`,
+        `is not a known option (known: ${[...known].join(", ")})`,
+        (value as Record<string, unknown>)[key],
+      );
+  }
+}

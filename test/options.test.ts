@@ -3,7 +3,10 @@ import {
   HandlerNotFoundError,
   InvalidArgumentError,
   InvalidOptionError,
+  type HandlerOptions,
+  type ListOptions,
   type SubmitOptions,
+  type SubscribeOptions,
   TaskManager,
   type TaskManagerOptions,
   TaskmillError,
@@ -57,6 +60,32 @@ describe("TaskManager options validation", () => {
     ["unknown backend", { backend: { type: "postgres" } }, "backend.type", /"memory"/],
     ["clock without methods", { clock: {} }, "clock.now", /function/],
     ["random not a function", { random: 0.5 }, "random", /function/],
+    // A misspelt option must not be ignored (its default used without a word).
+    ["misspelt option", { concurrancy: 2 }, "concurrancy", /not a known option.*concurrency/],
+    ["misspelt retry key", { retry: { maxRetry: 1 } }, "retry.maxRetry", /maxRetries/],
+    ["misspelt rate key", { rate: { perSecond: 1, brust: 2 } }, "rate.brust", /burst/],
+    ["misspelt retention key", { retention: { ttl: 5 } }, "retention.ttl", /ttlMs/],
+    ["misspelt queue key", { queues: { email: { cap: 2 } } }, "queues.email.cap", /concurrency/],
+    ["memory backend with a url", { backend: { type: "memory", url: "x" } }, "backend.url", /type/],
+    [
+      "misspelt redis backend key",
+      { backend: { type: "redis", url: "redis://127.0.0.1:1", leaseMS: 500 } },
+      "backend.leaseMS",
+      /leaseMs/,
+    ],
+    [
+      "dead-letter bound as a number",
+      { backend: { type: "redis", url: "redis://127.0.0.1:1", deadLetters: 5 } },
+      "backend.deadLetters",
+      /ttlMs\?, maxEntries\?/,
+    ],
+    [
+      "maxPendingCalls 0",
+      { backend: { type: "redis", url: "redis://127.0.0.1:1", maxPendingCalls: 0 } },
+      "backend.maxPendingCalls",
+      /integer >= 1/,
+    ],
+    ["misspelt tracing key", { tracing: { sampler: 1 } }, "tracing.sampler", /tracerProvider/],
   ];
 
   it.each(cases)("%s throws InvalidOptionError naming the option", (_, options, path, why) => {
@@ -106,6 +135,29 @@ describe("TaskManager options validation", () => {
       mill.register("c", async () => 1, { queue: "" }),
     ) as InvalidOptionError;
     expect(queueError.option).toBe('register("c").queue');
+    const keyError = thrown(() =>
+      mill.register("d", async () => 1, { timeout: 5 } as unknown as HandlerOptions),
+    ) as InvalidOptionError;
+    expect(keyError).toBeInstanceOf(InvalidOptionError);
+    expect(keyError.option).toBe('register("d").timeout');
+    expect(keyError.message).toContain("timeoutMs");
+  });
+
+  it("list, dlq.list and subscribeResults refuse options they do not know", async () => {
+    const { mill } = manual();
+    const listError = (await rejected(
+      mill.list({ state: "queued" } as unknown as ListOptions),
+    )) as InvalidArgumentError;
+    expect(listError).toBeInstanceOf(InvalidArgumentError);
+    expect(listError.argument).toBe("options.state");
+    const dlqError = (await rejected(
+      mill.dlq.list({ queue: "q" } as unknown as ListOptions),
+    )) as InvalidArgumentError;
+    expect(dlqError.argument).toBe("options.queue");
+    const subscribeError = thrown(() =>
+      mill.subscribeResults({ size: 5 } as unknown as SubscribeOptions),
+    ) as InvalidArgumentError;
+    expect(subscribeError.argument).toBe("options.size");
   });
 });
 
@@ -154,6 +206,8 @@ describe("register and submit errors", () => {
     ["negative ttlMs", { ttlMs: -1 }, "ttlMs"],
     ["empty idempotency key", { idempotencyKey: "" }, "idempotencyKey"],
     ["signal not an AbortSignal", { signal: { aborted: false } }, "signal"],
+    ["a misspelt option", { delay: 100 }, "options.delay"],
+    ["a run() option", { name: "x" }, "options.name"],
   ];
 
   it.each(submitCases)("submit with %s throws InvalidArgumentError", async (_, options, field) => {
@@ -194,5 +248,8 @@ describe("register and submit errors", () => {
       mill.run(async () => 1, { delayMs: -1 }),
     )) as InvalidArgumentError;
     expect(optionError.argument).toBe("delayMs");
+    // run() takes a display name besides the submit options.
+    const handle = await mill.run(async () => 7, { name: "adhoc", priority: 1 });
+    expect(handle.name).toBe("adhoc");
   });
 });

@@ -83,3 +83,69 @@ describe("calls against a frozen Redis", () => {
     ).toHaveLength(1);
   }, 30_000);
 });
+
+/** Settles in order of arrival: which of `promises` settled first. */
+function order(promises: Record<string, Promise<unknown>>): string[] {
+  const seen: string[] = [];
+  for (const [name, promise] of Object.entries(promises))
+    promise.then(
+      () => seen.push(name),
+      () => seen.push(name),
+    );
+  return seen;
+}
+
+describe("calls waiting for a store that does not answer are bounded in number", () => {
+  it("frozen: past maxPendingCalls a submit is refused at once, before the waiting ones time out; after a thaw submits work again", async () => {
+    const server = await startRedisServer();
+    servers.push(server);
+    const mill = new TaskManager({
+      backend: {
+        type: "redis",
+        url: server.url,
+        prefix: `pending-${randomUUID().slice(0, 8)}`,
+        callTimeoutMs: 1_500,
+        maxPendingCalls: 3,
+      },
+    });
+    managers.push(mill);
+    await mill.submit("report", { n: 0 });
+
+    server.freeze();
+    await waitFor(() => mill.health().status === "unresponsive", 10_000);
+    const waiting = [1, 2, 3].map((n) => mill.submit("report", { n }));
+    const refused = mill.submit("report", { n: 4 });
+    const seen = order({ w1: waiting[0], w2: waiting[1], w3: waiting[2], refused });
+    const error = await refused.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toContain("backend.maxPendingCalls");
+    for (const call of waiting) await expect(call).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(seen[0]).toBe("refused");
+
+    server.thaw();
+    await waitFor(() => mill.health().status === "connected", 5_000);
+    const after = await mill.submit("report", { n: 5 });
+    expect((await mill.get(after.id))?.status).toBe("queued");
+  }, 30_000);
+
+  it("not connected yet: past maxPendingCalls a submit is refused at once; the waiting ones time out at callTimeoutMs", async () => {
+    // A port nothing listens on: the manager keeps trying to connect.
+    const server = await startRedisServer();
+    const url = server.url;
+    await server.dispose();
+    const mill = new TaskManager({
+      backend: { type: "redis", url, callTimeoutMs: 1_000, maxPendingCalls: 2 },
+    });
+    managers.push(mill);
+    const waiting = [mill.submit("report", { n: 1 }), mill.get("some-id")];
+    const refused = mill.list();
+    const seen = order({ w1: waiting[0], w2: waiting[1], refused });
+    await expect(refused).rejects.toThrow(/not connected yet.*backend\.maxPendingCalls/);
+    for (const call of waiting)
+      await expect(call).rejects.toThrow(/within 1000 ms/);
+    expect(seen[0]).toBe("refused");
+  }, 30_000);
+});

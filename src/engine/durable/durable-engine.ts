@@ -22,11 +22,7 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
-import {
-  DEFAULT_LEASE_MS,
-  type DurableStore,
-  type StoreConnection,
-} from "../../stores/durable-store.js";
+import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
 import type { EnqueueResult, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
@@ -48,10 +44,10 @@ import type {
 } from "../backend.js";
 import { zeroCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
-import { within } from "../within.js";
 import { CronLeader } from "./cron-leader.js";
 import { DurableResults } from "./results.js";
-import { type Connections, StoreSession, unavailableOnConnectionError } from "./store-session.js";
+import { StoreCalls } from "./store-calls.js";
+import { type Connections, StoreSession } from "./store-session.js";
 import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
 import { DurableTaskHandle } from "./task-handle.js";
 import { DurableWorker } from "./worker.js";
@@ -96,6 +92,7 @@ export class DurableEngine implements Backend {
 
   readonly #announceDeps: AnnounceDeps;
   readonly #results: DurableResults;
+  readonly #calls: StoreCalls;
 
   constructor(deps: DurableEngineDeps) {
     this.#deps = deps;
@@ -106,6 +103,13 @@ export class DurableEngine implements Backend {
       instrumentation: deps.instrumentation,
       events: deps.events,
     };
+    this.#calls = new StoreCalls({
+      session: () => this.#session,
+      clock: deps.options.clock,
+      storeName: deps.backend.type,
+      callTimeoutMs: deps.backend.callTimeoutMs,
+      maxPendingCalls: deps.backend.maxPendingCalls,
+    });
     this.#results = new DurableResults(() => this.#session, {
       callTimeoutMs: deps.backend.callTimeoutMs,
       events: deps.events,
@@ -190,7 +194,6 @@ export class DurableEngine implements Backend {
     items: readonly SubmitManyItem[],
     handlers: ReadonlyMap<string, RegisteredHandler>,
   ): Promise<TaskHandle[]> {
-    const { connection, store } = await this.#readyForSubmit();
     const prepared = items.map((item) => {
       const options = item.options ?? NO_SUBMIT_OPTIONS;
       if (options.signal?.aborted) throw new CancelledError("signal");
@@ -202,16 +205,16 @@ export class DurableEngine implements Backend {
         input: enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing),
       };
     });
-    const ids = await this.#bounded(connection, "submitMany", SUBMIT_MAY_BE_STORED, () =>
-      store.enqueueMany(prepared.map((entry) => entry.input)).then((results) =>
-        prepared.map(({ item, options, handler, input }, i) => {
-          const result = results[i] as EnqueueResult;
-          if (result.created)
-            this.#created(result.id, item.name, input.queue, item.payload, options, handler);
-          return result.id;
-        }),
-      ),
-    );
+    const ids = await this.#calls.run("submitMany", SUBMIT_MAY_BE_STORED, async (connections) => {
+      await readyForSubmit(connections);
+      const results = await connections.store.enqueueMany(prepared.map((entry) => entry.input));
+      return prepared.map(({ item, options, handler, input }, i) => {
+        const result = results[i] as EnqueueResult;
+        if (result.created)
+          this.#created(result.id, item.name, input.queue, item.payload, options, handler);
+        return result.id;
+      });
+    });
     return prepared.map(({ item, options, input }, i) =>
       this.#handle(ids[i] as string, item.name, input.queue, options.signal),
     );
@@ -223,28 +226,16 @@ export class DurableEngine implements Backend {
     options: SubmitOptions,
     handler: RegisteredHandler | undefined,
   ): Promise<{ id: string; queue: string }> {
-    const { connection, store } = await this.#readyForSubmit();
     const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
-    // Announced in the reply's own continuation, before anything else of this process sees the
-    // task: a worker here claiming it in the same turn must not emit `started` before `queued`.
-    const id = await this.#bounded(connection, "submit", SUBMIT_MAY_BE_STORED, () =>
-      store.enqueue(input).then((result) => {
-        if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
-        return result.id;
-      }),
-    );
+    const id = await this.#calls.run("submit", SUBMIT_MAY_BE_STORED, async (connections) => {
+      await readyForSubmit(connections);
+      // Announced in the reply's own continuation, before anything else of this process sees
+      // the task: a worker here claiming it in the same turn must not emit `started` first.
+      const result = await connections.store.enqueue(input);
+      if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
+      return result.id;
+    });
     return { id, queue: input.queue };
-  }
-
-  /** The connections, once the result reader is live and the command connection is ready. */
-  async #readyForSubmit(): Promise<Connections> {
-    const connections = await this.#session.connected(this.#deps.backend.callTimeoutMs);
-    // A subscriber or listener made before this submit must see its result: make sure the
-    // result reader is live (its starting point fixed) before the task exists.
-    await this.#bounded(connections.connection, "submit", "", () => connections.feed.ensureLive());
-    const status = connections.connection.status;
-    if (status !== "connected") throw new BackendUnavailableError(`connection is ${status}`);
-    return connections;
   }
 
   #created(
@@ -265,17 +256,17 @@ export class DurableEngine implements Backend {
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
-    const task = await this.#read("get", (store) => store.get(id));
+    const task = await this.#calls.read("get", (store) => store.get(id));
     return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name));
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {
-    return this.#page(await this.#read("list", (store) => store.list(options)));
+    return this.#page(await this.#calls.read("list", (store) => store.list(options)));
   }
 
   async cancel(id: string): Promise<boolean> {
     try {
-      const outcome = await this.#read("cancel", (store) => store.cancel(id));
+      const outcome = await this.#calls.read("cancel", (store) => store.cancel(id));
       if (outcome.wasRunning) this.#worker?.abortLocal(id, new CancelledError("cancel"));
       if (outcome.cancelled) {
         this.#counters.cancelled++;
@@ -298,7 +289,7 @@ export class DurableEngine implements Backend {
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const depths = await this.#read("queues", (store) => store.queues());
+    const depths = await this.#calls.read("queues", (store) => store.queues());
     const names = new Set([...depths.map((q) => q.name), ...this.#paused]);
     return [...names].map((name) => ({
       name,
@@ -316,14 +307,14 @@ export class DurableEngine implements Backend {
 
   readonly dlq: DeadLetterOperations = {
     list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> =>
-      this.#page(await this.#read("dlq.list", (store) => store.dlq.list(options))),
+      this.#page(await this.#calls.read("dlq.list", (store) => store.dlq.list(options))),
     replay: async (
       selector: DeadLetterSelector,
       options?: ReplayOptions,
     ): Promise<DeadLetterOutcome> =>
-      this.#read("dlq.replay", (store) => store.dlq.replay(selector, options)),
+      this.#calls.read("dlq.replay", (store) => store.dlq.replay(selector, options)),
     purge: (selector?: DeadLetterSelector): Promise<DeadLetterOutcome> =>
-      this.#read("dlq.purge", (store) => store.dlq.purge(selector)),
+      this.#calls.read("dlq.purge", (store) => store.dlq.purge(selector)),
   };
 
   /**
@@ -366,7 +357,7 @@ export class DurableEngine implements Backend {
   async depths(): Promise<DepthSnapshot> {
     const [queues, counts] = await Promise.all([
       this.queues(),
-      this.#read("counts", (store) => store.counts()),
+      this.#calls.read("counts", (store) => store.counts()),
     ]);
     return { queues, deadLetters: counts.deadLetters };
   }
@@ -452,33 +443,6 @@ export class DurableEngine implements Backend {
     void this.#session.current?.feed.ensureLive();
   }
 
-  /** A call to the store within `backend.callTimeoutMs`, connecting first if needed. */
-  async #read<T>(what: string, call: (store: DurableStore) => Promise<T>): Promise<T> {
-    const { connection, store } = await this.#session.connected(this.#deps.backend.callTimeoutMs);
-    return this.#bounded(connection, what, "", () => call(store));
-  }
-
-  /**
-   * Runs `call` within `backend.callTimeoutMs`: past it (the store is down, restarting or
-   * frozen) it rejects with `BackendUnavailableError` naming the call; `unsure` tells what may
-   * still have happened. Connection failures become the same error, with their cause.
-   */
-  async #bounded<T>(
-    connection: StoreConnection,
-    what: string,
-    unsure: string,
-    call: () => Promise<T>,
-  ): Promise<T> {
-    const ms = this.#deps.backend.callTimeoutMs;
-    const running = unavailableOnConnectionError(connection, call);
-    const outcome = await within(running, ms, this.#deps.options.clock);
-    if (outcome.done) return running;
-    running.catch(() => {}); // settles later, or never: nobody waits for it any more
-    throw new BackendUnavailableError(
-      `no answer from ${this.#deps.backend.type} within ${ms} ms (${what}, connection ${connection.status})${unsure}`,
-    );
-  }
-
   #page(page: { readonly tasks: readonly StoredTask[]; readonly nextCursor?: string }): TaskPage {
     const tasks = page.tasks.map((task) => toSnapshot(task, this.#maxRetries(task.name)));
     return page.nextCursor === undefined ? { tasks } : { tasks, nextCursor: page.nextCursor };
@@ -491,4 +455,15 @@ export class DurableEngine implements Backend {
   #maxRetries(name: string): number {
     return this.#deps.handlers.get(name)?.retry.maxRetries ?? this.#deps.options.retry.maxRetries;
   }
+}
+
+/**
+ * Before a task exists, the result reader must be live (its starting point fixed), so that a
+ * subscriber or listener made before the submit sees its result; and the command connection
+ * must be up (a submit is not queued behind a reconnect).
+ */
+async function readyForSubmit(connections: Connections): Promise<void> {
+  await connections.feed.ensureLive();
+  const status = connections.connection.status;
+  if (status !== "connected") throw new BackendUnavailableError(`connection is ${status}`);
 }

@@ -14,7 +14,7 @@ import {
   resolveRate as resolveRateOption,
 } from "../../options.js";
 import type { TokenBucketConfig } from "../../scheduling/token-bucket.js";
-import { requireInteger } from "../../validation.js";
+import { requireInteger, requireKnownKeys } from "../../validation.js";
 import { DEFAULT_LEASE_MS } from "../durable-store.js";
 import { DEFAULT_PREFIX, KeySpace } from "./keys.js";
 
@@ -117,11 +117,22 @@ export function resolveRate(rate: RateOptions | undefined): TokenBucketConfig | 
   return resolveRateOption("backend.globalRate", rate, 1);
 }
 
+const BOUND_KEYS: ReadonlySet<string> = new Set(["ttlMs", "maxEntries"]);
+
 function resolveBound(
   name: string,
   bound: RetentionOptions | undefined,
   defaults: { readonly ttlMs: number; readonly maxEntries: number },
 ): ResolvedBound {
+  if (bound !== undefined) {
+    if (typeof bound !== "object" || bound === null)
+      throw new InvalidOptionError(
+        `backend.${name}`,
+        "must be an object { ttlMs?, maxEntries? }",
+        bound,
+      );
+    requireKnownKeys(`backend.${name}`, bound, BOUND_KEYS, InvalidOptionError);
+  }
   const ttlMs = bound?.ttlMs ?? defaults.ttlMs;
   const maxEntries = bound?.maxEntries ?? defaults.maxEntries;
   if (ttlMs !== Number.POSITIVE_INFINITY)
