@@ -113,9 +113,15 @@ describe("calls waiting for a store that does not answer are bounded in number",
 
     server.freeze();
     await waitFor(() => mill.health().status === "unresponsive", 10_000);
-    const waiting = [1, 2, 3].map((n) => mill.submit("report", { n }));
+    const [w1, w2, w3] = [1, 2, 3].map((n) => mill.submit("report", { n }));
+    const waiting = [w1, w2, w3] as Array<Promise<unknown>>;
     const refused = mill.submit("report", { n: 4 });
-    const seen = order({ w1: waiting[0], w2: waiting[1], w3: waiting[2], refused });
+    const seen = order({
+      w1: w1 as Promise<unknown>,
+      w2: w2 as Promise<unknown>,
+      w3: w3 as Promise<unknown>,
+      refused,
+    });
     const error = await refused.then(
       () => undefined,
       (reason: unknown) => reason,
@@ -140,12 +146,13 @@ describe("calls waiting for a store that does not answer are bounded in number",
       backend: { type: "redis", url, callTimeoutMs: 1_000, maxPendingCalls: 2 },
     });
     managers.push(mill);
-    const waiting = [mill.submit("report", { n: 1 }), mill.get("some-id")];
+    const w1: Promise<unknown> = mill.submit("report", { n: 1 });
+    const w2: Promise<unknown> = mill.get("some-id");
+    const waiting = [w1, w2];
     const refused = mill.list();
-    const seen = order({ w1: waiting[0], w2: waiting[1], refused });
+    const seen = order({ w1, w2, refused });
     await expect(refused).rejects.toThrow(/not connected yet.*backend\.maxPendingCalls/);
-    for (const call of waiting)
-      await expect(call).rejects.toThrow(/within 1000 ms/);
+    for (const call of waiting) await expect(call).rejects.toThrow(/within 1000 ms/);
     expect(seen[0]).toBe("refused");
   }, 30_000);
 });

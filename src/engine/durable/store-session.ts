@@ -142,14 +142,21 @@ export class StoreSession {
     // callers wait at most their call timeout each. Ready only once the command connection is
     // too: `submit` refuses a connection that is not connected (fail fast on connection loss),
     // so a submit right after construction must not find it still in its handshake.
-    await untilAnswered(
-      async () => {
-        await connection.ping();
-        await feed.start();
-      },
-      () => this.#closed,
-      logger,
-    );
+    try {
+      await untilAnswered(
+        async () => {
+          await connection.ping();
+          await feed.start();
+        },
+        () => this.#closed,
+        logger,
+      );
+    } catch (error) {
+      // Refused for good (e.g. a database the store does not have): leave nothing open.
+      connection.destroy();
+      await feed.stop();
+      throw error;
+    }
     if (this.#closed) {
       // Stopped while the last handshake was answering: do not keep what it opened.
       connection.destroy();

@@ -1,9 +1,11 @@
-import { BackendUnavailableError } from "../../errors.js";
+import { BackendUnavailableError, InvalidOptionError } from "../../errors.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 
 /**
  * Retries `handshake` (the store's client reconnects meanwhile) until the store answers, or
- * throws `BackendUnavailableError` once `isClosed()` says the manager stopped.
+ * throws `BackendUnavailableError` once `isClosed()` says the manager stopped. An
+ * `InvalidOptionError` (the store answered, and said the options cannot work with it, e.g. a
+ * database number it does not have) is thrown at once: retrying would never heal it.
  */
 export async function untilAnswered(
   handshake: () => Promise<unknown>,
@@ -17,6 +19,7 @@ export async function untilAnswered(
       await handshake();
       return;
     } catch (error) {
+      if (error instanceof InvalidOptionError) throw error;
       safeLog(logger, "warn", { err: error }, "taskmill cannot reach the store yet; retrying");
       await new Promise((resolve) => setTimeout(resolve, delay).unref());
     }

@@ -4,10 +4,11 @@
  * here, on first use, so memory-mode users never need it installed.
  */
 import type { Redis } from "ioredis";
+import { InvalidOptionError } from "../../errors.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 import type { ResolvedOptions, ResolvedRedisBackend } from "../../options.js";
 import type { StoreConnection } from "../durable-store.js";
-import { redisStoreOptions } from "./options.js";
+import { redisDatabase, redisStoreOptions } from "./options.js";
 import { RedisStore } from "./redis-store.js";
 
 /**
@@ -40,16 +41,25 @@ export async function connectRedis(
     safeLog(logger, "warn", { err: error }, "taskmill Redis connection error"),
   );
   const store = new RedisStore(redis, redisStoreOptions(backend, options));
-  return new RedisConnection(redis, store);
+  return new RedisConnection(
+    redis,
+    store,
+    backend.connection === undefined ? backend.url : undefined,
+  );
 }
 
 class RedisConnection implements StoreConnection {
   readonly #redis: Redis;
   readonly store: RedisStore;
+  /** The URL given as `backend.url` (its database is confirmed at the first ping). */
+  readonly #url: string | undefined;
+  /** Whether the server confirmed the database and the key slot (first ping). */
+  #placed = false;
 
-  constructor(redis: Redis, store: RedisStore) {
+  constructor(redis: Redis, store: RedisStore, url: string | undefined) {
     this.#redis = redis;
     this.store = store;
+    this.#url = url;
   }
 
   get status(): StoreConnection["status"] {
@@ -62,6 +72,42 @@ class RedisConnection implements StoreConnection {
 
   async ping(): Promise<void> {
     await this.#redis.ping();
+    if (!this.#placed) await this.#confirmPlacement();
+  }
+
+  /**
+   * Once, at the first answer: the tasks go where the options say, or the options are refused.
+   * ioredis selects the URL's database on connect but carries on in database 0 when Redis
+   * refuses it (`/99` on a server with 16): every task would land where nobody looks. And a
+   * Redis Cluster node that does not own the prefix's slot answers every command with MOVED:
+   * retried, that reads as a store that never answers, its cause buried in a log.
+   */
+  async #confirmPlacement(): Promise<void> {
+    const db = this.#url === undefined ? 0 : redisDatabase(this.#url);
+    if (db !== 0) {
+      try {
+        await this.#redis.select(db);
+      } catch (error) {
+        if (this.isConnectionError(error)) throw error;
+        throw new InvalidOptionError(
+          "backend.url",
+          `names database ${db}, which this Redis refuses (${(error as Error).message})`,
+          this.#url,
+        );
+      }
+    }
+    try {
+      await this.#redis.exists(this.store.keys.seq);
+    } catch (error) {
+      const message = (error as Error).message ?? "";
+      if (!/^(MOVED|ASK|CROSSSLOT)\b/.test(message)) throw error;
+      throw new InvalidOptionError(
+        this.#url === undefined ? "backend.connection" : "backend.url",
+        `is a Redis Cluster node that does not serve the slot of the keys {${this.store.keys.prefix}} (${message}): point it at the node that serves that slot`,
+        this.#url ?? "an ioredis client",
+      );
+    }
+    this.#placed = true;
   }
 
   isConnectionError(error: unknown): boolean {

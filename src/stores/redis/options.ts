@@ -176,6 +176,29 @@ export function redisStoreOptions(
  * refused before any connection opens (nothing is left to keep the process alive).
  */
 export function checkRedisBackend(backend: ResolvedRedisBackend, options: ResolvedOptions): void {
+  if (backend.url !== undefined) redisDatabase(backend.url);
   const resolved = resolveStoreOptions(redisStoreOptions(backend, options));
   new KeySpace(resolved.prefix);
+}
+
+/**
+ * The database number of a `redis://` URL: its path, `/0` to `/N` (0 when absent).
+ * @throws InvalidOptionError for a URL that does not parse or a path that is not a number.
+ */
+export function redisDatabase(url: string): number {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    throw new InvalidOptionError("backend.url", "must be a valid URL", url);
+  }
+  if (path === "" || path === "/") return 0;
+  const db = /^\/(\d{1,5})$/.exec(path)?.[1];
+  if (db === undefined)
+    throw new InvalidOptionError(
+      "backend.url",
+      "must end in a database number such as /0 (or no path)",
+      url,
+    );
+  return Number(db);
 }
