@@ -2,7 +2,7 @@
  * Every public call either succeeds or fails with a `TaskmillError` (a stable `code` to branch
  * on), in memory and in durable mode: no bare `TypeError` from an argument of the wrong shape,
  * and no call that never settles. Arguments are random values (fast-check), and option objects
- * whose known keys hold random values.
+ * whose known keys (and misspelt ones) hold random values.
  */
 import fc from "fast-check";
 import { TaskManager, type TaskManagerOptions, TaskmillError } from "taskmill";
@@ -23,9 +23,12 @@ const anyValue = fc.oneof(
   fc.constant("true"),
 );
 
-/** An options object: known keys with random values (or any value at all). */
+/** An options object: known keys (and now and then a misspelt one) with random values. */
 function optionsOf(keys: readonly string[]) {
-  return fc.oneof(anyValue, fc.dictionary(fc.constantFrom(...keys), anyValue, { maxKeys: 4 }));
+  return fc.oneof(
+    anyValue,
+    fc.dictionary(fc.constantFrom(...keys, "misspelt"), anyValue, { maxKeys: 4 }),
+  );
 }
 
 const SUBMIT_KEYS = [
