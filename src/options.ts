@@ -255,9 +255,6 @@ const TRACING_KEYS: ReadonlySet<string> = new Set([
   "tracerProvider",
   "skipUnsampledChildren",
 ] satisfies Array<keyof TracingOptions>);
-const METRICS_KEYS: ReadonlySet<string> = new Set(["meterProvider"] satisfies Array<
-  keyof MetricsOptions
->);
 
 const BACKOFFS = ["fixed", "linear", "exponential"];
 const JITTERS = ["none", "full", "equal"];
@@ -291,7 +288,7 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
       "meterProvider",
       "getMeter",
       options.metrics,
-      METRICS_KEYS,
+      undefined,
       () => otelMetrics.getMeterProvider(),
     ),
     tracing: resolveTracing(options.tracing),
@@ -305,13 +302,16 @@ function resolveProvider<K extends string, P extends object>(
   key: K,
   method: string,
   option: false | Partial<Record<K, P>> | undefined,
-  known: ReadonlySet<string>,
+  // `undefined`: any other keys are allowed (`metrics` takes a `PrometheusMetrics`, which is
+  // an object with a meterProvider and more).
+  known: ReadonlySet<string> | undefined,
   global: () => P,
 ): Record<K, P> | undefined {
   if (option === false) return undefined;
   if (option !== undefined && (typeof option !== "object" || option === null))
     throw new InvalidOptionError(path, `must be false or an object { ${key}? }`, option);
-  if (option !== undefined) requireKnownKeys(path, option, known, InvalidOptionError);
+  if (option !== undefined && known !== undefined)
+    requireKnownKeys(path, option, known, InvalidOptionError);
   const provider = option?.[key];
   if (provider === undefined) return { [key]: global() } as Record<K, P>;
   if (typeof provider !== "object" || provider === null)

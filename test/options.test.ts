@@ -1,9 +1,9 @@
 import {
   DuplicateHandlerError,
   HandlerNotFoundError,
+  type HandlerOptions,
   InvalidArgumentError,
   InvalidOptionError,
-  type HandlerOptions,
   type ListOptions,
   type SubmitOptions,
   type SubscribeOptions,
