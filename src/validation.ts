@@ -91,7 +91,8 @@ export function resolvePageLimit(limit: number | undefined): number {
 
 /**
  * Refuses keys of `value` that `known` does not name: a misspelt option (`concurrancy`,
- * `maxRetry`) would otherwise be ignored and its default used without a word.
+ * `maxRetry`) would otherwise be ignored and its default used without a word. The message
+ * names the nearest known key when one is close.
  */
 export function requireKnownKeys(
   path: string,
@@ -100,11 +101,45 @@ export function requireKnownKeys(
   error: ValueError = InvalidArgumentError,
 ): void {
   for (const key in value) {
-    if (!known.has(key))
-      throw new error(
-        path === "" ? key : `${path}.${key}`,
-        `is not a known option (known: ${[...known].join(", ")})`,
-        (value as Record<string, unknown>)[key],
-      );
+    if (known.has(key)) continue;
+    const nearest = nearestKey(key, known);
+    const hint = nearest === undefined ? "" : `did you mean "${nearest}"? `;
+    throw new error(
+      path === "" ? key : `${path}.${key}`,
+      `is not a known option (${hint}known: ${[...known].join(", ")})`,
+      (value as Record<string, unknown>)[key],
+    );
   }
+}
+
+/** The known key closest to `key` by edit distance (case-insensitive), if close enough. */
+function nearestKey(key: string, known: ReadonlySet<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.ceil(key.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (two rows): option names are short, this runs only on a refusal. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        substitution,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
 }

@@ -61,8 +61,13 @@ describe("TaskManager options validation", () => {
     ["clock without methods", { clock: {} }, "clock.now", /function/],
     ["random not a function", { random: 0.5 }, "random", /function/],
     // A misspelt option must not be ignored (its default used without a word).
-    ["misspelt option", { concurrancy: 2 }, "concurrancy", /not a known option.*concurrency/],
-    ["misspelt retry key", { retry: { maxRetry: 1 } }, "retry.maxRetry", /maxRetries/],
+    ["misspelt option", { concurrancy: 2 }, "concurrancy", /did you mean "concurrency"\?/],
+    [
+      "misspelt retry key",
+      { retry: { maxRetry: 1 } },
+      "retry.maxRetry",
+      /did you mean "maxRetries"/,
+    ],
     ["misspelt rate key", { rate: { perSecond: 1, brust: 2 } }, "rate.brust", /burst/],
     ["misspelt retention key", { retention: { ttl: 5 } }, "retention.ttl", /ttlMs/],
     ["misspelt queue key", { queues: { email: { cap: 2 } } }, "queues.email.cap", /concurrency/],
@@ -71,7 +76,7 @@ describe("TaskManager options validation", () => {
       "misspelt redis backend key",
       { backend: { type: "redis", url: "redis://127.0.0.1:1", leaseMS: 500 } },
       "backend.leaseMS",
-      /leaseMs/,
+      /did you mean "leaseMs"/,
     ],
     [
       "dead-letter bound as a number",
