@@ -23,7 +23,8 @@ export type TaskmillErrorCode =
   | "ERR_UNSUPPORTED"
   | "ERR_STALE_LEASE"
   | "ERR_BACKEND_UNAVAILABLE"
-  | "ERR_TASK_FAILED";
+  | "ERR_TASK_FAILED"
+  | "ERR_MISSING_PEER";
 
 /** Base class of every taskmill error. `code` is stable across releases. */
 export class TaskmillError extends Error {
@@ -206,10 +207,32 @@ export class UnsupportedError extends TaskmillError {
   }
 }
 
-/** Durable mode: Redis cannot be reached right now (the submit did not happen). */
+/** Durable mode: the store cannot be reached right now (the submit did not happen). */
 export class BackendUnavailableError extends TaskmillError {
   constructor(detail: string, options?: { cause?: unknown }) {
-    super("ERR_BACKEND_UNAVAILABLE", `Redis is unavailable: ${detail}`, options);
+    super("ERR_BACKEND_UNAVAILABLE", `The durable store is unavailable: ${detail}`, options);
+  }
+}
+
+/**
+ * Durable mode: the store's client library, an optional peer dependency of taskmill, is not
+ * installed. `install` is the command that fixes it.
+ */
+export class MissingPeerError extends TaskmillError {
+  /** The missing package, e.g. "ioredis". */
+  readonly packageName: string;
+  /** What to run, e.g. "npm install ioredis". */
+  readonly install: string;
+
+  constructor(packageName: string, backend: string, options?: { cause?: unknown }) {
+    const install = `npm install ${packageName}`;
+    super(
+      "ERR_MISSING_PEER",
+      `backend { type: "${backend}" } needs the package "${packageName}", which is not installed: run \`${install}\``,
+      options,
+    );
+    this.packageName = packageName;
+    this.install = install;
   }
 }
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from "eventemitter3";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError, type TaskmillError } from "./errors.js";
 import { type Logger, safeLog } from "./observability/logger.js";
 import type { ErrorInfo, TaskResult, TaskSnapshot } from "./types.js";
 
@@ -24,6 +24,11 @@ export interface TaskEvents {
   expired: { task: TaskSnapshot };
   /** A result subscription dropped a result because its buffer was full. */
   dropped: { subscription: number; result: TaskResult; policy: string };
+  /**
+   * Durable mode: the store cannot be reached (once per outage: `BackendUnavailableError` with
+   * the cause), or it can never be used as configured (`MissingPeerError`, `InvalidOptionError`).
+   */
+  error: { error: TaskmillError };
 }
 
 /** Event names. */
@@ -40,6 +45,7 @@ export const TASK_EVENT_NAMES: readonly TaskEventName[] = [
   "cancelled",
   "expired",
   "dropped",
+  "error",
 ] satisfies readonly (keyof TaskEvents)[];
 
 /**

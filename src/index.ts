@@ -38,6 +38,7 @@ export {
   InvalidArgumentError,
   InvalidOptionError,
   type LeaseLossReason,
+  MissingPeerError,
   NonErrorThrownError,
   NotFoundError,
   PermanentError,

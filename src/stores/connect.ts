@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../observability/logger.js";
 import type { ResolvedOptions, ResolvedRedisBackend } from "../options.js";
-import type { StoreConnection } from "./durable-store.js";
+import type { ConnectionListener, StoreConnection } from "./durable-store.js";
 import { encodeJson } from "./redis/codec.js";
 import { checkRedisBackend } from "./redis/options.js";
 
@@ -25,9 +25,10 @@ export async function connectStore(
   backend: DurableBackend,
   options: ResolvedOptions,
   logger: Logger,
+  listener?: ConnectionListener,
 ): Promise<StoreConnection> {
   const { connectRedis } = await import("./redis/connect.js");
-  return connectRedis(backend, options, logger);
+  return connectRedis(backend, options, logger, listener);
 }
 
 /**

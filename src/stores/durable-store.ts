@@ -171,9 +171,19 @@ export interface DurableStore {
   time(): Promise<number>;
 }
 
+/** What a store's client tells the engine about reaching the store, as it happens. */
+export interface ConnectionListener {
+  /** The client could not reach the store (refused, unresolvable, dropped). */
+  failed(error: unknown): void;
+  /** The client reached the store (again). */
+  ready(): void;
+}
+
 /** A durable store with its connections, as the durable engine holds it. */
 export interface StoreConnection {
   readonly store: DurableStore;
+  /** Where the store is, for messages, without credentials (e.g. `redis://127.0.0.1:6379/0`). */
+  readonly target?: string;
   /** The connection's state, for `health()`. */
   readonly status: "connected" | "connecting" | "reconnecting" | "closed";
   /** One round trip to the store; rejects while it cannot be reached. */

@@ -5,6 +5,7 @@
  * once the store answers.
  */
 import { randomUUID } from "node:crypto";
+import { type AddressInfo, createServer } from "node:net";
 import { BackendUnavailableError, TaskManager } from "taskmill";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RedisServer, startRedisServer } from "../support/redis-server.js";
@@ -47,6 +48,8 @@ describe("calls against a frozen Redis", () => {
       },
     });
     managers.push(mill);
+    // Connected first: the 300 ms bound is for the frozen calls, not a loaded machine's connect.
+    await waitFor(() => mill.health().status === "connected", 10_000);
     const first = await mill.submit("report", { n: 1 });
 
     server.freeze();
@@ -109,6 +112,7 @@ describe("calls waiting for a store that does not answer are bounded in number",
       },
     });
     managers.push(mill);
+    await waitFor(() => mill.health().status === "connected", 10_000);
     await mill.submit("report", { n: 0 });
 
     server.freeze();
@@ -137,22 +141,31 @@ describe("calls waiting for a store that does not answer are bounded in number",
     expect((await mill.get(after.id))?.status).toBe("queued");
   }, 30_000);
 
-  it("not connected yet: past maxPendingCalls a submit is refused at once; the waiting ones time out at callTimeoutMs", async () => {
-    // A port nothing listens on: the manager keeps trying to connect.
-    const server = await startRedisServer();
-    const url = server.url;
-    await server.dispose();
-    const mill = new TaskManager({
-      backend: { type: "redis", url, callTimeoutMs: 1_000, maxPendingCalls: 2 },
-    });
-    managers.push(mill);
-    const w1: Promise<unknown> = mill.submit("report", { n: 1 });
-    const w2: Promise<unknown> = mill.get("some-id");
-    const waiting = [w1, w2];
-    const refused = mill.list();
-    const seen = order({ w1, w2, refused });
-    await expect(refused).rejects.toThrow(/not connected yet.*backend\.maxPendingCalls/);
-    for (const call of waiting) await expect(call).rejects.toThrow(/within 1000 ms/);
-    expect(seen[0]).toBe("refused");
+  it("not connected yet: past maxPendingCalls a call is refused at once; the waiting ones time out at callTimeoutMs", async () => {
+    // A listener that accepts and never answers: the client never gets its first reply.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const mill = new TaskManager({
+        backend: {
+          type: "redis",
+          url: `redis://127.0.0.1:${port}`,
+          callTimeoutMs: 1_000,
+          maxPendingCalls: 2,
+        },
+      });
+      managers.push(mill);
+      const w1: Promise<unknown> = mill.submit("report", { n: 1 });
+      const w2: Promise<unknown> = mill.get("some-id");
+      const refused = mill.list();
+      const seen = order({ w1, w2, refused });
+      await expect(refused).rejects.toThrow(/not connected yet.*backend\.maxPendingCalls/);
+      for (const call of [w1, w2]) await expect(call).rejects.toThrow(/within 1000 ms/);
+      expect(seen[0]).toBe("refused");
+      await mill.stopNow();
+    } finally {
+      silent.close();
+    }
   }, 30_000);
 });

@@ -4,11 +4,16 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
-import { BackendUnavailableError, CancelledError, NotFoundError } from "../../errors.js";
+import {
+  BackendUnavailableError,
+  CancelledError,
+  NotFoundError,
+  type TaskmillError,
+} from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
-import type { Logger } from "../../observability/logger.js";
+import { type Logger, silentLogger } from "../../observability/logger.js";
 import type { DepthSnapshot } from "../../observability/metrics.js";
 import type { ResolvedOptions } from "../../options.js";
 import type {
@@ -45,6 +50,7 @@ import type {
 import { zeroCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
 import { CronLeader } from "./cron-leader.js";
+import type { Reachability } from "./reachability.js";
 import { DurableResults } from "./results.js";
 import { StoreCalls } from "./store-calls.js";
 import { type Connections, StoreSession } from "./store-session.js";
@@ -131,6 +137,7 @@ export class DurableEngine implements Backend {
       onConnected: (connections) => {
         if (this.#deps.handlers.size > 0) this.#ensureWorker(connections).start();
       },
+      onOutage: (error, first) => reportOutage(deps, error, first),
     });
   }
 
@@ -206,7 +213,7 @@ export class DurableEngine implements Backend {
       };
     });
     const ids = await this.#calls.run("submitMany", SUBMIT_MAY_BE_STORED, async (connections) => {
-      await readyForSubmit(connections);
+      await readyForSubmit(connections, this.#session.reachability);
       const results = await connections.store.enqueueMany(prepared.map((entry) => entry.input));
       return prepared.map(({ item, options, handler, input }, i) => {
         const result = results[i] as EnqueueResult;
@@ -228,7 +235,7 @@ export class DurableEngine implements Backend {
   ): Promise<{ id: string; queue: string }> {
     const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
     const id = await this.#calls.run("submit", SUBMIT_MAY_BE_STORED, async (connections) => {
-      await readyForSubmit(connections);
+      await readyForSubmit(connections, this.#session.reachability);
       // Announced in the reply's own continuation, before anything else of this process sees
       // the task: a worker here claiming it in the same turn must not emit `started` first.
       const result = await connections.store.enqueue(input);
@@ -462,8 +469,21 @@ export class DurableEngine implements Backend {
  * subscriber or listener made before the submit sees its result; and the command connection
  * must be up (a submit is not queued behind a reconnect).
  */
-async function readyForSubmit(connections: Connections): Promise<void> {
+async function readyForSubmit(connections: Connections, reachability: Reachability): Promise<void> {
   await connections.feed.ensureLive();
   const status = connections.connection.status;
-  if (status !== "connected") throw new BackendUnavailableError(`connection is ${status}`);
+  if (status === "connected") return;
+  const cause = reachability.lastError;
+  if (cause !== undefined) throw reachability.unreachable(cause);
+  throw new BackendUnavailableError(`connection is ${status}`);
+}
+
+/**
+ * A store outage (or a setup that can never work) is never silent: an `error` event each time,
+ * and, for a manager without a logger, one process warning (printed by Node) the first time.
+ */
+function reportOutage(deps: DurableEngineDeps, error: TaskmillError, first: boolean): void {
+  if (deps.events.wants("error")) deps.events.emit("error", { error });
+  if (first && deps.options.logger === silentLogger)
+    process.emitWarning(`taskmill: ${error.message}`, { code: `TASKMILL_${error.code}` });
 }

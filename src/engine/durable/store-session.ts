@@ -3,13 +3,14 @@
  * pieces that live as long as the connection (the result feed, the work waiter, the reaper),
  * a bounded wait for callers while it connects, and closing everything in order.
  */
-import { BackendUnavailableError } from "../../errors.js";
+import { BackendUnavailableError, TaskmillError } from "../../errors.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 import type { ResolvedOptions } from "../../options.js";
 import { connectStore, type DurableBackend } from "../../stores/connect.js";
 import type { DurableStore, StoreConnection, WorkWaiter } from "../../stores/durable-store.js";
 import type { TaskEvent } from "../../stores/durable-types.js";
 import { Liveness } from "./liveness.js";
+import { Reachability } from "./reachability.js";
 import { Reaper } from "./reaper.js";
 import { ResultFeed } from "./result-feed.js";
 import { untilAnswered } from "./until-answered.js";
@@ -36,6 +37,8 @@ export interface StoreSessionDeps {
   readonly onPoisoned: (count: number) => void;
   /** Connected: the engine may start its worker. */
   readonly onConnected: (connections: Connections) => void;
+  /** An outage began: the first failure to reach the store since it was last reached. */
+  readonly onOutage: (error: TaskmillError, first: boolean) => void;
 }
 
 export class StoreSession {
@@ -46,14 +49,23 @@ export class StoreSession {
   /** What connecting opened, dropped by `close()` if the store never answered. */
   #pending: { connection?: StoreConnection; feed?: ResultFeed } = {};
   #closed = false;
+  /** The store's most recent connection failure, for fast failures with their cause. */
+  readonly reachability: Reachability;
 
   constructor(deps: StoreSessionDeps) {
     this.#deps = deps;
+    this.reachability = new Reachability({
+      storeName: deps.backend.type,
+      target: () => this.#pending.connection?.target,
+      onOutage: deps.onOutage,
+    });
     this.ready = this.#connect();
-    // Failures surface on the first call that needs the store; never as an unhandled rejection.
-    this.ready.catch((error: unknown) =>
-      safeLog(deps.logger, "error", { err: error }, "taskmill could not set up the store"),
-    );
+    // Failures surface on the first call that needs the store, and once as an `error` event;
+    // never as an unhandled rejection.
+    this.ready.catch((error: unknown) => {
+      safeLog(deps.logger, "error", { err: error }, "taskmill could not set up the store");
+      if (error instanceof TaskmillError && !this.#closed) this.reachability.fatal(error);
+    });
   }
 
   /** The connections, if connected and not closed. */
@@ -75,6 +87,11 @@ export class StoreSession {
         new BackendUnavailableError("the manager has stopped: its store connections are closed"),
       );
     if (this.#current !== undefined) return Promise.resolve(this.#current);
+    // Refused or unresolvable just now: say so at once, with the cause, rather than wait out
+    // the deadline for a connection that is not coming yet.
+    const failed = this.reachability.lastError;
+    if (failed !== undefined) return Promise.reject(this.reachability.unreachable(failed));
+    const next = this.reachability.nextFailure();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -87,7 +104,11 @@ export class StoreSession {
         timeoutMs,
       );
     });
-    return Promise.race([this.ready, timeout]).finally(() => clearTimeout(timer));
+    const failure = next.failure.then((error) => Promise.reject(error));
+    return Promise.race([this.ready, timeout, failure]).finally(() => {
+      clearTimeout(timer);
+      next.cancel();
+    });
   }
 
   /**
@@ -129,7 +150,10 @@ export class StoreSession {
 
   async #connect(): Promise<Connections> {
     const { backend, options, logger } = this.#deps;
-    const connection = await connectStore(backend, options, logger);
+    const connection = await connectStore(backend, options, logger, {
+      failed: (error) => this.reachability.failed(error),
+      ready: () => this.reachability.reached(),
+    });
     const store = connection.store;
     const feed: ResultFeed = new ResultFeed(
       store.createFeedReader(),
@@ -150,7 +174,9 @@ export class StoreSession {
         },
         () => this.#closed,
         logger,
+        (error) => this.reachability.failed(error),
       );
+      this.reachability.reached();
     } catch (error) {
       // Refused for good (e.g. a database the store does not have): leave nothing open.
       connection.destroy();

@@ -11,6 +11,7 @@ export async function untilAnswered(
   handshake: () => Promise<unknown>,
   isClosed: () => boolean,
   logger: Logger,
+  onFailure: (error: unknown) => void = () => {},
 ): Promise<void> {
   for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
     if (isClosed())
@@ -20,6 +21,7 @@ export async function untilAnswered(
       return;
     } catch (error) {
       if (error instanceof InvalidOptionError) throw error;
+      onFailure(error);
       safeLog(logger, "warn", { err: error }, "taskmill cannot reach the store yet; retrying");
       await new Promise((resolve) => setTimeout(resolve, delay).unref());
     }

@@ -7,7 +7,8 @@ import type { Redis } from "ioredis";
 import { InvalidOptionError } from "../../errors.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 import type { ResolvedOptions, ResolvedRedisBackend } from "../../options.js";
-import type { StoreConnection } from "../durable-store.js";
+import type { ConnectionListener, StoreConnection } from "../durable-store.js";
+import { importPeer } from "../peer.js";
 import { redisDatabase, redisStoreOptions } from "./options.js";
 import { RedisStore } from "./redis-store.js";
 
@@ -28,8 +29,9 @@ export async function connectRedis(
   backend: ResolvedRedisBackend,
   options: ResolvedOptions,
   logger: Logger,
+  listener?: ConnectionListener,
 ): Promise<StoreConnection> {
-  const { Redis } = await import("ioredis");
+  const { Redis } = await importPeer<typeof import("ioredis")>("ioredis", "redis");
   const redis =
     backend.connection !== undefined
       ? (backend.connection as Redis).duplicate()
@@ -37,9 +39,11 @@ export async function connectRedis(
         // tripled the p99 enqueue-to-start latency and won no throughput once the result
         // reader stopped running in processes that do not need it.
         new Redis(backend.url as string, RECONNECT);
-  redis.on("error", (error: unknown) =>
-    safeLog(logger, "warn", { err: error }, "taskmill Redis connection error"),
-  );
+  redis.on("error", (error: unknown) => {
+    safeLog(logger, "warn", { err: error }, "taskmill Redis connection error");
+    if (reachingFailed(error)) listener?.failed(error);
+  });
+  if (listener !== undefined) redis.on("ready", () => listener.ready());
   const store = new RedisStore(redis, redisStoreOptions(backend, options));
   return new RedisConnection(
     redis,
@@ -55,11 +59,15 @@ class RedisConnection implements StoreConnection {
   readonly #url: string | undefined;
   /** Whether the server confirmed the database and the key slot (first ping). */
   #placed = false;
+  readonly target: string;
 
   constructor(redis: Redis, store: RedisStore, url: string | undefined) {
     this.#redis = redis;
     this.store = store;
     this.#url = url;
+    const { host, port, db } = redis.options;
+    this.target =
+      url === undefined ? `redis://${host}:${port}/${db ?? 0}` : withoutCredentials(url);
   }
 
   get status(): StoreConnection["status"] {
@@ -124,4 +132,27 @@ class RedisConnection implements StoreConnection {
   destroy(): void {
     this.#redis.disconnect();
   }
+}
+
+/** `url` without its user name and password: messages and logs must never carry them. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "the configured URL";
+  }
+}
+
+/**
+ * Whether a client error means Redis could not be reached or would not let us in: socket
+ * errors (refused, unresolvable, reset) and refused credentials. Other replies (a refused
+ * SELECT, which `#confirmPlacement` turns into an option error) are not reachability.
+ */
+function reachingFailed(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name !== "ReplyError") return true;
+  return /^(WRONGPASS|NOAUTH|NOPERM|ERR AUTH|ERR invalid password)/.test(error.message);
 }
