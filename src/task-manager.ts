@@ -456,7 +456,10 @@ export class TaskManager {
     this.#shutdown.begin();
     this.#cron.stop();
     const deadline = stopDeadline(this.#options.clock, timeoutMs, signal);
-    const drained = await this.#backend.drain(deadline.reached);
+    const drained = await this.#backend.drain(
+      deadline.reached,
+      this.#options.clock.now() + timeoutMs,
+    );
     deadline.cancel();
     if (this.#shutdown.now !== undefined) return this.#shutdown.now;
     if (!drained) {

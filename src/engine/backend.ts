@@ -133,9 +133,10 @@ export interface Backend {
   cronLeadership(): CronLeadership | undefined;
   /**
    * Graceful stop: take no new work, let running tasks finish. Resolves `true` once they did,
-   * `false` when `deadline` came first.
+   * `false` when `deadline` came first. `deadlineAt` (clock ms) is when that will be at the
+   * latest: work not due before it is not waited for.
    */
-  drain(deadline: Promise<unknown>): Promise<boolean>;
+  drain(deadline: Promise<unknown>, deadlineAt: number): Promise<boolean>;
   /**
    * Stop now: abort or hand back everything still running. Resolves within about `graceMs`
    * whatever the store does; what it could not write by then is `unwritten`.

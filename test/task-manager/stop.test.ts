@@ -84,6 +84,39 @@ describe("stopGraceful", () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it("does not wait for a delayed task or a retry due after its deadline: they are cancelled and reported at once", async () => {
+    const { mill, clock } = manual({
+      retry: { maxRetries: 1, backoff: "fixed", baseDelayMs: 60_000, jitter: "none" },
+    });
+    mill.register("work", async (label: string, ctx) => {
+      if (label === "flaky" && ctx.attempt === 1) throw new Error("retry me in a minute");
+      return label;
+    });
+    const tomorrow = await mill.submit("work", "tomorrow", { delayMs: 86_400_000 });
+    const soon = await mill.submit("work", "soon", { delayMs: 500 });
+    const flaky = await mill.submit("work", "flaky");
+    await clock.advance(0);
+    expect(await statusOf(mill, flaky.id)).toBe("retrying");
+    const stop = watch(mill.stopGraceful({ timeoutMs: 10_000 }));
+    await clock.advance(0);
+    expect(await statusOf(mill, tomorrow.id)).toBe("cancelled");
+    expect(await statusOf(mill, flaky.id)).toBe("cancelled");
+    // The task due before the deadline is still waited for, and runs.
+    expect(stop.report).toBeUndefined();
+    await clock.advance(500);
+    await flush();
+    expect(sorted(stop.report?.cancelled ?? [])).toEqual(sorted([tomorrow.id, flaky.id]));
+    expect(stop.report).toEqual({
+      finished: [soon.id],
+      cancelled: expect.any(Array),
+      abandoned: [],
+      requeued: [],
+      unwritten: [],
+      escalated: false,
+    });
+    await expect(tomorrow.result()).rejects.toBeInstanceOf(CancelledError);
+  });
+
   it("does not call a handler abandoned that is still unwinding from its timeout abort", async () => {
     const { mill, clock } = manual({ timeoutMs: 100, retry: { maxRetries: 0 } });
     mill.register("slow", async (_: unknown, ctx) => {

@@ -262,7 +262,12 @@ export class MemoryBackend implements Backend {
     },
   };
 
-  async drain(deadline: Promise<unknown>): Promise<boolean> {
+  async drain(deadline: Promise<unknown>, deadlineAt: number): Promise<boolean> {
+    // A delayed task or a retry due after the deadline cannot run before it: waiting for it
+    // would hold every stop for its whole timeout. It is cancelled now (reported as such).
+    for (const record of [...this.#registry.live()])
+      if (record.runAt !== undefined && record.runAt > deadlineAt)
+        this.#runner.cancel(record, "stop");
     const idle = this.#shutdown.whenIdle(this.#runner.live).then(() => "idle" as const);
     const outcome = await Promise.race([idle, deadline.then(() => "deadline" as const)]);
     if (outcome === "deadline") return false;
