@@ -6,26 +6,18 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidArgumentError } from "../errors.js";
-import { INSTRUMENTATION_VERSION } from "../observability/scope.js";
 import { TaskManager } from "../task-manager.js";
+import type { AdminApi } from "./api.js";
 import { isLoopbackAddress } from "./auth.js";
 import { readJsonBody, skipBody } from "./body.js";
 import { HttpError, toHttpError } from "./errors.js";
-import { buildOpenApi } from "./openapi.js";
 import {
   type AdminHandlerOptions,
   type ResolvedAdminOptions,
   resolveAdminOptions,
 } from "./options.js";
 import { sendError, sendJson } from "./respond.js";
-import { type Route, type RouteContext, Router, route } from "./router.js";
-import { dlqRoutes } from "./routes/dlq.js";
-import { probeRoutes } from "./routes/probes.js";
-import { queueRoutes } from "./routes/queues.js";
-import { resultRoutes } from "./routes/results.js";
-import { statsRoutes } from "./routes/stats.js";
-import { taskRoutes } from "./routes/tasks.js";
-import { IgnoredQuery, NoQuery, parseInput } from "./schemas.js";
+import type { RouteContext, Router } from "./router.js";
 import { SseStreams } from "./sse.js";
 import { DashboardFiles } from "./static.js";
 
@@ -62,30 +54,12 @@ export function createAdminHandler(mill: TaskManager, options: AdminHandlerOptio
   const resolved = resolveAdminOptions(options);
   const streams = new SseStreams();
   const dashboard = new DashboardFiles(resolved.dashboardDir);
-  let document: unknown;
-  const routes: Route[] = [
-    ...taskRoutes,
-    ...queueRoutes,
-    ...dlqRoutes,
-    ...statsRoutes,
-    ...resultRoutes,
-    ...probeRoutes,
-  ];
-  routes.push(
-    route({
-      method: "GET",
-      path: "/v1/openapi.json",
-      role: "read",
-      doc: { summary: "This document (OpenAPI 3.1)", response: { status: 200 } },
-      async handle() {
-        document ??= buildOpenApi(routes, INSTRUMENTATION_VERSION);
-        return { status: 200, body: document };
-      },
-    }),
-  );
-  const router = new Router(routes);
+  // The routes and their schemas (zod) load now, not when "taskmill" is imported: a service
+  // that never serves the admin API never loads them. Requests wait for them only at start.
+  const api = import("./api.js").then((module) => module.buildAdminApi());
+  api.catch(() => {}); // a failed load is answered per request (500), never unhandled
   const handler = ((req, res, next) => {
-    void serve(mill, resolved, router, { streams, dashboard }, req, res, next);
+    void serve(mill, resolved, api, { streams, dashboard }, req, res, next);
   }) as AdminHandler;
   handler.close = () => streams.closeAll();
   return handler;
@@ -94,7 +68,7 @@ export function createAdminHandler(mill: TaskManager, options: AdminHandlerOptio
 async function serve(
   mill: TaskManager,
   options: ResolvedAdminOptions,
-  router: Router,
+  api: Promise<AdminApi>,
   { streams, dashboard }: { readonly streams: SseStreams; readonly dashboard: DashboardFiles },
   req: IncomingMessage,
   res: ServerResponse,
@@ -105,6 +79,7 @@ async function serve(
   const method = req.method ?? "GET";
   let path = "";
   try {
+    const { router, parseQuery, parseBody } = await api;
     const url = parseUrl(req.url);
     path = url.pathname;
     if (options.loopbackOnly && !isLoopbackAddress(req.socket.remoteAddress))
@@ -132,13 +107,10 @@ async function serve(
       if (matched.role === "write" && principal.role !== "write")
         throw new HttpError("FORBIDDEN", "This route needs a token with the write role");
     }
-    const query =
-      matched.query === IgnoredQuery
-        ? {}
-        : parseInput(matched.query ?? NoQuery, queryObject(url.searchParams), undefined, true);
+    const query = parseQuery(matched, url.searchParams);
     let body: unknown;
     if (matched.body !== undefined)
-      body = parseInput(matched.body, await readJsonBody(req, res, options.bodyLimitBytes));
+      body = parseBody(matched, await readJsonBody(req, res, options.bodyLimitBytes));
     else if (method === "POST") await skipBody(req, res, options.bodyLimitBytes);
     const ctx: RouteContext<unknown, unknown> = {
       mill,
@@ -185,19 +157,6 @@ function matchRoute(router: Router, method: string, path: string): ReturnType<Ro
       field: "path",
     });
   }
-}
-
-/** The query as a plain record, refusing repeated keys (which value would win is a guess). */
-function queryObject(params: URLSearchParams): Record<string, string> {
-  const query: Record<string, string> = Object.create(null);
-  for (const [key, value] of params) {
-    if (Object.hasOwn(query, key))
-      throw new HttpError("BAD_REQUEST", `Query parameter "${key}" is given more than once`, {
-        field: key,
-      });
-    query[key] = value;
-  }
-  return query;
 }
 
 function report(
