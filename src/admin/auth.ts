@@ -85,6 +85,9 @@ export function createAuthenticator(
   return tokenAuthenticator(auth.tokens);
 }
 
+/** Shorter tokens are accepted with a warning: 16 random characters are beyond guessing. */
+const MIN_TOKEN_LENGTH = 16;
+
 function tokenAuthenticator(tokens: readonly AdminToken[]): Authenticator {
   if (!Array.isArray(tokens) || tokens.length === 0)
     throw new InvalidOptionError("auth.tokens", "must be a non-empty array", tokens);
@@ -94,6 +97,11 @@ function tokenAuthenticator(tokens: readonly AdminToken[]): Authenticator {
       throw new InvalidOptionError(`${at}.token`, "must be a non-empty string", "(hidden)");
     if (!ROLES.includes(entry.role))
       throw new InvalidOptionError(`${at}.role`, 'must be "read" or "write"', entry.role);
+    if (entry.token.length < MIN_TOKEN_LENGTH)
+      process.emitWarning(
+        `taskmill admin: ${at}.token is ${entry.token.length} characters long; a guessable token guards every write of the admin API (use ${MIN_TOKEN_LENGTH} or more random characters, e.g. randomBytes(32).toString("base64url"))`,
+        { code: "TASKMILL_WEAK_ADMIN_TOKEN" },
+      );
     return {
       digest: digest(entry.token),
       principal:

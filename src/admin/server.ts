@@ -52,6 +52,11 @@ export async function createAdminServer(
       host,
     );
   const tls = options.https !== undefined;
+  if (!tls && !isLoopbackAddress(host))
+    process.emitWarning(
+      `taskmill admin: listening on ${host} over plain HTTP: bearer tokens and payloads cross the network in clear text (give https options, or put a TLS proxy in front and bind to 127.0.0.1)`,
+      { code: "TASKMILL_ADMIN_PLAIN_HTTP" },
+    );
   const server: Server = tls
     ? createHttpsServer(options.https ?? {}, handler)
     : createHttpServer(handler);

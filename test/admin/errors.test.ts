@@ -294,6 +294,27 @@ describe("creating the handler and the server", () => {
     ).toThrow(/insecureNoAuth/);
   });
 
+  it("warns (once per token, by code) about a short token and a plain-HTTP bind off loopback", async () => {
+    const mill = new TaskManager();
+    onCleanup(() => mill.stopNow());
+    const warnings: Array<Error & { code?: string }> = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      createAdminHandler(mill, { auth: { tokens: [{ token: "abc", role: "write" }] } });
+      createAdminHandler(mill, { auth: TOKENS });
+      // TEST-NET-1 is on no interface here: the bind fails, after the warning, with no traffic.
+      await expect(createAdminServer(mill, { auth: TOKENS, host: "192.0.2.1" })).rejects.toThrow();
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    const codes = warnings.map((warning) => warning.code);
+    expect(codes).toEqual(["TASKMILL_WEAK_ADMIN_TOKEN", "TASKMILL_ADMIN_PLAIN_HTTP"]);
+    expect(warnings[0]?.message).toContain("3 characters");
+    expect(warnings[0]?.message).not.toContain("abc");
+  });
+
   it('insecureNoAuth: "loopback-only" serves loopback callers without a token and refuses a public host', async () => {
     const mill = new TaskManager();
     onCleanup(() => mill.stopNow());

@@ -16,7 +16,7 @@ export const BIN = join(root, "dist/cli/main.js");
 
 /** Tokens the test server accepts. */
 export const WRITE_TOKEN = "test-write-token";
-export const READ_TOKEN = "test-read-token";
+export const READ_TOKEN = "test-read-token-0";
 
 /** What one run of the binary did. */
 export interface RunResult {
