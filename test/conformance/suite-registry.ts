@@ -94,6 +94,29 @@ export function registrySuite(ctx: SuiteContext): void {
       expect(error).toMatchObject({ code: "ERR_IDEMPOTENCY_CONFLICT" });
       expect(ids(await listAll(mill))).toEqual([first.id]);
     });
+
+    it("the same data in another key order is the same payload, also inside what toJSON() returns", async () => {
+      const mill = ctx.manager();
+      mill.register("pay", () => {});
+      // A value with its own JSON form (a money type, a Decimal) whose key order varies.
+      const money = (first: "cents" | "currency") => ({
+        toJSON: () =>
+          first === "cents" ? { cents: 5, currency: "EUR" } : { currency: "EUR", cents: 5 },
+      });
+      const options = { idempotencyKey: "order:10", delayMs: 60_000 };
+      const first = await mill.submit(
+        "pay",
+        { amount: money("cents"), to: { iban: "X", bic: "Y" } },
+        options,
+      );
+      const again = await mill.submit(
+        "pay",
+        { to: { bic: "Y", iban: "X" }, amount: money("currency") },
+        options,
+      );
+      expect(again.id).toBe(first.id);
+      expect(ids(await listAll(mill))).toEqual([first.id]);
+    });
   });
 
   describe("retention", () => {
