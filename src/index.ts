@@ -102,6 +102,7 @@ export {
 export type { Backoff, Jitter, RetryOptions } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
+export { defineTask, type TaskDefinition } from "./task-definition.js";
 export { TaskManager } from "./task-manager.js";
 export type {
   ErrorInfo,

@@ -49,6 +49,7 @@ import { CronScheduler, type ScheduleInfo, type ScheduleOptions } from "./schedu
 import { checkDurableBackend, checkDurablePayload } from "./stores/connect.js";
 import { MemoryBackend } from "./stores/memory/memory-backend.js";
 import { NO_SUBMIT_OPTIONS } from "./submit-options.js";
+import { type TaskDefinition, taskName } from "./task-definition.js";
 import type {
   HandlerOptions,
   ListOptions,
@@ -170,11 +171,22 @@ export class TaskManager {
    * @throws DuplicateHandlerError if the name already has a handler.
    * @throws InvalidOptionError for a bad retry policy, timeout or queue.
    */
+  register<P, R>(
+    task: TaskDefinition<P, R>,
+    handler: TaskHandler<P, R>,
+    options?: HandlerOptions,
+  ): this;
   register<P = unknown, R = unknown>(
     name: string,
     handler: TaskHandler<P, R>,
+    options?: HandlerOptions,
+  ): this;
+  register(
+    task: string | TaskDefinition,
+    handler: TaskHandler,
     options: HandlerOptions = {},
   ): this {
+    const name = taskName(task) as string;
     const queue = checkRegistration(name, handler, options);
     if (this.#handlers.has(name)) throw new DuplicateHandlerError(name);
     this.#handlers.set(name, {
@@ -201,14 +213,25 @@ export class TaskManager {
    * @throws IdempotencyConflictError if `idempotencyKey` is held by a different payload.
    * @throws InvalidArgumentError for invalid options.
    */
+  submit<P, R>(
+    task: TaskDefinition<P, R>,
+    payload: P,
+    options?: SubmitOptions,
+  ): Promise<TaskHandle<R>>;
   submit<R = unknown, P = unknown>(
     name: string,
     payload?: P,
+    options?: SubmitOptions,
+  ): Promise<TaskHandle<R>>;
+  submit<R>(
+    task: string | TaskDefinition,
+    payload?: unknown,
     options: SubmitOptions = NO_SUBMIT_OPTIONS,
   ): Promise<TaskHandle<R>> {
     // Not `async`: on the hot path the one resolved promise is all the caller needs to await.
     try {
       if (this.#shutdown.stopping) throw new ShuttingDownError();
+      const name = (typeof task === "string" ? task : taskName(task)) as string;
       return Promise.resolve(
         this.#backend.submit<R>(name, payload, options, this.#handlers.get(name)),
       );

@@ -175,7 +175,7 @@ function cluster() {
     vi.spyOn(mill, "submit").mockImplementation(((name, payload, options) => {
       const key = options?.idempotencyKey;
       if (key?.startsWith("schedule:")) mine.push(Number(key.split(":").at(-1)));
-      return submit(name, payload, options);
+      return submit(name as string, payload, options);
     }) as typeof mill.submit);
     mill.schedule("beat", "* * * * * *", "tick", { v: 1 });
     return mill;
