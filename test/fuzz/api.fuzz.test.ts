@@ -124,6 +124,9 @@ function callsOn(mill: TaskManager) {
       await expectTyped("pauseQueue", () => mill.pauseQueue(a as string));
       await expectTyped("dlq.list", () => mill.dlq.list(listOptions as never));
       await expectTyped("dlq.replay", () => mill.dlq.replay(a as never, b as never));
+      await expectTyped("dlq.replay (options)", () =>
+        mill.dlq.replay({ ids: [] } as never, submitOptions as never),
+      );
       await expectTyped("dlq.purge", () => mill.dlq.purge(a as never));
     },
   );
@@ -161,6 +164,8 @@ describe("every public call fails only with a TaskmillError", () => {
             "globalRate",
             "deadLetters",
             "callTimeoutMs",
+            "maxPendingCalls",
+            "misspelt",
           ),
           anyValue,
           { maxKeys: 3 },
