@@ -38,7 +38,10 @@ beforeAll(async () => {
 
 afterAll(() => scratch?.remove());
 
-describe(`packaged usage (npm pack + offline install, Node ${process.version})`, () => {
+// tsc over the shipped types takes seconds, more while the rest of the suite runs beside it.
+describe(`packaged usage (npm pack + offline install, Node ${process.version})`, {
+  timeout: 90_000,
+}, () => {
   it("package: the tarball holds dist, src, README and CHANGELOG, and no tests", () => {
     const tops = new Set(scratch.files.map((file) => file.split("/")[0]));
     expect([...tops].sort()).toEqual(["CHANGELOG.md", "README.md", "dist", "package.json", "src"]);
