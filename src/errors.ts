@@ -23,6 +23,7 @@ export type TaskmillErrorCode =
   | "ERR_UNSUPPORTED"
   | "ERR_STALE_LEASE"
   | "ERR_BACKEND_UNAVAILABLE"
+  | "ERR_INCOMPATIBLE_STORE"
   | "ERR_TASK_FAILED";
 
 /** Base class of every taskmill error. `code` is stable across releases. */
@@ -206,10 +207,31 @@ export class UnsupportedError extends TaskmillError {
   }
 }
 
-/** Durable mode: Redis cannot be reached right now (the submit did not happen). */
+/** Durable mode: the store cannot be reached right now (the submit did not happen). */
 export class BackendUnavailableError extends TaskmillError {
   constructor(detail: string, options?: { cause?: unknown }) {
-    super("ERR_BACKEND_UNAVAILABLE", `Redis is unavailable: ${detail}`, options);
+    super("ERR_BACKEND_UNAVAILABLE", `The durable store is unavailable: ${detail}`, options);
+  }
+}
+
+/**
+ * Durable mode: the store holds something this version of taskmill must not touch: a file that
+ * is not a taskmill database, or one written by a newer schema version. Nothing was changed.
+ */
+export class IncompatibleStoreError extends TaskmillError {
+  /** Where the store is (e.g. the database file). */
+  readonly location: string;
+  readonly reason: "not-taskmill" | "newer-schema";
+
+  constructor(
+    location: string,
+    reason: "not-taskmill" | "newer-schema",
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super("ERR_INCOMPATIBLE_STORE", `${location}: ${detail}`, options);
+    this.location = location;
+    this.reason = reason;
   }
 }
 

@@ -1,0 +1,170 @@
+/**
+ * Group commit: every write of the store is an operation queued here; all operations queued
+ * in the same turn of the event loop run in ONE transaction (`BEGIN IMMEDIATE` ... `COMMIT`),
+ * so they share one fsync. Each operation runs inside its own savepoint: one that throws (a
+ * refused idempotency key, a bug) is rolled back alone and rejects alone, the others commit.
+ * Nothing resolves before the COMMIT returned, i.e. before the WAL is on disk.
+ *
+ * better-sqlite3 is synchronous: a transaction blocks the event loop while it runs, so every
+ * operation stays short (bounded batches) and waiting for another process's lock is bounded
+ * by `busyTimeoutMs`.
+ */
+import type { Statement } from "better-sqlite3";
+import type { Database } from "./schema.js";
+import { classify } from "./schema.js";
+
+/** Prepared statements by text, prepared once per connection. */
+export class Sql {
+  readonly db: Database;
+  readonly #cache = new Map<string, Statement>();
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  /** The prepared statement for `text`. */
+  q(text: string): Statement {
+    let statement = this.#cache.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.#cache.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** Reserves `n` consecutive values of counter `key` in `meta`; returns the first. */
+  next(key: "fence" | "seq", n = 1): number {
+    const last = this.q("UPDATE meta SET value = value + ? WHERE key = ? RETURNING value")
+      .pluck()
+      .get(n, key) as number;
+    return last - n + 1;
+  }
+}
+
+/** What an operation sees of the transaction it runs in. */
+export interface Tx {
+  readonly sql: Sql;
+  /** The store's clock for the whole transaction (epoch ms; see `SqliteStore.time`). */
+  readonly now: number;
+  /** Work may be ready: wake waiting workers (here at once, in other processes on their poll). */
+  wake(): void;
+  /** An event was appended to the feed. */
+  evented(): void;
+}
+
+/** A queued operation. */
+type Op<T> = (tx: Tx) => T;
+
+interface Pending {
+  readonly op: Op<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What the committer tells the store after a commit. */
+export interface CommitListener {
+  /** Committed with wakes (`woke`) and/or new events (`evented`). */
+  committed(woke: boolean, evented: boolean): void;
+}
+
+export class Committer {
+  readonly #sql: Sql;
+  readonly #path: string;
+  readonly #listener: CommitListener;
+  readonly #eventsMaxLen: number;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #closed = false;
+  /** Transactions committed so far (tests and benchmarks count them). */
+  commits = 0;
+  /** Operations committed so far. */
+  operations = 0;
+
+  constructor(sql: Sql, path: string, eventsMaxLen: number, listener: CommitListener) {
+    this.#sql = sql;
+    this.#path = path;
+    this.#eventsMaxLen = eventsMaxLen;
+    this.#listener = listener;
+  }
+
+  /** Runs `op` in the next group transaction; resolves once that transaction is on disk. */
+  run<T>(op: Op<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error("the SQLite store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // setImmediate, not a microtask: callers that start in the same turn (64 concurrent
+        // submitters resolving one after another) all join this transaction.
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Commits what is queued, then refuses new operations. */
+  close(): void {
+    if (this.#queue.length > 0) this.#flush();
+    this.#closed = true;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    const sql = this.#sql;
+    let woke = false;
+    let evented = false;
+    const results: Array<{ ok: boolean; value: unknown }> = [];
+    try {
+      sql.q("BEGIN IMMEDIATE").run();
+    } catch (error) {
+      const failure = classify(this.#path, error);
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    try {
+      const tx: Tx = {
+        sql,
+        now: Date.now(),
+        wake: () => {
+          woke = true;
+        },
+        evented: () => {
+          evented = true;
+        },
+      };
+      for (const pending of batch) {
+        sql.q("SAVEPOINT op").run();
+        try {
+          results.push({ ok: true, value: pending.op(tx) });
+          sql.q("RELEASE op").run();
+        } catch (error) {
+          sql.q("ROLLBACK TO op").run();
+          sql.q("RELEASE op").run();
+          results.push({ ok: false, value: error });
+        }
+      }
+      // Other processes notice the wake-up on their poll (see `ChangeWatcher`).
+      if (woke) sql.q("UPDATE meta SET value = value + 1 WHERE key = 'wake'").run();
+      if (evented)
+        sql
+          .q("DELETE FROM events WHERE pos <= (SELECT max(pos) FROM events) - ?")
+          .run(this.#eventsMaxLen);
+      sql.q("COMMIT").run();
+    } catch (error) {
+      if (this.#sql.db.inTransaction) sql.q("ROLLBACK").run();
+      const failure = classify(this.#path, error);
+      for (const pending of batch) pending.reject(failure);
+      return;
+    }
+    this.commits++;
+    this.operations += batch.length;
+    batch.forEach((pending, i) => {
+      const result = results[i] as { ok: boolean; value: unknown };
+      if (result.ok) pending.resolve(result.value);
+      else pending.reject(result.value);
+    });
+    if (woke || evented) this.#listener.committed(woke, evented);
+  }
+}
