@@ -350,7 +350,7 @@ function resolveBackend(
   if (typeof backend !== "object" || backend === null)
     throw new InvalidOptionError(
       "backend",
-      'must be { type: "memory" } or { type: "redis", url }',
+      'must be { type: "memory" }, { type: "redis", url } or { type: "sqlite", path }',
       backend,
     );
   if (backend.type === "memory") return { type: "memory" };

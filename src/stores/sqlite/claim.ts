@@ -12,6 +12,7 @@ import type { ClaimedTask, StepResult } from "../durable-types.js";
 import { type TaskRow, toTask } from "./codec.js";
 import type { Tx } from "./committer.js";
 import {
+  count,
   deadLetter,
   EXPIRED_ERROR,
   emitEvent,
@@ -55,13 +56,14 @@ export function complete(tx: Tx, ack: EncodedAck): number {
     | undefined;
   const refused = leaseRefusal(row, ack.token, "ack");
   if (refused !== undefined) return refused;
+  // Into the finished set in the same statement (see `finish`).
   tx.sql
     .q(
       `UPDATE tasks SET status = 'succeeded', outcome = ?, lease_until = NULL, finished_at = ?,
-         error = NULL, value = ? WHERE id = ?`,
+         error = NULL, value = ?, done_seq = ? WHERE id = ?`,
     )
-    .run(`ack:${tx.now}`, tx.now, ack.value, ack.id);
-  finish(tx, ack.id);
+    .run(`ack:${tx.now}`, tx.now, ack.value, tx.sql.next("seq"), ack.id);
+  count(tx, "done", 1);
   emitEvent(tx, ack.id, "succeeded", { finishedAt: tx.now, value: ack.value });
   return tx.now;
 }

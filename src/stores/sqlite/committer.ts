@@ -32,12 +32,63 @@ export class Sql {
     return statement;
   }
 
-  /** Reserves `n` consecutive values of counter `key` in `meta`; returns the first. */
+  /**
+   * Counter rows of `meta` (fence, seq, set sizes, wake) as read and changed by the running
+   * transaction: read once, changed in memory, written once before COMMIT. The transaction
+   * holds the write lock (BEGIN IMMEDIATE), so no other connection changes them meanwhile.
+   */
+  #counters: Map<string, number> | undefined;
+  #dirty = new Set<string>();
+
+  /** The value of counter `key`, as the running transaction sees it. */
+  counter(key: string): number {
+    const cached = this.#counters?.get(key);
+    if (cached !== undefined) return cached;
+    const value = Number(this.q("SELECT value FROM meta WHERE key = ?").pluck().get(key) ?? 0);
+    this.#counters?.set(key, value);
+    return value;
+  }
+
+  /** Adds `delta` to counter `key` (inside a transaction of the committer). */
+  add(key: string, delta: number): number {
+    if (this.#counters === undefined) throw new Error("counters change only inside a transaction");
+    const value = this.counter(key) + delta;
+    this.#counters.set(key, value);
+    this.#dirty.add(key);
+    return value;
+  }
+
+  /** Reserves `n` consecutive values of counter `key`; returns the first. */
   next(key: "fence" | "seq", n = 1): number {
-    const last = this.q("UPDATE meta SET value = value + ? WHERE key = ? RETURNING value")
-      .pluck()
-      .get(n, key) as number;
-    return last - n + 1;
+    return this.add(key, n) - n + 1;
+  }
+
+  /** A transaction begins: counters are read afresh. */
+  begin(): void {
+    this.#counters = new Map();
+    this.#dirty.clear();
+  }
+
+  /** The counters now, to restore when an operation's savepoint rolls back. */
+  snapshot(): { readonly values: Map<string, number>; readonly dirty: Set<string> } {
+    return { values: new Map(this.#counters), dirty: new Set(this.#dirty) };
+  }
+
+  restore(snapshot: { readonly values: Map<string, number>; readonly dirty: Set<string> }): void {
+    this.#counters = new Map(snapshot.values);
+    this.#dirty = new Set(snapshot.dirty);
+  }
+
+  /** Writes the changed counters (before COMMIT). */
+  writeCounters(): void {
+    const write = this.q("UPDATE meta SET value = ? WHERE key = ?");
+    for (const key of this.#dirty) write.run(this.#counters?.get(key), key);
+  }
+
+  /** The transaction ended (committed or rolled back). */
+  end(): void {
+    this.#counters = undefined;
+    this.#dirty.clear();
   }
 }
 
@@ -118,6 +169,7 @@ export class Committer {
     const results: Array<{ ok: boolean; value: unknown }> = [];
     try {
       sql.q("BEGIN IMMEDIATE").run();
+      sql.begin();
     } catch (error) {
       const failure = classify(this.#path, error);
       for (const pending of batch) pending.reject(failure);
@@ -136,23 +188,28 @@ export class Committer {
       };
       for (const pending of batch) {
         sql.q("SAVEPOINT op").run();
+        const counters = sql.snapshot();
         try {
           results.push({ ok: true, value: pending.op(tx) });
           sql.q("RELEASE op").run();
         } catch (error) {
           sql.q("ROLLBACK TO op").run();
           sql.q("RELEASE op").run();
+          sql.restore(counters);
           results.push({ ok: false, value: error });
         }
       }
       // Other processes notice the wake-up on their poll (see `ChangeWatcher`).
-      if (woke) sql.q("UPDATE meta SET value = value + 1 WHERE key = 'wake'").run();
+      if (woke) sql.add("wake", 1);
+      sql.writeCounters();
       if (evented)
         sql
           .q("DELETE FROM events WHERE pos <= (SELECT max(pos) FROM events) - ?")
           .run(this.#eventsMaxLen);
       sql.q("COMMIT").run();
+      sql.end();
     } catch (error) {
+      sql.end();
       if (this.#sql.db.inTransaction) sql.q("ROLLBACK").run();
       const failure = classify(this.#path, error);
       for (const pending of batch) pending.reject(failure);

@@ -127,13 +127,12 @@ export function emitEvent(tx: Tx, id: string, status: string, extras: EventExtra
 
 /** Adds `delta` to the size of the finished (`done`) or dead-letter (`dead`) set. */
 export function count(tx: Tx, set: "done" | "dead", delta: number): void {
-  if (delta !== 0)
-    tx.sql.q("UPDATE meta SET value = value + ? WHERE key = ?").run(delta, `${set}_count`);
+  if (delta !== 0) tx.sql.add(`${set}_count`, delta);
 }
 
-/** The size of a set. */
+/** The size of a set (as the running transaction sees it, when there is one). */
 export function sizeOf(tx: Pick<Tx, "sql">, set: "done" | "dead"): number {
-  return Number(tx.sql.q("SELECT value FROM meta WHERE key = ?").pluck().get(`${set}_count`) ?? 0);
+  return tx.sql.counter(`${set}_count`);
 }
 
 /** Moves a task that left every other set into the dead-letter queue, with a "failed" event. */

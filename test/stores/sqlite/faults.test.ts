@@ -249,7 +249,7 @@ describe("SQLite store under faults (real processes, one file)", () => {
     await a.waitFor((r) => r.type === "log" && r.taskId === id, 10_000);
     const final = await store.get(id);
     expect(final).toMatchObject({ status: "succeeded", attempts: 2 });
-    expect((final?.value as { pid: number }).pid).not.toBe(a.pid);
+    expect((final?.value as { pid: number } | undefined)?.pid).not.toBe(a.pid);
     expect(
       (await allEvents(store)).filter((e) => e.id === id && e.status === "succeeded"),
     ).toHaveLength(1);
