@@ -180,26 +180,39 @@ export class SqliteFeedReader implements EventReader {
     return lastPosition(this.#sql);
   }
 
+  /**
+   * Events after `after`; with none yet, waits up to `blockMs` for some (a commit here, or a
+   * commit of another process that appended events), as a blocking stream read does.
+   */
   async read(after: string, count: number, blockMs: number): Promise<TaskEvent[]> {
     requireInteger("blockMs", blockMs, 0);
-    const seen = this.#watcher.events;
-    const events = readEvents(this.#sql, after, count);
-    if (events.length > 0 || blockMs === 0 || this.#closed) return events;
-    await new Promise<void>((resolve) => {
+    const deadline = Date.now() + blockMs;
+    for (;;) {
+      const seen = this.#watcher.events;
+      const events = readEvents(this.#sql, after, count);
+      if (events.length > 0 || blockMs === 0 || this.#closed || this.#watcher.closed) return events;
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await this.#changeAfter(seen, left);
+    }
+  }
+
+  /** Resolves when the watcher's event count moves past `seen`, after `ms`, or on close. */
+  #changeAfter(seen: number, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const finish = () => {
         clearTimeout(timer);
         unsubscribe();
         this.#cancel = undefined;
         resolve();
       };
-      const timer = setTimeout(finish, blockMs);
+      const timer = setTimeout(finish, ms);
       const unsubscribe = this.#watcher.subscribe(() => {
         if (this.#watcher.events !== seen || this.#watcher.closed) finish();
       });
       this.#cancel = finish;
       if (this.#watcher.events !== seen) finish();
     });
-    return this.#closed || this.#watcher.closed ? [] : readEvents(this.#sql, after, count);
   }
 
   close(): void {
