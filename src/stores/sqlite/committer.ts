@@ -114,8 +114,8 @@ interface Pending {
 
 /** What the committer tells the store after a commit. */
 export interface CommitListener {
-  /** Committed with wakes (`woke`) and/or new events (`evented`). */
-  committed(woke: boolean, evented: boolean): void;
+  /** Committed with wakes (`woke`, with the wake counter written) and/or new events. */
+  committed(woke: boolean, evented: boolean, wakeCounter?: number): void;
 }
 
 export class Committer {
@@ -166,6 +166,7 @@ export class Committer {
     const sql = this.#sql;
     let woke = false;
     let evented = false;
+    let wakeCounter: number | undefined;
     const results: Array<{ ok: boolean; value: unknown }> = [];
     try {
       sql.q("BEGIN IMMEDIATE").run();
@@ -200,7 +201,7 @@ export class Committer {
         }
       }
       // Other processes notice the wake-up on their poll (see `ChangeWatcher`).
-      if (woke) sql.add("wake", 1);
+      if (woke) wakeCounter = sql.add("wake", 1);
       sql.writeCounters();
       if (evented)
         sql
@@ -222,6 +223,6 @@ export class Committer {
       if (result.ok) pending.resolve(result.value);
       else pending.reject(result.value);
     });
-    if (woke || evented) this.#listener.committed(woke, evented);
+    if (woke || evented) this.#listener.committed(woke, evented, wakeCounter);
   }
 }

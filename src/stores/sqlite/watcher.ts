@@ -29,11 +29,21 @@ export class ChangeWatcher {
   constructor(sql: Sql, pollMs: number) {
     this.#sql = sql;
     this.#pollMs = pollMs;
+    // The baseline is kept from here on, waiting or not: a wake-up another process left while
+    // nobody here waited is seen by the first poll of the next wait (as a Redis marker token
+    // left between a claim and a BLPOP is).
+    this.#sync();
   }
 
-  /** A commit of this process (see `Committer`). */
-  committed(woke: boolean, evented: boolean): void {
-    if (woke) this.wakes++;
+  /**
+   * A commit of this process (see `Committer`), with the wake counter it wrote when it woke:
+   * taken as the new baseline (waiters wake now anyway, and claim whatever is ready).
+   */
+  committed(woke: boolean, evented: boolean, wakeCounter?: number): void {
+    if (woke) {
+      this.wakes++;
+      if (wakeCounter !== undefined) this.#wakeCounter = wakeCounter;
+    }
     if (evented) this.events++;
     this.#notify();
   }
@@ -42,10 +52,12 @@ export class ChangeWatcher {
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
     if (this.#timer === undefined && !this.#closed) {
-      this.#sync();
       this.#timer = setInterval(() => this.#poll(), this.#pollMs);
       // Waiting for work never keeps a process alive by itself.
       this.#timer.unref();
+      // What other processes did since the last poll, at once (after the caller has its
+      // unsubscribe function).
+      queueMicrotask(() => this.#poll());
     }
     return () => {
       this.#listeners.delete(listener);

@@ -36,6 +36,17 @@ describe("SQLite store: one file, several connections", () => {
     await waiter.close();
   });
 
+  it("a wake-up from another connection while nobody waited is kept for the next wait", async () => {
+    const a = sqlite.open(undefined, { pollMs: 5 });
+    const b = sqlite.open(a.options.path);
+    const waiter = a.createWaiter();
+    // Between a worker's empty claim and its wait, another process submits.
+    expect((await a.step([], ["default"], 1)).tasks).toEqual([]);
+    await b.enqueue({ name: "job", id: "meanwhile" });
+    await expect(waiter.wait(["default"], 5_000)).resolves.toBe("woken");
+    await waiter.close();
+  });
+
   it("a wake-up that came while nobody waited is kept for the next wait", async () => {
     const store = sqlite.open();
     const waiter = store.createWaiter();
