@@ -3,11 +3,16 @@
  * fsync), each still resolving only after that transaction committed; a refused write in the
  * group rejects alone.
  */
-import { IdempotencyConflictError } from "taskmill";
-import { describe, expect, it } from "vitest";
+import { IdempotencyConflictError, TaskManager } from "taskmill";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Sql } from "../../../src/stores/sqlite/committer.js";
 import { useSqlite } from "./fixture.js";
 
 const sqlite = useSqlite();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe("SQLite store: group commit", () => {
   it("64 concurrent submits share one transaction, and each is stored when it resolves", async () => {
@@ -72,5 +77,29 @@ describe("SQLite store: group commit", () => {
     expect(acked.acks).toEqual([expect.any(Number)]);
     expect(acked.tasks.map((t) => t.id)).toEqual(["t2"]);
     expect(await store.get("t1")).toMatchObject({ status: "succeeded", value: 42 });
+  });
+
+  it("through a manager: 64 concurrent submitters cost a few commits, not 64", async () => {
+    const mill = new TaskManager({ backend: { type: "sqlite", path: sqlite.newPath("manager") } });
+    try {
+      await mill.queues(); // the file is open
+      // Counts the COMMITs the store runs (each one an fsync of the WAL).
+      const q = Sql.prototype.q;
+      let commits = 0;
+      vi.spyOn(Sql.prototype, "q").mockImplementation(function (this: Sql, text: string) {
+        if (text === "COMMIT") commits++;
+        return q.call(this, text);
+      });
+      const handles = await Promise.all(
+        Array.from({ length: 64 }, (_, n) => mill.submit("job", { n })),
+      );
+      expect(handles).toHaveLength(64);
+      expect(commits).toBeGreaterThan(0);
+      expect(commits).toBeLessThanOrEqual(2);
+      const stored = await mill.list({ status: "queued", limit: 100 });
+      expect(stored.tasks).toHaveLength(64);
+    } finally {
+      await mill.stopNow();
+    }
   });
 });
