@@ -103,6 +103,9 @@ export interface Tx {
   evented(): void;
 }
 
+/** A synchronous 1 ms pause (the transaction path is synchronous anyway). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 /** A queued operation. */
 type Op<T> = (tx: Tx) => T;
 
@@ -123,6 +126,7 @@ export class Committer {
   readonly #path: string;
   readonly #listener: CommitListener;
   readonly #eventsMaxLen: number;
+  readonly #busyTimeoutMs: number;
   #queue: Pending[] = [];
   #scheduled = false;
   #closed = false;
@@ -131,8 +135,15 @@ export class Committer {
   /** Operations committed so far. */
   operations = 0;
 
-  constructor(sql: Sql, path: string, eventsMaxLen: number, listener: CommitListener) {
+  constructor(
+    sql: Sql,
+    path: string,
+    eventsMaxLen: number,
+    listener: CommitListener,
+    busyTimeoutMs = 0,
+  ) {
     this.#sql = sql;
+    this.#busyTimeoutMs = busyTimeoutMs;
     this.#path = path;
     this.#eventsMaxLen = eventsMaxLen;
     this.#listener = listener;
@@ -158,6 +169,34 @@ export class Committer {
     this.#closed = true;
   }
 
+  /**
+   * `BEGIN IMMEDIATE`, waiting for another connection's write lock in steps of 1 ms up to the
+   * busy timeout. SQLite's own busy handler backs off to 100 ms between tries, so a process
+   * that commits back to back kept the lock from the others for long stretches; short steps
+   * give every process a turn soon after each commit.
+   */
+  #begin(): void {
+    const sql = this.#sql;
+    const begin = sql.q("BEGIN IMMEDIATE");
+    sql.q("PRAGMA busy_timeout = 0").run();
+    try {
+      const deadline = Date.now() + this.#busyTimeoutMs;
+      for (;;) {
+        try {
+          begin.run();
+          return;
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() >= deadline)
+            throw error;
+        }
+        Atomics.wait(PAUSE, 0, 0, 1);
+      }
+    } finally {
+      // Reads keep SQLite's own busy handler (in WAL mode they wait only in rare cases).
+      sql.q(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`).run();
+    }
+  }
+
   #flush(): void {
     this.#scheduled = false;
     const batch = this.#queue;
@@ -169,7 +208,7 @@ export class Committer {
     let wakeCounter: number | undefined;
     const results: Array<{ ok: boolean; value: unknown }> = [];
     try {
-      sql.q("BEGIN IMMEDIATE").run();
+      this.#begin();
       sql.begin();
     } catch (error) {
       const failure = classify(this.#path, error);

@@ -76,6 +76,7 @@ export class SqliteStore implements DurableStore {
       this.options.path,
       this.options.eventsMaxLen,
       this.#watcher,
+      Number(db.pragma("busy_timeout", { simple: true })),
     );
     this.dlq = new SqliteDeadLetters(this.sql, this.committer);
   }
