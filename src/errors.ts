@@ -23,6 +23,7 @@ export type TaskmillErrorCode =
   | "ERR_UNSUPPORTED"
   | "ERR_STALE_LEASE"
   | "ERR_BACKEND_UNAVAILABLE"
+  | "ERR_INCOMPATIBLE_STORE"
   | "ERR_TASK_FAILED"
   | "ERR_MISSING_PEER";
 
@@ -224,8 +225,12 @@ export class MissingPeerError extends TaskmillError {
   /** What to run, e.g. "npm install ioredis". */
   readonly install: string;
 
-  constructor(packageName: string, backend: string, options?: { cause?: unknown }) {
-    const install = `npm install ${packageName}`;
+  constructor(
+    packageName: string,
+    backend: string,
+    options?: { readonly cause?: unknown; readonly spec?: string },
+  ) {
+    const install = `npm install ${options?.spec ?? packageName}`;
     super(
       "ERR_MISSING_PEER",
       `backend { type: "${backend}" } needs the package "${packageName}", which is not installed: run \`${install}\``,
@@ -233,6 +238,27 @@ export class MissingPeerError extends TaskmillError {
     );
     this.packageName = packageName;
     this.install = install;
+  }
+}
+
+/**
+ * Durable mode: the store holds something this version of taskmill must not touch: a file that
+ * is not a taskmill database, or one written by a newer schema version. Nothing was changed.
+ */
+export class IncompatibleStoreError extends TaskmillError {
+  /** Where the store is (e.g. the database file). */
+  readonly location: string;
+  readonly reason: "not-taskmill" | "newer-schema";
+
+  constructor(
+    location: string,
+    reason: "not-taskmill" | "newer-schema",
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super("ERR_INCOMPATIBLE_STORE", `${location}: ${detail}`, options);
+    this.location = location;
+    this.reason = reason;
   }
 }
 

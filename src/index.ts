@@ -35,6 +35,7 @@ export {
   ExpiredError,
   HandlerNotFoundError,
   IdempotencyConflictError,
+  IncompatibleStoreError,
   InvalidArgumentError,
   InvalidOptionError,
   type LeaseLossReason,
@@ -102,6 +103,7 @@ export {
 export type { Backoff, Jitter, RetryOptions } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
+export type { SqliteBackendOptions } from "./stores/sqlite/backend-options.js";
 export { defineTask, type TaskDefinition } from "./task-definition.js";
 export { TaskManager } from "./task-manager.js";
 export type {

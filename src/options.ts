@@ -16,6 +16,12 @@ import type { RetryOptions, RetryPolicy } from "./retry/backoff.js";
 import { type Clock, systemClock } from "./scheduling/clock.js";
 import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
 import {
+  type ResolvedSqliteBackend,
+  resolveSqliteBackend,
+  SQLITE_BACKEND_KEYS,
+  type SqliteBackendOptions,
+} from "./stores/sqlite/backend-options.js";
+import {
   requireInteger,
   requireKnownKeys,
   requireNonNegative,
@@ -146,7 +152,7 @@ export interface TaskManagerOptions {
   /** Per-queue settings, by queue name. */
   readonly queues?: Readonly<Record<string, QueueOptions>>;
   /** @default { type: "memory" } */
-  readonly backend?: MemoryBackendOptions | RedisBackendOptions;
+  readonly backend?: MemoryBackendOptions | RedisBackendOptions | SqliteBackendOptions;
   /** Time and timers; inject a `ManualClock` in tests. @default the system clock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for jitter. @default Math.random */
@@ -173,7 +179,7 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly retention: { readonly ttlMs: number; readonly maxEntries: number };
   readonly queues: ReadonlyMap<string, { readonly concurrency: number }>;
-  readonly backend: { readonly type: "memory" } | ResolvedRedisBackend;
+  readonly backend: { readonly type: "memory" } | ResolvedRedisBackend | ResolvedSqliteBackend;
   readonly clock: Clock;
   readonly random: () => number;
   readonly logger: Logger;
@@ -420,22 +426,29 @@ export function defaultBurst(concurrency: number, perSecond: number): number {
 
 function resolveBackend(
   backend: TaskManagerOptions["backend"],
-): { readonly type: "memory" } | ResolvedRedisBackend {
+): { readonly type: "memory" } | ResolvedRedisBackend | ResolvedSqliteBackend {
   if (backend === undefined) return { type: "memory" };
   if (typeof backend !== "object" || backend === null)
     throw new InvalidOptionError(
       "backend",
-      'must be { type: "memory" } or { type: "redis", url }',
+      'must be { type: "memory" }, { type: "redis", url } or { type: "sqlite", path }',
       backend,
     );
   if (backend.type === "memory") {
     requireKnownKeys("backend", backend, MEMORY_BACKEND_KEYS, InvalidOptionError);
     return { type: "memory" };
   }
+  if (backend.type === "sqlite") {
+    requireKnownKeys("backend", backend, SQLITE_BACKEND_KEYS, InvalidOptionError);
+    return resolveSqliteBackend(backend, {
+      callTimeoutMs: DEFAULTS.callTimeoutMs,
+      maxPendingCalls: resolveMaxPendingCalls(backend.maxPendingCalls),
+    });
+  }
   if (backend.type !== "redis")
     throw new InvalidOptionError(
       "backend.type",
-      'must be "memory" or "redis"',
+      'must be "memory", "redis" or "sqlite"',
       (backend as { type?: unknown }).type,
     );
   requireKnownKeys("backend", backend, REDIS_BACKEND_KEYS, InvalidOptionError);

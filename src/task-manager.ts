@@ -136,7 +136,7 @@ export class TaskManager {
       () => this.#backend.resultsFreed(),
     );
     this.#backend =
-      resolved.backend.type === "redis"
+      resolved.backend.type !== "memory"
         ? new DurableEngine({
             options: resolved,
             backend: resolved.backend,

@@ -59,7 +59,7 @@ function ping(port) {
   });
 }
 
-async function spawnOn(port, dir) {
+async function spawnOn(port, dir, extraArgs) {
   const args = [
     "--port",
     String(port),
@@ -73,6 +73,8 @@ async function spawnOn(port, dir) {
     "no",
     "--daemonize",
     "no",
+    // Later values win: e.g. ["--appendonly", "yes", "--appendfsync", "always"].
+    ...extraArgs,
   ];
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -112,15 +114,18 @@ async function spawnOn(port, dir) {
   }
 }
 
-/** Starts redis-server on a free loopback port; `stop()` ends it (by pid) and removes its dir. */
-export async function startRedisServer() {
+/**
+ * Starts redis-server on a free loopback port; `stop()` ends it (by pid) and removes its dir.
+ * `extraArgs` are appended to the command line (e.g. to turn AOF on).
+ */
+export async function startRedisServer(extraArgs = []) {
   installExitHook();
   const dir = await mkdtemp(join(tmpdir(), "taskmill-bench-redis-"));
   let lastError;
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
     const port = await freePort();
     try {
-      const { child, exited } = await spawnOn(port, dir);
+      const { child, exited } = await spawnOn(port, dir, extraArgs);
       let stopped;
       return {
         host: HOST,

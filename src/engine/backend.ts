@@ -37,7 +37,7 @@ export interface RegisteredHandler {
 
 /** Connection state of the backend. */
 export interface BackendHealth {
-  readonly backend: "memory" | "redis";
+  readonly backend: "memory" | "redis" | "sqlite";
   /**
    * `unresponsive`: the connection is open but the store has not answered a ping for longer
    * than `backend.callTimeoutMs` (frozen, paused, or a black-holed path).

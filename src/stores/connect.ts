@@ -8,16 +8,19 @@ import type { ResolvedOptions, ResolvedRedisBackend } from "../options.js";
 import type { ConnectionListener, StoreConnection } from "./durable-store.js";
 import { encodeJson } from "./redis/codec.js";
 import { checkRedisBackend } from "./redis/options.js";
+import type { ResolvedSqliteBackend } from "./sqlite/backend-options.js";
+import { checkSqliteBackend } from "./sqlite/options.js";
 
 /** The durable stores' backend options, resolved. */
-export type DurableBackend = ResolvedRedisBackend;
+export type DurableBackend = ResolvedRedisBackend | ResolvedSqliteBackend;
 
 /**
  * Checks a durable backend's options synchronously, before any connection opens.
  * @throws InvalidOptionError naming the bad option.
  */
 export function checkDurableBackend(backend: DurableBackend, options: ResolvedOptions): void {
-  checkRedisBackend(backend, options);
+  if (backend.type === "sqlite") checkSqliteBackend(backend, options);
+  else checkRedisBackend(backend, options);
 }
 
 /** The store for `backend`, its client created (connecting goes on in the background). */
@@ -27,6 +30,10 @@ export async function connectStore(
   logger: Logger,
   listener?: ConnectionListener,
 ): Promise<StoreConnection> {
+  if (backend.type === "sqlite") {
+    const { connectSqlite } = await import("./sqlite/connect.js");
+    return connectSqlite(backend, options, logger);
+  }
   const { connectRedis } = await import("./redis/connect.js");
   return connectRedis(backend, options, logger, listener);
 }

@@ -3,7 +3,7 @@
  * (`engine/durable/`) needs, and nothing of the lifecycle. The engine decides; the store
  * records, each write in one atomic step guarded by the attempt's fencing token.
  *
- * A store (Redis today; Postgres and SQLite next) implements this interface in its folder under
+ * A store (Redis and SQLite today; Postgres next) implements this interface in its folder under
  * `stores/`, passes the conformance suite (`test/conformance/`) by adding one fixture file, and
  * is selected by `backend.type`. The memory store is not behind this port: it keeps the
  * lifecycle in the process, synchronously, and feeds the same executor.

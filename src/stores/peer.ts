@@ -5,14 +5,21 @@
  */
 import { MissingPeerError } from "../errors.js";
 
-/** `import(packageName)`, or `MissingPeerError` naming the package and the backend needing it. */
-export async function importPeer<T>(packageName: string, backend: string): Promise<T> {
+/**
+ * `import(packageName)`, or `MissingPeerError` naming the package, the backend needing it and
+ * what to install (`spec`, e.g. "better-sqlite3@12"; the package name by default).
+ */
+export async function importPeer<T>(
+  packageName: string,
+  backend: string,
+  spec: string = packageName,
+): Promise<T> {
   try {
     return (await import(packageName)) as T;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND")
-      throw new MissingPeerError(packageName, backend, { cause: error });
+      throw new MissingPeerError(packageName, backend, { cause: error, spec });
     throw error;
   }
 }

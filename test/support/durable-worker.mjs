@@ -4,6 +4,10 @@
  * on the command line, and reports what happens as JSON lines on stdout.
  *
  *   node durable-worker.mjs <redisUrl> <prefix> <leaseMs> <behaviour>
+ *   node durable-worker.mjs sqlite:<file> - <leaseMs> <behaviour>
+ *
+ * The store is Redis at <redisUrl> under <prefix>, or, for a first argument "sqlite:<file>",
+ * the SQLite database <file> (prefix unused).
  *
  * Behaviours of `job`:
  *   hang   reports "start", then never settles (ignores its signal): for kill -9.
@@ -13,6 +17,9 @@
  *   block  reports "start", lets stdout flush, then blocks the event loop with a synchronous
  *          busy-wait until at least MIN_BLOCK_MS passed and RELEASE_FILE exists (or
  *          MAX_BLOCK_MS passed), reports "done", returns.
+ *   submit registers no handler: submits SUBMIT_COUNT tasks `job` { n } (SUBMIT_CONCURRENCY at
+ *          a time, default 8) and reports {"type":"submitted",id,n} as each submit resolves
+ *          (the store holds it), then {"type":"submitted-all"}, and idles: for kill -9.
  * Every handler returns `{ pid, label, n }` (`n` from the payload, when it has one).
  *
  * Environment: LABEL (default "worker"), CONCURRENCY (default 4), MAX_DELIVERIES (default 50),
@@ -57,13 +64,20 @@ const mill = new TaskManager({
   concurrency: Number(env.CONCURRENCY ?? 4),
   retry: { maxRetries: 0 },
   logger: { debug: () => {}, info: logAt("info"), warn: logAt("warn"), error: logAt("error") },
-  backend: {
-    type: "redis",
-    url,
-    prefix,
-    leaseMs: Number(leaseArg),
-    maxDeliveries: Number(env.MAX_DELIVERIES ?? 50),
-  },
+  backend: url.startsWith("sqlite:")
+    ? {
+        type: "sqlite",
+        path: url.slice("sqlite:".length),
+        leaseMs: Number(leaseArg),
+        maxDeliveries: Number(env.MAX_DELIVERIES ?? 50),
+      }
+    : {
+        type: "redis",
+        url,
+        prefix,
+        leaseMs: Number(leaseArg),
+        maxDeliveries: Number(env.MAX_DELIVERIES ?? 50),
+      },
 });
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,7 +97,7 @@ function busyWait() {
   }
 }
 
-mill.register("job", async (payload, ctx) => {
+const handler = async (payload, ctx) => {
   const id = ctx.taskId;
   const attempt = ctx.attempt;
   report("start", { id, attempt });
@@ -109,7 +123,23 @@ mill.register("job", async (payload, ctx) => {
     default:
       throw new Error(`unknown behaviour ${behaviour}`);
   }
-});
+};
+if (behaviour !== "submit") mill.register("job", handler);
+
+/** Submits SUBMIT_COUNT tasks, SUBMIT_CONCURRENCY at a time, reporting each once stored. */
+async function submitAll() {
+  const total = Number(env.SUBMIT_COUNT ?? 1);
+  let next = 0;
+  const submitter = async () => {
+    while (next < total) {
+      const n = next++;
+      const handle = await mill.submit("job", { n });
+      report("submitted", { id: handle.id, n });
+    }
+  };
+  await Promise.all(Array.from({ length: Number(env.SUBMIT_CONCURRENCY ?? 8) }, submitter));
+  report("submitted-all");
+}
 
 let stopping = false;
 async function stop() {
@@ -130,3 +160,4 @@ process.stdin.resume();
 
 for (let i = 0; i < 500 && mill.health().status !== "connected"; i++) await sleep(20);
 report("ready", { status: mill.health().status });
+if (behaviour === "submit") await submitAll();

@@ -12,7 +12,7 @@ const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
 
 /** One line a worker printed. */
 export interface WorkerReport {
-  readonly type: "ready" | "start" | "done" | "log" | "stopped";
+  readonly type: "ready" | "start" | "done" | "log" | "stopped" | "submitted" | "submitted-all";
   readonly pid: number;
   readonly label: string;
   readonly id?: string;
@@ -22,6 +22,8 @@ export interface WorkerReport {
   readonly taskId?: string;
   readonly reason?: string;
   readonly blockedMs?: number;
+  /** On "submitted": the task's payload number. */
+  readonly n?: number;
   readonly status?: string;
   /** On "stopped": the StopReport and how long the stop took. */
   readonly report?: {
@@ -35,9 +37,10 @@ export interface WorkerReport {
   readonly ms?: number;
 }
 
-export type Behaviour = "hang" | "fast" | "work" | "block" | "signal";
+export type Behaviour = "hang" | "fast" | "work" | "block" | "signal" | "submit";
 
 export interface WorkerSpec {
+  /** A Redis URL, or `sqlite:<file>` for the SQLite store (then `prefix` is unused). */
   readonly url: string;
   readonly prefix: string;
   readonly leaseMs: number;

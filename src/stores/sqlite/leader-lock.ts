@@ -1,0 +1,158 @@
+/**
+ * A leader lock as a row of `leaders` (name, owner, expiry on the store clock): taken when
+ * absent, expired or already ours; renewed and released only by its owner (compare-and-set on
+ * the owner token, in one transaction), so an owner whose lock lapsed never touches its
+ * successor's. As with the Redis lock, the local view never outlives the row: leadership is
+ * believed only until `sentAt + ttl - margin` on the local clock, and checked on every read of
+ * {@link SqliteLeaderLock.isLeader}.
+ */
+import { randomUUID } from "node:crypto";
+import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
+import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
+import type { LeaderLockHandle, LeaderLockSettings, LeadershipChange } from "../durable-store.js";
+import type { Committer } from "./committer.js";
+
+export class SqliteLeaderLock implements LeaderLockHandle {
+  readonly #committer: Committer;
+  readonly #name: string;
+  readonly #token = randomUUID();
+  readonly #ttlMs: number;
+  readonly #marginMs: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #onChange: (leading: boolean, reason: LeadershipChange) => void;
+  #running = false;
+  #leading = false;
+  #validUntil = 0;
+  #generation = 0;
+  #timer: TimerHandle | undefined;
+  #deadline: TimerHandle | undefined;
+
+  constructor(committer: Committer, name: string, settings: LeaderLockSettings) {
+    if (!Number.isInteger(settings.ttlMs) || settings.ttlMs < 10)
+      throw new RangeError(`LeaderLock ttlMs must be an integer >= 10, got ${settings.ttlMs}`);
+    this.#committer = committer;
+    this.#name = name;
+    this.#ttlMs = settings.ttlMs;
+    this.#marginMs = Math.floor(settings.ttlMs * 0.01) + 2;
+    this.#clock = settings.clock ?? systemClock;
+    this.#logger = settings.logger ?? silentLogger;
+    this.#onChange = settings.onChange ?? (() => {});
+  }
+
+  get isLeader(): boolean {
+    return this.#leading && this.#clock.now() < this.#validUntil;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    void this.#attempt(++this.#generation);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#generation++;
+    this.#clearTimers();
+    if (this.#leading) this.#change(false, "stopped");
+    try {
+      await this.#committer.run((tx) =>
+        tx.sql.q("DELETE FROM leaders WHERE name = ? AND owner = ?").run(this.#name, this.#token),
+      );
+    } catch (error) {
+      safeLog(
+        this.#logger,
+        "warn",
+        { err: error, lock: this.#name },
+        "taskmill could not release the leader lock; it expires on its own",
+      );
+    }
+  }
+
+  async #attempt(generation: number): Promise<void> {
+    this.#timer = undefined;
+    if (generation !== this.#generation) return;
+    const sentAt = this.#clock.now();
+    let held: boolean | undefined;
+    try {
+      held = await this.#committer.run((tx) => {
+        const row = tx.sql
+          .q("SELECT owner, expires_at FROM leaders WHERE name = ?")
+          .get(this.#name) as { owner: string; expires_at: number } | undefined;
+        if (row !== undefined && row.owner !== this.#token && row.expires_at > tx.now) return false;
+        tx.sql
+          .q("INSERT OR REPLACE INTO leaders (name, owner, expires_at) VALUES (?, ?, ?)")
+          .run(this.#name, this.#token, tx.now + this.#ttlMs);
+        return true;
+      });
+    } catch (error) {
+      if (generation === this.#generation && this.#leading) this.#stepDown("renewal-failed", error);
+    }
+    if (generation !== this.#generation) return;
+    if (held === true && sentAt + this.#ttlMs - this.#marginMs > this.#clock.now()) {
+      this.#validUntil = sentAt + this.#ttlMs - this.#marginMs;
+      this.#armDeadline();
+      if (!this.#leading) {
+        this.#leading = true;
+        this.#change(true, "acquired");
+      }
+    } else if (held === false && this.#leading) this.#stepDown("refused");
+    this.#timer = this.#clock.setTimer(
+      () => void this.#attempt(generation),
+      Math.max(1, Math.floor(this.#ttlMs / 3)),
+      true,
+    );
+  }
+
+  #armDeadline(): void {
+    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
+    this.#deadline = this.#clock.setTimer(
+      () => {
+        this.#deadline = undefined;
+        if (this.#leading && this.#clock.now() >= this.#validUntil)
+          this.#stepDown("expired-locally");
+      },
+      Math.max(0, this.#validUntil - this.#clock.now()),
+      true,
+    );
+  }
+
+  #stepDown(reason: LeadershipChange, error?: unknown): void {
+    if (!this.#leading) return;
+    this.#change(false, reason, error);
+  }
+
+  #change(leading: boolean, reason: LeadershipChange, error?: unknown): void {
+    this.#leading = leading;
+    if (!leading) {
+      this.#validUntil = 0;
+      if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
+      this.#deadline = undefined;
+    }
+    const quiet = leading || reason === "stopped";
+    safeLog(
+      this.#logger,
+      quiet ? "info" : "warn",
+      { lock: this.#name, reason, ...(error === undefined ? {} : { err: error }) },
+      leading ? "taskmill became leader" : "taskmill stopped being leader",
+    );
+    try {
+      this.#onChange(leading, reason);
+    } catch (listenerError) {
+      safeLog(
+        this.#logger,
+        "error",
+        { err: listenerError, lock: this.#name },
+        "taskmill leader lock: onChange listener threw",
+      );
+    }
+  }
+
+  #clearTimers(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
+    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
+    this.#timer = undefined;
+    this.#deadline = undefined;
+  }
+}
