@@ -12,15 +12,16 @@ import { InvalidOptionError } from "./errors.js";
 import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
 import type { Logger } from "./observability/logger.js";
 import { silentLogger } from "./observability/logger.js";
+import type { RateOptions, RetentionOptions } from "./option-types.js";
 import type { RetryOptions, RetryPolicy } from "./retry/backoff.js";
 import { type Clock, systemClock } from "./scheduling/clock.js";
 import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
 import {
-  type ResolvedSqliteBackend,
-  resolveSqliteBackend,
-  SQLITE_BACKEND_KEYS,
-  type SqliteBackendOptions,
-} from "./stores/sqlite/backend-options.js";
+  type BackendOptions,
+  DURABLE_DEFAULTS,
+  type ResolvedBackend,
+  resolveBackend,
+} from "./stores/backend-options.js";
 import {
   requireInteger,
   requireKnownKeys,
@@ -28,85 +29,25 @@ import {
   requirePositive,
 } from "./validation.js";
 
+export type { RateOptions, RetentionOptions } from "./option-types.js";
 // An option type too, but defined beside the policy it fills in: types.ts needs it, and must
 // not import this module (which imports the hooks, and through them the lifecycle).
 export type { RetryOptions } from "./retry/backoff.js";
-
-/** One token bucket that every task start draws from. */
-export interface RateOptions {
-  /** Tokens added per second (the sustained start rate). */
-  readonly perSecond: number;
-  /** Bucket capacity: the most starts at once after idling. @default min(concurrency, perSecond), at least 1 */
-  readonly burst?: number;
-}
-
-/** How long finished task records are kept for `get`, `list` and idempotency. */
-export interface RetentionOptions {
-  /** Evict a finished record this long after it finished. @default 3_600_000 (1 hour) */
-  readonly ttlMs?: number;
-  /** Keep at most this many finished records; oldest go first. @default 10_000 */
-  readonly maxEntries?: number;
-}
+export type {
+  BackendOptions,
+  MemoryBackendOptions,
+  RedisBackendOptions,
+  ResolvedBackend,
+  ResolvedDurableBackend,
+  ResolvedRedisBackend,
+  ResolvedSqliteBackend,
+  SqliteBackendOptions,
+} from "./stores/backend-options.js";
 
 /** Settings of one named queue. */
 export interface QueueOptions {
   /** Most tasks of this queue running at once, inside the manager's cap. */
   readonly concurrency?: number;
-}
-
-/** Tasks live in this process (the default). */
-export interface MemoryBackendOptions {
-  readonly type: "memory";
-}
-
-/**
- * Durable mode: tasks live in Redis, with leases, fenced acknowledgements and a dead-letter
- * queue, shared by every process on the same `prefix`. Needs the `ioredis` package.
- */
-export interface RedisBackendOptions {
-  readonly type: "redis";
-  /** A Redis URL such as `redis://127.0.0.1:6379/0`. Give this or `connection`. */
-  readonly url?: string;
-  /** An ioredis client to use instead of `url` (taskmill duplicates it, never quits it). */
-  readonly connection?: object;
-  /** Key prefix; all keys share the hash tag `{prefix}`. @default "taskmill" */
-  readonly prefix?: string;
-  /** Lease of a running task; renewed while its handler runs. @default 10_000 */
-  readonly leaseMs?: number;
-  /** Deliveries without an outcome before a task is dead-lettered as poison. @default 5 */
-  readonly maxDeliveries?: number;
-  /** One token bucket shared by all processes, applied when claiming (replaces `rate`). */
-  readonly globalRate?: RateOptions;
-  /** Dead-letter bound. @default { ttlMs: 7 days, maxEntries: 10_000 } */
-  readonly deadLetters?: RetentionOptions;
-  /**
-   * Longest a call to the store (`submit`, `submitMany`, `get`, `list`, `cancel`, `queues`, the
-   * DLQ) waits for an answer, whether the store is down, restarting or frozen, before it
-   * rejects with `BackendUnavailableError`. A submit that timed out may still have been
-   * stored: submit again with the same `idempotencyKey` to be safe. @default 5_000
-   */
-  readonly callTimeoutMs?: number;
-  /**
-   * Most calls (submits, reads) that may wait at once for a store that is not answering (not
-   * connected yet, reconnecting, or frozen); past it a call rejects at once with
-   * `BackendUnavailableError` instead of joining the queue, so an outage cannot pile up memory.
-   * A store that answers is never limited by it. @default 10_000
-   */
-  readonly maxPendingCalls?: number;
-}
-
-/** The resolved durable backend settings (validated further by the Redis store). */
-export interface ResolvedRedisBackend {
-  readonly type: "redis";
-  readonly url: string | undefined;
-  readonly connection: object | undefined;
-  readonly prefix: string | undefined;
-  readonly leaseMs: number | undefined;
-  readonly maxDeliveries: number | undefined;
-  readonly globalRate: RateOptions | undefined;
-  readonly deadLetters: RetentionOptions | undefined;
-  readonly callTimeoutMs: number;
-  readonly maxPendingCalls: number;
 }
 
 /** Where taskmill's metrics go (option `metrics`). */
@@ -152,7 +93,7 @@ export interface TaskManagerOptions {
   /** Per-queue settings, by queue name. */
   readonly queues?: Readonly<Record<string, QueueOptions>>;
   /** @default { type: "memory" } */
-  readonly backend?: MemoryBackendOptions | RedisBackendOptions | SqliteBackendOptions;
+  readonly backend?: BackendOptions;
   /** Time and timers; inject a `ManualClock` in tests. @default the system clock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for jitter. @default Math.random */
@@ -179,7 +120,7 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly retention: { readonly ttlMs: number; readonly maxEntries: number };
   readonly queues: ReadonlyMap<string, { readonly concurrency: number }>;
-  readonly backend: { readonly type: "memory" } | ResolvedRedisBackend | ResolvedSqliteBackend;
+  readonly backend: ResolvedBackend;
   readonly clock: Clock;
   readonly random: () => number;
   readonly logger: Logger;
@@ -205,8 +146,8 @@ export const DEFAULTS = {
   } satisfies RetryPolicy,
   retention: { ttlMs: 3_600_000, maxEntries: 10_000 },
   stopTimeoutMs: 30_000,
-  callTimeoutMs: 5_000,
-  maxPendingCalls: 10_000,
+  callTimeoutMs: DURABLE_DEFAULTS.callTimeoutMs,
+  maxPendingCalls: DURABLE_DEFAULTS.maxPendingCalls,
 } as const;
 
 const OPTION_KEYS: ReadonlySet<string> = new Set([
@@ -242,21 +183,6 @@ const RETENTION_KEYS: ReadonlySet<string> = new Set(["ttlMs", "maxEntries"] sati
 const QUEUE_KEYS: ReadonlySet<string> = new Set(["concurrency"] satisfies Array<
   keyof QueueOptions
 >);
-const MEMORY_BACKEND_KEYS: ReadonlySet<string> = new Set(["type"] satisfies Array<
-  keyof MemoryBackendOptions
->);
-const REDIS_BACKEND_KEYS: ReadonlySet<string> = new Set([
-  "type",
-  "url",
-  "connection",
-  "prefix",
-  "leaseMs",
-  "maxDeliveries",
-  "globalRate",
-  "deadLetters",
-  "callTimeoutMs",
-  "maxPendingCalls",
-] satisfies Array<keyof RedisBackendOptions>);
 const TRACING_KEYS: ReadonlySet<string> = new Set([
   "tracerProvider",
   "skipUnsampledChildren",
@@ -422,67 +348,6 @@ export function isValidQueueName(name: unknown): name is string {
 /** The deterministic default burst: what can run at once, capped by the rate, at least 1. */
 export function defaultBurst(concurrency: number, perSecond: number): number {
   return Math.max(1, Math.floor(Math.min(concurrency, perSecond)));
-}
-
-function resolveBackend(
-  backend: TaskManagerOptions["backend"],
-): { readonly type: "memory" } | ResolvedRedisBackend | ResolvedSqliteBackend {
-  if (backend === undefined) return { type: "memory" };
-  if (typeof backend !== "object" || backend === null)
-    throw new InvalidOptionError(
-      "backend",
-      'must be { type: "memory" }, { type: "redis", url } or { type: "sqlite", path }',
-      backend,
-    );
-  if (backend.type === "memory") {
-    requireKnownKeys("backend", backend, MEMORY_BACKEND_KEYS, InvalidOptionError);
-    return { type: "memory" };
-  }
-  if (backend.type === "sqlite") {
-    requireKnownKeys("backend", backend, SQLITE_BACKEND_KEYS, InvalidOptionError);
-    return resolveSqliteBackend(backend, {
-      callTimeoutMs: DEFAULTS.callTimeoutMs,
-      maxPendingCalls: resolveMaxPendingCalls(backend.maxPendingCalls),
-    });
-  }
-  if (backend.type !== "redis")
-    throw new InvalidOptionError(
-      "backend.type",
-      'must be "memory", "redis" or "sqlite"',
-      (backend as { type?: unknown }).type,
-    );
-  requireKnownKeys("backend", backend, REDIS_BACKEND_KEYS, InvalidOptionError);
-  const { url, connection } = backend;
-  if (url === undefined && connection === undefined)
-    throw new InvalidOptionError("backend.url", "must be given (or backend.connection)", url);
-  if (url !== undefined && (typeof url !== "string" || !/^rediss?:\/\//.test(url)))
-    throw new InvalidOptionError("backend.url", 'must be a "redis://" or "rediss://" URL', url);
-  if (connection !== undefined && (typeof connection !== "object" || connection === null))
-    throw new InvalidOptionError("backend.connection", "must be an ioredis client", connection);
-  return {
-    type: "redis",
-    url,
-    connection,
-    prefix: backend.prefix,
-    leaseMs: backend.leaseMs,
-    maxDeliveries: backend.maxDeliveries,
-    globalRate: backend.globalRate,
-    deadLetters: backend.deadLetters,
-    callTimeoutMs: resolveCallTimeout(backend.callTimeoutMs),
-    maxPendingCalls: resolveMaxPendingCalls(backend.maxPendingCalls),
-  };
-}
-
-function resolveCallTimeout(callTimeoutMs: number | undefined): number {
-  if (callTimeoutMs === undefined) return DEFAULTS.callTimeoutMs;
-  requireInteger("backend.callTimeoutMs", callTimeoutMs, 1, InvalidOptionError);
-  return callTimeoutMs;
-}
-
-function resolveMaxPendingCalls(maxPendingCalls: number | undefined): number {
-  if (maxPendingCalls === undefined) return DEFAULTS.maxPendingCalls;
-  requireInteger("backend.maxPendingCalls", maxPendingCalls, 1, InvalidOptionError);
-  return maxPendingCalls;
 }
 
 /**

@@ -4,15 +4,15 @@
  * only by the services that use that store.
  */
 import type { Logger } from "../observability/logger.js";
-import type { ResolvedOptions, ResolvedRedisBackend } from "../options.js";
+import type { ResolvedOptions } from "../options.js";
+import type { ResolvedDurableBackend } from "./backend-options.js";
 import type { ConnectionListener, StoreConnection } from "./durable-store.js";
 import { encodeJson } from "./redis/codec.js";
 import { checkRedisBackend } from "./redis/options.js";
-import type { ResolvedSqliteBackend } from "./sqlite/backend-options.js";
 import { checkSqliteBackend } from "./sqlite/options.js";
 
 /** The durable stores' backend options, resolved. */
-export type DurableBackend = ResolvedRedisBackend | ResolvedSqliteBackend;
+export type DurableBackend = ResolvedDurableBackend;
 
 /**
  * Checks a durable backend's options synchronously, before any connection opens.
