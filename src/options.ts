@@ -15,11 +15,17 @@ import { silentLogger } from "./observability/logger.js";
 import type { RetryOptions, RetryPolicy } from "./retry/backoff.js";
 import { type Clock, systemClock } from "./scheduling/clock.js";
 import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
+import {
+  type PostgresBackendOptions,
+  type ResolvedPostgresBackend,
+  resolvePostgresBackend,
+} from "./stores/postgres/backend-options.js";
 import { requireInteger, requireNonNegative, requirePositive } from "./validation.js";
 
 // An option type too, but defined beside the policy it fills in: types.ts needs it, and must
 // not import this module (which imports the hooks, and through them the lifecycle).
 export type { RetryOptions } from "./retry/backoff.js";
+export type { PostgresBackendOptions, ResolvedPostgresBackend };
 
 /** One token bucket that every task start draws from. */
 export interface RateOptions {
@@ -133,7 +139,7 @@ export interface TaskManagerOptions {
   /** Per-queue settings, by queue name. */
   readonly queues?: Readonly<Record<string, QueueOptions>>;
   /** @default { type: "memory" } */
-  readonly backend?: MemoryBackendOptions | RedisBackendOptions;
+  readonly backend?: MemoryBackendOptions | RedisBackendOptions | PostgresBackendOptions;
   /** Time and timers; inject a `ManualClock` in tests. @default the system clock */
   readonly clock?: Clock;
   /** Random source in [0, 1) for jitter. @default Math.random */
@@ -160,7 +166,7 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly retention: { readonly ttlMs: number; readonly maxEntries: number };
   readonly queues: ReadonlyMap<string, { readonly concurrency: number }>;
-  readonly backend: { readonly type: "memory" } | ResolvedRedisBackend;
+  readonly backend: { readonly type: "memory" } | ResolvedRedisBackend | ResolvedPostgresBackend;
   readonly clock: Clock;
   readonly random: () => number;
   readonly logger: Logger;
@@ -340,7 +346,7 @@ export function defaultBurst(concurrency: number, perSecond: number): number {
 
 function resolveBackend(
   backend: TaskManagerOptions["backend"],
-): { readonly type: "memory" } | ResolvedRedisBackend {
+): { readonly type: "memory" } | ResolvedRedisBackend | ResolvedPostgresBackend {
   if (backend === undefined) return { type: "memory" };
   if (typeof backend !== "object" || backend === null)
     throw new InvalidOptionError(
@@ -349,10 +355,11 @@ function resolveBackend(
       backend,
     );
   if (backend.type === "memory") return { type: "memory" };
+  if (backend.type === "postgres") return resolvePostgresBackend(backend);
   if (backend.type !== "redis")
     throw new InvalidOptionError(
       "backend.type",
-      'must be "memory" or "redis"',
+      'must be "memory", "redis" or "postgres"',
       (backend as { type?: unknown }).type,
     );
   const { url, connection } = backend;

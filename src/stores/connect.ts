@@ -4,20 +4,22 @@
  * only by the services that use that store.
  */
 import type { Logger } from "../observability/logger.js";
-import type { ResolvedOptions, ResolvedRedisBackend } from "../options.js";
+import type { ResolvedOptions, ResolvedPostgresBackend, ResolvedRedisBackend } from "../options.js";
 import type { StoreConnection } from "./durable-store.js";
+import { checkPostgresBackend } from "./postgres/options.js";
 import { encodeJson } from "./redis/codec.js";
 import { checkRedisBackend } from "./redis/options.js";
 
 /** The durable stores' backend options, resolved. */
-export type DurableBackend = ResolvedRedisBackend;
+export type DurableBackend = ResolvedRedisBackend | ResolvedPostgresBackend;
 
 /**
  * Checks a durable backend's options synchronously, before any connection opens.
  * @throws InvalidOptionError naming the bad option.
  */
 export function checkDurableBackend(backend: DurableBackend, options: ResolvedOptions): void {
-  checkRedisBackend(backend, options);
+  if (backend.type === "postgres") checkPostgresBackend(backend, options);
+  else checkRedisBackend(backend, options);
 }
 
 /** The store for `backend`, its client created (connecting goes on in the background). */
@@ -26,6 +28,10 @@ export async function connectStore(
   options: ResolvedOptions,
   logger: Logger,
 ): Promise<StoreConnection> {
+  if (backend.type === "postgres") {
+    const { connectPostgres } = await import("./postgres/connect.js");
+    return connectPostgres(backend, options, logger);
+  }
   const { connectRedis } = await import("./redis/connect.js");
   return connectRedis(backend, options, logger);
 }

@@ -26,7 +26,10 @@ export const probeRoutes = [
       summary: "Readiness: 503 while the manager is stopping or its backend is unreachable",
       response: {
         status: 200,
-        schema: z.object({ status: z.literal("ready"), backend: z.enum(["memory", "redis"]) }),
+        schema: z.object({
+          status: z.literal("ready"),
+          backend: z.enum(["memory", "redis", "postgres"]),
+        }),
       },
     },
     async handle({ mill }) {

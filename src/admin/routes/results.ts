@@ -16,7 +16,7 @@ export const resultRoutes = [
       produces: "text/event-stream",
     },
     async handle({ mill, req, res, streams, options }) {
-      const durable = mill.health().backend === "redis";
+      const durable = mill.health().backend !== "memory";
       const header = req.headers["last-event-id"];
       let after: string | undefined;
       // Memory mode keeps no history: a resume position means nothing there.

@@ -4,7 +4,12 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
-import { BackendUnavailableError, CancelledError, NotFoundError } from "../../errors.js";
+import {
+  BackendUnavailableError,
+  CancelledError,
+  NotFoundError,
+  UnsupportedError,
+} from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
@@ -27,7 +32,7 @@ import {
   type DurableStore,
   type StoreConnection,
 } from "../../stores/durable-store.js";
-import type { EnqueueResult, StoredTask } from "../../stores/durable-types.js";
+import type { EnqueueInput, EnqueueResult, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
 import type {
@@ -37,6 +42,7 @@ import type {
   TaskHandle,
   TaskPage,
   TaskSnapshot,
+  TransactionClient,
 } from "../../types.js";
 import type {
   AbortOutcome,
@@ -163,6 +169,11 @@ export class DurableEngine implements Backend {
   ): Promise<TaskHandle<R>> {
     if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
     if (options.signal?.aborted) throw new CancelledError("signal");
+    if (options.tx !== undefined) {
+      const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
+      const [id] = await this.#enqueueIn(options.tx, [input]);
+      return this.#handle<R>(id as string, name, input.queue, options.signal);
+    }
     const { id, queue } = await this.#enqueue(name, payload, options, handler);
     return this.#handle<R>(id, name, queue, options.signal);
   }
@@ -189,7 +200,30 @@ export class DurableEngine implements Backend {
   async submitMany(
     items: readonly SubmitManyItem[],
     handlers: ReadonlyMap<string, RegisteredHandler>,
+    tx?: TransactionClient,
   ): Promise<TaskHandle[]> {
+    if (tx !== undefined) {
+      const inputs = items.map((item) => {
+        const options = item.options ?? NO_SUBMIT_OPTIONS;
+        if (options.signal?.aborted) throw new CancelledError("signal");
+        return enqueueInput(
+          item.name,
+          item.payload,
+          options,
+          handlers.get(item.name),
+          this.#deps.tracing,
+        );
+      });
+      const ids = await this.#enqueueIn(tx, inputs);
+      return items.map((item, i) =>
+        this.#handle(
+          ids[i] as string,
+          item.name,
+          (inputs[i] as EnqueueInput & { queue: string }).queue,
+          item.options?.signal,
+        ),
+      );
+    }
     const { connection, store } = await this.#readyForSubmit();
     const prepared = items.map((item) => {
       const options = item.options ?? NO_SUBMIT_OPTIONS;
@@ -234,6 +268,21 @@ export class DurableEngine implements Backend {
       }),
     );
     return { id, queue: input.queue };
+  }
+
+  /**
+   * Enqueues in the caller's open transaction. Nothing is announced (`queued` events, metrics):
+   * the transaction may still roll back, and then the task never existed. Not bounded by
+   * `callTimeoutMs`: the statement runs on the caller's connection, in the caller's time.
+   */
+  async #enqueueIn(tx: TransactionClient, inputs: readonly EnqueueInput[]): Promise<string[]> {
+    const { store } = await this.#readyForSubmit();
+    if (store.enqueueIn === undefined)
+      throw new UnsupportedError(
+        `submit({ tx }) needs a store with transactions (backend { type: "postgres" }), not ${this.#deps.backend.type}`,
+      );
+    const results = await store.enqueueIn(tx, inputs);
+    return results.map((result) => result.id);
   }
 
   /** The connections, once the result reader is live and the command connection is ready. */
