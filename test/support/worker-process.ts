@@ -12,7 +12,15 @@ const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
 
 /** One line a worker printed. */
 export interface WorkerReport {
-  readonly type: "ready" | "start" | "done" | "log" | "stopped";
+  readonly type:
+    | "ready"
+    | "start"
+    | "done"
+    | "log"
+    | "stopped"
+    | "stall"
+    | "committed"
+    | "rolledback";
   readonly pid: number;
   readonly label: string;
   readonly id?: string;
@@ -22,6 +30,10 @@ export interface WorkerReport {
   readonly taskId?: string;
   readonly reason?: string;
   readonly blockedMs?: number;
+  /** On "stall", "committed", "rolledback" (the "within" behaviour): the attempt's fence. */
+  readonly fence?: number;
+  /** On "rolledback": the error's name. */
+  readonly error?: string;
   readonly status?: string;
   /** On "stopped": the StopReport and how long the stop took. */
   readonly report?: {
@@ -35,7 +47,7 @@ export interface WorkerReport {
   readonly ms?: number;
 }
 
-export type Behaviour = "hang" | "fast" | "work" | "block" | "signal";
+export type Behaviour = "hang" | "fast" | "work" | "block" | "signal" | "within";
 
 export interface WorkerSpec {
   readonly url: string;
