@@ -65,14 +65,28 @@ export async function connectPostgres(
         void client.end().catch(() => {});
         throw error;
       }
-      return { client: client as DedicatedClient, close: () => void client.end().catch(() => {}) };
+      return {
+        client: client as DedicatedClient,
+        close: once(() => void client.end().catch(() => {})),
+      };
     }
     const client: PoolClient = await pool.connect();
     client.on("error", () => {});
-    return { client: client as DedicatedClient, close: () => client.release(true) };
+    // Destroyed, not returned: a LISTENing connection must not go back into the user's pool.
+    return { client: client as DedicatedClient, close: once(() => client.release(true)) };
   };
   connection.store = new PostgresStore(connection.query, openDedicated, settings);
   return connection;
+}
+
+/** `fn`, run at most once (a dedicated connection is closed by its owner and by its own end). */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }
 
 class PostgresConnection implements StoreConnection {

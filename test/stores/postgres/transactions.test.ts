@@ -128,6 +128,20 @@ describe("transactional enqueue: submit(name, payload, { tx })", () => {
   });
 });
 
+describe("backend.pool", () => {
+  it("runs on the caller's pool (its LISTEN clients destroyed, never returned) and leaves it open", async () => {
+    const pool = pgf.pool();
+    const mill = pgf.manager({
+      backend: { type: "postgres", pool, schema: pgf.schema(), leaseMs: 2_000 },
+    });
+    mill.register("echo", (value: string) => value);
+    const task = await mill.submit("echo", "via pool");
+    expect(await task.result()).toBe("via pool");
+    await mill.stopGraceful();
+    expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  });
+});
+
 describe("fenced completion: ctx.completeWithin(tx, value)", () => {
   it("records the success with the business writes in one commit; the handler's return changes nothing", async () => {
     const ledger = await table("task_id text PRIMARY KEY, fence bigint NOT NULL");
