@@ -103,7 +103,7 @@ export class PostgresFeedReader implements EventReader {
   }
 
   async read(after: string, count: number, blockMs: number): Promise<TaskEvent[]> {
-    const client = await this.#listener.client();
+    const client = await this.#listener.listen();
     const query: Query = (text, values) => client.query(text, values);
     const deadline = Date.now() + blockMs;
     const reading = new AbortController();

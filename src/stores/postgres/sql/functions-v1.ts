@@ -174,22 +174,26 @@ DECLARE
 BEGIN
   v_lease := v_now + p_lease_ms;
   IF cardinality(p_ack_ids) > 0 THEN
-    WITH a AS (SELECT * FROM unnest(p_ack_ids, p_ack_tokens, p_ack_values) AS a(id, token, value)),
+    -- One statement: the acks, their events, and per ack its finish time or refusal code (the
+    -- LEFT JOIN reads the rows as they were before the update: the refused ones).
+    WITH a AS (SELECT * FROM unnest(p_ack_ids, p_ack_tokens, p_ack_values) WITH ORDINALITY
+      AS a(id, token, value, ord)),
     done AS (
       UPDATE ${s}.tasks t SET status = 'succeeded', outcome = 'ack:' || v_now, lease_until = NULL,
         finished_at = v_now, error = NULL, value = a.value, claim_request = NULL
-      FROM a WHERE t.id = a.id AND t.token = a.token AND t.status = 'running' RETURNING t.*)
-    INSERT INTO ${s}.events (task_id, name, queue, status, attempts, at, created_at, started_at,
-      finished_at, value)
-    SELECT id, name, queue, 'succeeded', attempts, v_now, created_at, started_at, v_now, value
-    FROM done;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+      FROM a WHERE t.id = a.id AND t.token = a.token AND t.status = 'running' RETURNING t.*),
+    ev AS (
+      INSERT INTO ${s}.events (task_id, name, queue, status, attempts, at, created_at, started_at,
+        finished_at, value)
+      SELECT id, name, queue, 'succeeded', attempts, v_now, created_at, started_at, v_now, value
+      FROM done)
+    SELECT coalesce(jsonb_agg(CASE WHEN d.id IS NOT NULL THEN v_now
+        ELSE coalesce(${s}.refusal(t.status, t.token, t.outcome, a.token, 'ack'), -4) END
+        ORDER BY a.ord), '[]'),
+      count(d.id)
+    INTO v_acks, v_n
+    FROM a LEFT JOIN done d ON d.id = a.id LEFT JOIN ${s}.tasks t ON t.id = a.id;
     IF v_n > 0 THEN PERFORM pg_notify(${events}, ''); END IF;
-    SELECT coalesce(jsonb_agg(coalesce(${s}.refusal(t.status, t.token, t.outcome, a.token, 'ack'), -4)
-      ORDER BY a.ord), '[]')
-    INTO v_acks
-    FROM unnest(p_ack_ids, p_ack_tokens) WITH ORDINALITY AS a(id, token, ord)
-    LEFT JOIN ${s}.tasks t ON t.id = a.id;
   END IF;
   IF p_max <= 0 THEN
     RETURN jsonb_build_object('now', v_now, 'rateWaitMs', 0, 'poisoned', 0, 'expired', 0,
