@@ -10,8 +10,18 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   let out = "";
   let err = "";
   const code = await runCli(["node", "taskmill", ...args], {
-    stdout: { write: (text: string) => ((out += text), true) } as never,
-    stderr: { write: (text: string) => ((err += text), true) } as never,
+    stdout: {
+      write: (text: string) => {
+        out += text;
+        return true;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        err += text;
+        return true;
+      },
+    },
     env: {},
   });
   return { code, out, err };
