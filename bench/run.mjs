@@ -1,7 +1,8 @@
 // Benchmarks of taskmill's in-memory engine side by side with its peers, in one process and
 // one run, so that every ratio compares numbers taken on the same machine at the same time;
-// then, last, the durable-mode suite (bench/durable.mjs: taskmill on Redis vs BullMQ and
-// bee-queue) in a child process of its own.
+// then the durable-mode suite (bench/durable.mjs: taskmill on Redis vs BullMQ and bee-queue)
+// and, last, the Postgres suite (bench/postgres.mjs: vs pg-boss and graphile-worker), each in a
+// child process of its own.
 //
 //   npm run bench                         build, then run everything (~8 min on 2 cores)
 //   node --expose-gc bench/run.mjs        run against the existing dist/
@@ -21,6 +22,9 @@
 //                          quick runs default to bench/results/quick.tmp)
 //   BENCH_SKIP_DURABLE=1   skip the durable suite (it is also skipped, with a note, when
 //                          redis-server is not on PATH); its own settings: see durable.mjs
+//   BENCH_SKIP_POSTGRES=1  skip the Postgres suite (bench/postgres.mjs: taskmill vs pg-boss and
+//                          graphile-worker; also skipped when no PostgreSQL server binaries are
+//                          installed); its own settings: see postgres.mjs
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -105,6 +109,43 @@ async function runDurableSuite({ settings, log }) {
       code,
       text,
       error: `the durable suite wrote no results (exit ${code}): ${error.message}`,
+    };
+  }
+}
+
+// The Postgres suite starts its own server and runs in a child process too; results go to
+// bench/results/postgres.json (postgres-quick.tmp for quick runs) and into our JSON.
+async function runPostgresSuite({ settings, log }) {
+  if (process.env.BENCH_SKIP_POSTGRES === "1") return { skipped: "BENCH_SKIP_POSTGRES=1" };
+  const { postgresBinDir } = await import("./lib/postgres-server.mjs");
+  if (postgresBinDir() === null) {
+    log("  PostgreSQL server binaries not found: skipping the Postgres suite");
+    return { skipped: "PostgreSQL server binaries not found" };
+  }
+  const out = resolve(
+    dirname(settings.out),
+    settings.quick ? "postgres-quick.tmp" : "postgres.json",
+  );
+  const spawnedAt = Date.now();
+  const child = spawn(process.execPath, ["--expose-gc", resolve(benchDir, "postgres.mjs")], {
+    env: { ...process.env, BENCH_OUT: out },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let text = "";
+  child.stdout.on("data", (chunk) => {
+    text += chunk;
+  });
+  const code = await new Promise((done) => child.once("exit", (c, signal) => done(c ?? signal)));
+  try {
+    const results = JSON.parse(readFileSync(out, "utf8"));
+    if (Date.parse(results.date) < spawnedAt - 1_000)
+      throw new Error(`${out} is from ${results.date}`);
+    return { code, text, results, out };
+  } catch (error) {
+    return {
+      code,
+      text,
+      error: `the Postgres suite wrote no results (exit ${code}): ${error.message}`,
     };
   }
 }
@@ -196,6 +237,8 @@ async function main() {
   const memory = source ? await runMemorySuite({ source, settings, log }) : undefined;
   log("Durable suite (bench/durable.mjs, in a child process)...");
   const durableRun = await runDurableSuite({ settings, log });
+  log("Postgres suite (bench/postgres.mjs, in a child process)...");
+  const postgresRun = await runPostgresSuite({ settings, log });
 
   const results = {
     schemaVersion: 1,
@@ -223,6 +266,9 @@ async function main() {
     durable: durableRun.results ?? {
       error: durableRun.skipped ? `skipped: ${durableRun.skipped}` : durableRun.error,
     },
+    postgres: postgresRun.results ?? {
+      error: postgresRun.skipped ? `skipped: ${postgresRun.skipped}` : postgresRun.error,
+    },
   };
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);
@@ -230,10 +276,15 @@ async function main() {
   if (durableRun.text) process.stdout.write(`\n== Durable mode (Redis) ==${durableRun.text}`);
   if (durableRun.error) log(`\nDurable suite: ${durableRun.error}`);
   if (durableRun.out) log(`Wrote ${durableRun.out}`);
+  if (postgresRun.text) process.stdout.write(`\n== Postgres mode ==${postgresRun.text}`);
+  if (postgresRun.error) log(`\nPostgres suite: ${postgresRun.error}`);
+  if (postgresRun.out) log(`Wrote ${postgresRun.out}`);
   log(`\nWrote ${settings.out} (${results.durationSec} s)`);
   // The durable suite fails the run when a library errored or lost or duplicated a job (its
   // exit status), not when it was skipped for want of redis-server.
-  const durableFailed = !durableRun.skipped && durableRun.code !== 0;
+  const durableFailed =
+    (!durableRun.skipped && durableRun.code !== 0) ||
+    (!postgresRun.skipped && postgresRun.code !== 0);
   // Exit explicitly: a limiter that leaks a timer must not turn the bench into a hang.
   process.exit(hasFailures(results) || durableFailed ? 1 : 0);
 }

@@ -57,6 +57,12 @@ export async function startPostgresServer() {
     process.once("exit", () => {
       for (const child of live.values()) child.kill("SIGKILL");
     });
+    // An interrupted bench must not leave its server running.
+    for (const signal of ["SIGINT", "SIGTERM"])
+      process.once(signal, () => {
+        for (const child of live.values()) child.kill("SIGKILL");
+        process.exit(130);
+      });
   }
   const asRoot = process.getuid?.() === 0;
   const as = (path, args) =>

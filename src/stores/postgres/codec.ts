@@ -57,7 +57,7 @@ export function taskFromRow(row: Row): StoredTask {
 }
 
 /**
- * One leased task of a claim reply: positions as `claimEntry` in `sql/functions-v1.ts` builds
+ * One leased task of a claim reply: positions as `claimEntry` in `sql/step-v1.ts` builds
  * them.
  */
 export function claimedFromEntry(entry: unknown): ClaimedTask {

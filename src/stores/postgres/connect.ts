@@ -106,9 +106,11 @@ class PostgresConnection implements StoreConnection {
   }
 
   /** Every statement of the store goes through here: it keeps `status` up to date. */
-  readonly query: Query = async (text, values) => {
+  readonly query: Query = async (text, values, name) => {
     try {
-      const result = (await this.#pool.query(text, values)) as unknown as {
+      const result = (await (name === undefined
+        ? this.#pool.query(text, values)
+        : this.#pool.query({ name, text, values: values ?? [] }))) as unknown as {
         rows: Array<Record<string, unknown>>;
       };
       if (this.#state !== "closed" && this.#migrated !== undefined) this.#state = "connected";

@@ -38,8 +38,9 @@ import type {
 import { encodeError, encodeJson } from "../redis/codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
-import { claimedFromEntry, UnexpectedRowError } from "./codec.js";
-import { enqueueRefusal, positive, tokenDigits } from "./codes.js";
+import { asQuery, encodeAll, enqueueTasks, runStep } from "./calls.js";
+import { UnexpectedRowError } from "./codec.js";
+import { positive, tokenDigits } from "./codes.js";
 import { PostgresDeadLetters } from "./dead-letters.js";
 import { isFeedPosition, PostgresFeedReader, readFeed } from "./feed.js";
 import { PostgresLeaderLock } from "./leader-lock.js";
@@ -85,11 +86,11 @@ export class PostgresStore implements DurableStore {
 
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     const tasks = [encodeTask(input)];
-    return (await this.#enqueue(this.#query, tasks, "enqueue"))[0] as EnqueueResult;
+    return (await enqueueTasks(this.#query, this.names, tasks, "enqueue"))[0] as EnqueueResult;
   }
 
   enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
-    return this.#enqueue(this.#query, encodeAll(inputs), "enqueueMany");
+    return enqueueTasks(this.#query, this.names, encodeAll(inputs), "enqueueMany");
   }
 
   /**
@@ -98,7 +99,7 @@ export class PostgresStore implements DurableStore {
    * must roll back, like any failed statement.
    */
   enqueueIn(tx: TransactionClient, inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
-    return this.#enqueue(asQuery(tx), encodeAll(inputs), "enqueueMany");
+    return enqueueTasks(asQuery(tx), this.names, encodeAll(inputs), "enqueueMany");
   }
 
   async step(
@@ -110,11 +111,19 @@ export class PostgresStore implements DurableStore {
     if (!Array.isArray(queues) || (max > 0 && queues.length === 0) || !queues.every(isName))
       throw new InvalidArgumentError("queues", "must be a non-empty array of queue names", queues);
     requireInteger("max", max, 0);
-    return this.#step(this.#query, acks, queues, max, options);
+    return runStep(this.#query, this.names, this.settings, acks, queues, max, options);
   }
 
   async ack(id: string, token: string, value?: unknown): Promise<number> {
-    const result = await this.#step(this.#query, [{ id, token, value }], [], 0, {});
+    const result = await runStep(
+      this.#query,
+      this.names,
+      this.settings,
+      [{ id, token, value }],
+      [],
+      0,
+      {},
+    );
     const outcome = result.acks[0];
     if (outcome instanceof Error) throw outcome;
     return outcome as number;
@@ -132,7 +141,15 @@ export class PostgresStore implements DurableStore {
     token: string,
     value: unknown,
   ): Promise<number> {
-    const result = await this.#step(asQuery(tx), [{ id, token, value }], [], 0, {});
+    const result = await runStep(
+      asQuery(tx),
+      this.names,
+      this.settings,
+      [{ id, token, value }],
+      [],
+      0,
+      {},
+    );
     const outcome = result.acks[0];
     if (outcome instanceof Error) throw outcome;
     return outcome as number;
@@ -194,11 +211,15 @@ export class PostgresStore implements DurableStore {
   ): Promise<Array<number | Error>> {
     requireInteger("leaseMs", leaseMs, 1);
     if (leases.length === 0) return [];
-    const { rows } = await this.#query(`SELECT ${this.names.s}.renew_many($1, $2, $3) AS r`, [
-      leases.map((lease) => lease.id),
-      leases.map((lease) => tokenDigits(lease.token) ?? "0"),
-      leaseMs,
-    ]);
+    const { rows } = await this.#query(
+      `SELECT ${this.names.s}.renew_many($1, $2, $3) AS r`,
+      [
+        leases.map((lease) => lease.id),
+        leases.map((lease) => tokenDigits(lease.token) ?? "0"),
+        leaseMs,
+      ],
+      `${this.names.schema}_renew`,
+    );
     const codes = rows[0]?.r;
     if (!Array.isArray(codes) || codes.length !== leases.length)
       throw new UnexpectedRowError("renew", codes);
@@ -303,130 +324,4 @@ export class PostgresStore implements DurableStore {
     const { rows } = await this.#query(`SELECT ${this.names.s}.now_ms() AS t`);
     return Number(rows[0]?.t);
   }
-
-  async #enqueue(
-    query: Query,
-    tasks: ReturnType<typeof encodeTask>[],
-    script: string,
-  ): Promise<EnqueueResult[]> {
-    if (tasks.length === 0) return [];
-    // The first 15 arguments (the claim spec, the 16th, is Redis's packing).
-    const rows = tasks.map((task) => task.args.slice(0, 15));
-    try {
-      const reply = await query(`SELECT ${this.names.s}.enqueue_many($1::jsonb) AS r`, [
-        JSON.stringify(rows),
-      ]);
-      const results = reply.rows[0]?.r;
-      if (!Array.isArray(results) || results.length !== tasks.length)
-        throw new UnexpectedRowError(script, results);
-      return results.map((entry: unknown) => {
-        const [code, id, status] = entry as [number, string, StoredTask["status"]];
-        return { id, created: code === 1, status };
-      });
-    } catch (error) {
-      const refusal = enqueueRefusal(error);
-      const task = refusal === undefined ? undefined : tasks[refusal.index];
-      if (refusal === undefined || task === undefined) throw error;
-      throw scriptError(refusal.code, {
-        script,
-        id: task.id,
-        holderId: refusal.holder,
-        ...(task.idempotencyKey === undefined ? {} : { idempotencyKey: task.idempotencyKey }),
-      });
-    }
-  }
-
-  async #step(
-    query: Query,
-    acks: readonly AckRef[],
-    queues: readonly string[],
-    max: number,
-    options: StepOptions,
-  ): Promise<StepResult> {
-    const results: Array<number | Error> = new Array(acks.length);
-    const sent: Array<{
-      index: number;
-      id: string;
-      token: string;
-      digits: string;
-      value: string | null;
-    }> = [];
-    acks.forEach((ack, i) => {
-      try {
-        const value = encodeJson("value", ack.value);
-        const digits = tokenDigits(ack.token);
-        if (digits === undefined)
-          results[i] = new StaleLeaseError(ack.id, String(ack.token), "superseded");
-        else
-          sent.push({
-            index: i,
-            id: ack.id,
-            token: ack.token,
-            digits,
-            value: value === "" ? null : value,
-          });
-      } catch (error) {
-        results[i] = error as Error;
-      }
-    });
-    const { maxDeliveries, promoteBatch, globalRate, leaseMs } = this.settings;
-    const requestId = options.requestId ?? "";
-    const { rows } = await query(
-      `SELECT ${this.names.s}.step($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS r`,
-      [
-        sent.map((ack) => ack.id),
-        sent.map((ack) => ack.digits),
-        sent.map((ack) => ack.value),
-        [...new Set(queues)],
-        max,
-        leaseMs,
-        maxDeliveries,
-        promoteBatch,
-        globalRate?.perSecond ?? 0,
-        globalRate?.burst ?? 0,
-        requestId,
-        requestId === "" ? [] : [...(options.unanswered ?? [])],
-      ],
-    );
-    const r = rows[0]?.r as
-      | {
-          now: number;
-          nextDue?: number | null;
-          rateWaitMs: number;
-          poisoned: number;
-          expired: number;
-          tasks: unknown[];
-          acks: number[];
-        }
-      | undefined;
-    if (r === undefined || !Array.isArray(r.tasks) || r.acks.length !== sent.length)
-      throw new UnexpectedRowError("step", r);
-    sent.forEach((ack, j) => {
-      const code = r.acks[j] as number;
-      results[ack.index] =
-        code > 0 ? code : scriptError(code, { script: "ack", id: ack.id, token: ack.token });
-    });
-    return {
-      tasks: r.tasks.map(claimedFromEntry),
-      now: r.now,
-      nextDueAt: r.nextDue ?? undefined,
-      rateWaitMs: r.rateWaitMs,
-      poisoned: r.poisoned,
-      expired: r.expired,
-      acks: results,
-    };
-  }
-}
-
-/** Every input validated before anything is sent (named `inputs[i].<argument>`). */
-function encodeAll(inputs: readonly EnqueueInput[]): ReturnType<typeof encodeTask>[] {
-  if (!Array.isArray(inputs))
-    throw new InvalidArgumentError("inputs", "must be an array of tasks", inputs);
-  return inputs.map((input, i) => encodeTask(input, `inputs[${i}].`));
-}
-
-/** The caller's transaction client as the store's query function. */
-function asQuery(tx: TransactionClient): Query {
-  return (text, values) =>
-    tx.query(text, values) as Promise<{ rows: Array<Record<string, unknown>> }>;
 }

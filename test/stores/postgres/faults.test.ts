@@ -11,6 +11,7 @@ import { TaskManager } from "taskmill";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StoredTask, TaskEvent } from "../../../src/stores/durable-types.js";
 import type { PostgresStore } from "../../../src/stores/postgres/store.js";
+import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.js";
 import { startWorker, stopAll, type WorkerProcess } from "../../support/worker-process.js";
 import { usePostgres } from "./fixture.js";
 
@@ -196,6 +197,58 @@ describe("the Postgres store under faults (real processes)", () => {
         `[pg faults] ${how}: ${before} of ${total} done before it; executions ${[...executions.values()].reduce((a, b) => a + b, 0)}; reclaims ${reclaimed.size}`,
       );
     }, 90_000);
+
+  it("connections cut 3 times during a run of 600 tasks on 2 worker processes: every task succeeds, its result written once", async () => {
+    const total = 600;
+    const leaseMs = 2_000;
+    const store = await pgf.store({ leaseMs });
+    const schema = store.names.schema;
+    const proxy: TcpProxy = await startTcpProxy(pgf.server().port);
+    const proxied = `postgres://postgres@127.0.0.1:${proxy.port}/postgres`;
+    try {
+      const ids = await submitJobs(producer(schema, leaseMs), total);
+      const workers = ["W1", "W2"].map((label) =>
+        startWorker({
+          url: proxied,
+          prefix: schema,
+          leaseMs,
+          behaviour: "work",
+          label,
+          concurrency: 16,
+          maxDeliveries: 1_000,
+          env: { WORK_MS: "50" },
+        }),
+      );
+      await Promise.all(workers.map((worker) => worker.ready()));
+      const cuts: number[] = [];
+      for (const threshold of [100, 250, 400]) {
+        await expect
+          .poll(async () => (await statusCounts(store)).succeeded ?? 0, {
+            timeout: 30_000,
+            interval: 10,
+          })
+          .toBeGreaterThanOrEqual(threshold);
+        cuts.push(proxy.cutAll());
+      }
+      await expect
+        .poll(async () => statusCounts(store), { timeout: 60_000, interval: 50 })
+        .toEqual({ succeeded: total });
+      expect(cuts.every((connections) => connections > 0)).toBe(true);
+      const tasks = await tasksOf(store, ids);
+      expect(tasks.map((task) => (task.value as { n: number }).n)).toEqual(ids.map((_, i) => i));
+      const events = await allEvents(store);
+      const succeeded = countBy(
+        events.filter((e) => e.status === "succeeded"),
+        (e) => e.id,
+      );
+      expect(succeeded.size).toBe(total);
+      expect([...succeeded.values()].every((count) => count === 1)).toBe(true);
+      console.info(`[pg faults] cut: connections dropped per cut ${cuts.join(", ")}`);
+    } finally {
+      await stopAll();
+      await proxy.close();
+    }
+  }, 120_000);
 
   it("1,000 tasks written with completeWithin while workers stall past their lease and are killed at random: every row exactly once, no stale commit", async () => {
     const total = 1_000;

@@ -33,6 +33,7 @@ export interface PostgresFixture {
     schema?: string;
     leaseMs?: number;
     maxDeliveries?: number;
+    globalRate?: PostgresBackendOptions["globalRate"];
   }): Promise<PostgresStore>;
   /** A manager (stopped after the test) on a fresh schema unless `backend` is given. */
   manager(options?: TaskManagerOptions): TaskManager;
@@ -77,6 +78,7 @@ export function usePostgres(options: PostgresServerOptions = {}): PostgresFixtur
         ...(storeOptions.maxDeliveries === undefined
           ? {}
           : { maxDeliveries: storeOptions.maxDeliveries }),
+        ...(storeOptions.globalRate === undefined ? {} : { globalRate: storeOptions.globalRate }),
       };
       const resolved = resolveOptions({ backend });
       if (resolved.backend.type !== "postgres") throw new Error("not postgres");
