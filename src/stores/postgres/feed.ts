@@ -84,6 +84,8 @@ export class PostgresFeedReader implements EventReader {
   /** The read in flight, if any: `close()` lets it finish with one last look. */
   #reading: AbortController | undefined;
   #closing = false;
+  /** Until when a closing reader's last look may wait for held-back events. */
+  #closeBy = 0;
 
   /** @param listener owned: closed by `close()` */
   constructor(listener: ChannelListener, names: SchemaNames) {
@@ -103,18 +105,29 @@ export class PostgresFeedReader implements EventReader {
   }
 
   async read(after: string, count: number, blockMs: number): Promise<TaskEvent[]> {
-    const client = await this.#listener.listen();
-    const query: Query = (text, values) => client.query(text, values);
-    const deadline = Date.now() + blockMs;
+    // In flight from here on, even while connecting: a close() meanwhile still gets its last
+    // look (a result() asked just before a stop must not miss the event of its task).
     const reading = new AbortController();
     this.#reading = reading;
     try {
+      const client = await this.#listener.listen();
+      const query: Query = (text, values) => client.query(text, values);
+      const deadline = Date.now() + blockMs;
       for (;;) {
         // Taken before the read: a NOTIFY arriving during it ends the wait below at once.
         this.#listener.take();
         const events = await readFeed(query, this.#names, after, count);
         const left = deadline - Date.now();
-        if (events.length > 0 || left <= 0 || this.#closing) return events;
+        if (events.length > 0) return events;
+        if (this.#closing) {
+          // The last look waits out transactions that hold committed events back (a lease
+          // renewal in flight), within the close's bound.
+          if (Date.now() >= this.#closeBy || !(await heldBack(query, this.#names, after)))
+            return events;
+          await new Promise((resolve) => setTimeout(resolve, HELD_BACK_RETRY_MS));
+          continue;
+        }
+        if (left <= 0) return events;
         if (await heldBack(query, this.#names, after))
           await new Promise((resolve) => setTimeout(resolve, Math.min(left, HELD_BACK_RETRY_MS)));
         else if (!(await this.#listener.next(left, reading.signal)) && !this.#closing) return [];
@@ -138,6 +151,7 @@ export class PostgresFeedReader implements EventReader {
       return;
     }
     this.#closing = true;
+    this.#closeBy = Date.now() + FINAL_READ_MS / 2;
     reading.abort();
     setTimeout(() => this.#listener.close(), FINAL_READ_MS).unref();
   }
