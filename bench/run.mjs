@@ -1,8 +1,9 @@
 // Benchmarks of taskmill's in-memory engine side by side with its peers, in one process and
 // one run, so that every ratio compares numbers taken on the same machine at the same time;
 // then the durable-mode suite (bench/durable.mjs: taskmill on Redis vs BullMQ and bee-queue)
-// and, last, the SQLite suite (bench/sqlite.mjs: SQLite mode beside Redis with AOF always and
-// everysec), each in a child process of its own.
+// then the SQLite suite (bench/sqlite.mjs: SQLite mode beside Redis with AOF always and
+// everysec) and, last, the Postgres suite (bench/postgres.mjs: vs pg-boss and
+// graphile-worker), each in a child process of its own.
 //
 //   npm run bench                         build, then run everything (~8 min on 2 cores)
 //   node --expose-gc bench/run.mjs        run against the existing dist/
@@ -23,6 +24,9 @@
 //   BENCH_SKIP_DURABLE=1   skip the durable suite (it is also skipped, with a note, when
 //                          redis-server is not on PATH); its own settings: see durable.mjs
 //   BENCH_SKIP_SQLITE=1    skip the SQLite suite; its own settings: see sqlite.mjs
+//   BENCH_SKIP_POSTGRES=1  skip the Postgres suite (bench/postgres.mjs: taskmill vs pg-boss and
+//                          graphile-worker; also skipped when no PostgreSQL server binaries are
+//                          installed); its own settings: see postgres.mjs
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -111,13 +115,42 @@ async function runDurableSuite({ settings, log }) {
   }
 }
 
-// The SQLite suite: taskmill on a SQLite file beside Redis with AOF (its own redis-servers), in
-// a child process; results in bench/results/sqlite.json (sqlite-quick.tmp for quick runs).
-async function runSqliteSuite({ settings }) {
-  if (process.env.BENCH_SKIP_SQLITE === "1") return { skipped: "BENCH_SKIP_SQLITE=1" };
-  const out = resolve(dirname(settings.out), settings.quick ? "sqlite-quick.tmp" : "sqlite.json");
+// The store suites beside the memory and Redis ones: each starts its own servers and runs in a
+// child process; results go to bench/results/<name>.json (<name>-quick.tmp for quick runs) and
+// into our JSON.
+const STORE_SUITES = [
+  {
+    name: "sqlite",
+    title: "SQLite",
+    script: "sqlite.mjs",
+    skipEnv: "BENCH_SKIP_SQLITE",
+    nodeArgs: [],
+  },
+  {
+    name: "postgres",
+    title: "Postgres",
+    script: "postgres.mjs",
+    skipEnv: "BENCH_SKIP_POSTGRES",
+    nodeArgs: ["--expose-gc"],
+    // No PostgreSQL server binaries on this machine: nothing to measure against.
+    unavailable: async () => {
+      const { postgresBinDir } = await import("./lib/postgres-server.mjs");
+      return postgresBinDir() === null ? "PostgreSQL server binaries not found" : undefined;
+    },
+  },
+];
+
+async function runStoreSuite(suite, { settings, log }) {
+  if (process.env[suite.skipEnv] === "1") return { skipped: `${suite.skipEnv}=1` };
+  const unavailable = await suite.unavailable?.();
+  if (unavailable !== undefined) {
+    log(`  ${unavailable}: skipping the ${suite.title} suite`);
+    return { skipped: unavailable };
+  }
+  const file = settings.quick ? `${suite.name}-quick.tmp` : `${suite.name}.json`;
+  const out = resolve(dirname(settings.out), file);
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [resolve(benchDir, "sqlite.mjs")], {
+  const child = spawn(process.execPath, [...suite.nodeArgs, resolve(benchDir, suite.script)], {
     env: { ...process.env, BENCH_OUT: out },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -135,7 +168,7 @@ async function runSqliteSuite({ settings }) {
     return {
       code,
       text,
-      error: `the SQLite suite wrote no results (exit ${code}): ${error.message}`,
+      error: `the ${suite.title} suite wrote no results (exit ${code}): ${error.message}`,
     };
   }
 }
@@ -227,8 +260,11 @@ async function main() {
   const memory = source ? await runMemorySuite({ source, settings, log }) : undefined;
   log("Durable suite (bench/durable.mjs, in a child process)...");
   const durableRun = await runDurableSuite({ settings, log });
-  log("SQLite suite (bench/sqlite.mjs, in a child process)...");
-  const sqliteRun = await runSqliteSuite({ settings });
+  const storeRuns = {};
+  for (const suite of STORE_SUITES) {
+    log(`${suite.title} suite (bench/${suite.script}, in a child process)...`);
+    storeRuns[suite.name] = await runStoreSuite(suite, { settings, log });
+  }
 
   const results = {
     schemaVersion: 1,
@@ -256,9 +292,15 @@ async function main() {
     durable: durableRun.results ?? {
       error: durableRun.skipped ? `skipped: ${durableRun.skipped}` : durableRun.error,
     },
-    sqlite: sqliteRun.results ?? {
-      error: sqliteRun.skipped ? `skipped: ${sqliteRun.skipped}` : sqliteRun.error,
-    },
+    ...Object.fromEntries(
+      STORE_SUITES.map(({ name }) => {
+        const run = storeRuns[name];
+        return [
+          name,
+          run.results ?? { error: run.skipped ? `skipped: ${run.skipped}` : run.error },
+        ];
+      }),
+    ),
   };
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);
@@ -266,14 +308,18 @@ async function main() {
   if (durableRun.text) process.stdout.write(`\n== Durable mode (Redis) ==${durableRun.text}`);
   if (durableRun.error) log(`\nDurable suite: ${durableRun.error}`);
   if (durableRun.out) log(`Wrote ${durableRun.out}`);
-  if (sqliteRun.text) process.stdout.write(`\n== SQLite mode ==${sqliteRun.text}`);
-  if (sqliteRun.error) log(`\nSQLite suite: ${sqliteRun.error}`);
-  if (sqliteRun.out) log(`Wrote ${sqliteRun.out}`);
+  for (const suite of STORE_SUITES) {
+    const run = storeRuns[suite.name];
+    if (run.text) process.stdout.write(`\n== ${suite.title} mode ==${run.text}`);
+    if (run.error) log(`\n${suite.title} suite: ${run.error}`);
+    if (run.out) log(`Wrote ${run.out}`);
+  }
   log(`\nWrote ${settings.out} (${results.durationSec} s)`);
-  // The durable suite fails the run when a library errored or lost or duplicated a job (its
-  // exit status), not when it was skipped for want of redis-server.
-  const durableFailed =
-    (!durableRun.skipped && durableRun.code !== 0) || (!sqliteRun.skipped && sqliteRun.code !== 0);
+  // A durable suite fails the run when a library errored or lost or duplicated a job (its exit
+  // status), not when it was skipped for want of its server.
+  const durableFailed = [durableRun, ...Object.values(storeRuns)].some(
+    (run) => !run.skipped && run.code !== 0,
+  );
   // Exit explicitly: a limiter that leaks a timer must not turn the bench into a hang.
   process.exit(hasFailures(results) || durableFailed ? 1 : 0);
 }

@@ -285,11 +285,19 @@ export function toError(thrown: unknown): Error {
 }
 
 function describe(value: unknown): string {
+  const text = describeFully(value);
+  // A message names the value, it does not dump it (a database client, a large payload).
+  return text.length <= DESCRIBE_MAX ? text : `${text.slice(0, DESCRIBE_MAX)}…`;
+}
+
+const DESCRIBE_MAX = 200;
+
+function describeFully(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "function") return "a function";
   if (typeof value === "object" && value !== null) {
     try {
-      return JSON.stringify(value);
+      return JSON.stringify(value) ?? Object.prototype.toString.call(value);
     } catch {
       return Object.prototype.toString.call(value);
     }

@@ -26,7 +26,7 @@ export type {
   ManagerHealth,
   ManagerStats,
 } from "./engine/backend.js";
-export type { SubmitManyItem } from "./engine/submit-many.js";
+export type { SubmitManyItem, SubmitManyOptions } from "./engine/submit-many.js";
 export {
   BackendUnavailableError,
   CancelledError,
@@ -81,6 +81,7 @@ export {
 export type {
   MemoryBackendOptions,
   MetricsOptions,
+  PostgresBackendOptions,
   QueueOptions,
   RateOptions,
   RedisBackendOptions,
@@ -121,4 +122,5 @@ export type {
   TaskPage,
   TaskResult,
   TaskSnapshot,
+  TransactionClient,
 } from "./types.js";

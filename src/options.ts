@@ -36,9 +36,11 @@ export type { RetryOptions } from "./retry/backoff.js";
 export type {
   BackendOptions,
   MemoryBackendOptions,
+  PostgresBackendOptions,
   RedisBackendOptions,
   ResolvedBackend,
   ResolvedDurableBackend,
+  ResolvedPostgresBackend,
   ResolvedRedisBackend,
   ResolvedSqliteBackend,
   SqliteBackendOptions,

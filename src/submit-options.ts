@@ -14,6 +14,7 @@ const SUBMIT_KEYS: ReadonlySet<string> = new Set([
   "signal",
   "retry",
   "timeoutMs",
+  "tx",
 ] satisfies Array<keyof SubmitOptions>);
 
 /** The options of a submit that passed none: shared, frozen, and known valid. */
@@ -37,6 +38,14 @@ export function validateSubmitOptions(options: SubmitOptions): void {
     throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
   if (signal !== undefined && !(signal instanceof AbortSignal))
     throw new InvalidArgumentError("signal", "must be an AbortSignal", signal);
+  const { tx } = options;
+  if (
+    tx !== undefined &&
+    (typeof tx !== "object" ||
+      tx === null ||
+      typeof (tx as { query?: unknown }).query !== "function")
+  )
+    throw new InvalidArgumentError("tx", "must be a pg client inside an open transaction", tx);
 }
 
 function requireTime(name: string, value: unknown): void {

@@ -14,7 +14,11 @@ import type {
   RegisteredHandler,
 } from "./engine/backend.js";
 import { DurableEngine } from "./engine/durable/durable-engine.js";
-import { type SubmitManyItem, validateSubmitMany } from "./engine/submit-many.js";
+import {
+  type SubmitManyItem,
+  type SubmitManyOptions,
+  validateSubmitMany,
+} from "./engine/submit-many.js";
 import { within } from "./engine/within.js";
 import {
   DuplicateHandlerError,
@@ -212,6 +216,7 @@ export class TaskManager {
    * @throws ShuttingDownError once a stop has begun.
    * @throws IdempotencyConflictError if `idempotencyKey` is held by a different payload.
    * @throws InvalidArgumentError for invalid options.
+   * @throws UnsupportedError for `options.tx` with a store without transactions.
    */
   submit<P, R>(
     task: TaskDefinition<P, R>,
@@ -232,6 +237,7 @@ export class TaskManager {
     try {
       if (this.#shutdown.stopping) throw new ShuttingDownError();
       const name = (typeof task === "string" ? task : taskName(task)) as string;
+      if (options?.tx !== undefined) this.#requireTransactions("submit");
       return Promise.resolve(
         this.#backend.submit<R>(name, payload, options, this.#handlers.get(name)),
       );
@@ -250,19 +256,32 @@ export class TaskManager {
    * @throws HandlerNotFoundError in memory mode if an item names no registered handler.
    * @throws IdempotencyConflictError if an item's key is held by a different payload.
    * @throws ShuttingDownError once a stop has begun.
+   * @throws UnsupportedError for `options.tx` with a store without transactions.
    */
-  submitMany<R = unknown>(items: readonly SubmitManyItem[]): Promise<TaskHandle<R>[]> {
+  submitMany<R = unknown>(
+    items: readonly SubmitManyItem[],
+    options: SubmitManyOptions = {},
+  ): Promise<TaskHandle<R>[]> {
     try {
       if (this.#shutdown.stopping) throw new ShuttingDownError();
       validateSubmitMany(items);
+      if (options?.tx !== undefined) this.#requireTransactions("submitMany");
       return Promise.resolve(
-        this.#backend.submitMany(items, this.#handlers) as
+        this.#backend.submitMany(items, this.#handlers, options?.tx) as
           | TaskHandle<R>[]
           | Promise<TaskHandle<R>[]>,
       );
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** `tx` is for stores whose tasks live in the caller's database (Postgres). */
+  #requireTransactions(call: string): void {
+    if (this.#options.backend.type === "memory")
+      throw new UnsupportedError(
+        `${call}({ tx }) needs a store with transactions (backend { type: "postgres" }), not memory`,
+      );
   }
 
   /**

@@ -28,6 +28,23 @@ export interface TaskContext {
    * it from any process, and emitted as a `progress` event.
    */
   progress(value: unknown): void;
+  /**
+   * Postgres: records this attempt's success, with `value` as its result, inside the caller's
+   * open transaction `tx` (a `pg` client after `BEGIN`), checked against the attempt's fence.
+   * The success counts if and only if `tx` commits, together with the business writes made in
+   * it. If the lease was lost (another worker holds the task now, or it was cancelled) it
+   * rejects with `StaleLeaseError` and changes nothing: roll `tx` back. Whatever the handler
+   * returns afterwards changes nothing. Other stores reject with `UnsupportedError`.
+   */
+  completeWithin(tx: TransactionClient, value?: unknown): Promise<void>;
+}
+
+/**
+ * A database client inside the caller's open transaction: a `pg` client (node-postgres) after
+ * `BEGIN`. taskmill runs its statements on it and never commits, rolls back or releases it.
+ */
+export interface TransactionClient {
+  query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
 /** A function that does the work of a task. Its return value is the task's result. */
@@ -68,6 +85,12 @@ export interface SubmitOptions {
   readonly retry?: RetryOptions;
   /** Overrides the handler's timeout for this task only. */
   readonly timeoutMs?: number;
+  /**
+   * Postgres: enqueue inside this open transaction (a `pg` client after `BEGIN`). The task
+   * exists if and only if the transaction commits; workers are woken at its commit. Other
+   * backends reject such a submit with `UnsupportedError`.
+   */
+  readonly tx?: TransactionClient;
 }
 
 /** Options for `run()`, which also accepts a display `name`. */

@@ -57,7 +57,7 @@ describe("TaskManager options validation", () => {
     ["negative timeout", { timeoutMs: -1 }, "timeoutMs", />= 0/],
     ["queue cap 0", { queues: { email: { concurrency: 0 } } }, "queues.email.concurrency", />= 1/],
     ["queue cap as a number", { queues: { email: 2 } }, "queues.email", /\{ concurrency\? \}/],
-    ["unknown backend", { backend: { type: "postgres" } }, "backend.type", /"memory"/],
+    ["unknown backend", { backend: { type: "mongodb" } }, "backend.type", /"memory"/],
     ["clock without methods", { clock: {} }, "clock.now", /function/],
     ["random not a function", { random: 0.5 }, "random", /function/],
     // A misspelt option must not be ignored (its default used without a word).

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { registerDlqCommands } from "./commands/dlq.js";
+import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerQueueCommands } from "./commands/queues.js";
 import { registerTailCommand } from "./commands/tail.js";
 import { registerTaskCommands } from "./commands/tasks.js";
@@ -52,6 +53,7 @@ export function createProgram(io: Io): Command {
         "taskmill list --status failed",
         "taskmill dlq replay --name email.send --apply",
         "taskmill tail --json",
+        "taskmill migrate --database-url postgres://owner@db/app",
       ])}
 Exit codes: 0 ok, 1 the server refused the request, 2 usage error (nothing sent),
 3 the server could not be reached.
@@ -61,6 +63,7 @@ Exit codes: 0 ok, 1 the server refused the request, 2 usage error (nothing sent)
   registerQueueCommands(program, io);
   registerDlqCommands(program, io);
   registerTailCommand(program, io);
+  registerMigrateCommand(program, io);
   return program;
 }
 

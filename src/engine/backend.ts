@@ -23,6 +23,7 @@ import type {
   TaskHandler,
   TaskPage,
   TaskSnapshot,
+  TransactionClient,
 } from "../types.js";
 import type { RunnerCounters } from "./counters.js";
 import type { SubmitManyItem } from "./submit-many.js";
@@ -37,7 +38,7 @@ export interface RegisteredHandler {
 
 /** Connection state of the backend. */
 export interface BackendHealth {
-  readonly backend: "memory" | "redis" | "sqlite";
+  readonly backend: "memory" | "redis" | "postgres" | "sqlite";
   /**
    * `unresponsive`: the connection is open but the store has not answered a ping for longer
    * than `backend.callTimeoutMs` (frozen, paused, or a black-holed path).
@@ -105,6 +106,7 @@ export interface Backend {
   submitMany(
     items: readonly SubmitManyItem[],
     handlers: ReadonlyMap<string, RegisteredHandler>,
+    tx?: TransactionClient,
   ): TaskHandle[] | Promise<TaskHandle[]>;
   get(id: string): Promise<TaskSnapshot | undefined>;
   cancel(id: string): Promise<boolean>;

@@ -25,6 +25,7 @@ import { decideRetry, isLastAttempt } from "../retry/policy.js";
 import { Alarm } from "../scheduling/alarm.js";
 import type { Clock } from "../scheduling/clock.js";
 import { IndexedHeap } from "../scheduling/indexed-heap.js";
+import type { TransactionClient } from "../types.js";
 import type { RunnerCounters } from "./counters.js";
 
 /**
@@ -42,6 +43,11 @@ export interface AttemptOutcomes {
   progressed(attempt: Attempt, value: unknown): void;
   /** The handler let go: the attempt's slot is free (its outcome may have been decided before). */
   released(attempt: Attempt): void;
+  /**
+   * `ctx.completeWithin(tx, value)`: records the success in the caller's transaction, fenced
+   * (stores with transactions only; absent elsewhere, and the call rejects `UnsupportedError`).
+   */
+  completeWithin?(attempt: Attempt, tx: TransactionClient, value: unknown): Promise<void>;
 }
 
 /** What the executor needs from the engine around it. */
@@ -72,10 +78,22 @@ export class AttemptExecutor implements AttemptOwner {
   );
   readonly #deadlineAlarm: Alarm;
   readonly #onProgress = (attempt: Attempt, value: unknown) => this.#progress(attempt, value);
+  readonly #onCompleteWithin: Attempt["onCompleteWithin"];
 
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
     this.#deadlineAlarm = new Alarm(deps.clock, (now) => this.#timeOutDue(now));
+    const outcomes = deps.outcomes;
+    this.#onCompleteWithin =
+      outcomes.completeWithin === undefined
+        ? undefined
+        : (attempt, tx, value) =>
+            (outcomes.completeWithin as NonNullable<AttemptOutcomes["completeWithin"]>).call(
+              outcomes,
+              attempt,
+              tx,
+              value,
+            );
   }
 
   /**
@@ -86,7 +104,7 @@ export class AttemptExecutor implements AttemptOwner {
    */
   run(record: TaskRecord, fence: number, now: number): Attempt {
     const deps = this.#deps;
-    const attempt = new Attempt(record, now, fence, this.#onProgress);
+    const attempt = new Attempt(record, now, fence, this.#onProgress, this.#onCompleteWithin);
     record.attempt = attempt;
     if (attempt.deadline !== Number.POSITIVE_INFINITY) {
       this.#deadlines.push(attempt);

@@ -6,7 +6,7 @@
 import { IdempotencyConflictError, InvalidArgumentError } from "../errors.js";
 import { fingerprint } from "../registry/fingerprint.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../submit-options.js";
-import type { SubmitOptions } from "../types.js";
+import type { SubmitOptions, TransactionClient } from "../types.js";
 
 /** One task of `mill.submitMany(items)`. */
 export interface SubmitManyItem<P = unknown> {
@@ -14,6 +14,15 @@ export interface SubmitManyItem<P = unknown> {
   readonly name: string;
   readonly payload?: P;
   readonly options?: SubmitOptions;
+}
+
+/** Options of `mill.submitMany(items, options)`. */
+export interface SubmitManyOptions {
+  /**
+   * Postgres: store the whole batch inside this open transaction (a `pg` client after
+   * `BEGIN`): the tasks exist if and only if it commits.
+   */
+  readonly tx?: TransactionClient;
 }
 
 /** Most items one `submitMany` call accepts (one atomic store operation must stay bounded). */

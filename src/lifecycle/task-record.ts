@@ -1,6 +1,13 @@
 import type { Context } from "@opentelemetry/api";
+import { UnsupportedError } from "../errors.js";
 import type { RetryPolicy } from "../retry/backoff.js";
-import type { ErrorInfo, TaskContext, TaskHandler, TaskSnapshot } from "../types.js";
+import type {
+  ErrorInfo,
+  TaskContext,
+  TaskHandler,
+  TaskSnapshot,
+  TransactionClient,
+} from "../types.js";
 import type { TaskStatus } from "./states.js";
 
 /** A promise with its settle functions. */
@@ -126,6 +133,11 @@ export class Attempt implements TaskContext {
     readonly startedAt: number,
     fence: number,
     readonly onProgress: (attempt: Attempt, value: unknown) => void,
+    readonly onCompleteWithin?: (
+      attempt: Attempt,
+      tx: TransactionClient,
+      value: unknown,
+    ) => Promise<void>,
   ) {
     this.fence = fence;
     this.taskId = record.id;
@@ -158,5 +170,15 @@ export class Attempt implements TaskContext {
 
   progress(value: unknown): void {
     if (!this.decided) this.onProgress(this, value);
+  }
+
+  completeWithin(tx: TransactionClient, value?: unknown): Promise<void> {
+    if (this.onCompleteWithin === undefined)
+      return Promise.reject(
+        new UnsupportedError(
+          'ctx.completeWithin() needs a store with transactions (backend { type: "postgres" })',
+        ),
+      );
+    return this.onCompleteWithin(this, tx, value);
   }
 }

@@ -8,13 +8,24 @@ import { InvalidOptionError } from "../errors.js";
 import type { RateOptions, RetentionOptions } from "../option-types.js";
 import { requireInteger, requireKnownKeys } from "../validation.js";
 import {
+  POSTGRES_BACKEND_KEYS,
+  type PostgresBackendOptions,
+  type ResolvedPostgresBackend,
+  resolvePostgresBackend,
+} from "./postgres/backend-options.js";
+import {
   type ResolvedSqliteBackend,
   resolveSqliteBackend,
   SQLITE_BACKEND_KEYS,
   type SqliteBackendOptions,
 } from "./sqlite/backend-options.js";
 
-export type { ResolvedSqliteBackend, SqliteBackendOptions };
+export type {
+  PostgresBackendOptions,
+  ResolvedPostgresBackend,
+  ResolvedSqliteBackend,
+  SqliteBackendOptions,
+};
 
 /** What every durable store's calls default to. */
 export const DURABLE_DEFAULTS = {
@@ -78,10 +89,17 @@ export interface ResolvedRedisBackend {
 }
 
 /** Every backend option. */
-export type BackendOptions = MemoryBackendOptions | RedisBackendOptions | SqliteBackendOptions;
+export type BackendOptions =
+  | MemoryBackendOptions
+  | RedisBackendOptions
+  | PostgresBackendOptions
+  | SqliteBackendOptions;
 
 /** A durable backend, resolved. */
-export type ResolvedDurableBackend = ResolvedRedisBackend | ResolvedSqliteBackend;
+export type ResolvedDurableBackend =
+  | ResolvedRedisBackend
+  | ResolvedPostgresBackend
+  | ResolvedSqliteBackend;
 
 /** Any backend, resolved. */
 export type ResolvedBackend = { readonly type: "memory" } | ResolvedDurableBackend;
@@ -102,8 +120,9 @@ const REDIS_BACKEND_KEYS: ReadonlySet<string> = new Set([
   "maxPendingCalls",
 ] satisfies Array<keyof RedisBackendOptions>);
 
-const BACKEND_SHAPES = '{ type: "memory" }, { type: "redis", url } or { type: "sqlite", path }';
-const BACKEND_TYPES = '"memory", "redis" or "sqlite"';
+const BACKEND_SHAPES =
+  '{ type: "memory" }, { type: "redis", url }, { type: "postgres", url } or { type: "sqlite", path }';
+const BACKEND_TYPES = '"memory", "redis", "postgres" or "sqlite"';
 
 /**
  * Checks `backend`'s shape and keys; fills in the shared durable defaults.
@@ -120,6 +139,12 @@ export function resolveBackend(backend: BackendOptions | undefined): ResolvedBac
     case "redis":
       requireKnownKeys("backend", backend, REDIS_BACKEND_KEYS, InvalidOptionError);
       return resolveRedisBackend(backend);
+    case "postgres":
+      requireKnownKeys("backend", backend, POSTGRES_BACKEND_KEYS, InvalidOptionError);
+      return resolvePostgresBackend(backend, {
+        callTimeoutMs: DURABLE_DEFAULTS.callTimeoutMs,
+        maxPendingCalls: resolveMaxPendingCalls(backend.maxPendingCalls),
+      });
     case "sqlite":
       requireKnownKeys("backend", backend, SQLITE_BACKEND_KEYS, InvalidOptionError);
       return resolveSqliteBackend(backend, {

@@ -7,6 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ResolvedDurableBackend } from "./backend-options.js";
 import type { ConnectionListener, StoreConnection } from "./durable-store.js";
+import { checkPostgresBackend } from "./postgres/options.js";
 import { encodeJson } from "./redis/codec.js";
 import { checkRedisBackend } from "./redis/options.js";
 import { checkSqliteBackend } from "./sqlite/options.js";
@@ -20,6 +21,7 @@ export type DurableBackend = ResolvedDurableBackend;
  */
 export function checkDurableBackend(backend: DurableBackend, options: ResolvedOptions): void {
   if (backend.type === "sqlite") checkSqliteBackend(backend, options);
+  else if (backend.type === "postgres") checkPostgresBackend(backend, options);
   else checkRedisBackend(backend, options);
 }
 
@@ -33,6 +35,10 @@ export async function connectStore(
   if (backend.type === "sqlite") {
     const { connectSqlite } = await import("./sqlite/connect.js");
     return connectSqlite(backend, options, logger);
+  }
+  if (backend.type === "postgres") {
+    const { connectPostgres } = await import("./postgres/connect.js");
+    return connectPostgres(backend, options, logger, listener);
   }
   const { connectRedis } = await import("./redis/connect.js");
   return connectRedis(backend, options, logger, listener);

@@ -26,7 +26,7 @@ import type {
   ReplayOptions,
 } from "../registry/dead-letters.js";
 import type { Clock } from "../scheduling/clock.js";
-import type { ErrorInfo, ListOptions } from "../types.js";
+import type { ErrorInfo, ListOptions, TransactionClient } from "../types.js";
 import type {
   AckRef,
   CancelResult,
@@ -169,6 +169,18 @@ export interface DurableStore {
   createLeaderLock(name: string, settings: LeaderLockSettings): LeaderLockHandle;
   /** The store's clock, epoch ms. */
   time(): Promise<number>;
+
+  /**
+   * Optional, for stores whose tasks live in the caller's database (Postgres): stores tasks
+   * inside the caller's open transaction `tx`, all or nothing; they exist iff it commits.
+   */
+  enqueueIn?(tx: TransactionClient, inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]>;
+  /**
+   * Optional, as `enqueueIn`: records the success of the attempt holding `token` inside `tx`
+   * (it counts iff `tx` commits). `StaleLeaseError`, changing nothing, unless the token still
+   * holds the lease. Resolves with the finish time.
+   */
+  completeIn?(tx: TransactionClient, id: string, token: string, value: unknown): Promise<number>;
 }
 
 /** What a store's client tells the engine about reaching the store, as it happens. */

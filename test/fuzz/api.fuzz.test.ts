@@ -42,6 +42,7 @@ const SUBMIT_KEYS = [
   "signal",
   "retry",
   "timeoutMs",
+  "tx",
 ];
 const MANAGER_KEYS = [
   "concurrency",

@@ -3,17 +3,21 @@
  * (dist/, as a user's service would), registers one handler, `job`, whose behaviour is chosen
  * on the command line, and reports what happens as JSON lines on stdout.
  *
- *   node durable-worker.mjs <redisUrl> <prefix> <leaseMs> <behaviour>
+ *   node durable-worker.mjs <url> <prefix> <leaseMs> <behaviour>
  *   node durable-worker.mjs sqlite:<file> - <leaseMs> <behaviour>
  *
- * The store is Redis at <redisUrl> under <prefix>, or, for a first argument "sqlite:<file>",
- * the SQLite database <file> (prefix unused).
+ * `url` is a redis:// URL (keys under <prefix>), a postgres:// URL (then <prefix> is the
+ * schema), or "sqlite:<file>" for the SQLite database <file> (prefix unused).
  *
  * Behaviours of `job`:
  *   hang   reports "start", then never settles (ignores its signal): for kill -9.
  *   fast   reports "start", returns at once.
  *   work   reports "start", sleeps WORK_MS (default 50), reports "done", returns.
  *   signal reports "start", then waits until ctx.signal aborts and rejects with its reason.
+ *   within Postgres: in one transaction, inserts (task_id, fence, pid) into OUT_TABLE, waits
+ *          WORK_MS (default 20), blocks the event loop for STALL_MS in STALL_PCT % of
+ *          attempts, then ctx.completeWithin(tx, value) and COMMIT; reports "committed", or
+ *          "rolledback" with the error (a stale lease's StaleLeaseError) and rolls back.
  *   block  reports "start", lets stdout flush, then blocks the event loop with a synchronous
  *          busy-wait until at least MIN_BLOCK_MS passed and RELEASE_FILE exists (or
  *          MAX_BLOCK_MS passed), reports "done", returns.
@@ -60,25 +64,30 @@ function logAt(level) {
   };
 }
 
+/** The backend a worker URL names: sqlite:<file>, postgres://... (schema <prefix>) or Redis. */
+function backendOf(url) {
+  const lease = { leaseMs: Number(leaseArg), maxDeliveries: Number(env.MAX_DELIVERIES ?? 50) };
+  if (url.startsWith("sqlite:"))
+    return { type: "sqlite", path: url.slice("sqlite:".length), ...lease };
+  if (url.startsWith("postgres")) return { type: "postgres", url, schema: prefix, ...lease };
+  return { type: "redis", url, prefix, ...lease };
+}
+
 const mill = new TaskManager({
   concurrency: Number(env.CONCURRENCY ?? 4),
   retry: { maxRetries: 0 },
   logger: { debug: () => {}, info: logAt("info"), warn: logAt("warn"), error: logAt("error") },
-  backend: url.startsWith("sqlite:")
-    ? {
-        type: "sqlite",
-        path: url.slice("sqlite:".length),
-        leaseMs: Number(leaseArg),
-        maxDeliveries: Number(env.MAX_DELIVERIES ?? 50),
-      }
-    : {
-        type: "redis",
-        url,
-        prefix,
-        leaseMs: Number(leaseArg),
-        maxDeliveries: Number(env.MAX_DELIVERIES ?? 50),
-      },
+  backend: backendOf(url),
 });
+
+/** Postgres only: the pool the "within" behaviour runs its business transactions on. */
+const business = behaviour === "within" ? await businessPool() : undefined;
+async function businessPool() {
+  const { default: pg } = await import("pg");
+  const pool = new pg.Pool({ connectionString: url, max: Number(env.CONCURRENCY ?? 4) + 2 });
+  pool.on("error", () => {});
+  return pool;
+}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -114,6 +123,40 @@ const handler = async (payload, ctx) => {
       await sleep(Number(env.WORK_MS ?? 50));
       report("done", { id, attempt });
       return value;
+    case "within": {
+      // One business row and the task's success in one transaction, fenced by ctx.fence; a
+      // STALL_PCT share of attempts block the event loop for STALL_MS first (past the lease).
+      const client = await business.connect();
+      try {
+        await client.query("BEGIN");
+        await client.query(
+          `INSERT INTO ${env.OUT_TABLE} (task_id, fence, pid) VALUES ($1, $2, $3)`,
+          [id, ctx.fence, pid],
+        );
+        await sleep(Number(env.WORK_MS ?? 20));
+        if (Math.random() * 100 < Number(env.STALL_PCT ?? 0)) {
+          report("stall", { id, attempt, fence: ctx.fence });
+          const until = Date.now() + Number(env.STALL_MS ?? 0);
+          while (Date.now() < until) {}
+        }
+        await ctx.completeWithin(client, value);
+        await client.query("COMMIT");
+        report("committed", { id, attempt, fence: ctx.fence });
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        report("rolledback", {
+          id,
+          attempt,
+          fence: ctx.fence,
+          error: error?.name,
+          reason: error?.reason,
+        });
+        throw error;
+      } finally {
+        client.release();
+      }
+      return value;
+    }
     case "block": {
       await sleep(20);
       const blockedMs = busyWait();

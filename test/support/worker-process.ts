@@ -12,7 +12,17 @@ const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
 
 /** One line a worker printed. */
 export interface WorkerReport {
-  readonly type: "ready" | "start" | "done" | "log" | "stopped" | "submitted" | "submitted-all";
+  readonly type:
+    | "ready"
+    | "start"
+    | "done"
+    | "log"
+    | "stopped"
+    | "submitted"
+    | "submitted-all"
+    | "stall"
+    | "committed"
+    | "rolledback";
   readonly pid: number;
   readonly label: string;
   readonly id?: string;
@@ -24,6 +34,10 @@ export interface WorkerReport {
   readonly blockedMs?: number;
   /** On "submitted": the task's payload number. */
   readonly n?: number;
+  /** On "stall", "committed", "rolledback" (the "within" behaviour): the attempt's fence. */
+  readonly fence?: number;
+  /** On "rolledback": the error's name. */
+  readonly error?: string;
   readonly status?: string;
   /** On "stopped": the StopReport and how long the stop took. */
   readonly report?: {
@@ -37,7 +51,7 @@ export interface WorkerReport {
   readonly ms?: number;
 }
 
-export type Behaviour = "hang" | "fast" | "work" | "block" | "signal" | "submit";
+export type Behaviour = "hang" | "fast" | "work" | "block" | "signal" | "submit" | "within";
 
 export interface WorkerSpec {
   /** A Redis URL, or `sqlite:<file>` for the SQLite store (then `prefix` is unused). */

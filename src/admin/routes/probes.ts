@@ -28,7 +28,7 @@ export const probeRoutes = [
         status: 200,
         schema: z.object({
           status: z.literal("ready"),
-          backend: z.enum(["memory", "redis", "sqlite"]),
+          backend: z.enum(["memory", "redis", "postgres", "sqlite"]),
         }),
       },
     },

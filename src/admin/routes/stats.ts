@@ -27,7 +27,7 @@ export const statsRoutes = [
         schema: z.object({
           stats: z.record(z.string(), z.number()),
           health: z.object({
-            backend: z.enum(["memory", "redis", "sqlite"]),
+            backend: z.enum(["memory", "redis", "postgres", "sqlite"]),
             status: z.enum(["connected", "connecting", "reconnecting", "unresponsive", "closed"]),
             stopping: z.boolean(),
           }),

@@ -9,6 +9,7 @@ import {
   CancelledError,
   NotFoundError,
   type TaskmillError,
+  UnsupportedError,
 } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
@@ -27,8 +28,8 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
-import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
-import type { EnqueueResult, StoredTask } from "../../stores/durable-types.js";
+import { DEFAULT_LEASE_MS, type DurableStore } from "../../stores/durable-store.js";
+import type { EnqueueInput, EnqueueResult, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
 import type {
@@ -38,6 +39,7 @@ import type {
   TaskHandle,
   TaskPage,
   TaskSnapshot,
+  TransactionClient,
 } from "../../types.js";
 import type {
   AbortOutcome,
@@ -174,6 +176,11 @@ export class DurableEngine implements Backend {
   ): Promise<TaskHandle<R>> {
     if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
     if (options.signal?.aborted) throw new CancelledError("signal");
+    if (options.tx !== undefined) {
+      const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
+      const [id] = await this.#enqueueIn(options.tx, [input]);
+      return this.#handle<R>(id as string, name, input.queue, options.signal);
+    }
     const { id, queue } = await this.#enqueue(name, payload, options, handler);
     return this.#handle<R>(id, name, queue, options.signal);
   }
@@ -200,7 +207,30 @@ export class DurableEngine implements Backend {
   async submitMany(
     items: readonly SubmitManyItem[],
     handlers: ReadonlyMap<string, RegisteredHandler>,
+    tx?: TransactionClient,
   ): Promise<TaskHandle[]> {
+    if (tx !== undefined) {
+      const inputs = items.map((item) => {
+        const options = item.options ?? NO_SUBMIT_OPTIONS;
+        if (options.signal?.aborted) throw new CancelledError("signal");
+        return enqueueInput(
+          item.name,
+          item.payload,
+          options,
+          handlers.get(item.name),
+          this.#deps.tracing,
+        );
+      });
+      const ids = await this.#enqueueIn(tx, inputs);
+      return items.map((item, i) =>
+        this.#handle(
+          ids[i] as string,
+          item.name,
+          (inputs[i] as EnqueueInput & { queue: string }).queue,
+          item.options?.signal,
+        ),
+      );
+    }
     const prepared = items.map((item) => {
       const options = item.options ?? NO_SUBMIT_OPTIONS;
       if (options.signal?.aborted) throw new CancelledError("signal");
@@ -243,6 +273,25 @@ export class DurableEngine implements Backend {
       return result.id;
     });
     return { id, queue: input.queue };
+  }
+
+  /**
+   * Enqueues in the caller's open transaction. Nothing is announced (`queued` events, metrics):
+   * the transaction may still roll back, and then the task never existed. The wait for the
+   * store's connection and result reader is bounded by `callTimeoutMs`; the statement itself
+   * runs on the caller's connection, in the caller's time.
+   */
+  async #enqueueIn(tx: TransactionClient, inputs: readonly EnqueueInput[]): Promise<string[]> {
+    const store = await this.#calls.run("submit", "", async (connections) => {
+      await readyForSubmit(connections, this.#session.reachability);
+      return connections.store;
+    });
+    if (store.enqueueIn === undefined)
+      throw new UnsupportedError(
+        `submit({ tx }) needs a store with transactions (backend { type: "postgres" }), not ${this.#deps.backend.type}`,
+      );
+    const results = await store.enqueueIn(tx, inputs);
+    return results.map((result) => result.id);
   }
 
   #created(

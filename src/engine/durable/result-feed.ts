@@ -111,6 +111,11 @@ export class ResultFeed {
     };
   }
 
+  /** Ids of the tasks whose `result()` waits here. */
+  get waitingIds(): string[] {
+    return [...this.#waiters.keys()];
+  }
+
   /** True while some `result()` waits here. */
   get hasWaiters(): boolean {
     return this.#waiters.size > 0;

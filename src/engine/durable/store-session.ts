@@ -4,11 +4,13 @@
  * a bounded wait for callers while it connects, and closing everything in order.
  */
 import { BackendUnavailableError, TaskmillError } from "../../errors.js";
+import { isTerminal } from "../../lifecycle/states.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 import type { ResolvedOptions } from "../../options.js";
 import { connectStore, type DurableBackend } from "../../stores/connect.js";
 import type { DurableStore, StoreConnection, WorkWaiter } from "../../stores/durable-store.js";
 import type { TaskEvent } from "../../stores/durable-types.js";
+import { storedEvent } from "./event-relay.js";
 import { Liveness } from "./liveness.js";
 import { Reachability } from "./reachability.js";
 import { Reaper } from "./reaper.js";
@@ -130,6 +132,7 @@ export class StoreSession {
     connections.liveness.stop();
     connections.reaper.stop();
     connections.waiter.close();
+    await lastLook(connections.store, connections.feed);
     await connections.feed.stop();
     await beforeQuit;
     await connections.connection.close();
@@ -199,6 +202,34 @@ export class StoreSession {
     this.#deps.onConnected(this.#current);
     return this.#current;
   }
+}
+
+/** Longest the last look at waiting `result()` tasks may delay a stop. */
+const LAST_LOOK_MS = 500;
+
+/**
+ * Before the feed closes: a `result()` asked just before a stop may wait for a task that ended
+ * while the reader was still starting (its event committed, not read yet). One bounded look at
+ * those tasks' records settles the ones that ended; the others wait as before.
+ */
+async function lastLook(store: DurableStore, feed: ResultFeed): Promise<void> {
+  const ids = feed.waitingIds.slice(0, 100);
+  if (ids.length === 0) return;
+  const looks = Promise.all(
+    ids.map((id) =>
+      store.get(id).then(
+        (task) => {
+          if (task !== undefined && isTerminal(task.status)) feed.settle(storedEvent(task));
+        },
+        () => {},
+      ),
+    ),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, LAST_LOOK_MS);
+  });
+  await Promise.race([looks, bound]).finally(() => clearTimeout(timer));
 }
 
 /** Runs a store call, turning an unreachable store into `BackendUnavailableError`. */

@@ -15,7 +15,7 @@
  * this worker's next call, without counting another delivery.
  */
 import { randomUUID } from "node:crypto";
-import { CancelledError, type StaleLeaseError } from "../../errors.js";
+import { CancelledError, StaleLeaseError, UnsupportedError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { Attempt, TaskRecord } from "../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
@@ -24,6 +24,7 @@ import type { Clock } from "../../scheduling/clock.js";
 import type { TokenBucketConfig } from "../../scheduling/token-bucket.js";
 import type { DurableStore, WorkWaiter } from "../../stores/durable-store.js";
 import type { AckRef, ClaimedTask, StepResult } from "../../stores/durable-types.js";
+import type { TransactionClient } from "../../types.js";
 import type { RegisteredHandler } from "../backend.js";
 import type { RunnerCounters } from "../counters.js";
 import { AttemptExecutor, type AttemptOutcomes } from "../executor.js";
@@ -276,6 +277,25 @@ export class DurableWorker implements AttemptOutcomes {
   /** @internal */
   progressed(attempt: Attempt, value: unknown): void {
     this.#writer.progress(this.#heldBy(attempt), value);
+  }
+
+  /**
+   * @internal `ctx.completeWithin(tx, value)`: the success goes into the caller's transaction,
+   * fenced by the attempt's token (a stale one rejects with `StaleLeaseError`). The lease is no
+   * longer renewed: the caller's commit settles the task (the row stays locked by `tx` until
+   * then, so no reaper takes it); after a rollback the handler's own outcome applies.
+   */
+  async completeWithin(attempt: Attempt, tx: TransactionClient, value: unknown): Promise<void> {
+    const store = this.#deps.store;
+    if (store.completeIn === undefined)
+      throw new UnsupportedError(
+        'ctx.completeWithin() needs a store with transactions (backend { type: "postgres" })',
+      );
+    const active = this.#active.get(attempt.record);
+    if (active === undefined || attempt.record.attempt !== attempt)
+      throw new StaleLeaseError(attempt.taskId, String(attempt.fence), "not-running");
+    await store.completeIn(tx, active.task.id, active.task.token, value);
+    this.#keeper.release(active.task.id);
   }
 
   /** @internal The handler let go: its slot is free. */

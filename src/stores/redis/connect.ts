@@ -9,6 +9,7 @@ import { type Logger, safeLog } from "../../observability/logger.js";
 import type { ResolvedOptions, ResolvedRedisBackend } from "../../options.js";
 import type { ConnectionListener, StoreConnection } from "../durable-store.js";
 import { importPeer } from "../peer.js";
+import { withoutCredentials } from "../target.js";
 import { redisDatabase, redisStoreOptions } from "./options.js";
 import { RedisStore } from "./redis-store.js";
 
@@ -131,18 +132,6 @@ class RedisConnection implements StoreConnection {
 
   destroy(): void {
     this.#redis.disconnect();
-  }
-}
-
-/** `url` without its user name and password: messages and logs must never carry them. */
-function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString();
-  } catch {
-    return "the configured URL";
   }
 }
 
