@@ -4,13 +4,7 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
-import {
-  BackendUnavailableError,
-  CancelledError,
-  NotFoundError,
-  type TaskmillError,
-  UnsupportedError,
-} from "../../errors.js";
+import { CancelledError, NotFoundError, type TaskmillError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
@@ -28,10 +22,9 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
-import { DEFAULT_LEASE_MS, type DurableStore } from "../../stores/durable-store.js";
-import type { EnqueueInput, EnqueueResult, StoredTask } from "../../stores/durable-types.js";
+import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
+import type { StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
-import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
 import type {
   ListOptions,
   QueueInfo,
@@ -52,11 +45,10 @@ import type {
 import { zeroCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
 import { CronLeader } from "./cron-leader.js";
-import type { Reachability } from "./reachability.js";
 import { DurableResults } from "./results.js";
 import { StoreCalls } from "./store-calls.js";
 import { type Connections, StoreSession } from "./store-session.js";
-import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
+import { DurableSubmitter } from "./submitter.js";
 import { DurableTaskHandle } from "./task-handle.js";
 import { DurableWorker } from "./worker.js";
 
@@ -71,10 +63,6 @@ export interface DurableEngineDeps {
   readonly tracing: boolean;
   readonly shutdown: ShutdownTracker;
 }
-
-/** What a timed-out submit may have done. */
-const SUBMIT_MAY_BE_STORED =
-  "; the task may have been stored: submit again with the same idempotencyKey to be safe";
 
 /**
  * The figures of `stats()` that describe the tasks held in this process's memory: none here
@@ -98,25 +86,33 @@ export class DurableEngine implements Backend {
   #worker: DurableWorker | undefined;
   #cronLeader: CronLeader | undefined;
 
-  readonly #announceDeps: AnnounceDeps;
   readonly #results: DurableResults;
   readonly #calls: StoreCalls;
+  readonly #submitter: DurableSubmitter;
 
   constructor(deps: DurableEngineDeps) {
     this.#deps = deps;
-    this.#announceDeps = {
-      clock: deps.options.clock,
-      retry: deps.options.retry,
-      timeoutMs: deps.options.timeoutMs,
-      instrumentation: deps.instrumentation,
-      events: deps.events,
-    };
     this.#calls = new StoreCalls({
       session: () => this.#session,
       clock: deps.options.clock,
       storeName: deps.backend.type,
       callTimeoutMs: deps.backend.callTimeoutMs,
       maxPendingCalls: deps.backend.maxPendingCalls,
+    });
+    this.#submitter = new DurableSubmitter({
+      calls: this.#calls,
+      reachability: () => this.#session.reachability,
+      announce: {
+        clock: deps.options.clock,
+        retry: deps.options.retry,
+        timeoutMs: deps.options.timeoutMs,
+        instrumentation: deps.instrumentation,
+        events: deps.events,
+      },
+      counters: this.#counters,
+      tracing: deps.tracing,
+      storeName: deps.backend.type,
+      handle: (id, name, queue, signal) => this.#handle(id, name, queue, signal),
     });
     this.#results = new DurableResults(() => this.#session, {
       callTimeoutMs: deps.backend.callTimeoutMs,
@@ -168,21 +164,22 @@ export class DurableEngine implements Backend {
     );
   }
 
-  async submit<R>(
+  submit<R>(
     name: string,
     payload: unknown,
     options: SubmitOptions,
     handler: RegisteredHandler | undefined,
   ): Promise<TaskHandle<R>> {
-    if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
-    if (options.signal?.aborted) throw new CancelledError("signal");
-    if (options.tx !== undefined) {
-      const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
-      const [id] = await this.#enqueueIn(options.tx, [input]);
-      return this.#handle<R>(id as string, name, input.queue, options.signal);
-    }
-    const { id, queue } = await this.#enqueue(name, payload, options, handler);
-    return this.#handle<R>(id, name, queue, options.signal);
+    return this.#submitter.submit<R>(name, payload, options, handler);
+  }
+
+  /** All or nothing in one round trip (one script call); handles in order. */
+  submitMany(
+    items: readonly SubmitManyItem[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+    tx?: TransactionClient,
+  ): Promise<TaskHandle[]> {
+    return this.#submitter.submitMany(items, handlers, tx);
   }
 
   #handle<R>(
@@ -201,109 +198,6 @@ export class DurableEngine implements Backend {
       handle.result().then(detach, detach);
     }
     return handle;
-  }
-
-  /** All or nothing in one round trip (one script call); handles in order. */
-  async submitMany(
-    items: readonly SubmitManyItem[],
-    handlers: ReadonlyMap<string, RegisteredHandler>,
-    tx?: TransactionClient,
-  ): Promise<TaskHandle[]> {
-    if (tx !== undefined) {
-      const inputs = items.map((item) => {
-        const options = item.options ?? NO_SUBMIT_OPTIONS;
-        if (options.signal?.aborted) throw new CancelledError("signal");
-        return enqueueInput(
-          item.name,
-          item.payload,
-          options,
-          handlers.get(item.name),
-          this.#deps.tracing,
-        );
-      });
-      const ids = await this.#enqueueIn(tx, inputs);
-      return items.map((item, i) =>
-        this.#handle(
-          ids[i] as string,
-          item.name,
-          (inputs[i] as EnqueueInput & { queue: string }).queue,
-          item.options?.signal,
-        ),
-      );
-    }
-    const prepared = items.map((item) => {
-      const options = item.options ?? NO_SUBMIT_OPTIONS;
-      if (options.signal?.aborted) throw new CancelledError("signal");
-      const handler = handlers.get(item.name);
-      return {
-        item,
-        options,
-        handler,
-        input: enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing),
-      };
-    });
-    const ids = await this.#calls.run("submitMany", SUBMIT_MAY_BE_STORED, async (connections) => {
-      await readyForSubmit(connections, this.#session.reachability);
-      const results = await connections.store.enqueueMany(prepared.map((entry) => entry.input));
-      return prepared.map(({ item, options, handler, input }, i) => {
-        const result = results[i] as EnqueueResult;
-        if (result.created)
-          this.#created(result.id, item.name, input.queue, item.payload, options, handler);
-        return result.id;
-      });
-    });
-    return prepared.map(({ item, options, input }, i) =>
-      this.#handle(ids[i] as string, item.name, input.queue, options.signal),
-    );
-  }
-
-  async #enqueue(
-    name: string,
-    payload: unknown,
-    options: SubmitOptions,
-    handler: RegisteredHandler | undefined,
-  ): Promise<{ id: string; queue: string }> {
-    const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
-    const id = await this.#calls.run("submit", SUBMIT_MAY_BE_STORED, async (connections) => {
-      await readyForSubmit(connections, this.#session.reachability);
-      // Announced in the reply's own continuation, before anything else of this process sees
-      // the task: a worker here claiming it in the same turn must not emit `started` first.
-      const result = await connections.store.enqueue(input);
-      if (result.created) this.#created(result.id, name, input.queue, payload, options, handler);
-      return result.id;
-    });
-    return { id, queue: input.queue };
-  }
-
-  /**
-   * Enqueues in the caller's open transaction. Nothing is announced (`queued` events, metrics):
-   * the transaction may still roll back, and then the task never existed. The wait for the
-   * store's connection and result reader is bounded by `callTimeoutMs`; the statement itself
-   * runs on the caller's connection, in the caller's time.
-   */
-  async #enqueueIn(tx: TransactionClient, inputs: readonly EnqueueInput[]): Promise<string[]> {
-    const store = await this.#calls.run("submit", "", async (connections) => {
-      await readyForSubmit(connections, this.#session.reachability);
-      return connections.store;
-    });
-    if (store.enqueueIn === undefined)
-      throw new UnsupportedError(
-        `submit({ tx }) needs a store with transactions (backend { type: "postgres" }), not ${this.#deps.backend.type}`,
-      );
-    const results = await store.enqueueIn(tx, inputs);
-    return results.map((result) => result.id);
-  }
-
-  #created(
-    id: string,
-    name: string,
-    queue: string,
-    payload: unknown,
-    options: SubmitOptions,
-    handler: RegisteredHandler | undefined,
-  ): void {
-    this.#counters.submitted++;
-    announceQueued(this.#announceDeps, id, name, queue, payload, options, handler);
   }
 
   /** The outcome of task `id`, whichever process runs it. */
@@ -511,20 +405,6 @@ export class DurableEngine implements Backend {
   #maxRetries(name: string): number {
     return this.#deps.handlers.get(name)?.retry.maxRetries ?? this.#deps.options.retry.maxRetries;
   }
-}
-
-/**
- * Before a task exists, the result reader must be live (its starting point fixed), so that a
- * subscriber or listener made before the submit sees its result; and the command connection
- * must be up (a submit is not queued behind a reconnect).
- */
-async function readyForSubmit(connections: Connections, reachability: Reachability): Promise<void> {
-  await connections.feed.ensureLive();
-  const status = connections.connection.status;
-  if (status === "connected") return;
-  const cause = reachability.lastError;
-  if (cause !== undefined) throw reachability.unreachable(cause);
-  throw new BackendUnavailableError(`connection is ${status}`);
 }
 
 /**

@@ -1,0 +1,147 @@
+/**
+ * The durable engine's submits: one task or many, through the store's deadline model
+ * (`StoreCalls`), or inside the caller's own transaction for stores that have them. A task is
+ * announced (`queued`, metrics) in the reply's own continuation, and only when the store
+ * created it (an idempotency key may name an existing task).
+ */
+import { BackendUnavailableError, CancelledError, UnsupportedError } from "../../errors.js";
+import type { EnqueueInput, EnqueueResult } from "../../stores/durable-types.js";
+import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
+import type { SubmitOptions, TaskHandle, TransactionClient } from "../../types.js";
+import type { RegisteredHandler } from "../backend.js";
+import type { RunnerCounters } from "../counters.js";
+import type { SubmitManyItem } from "../submit-many.js";
+import type { Reachability } from "./reachability.js";
+import type { StoreCalls } from "./store-calls.js";
+import type { Connections } from "./store-session.js";
+import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
+
+/** What a timed-out submit may have done. */
+const SUBMIT_MAY_BE_STORED =
+  "; the task may have been stored: submit again with the same idempotencyKey to be safe";
+
+/** What submitting needs from the engine. */
+export interface SubmitterDeps {
+  readonly calls: StoreCalls;
+  readonly reachability: () => Reachability;
+  readonly announce: AnnounceDeps;
+  readonly counters: RunnerCounters;
+  readonly tracing: boolean;
+  /** The store's name, for messages. */
+  readonly storeName: string;
+  /** The handle of a stored task (and its submit signal's cancel). */
+  readonly handle: <R>(
+    id: string,
+    name: string,
+    queue: string,
+    signal: AbortSignal | undefined,
+  ) => TaskHandle<R>;
+}
+
+export class DurableSubmitter {
+  readonly #deps: SubmitterDeps;
+
+  constructor(deps: SubmitterDeps) {
+    this.#deps = deps;
+  }
+
+  async submit<R>(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: RegisteredHandler | undefined,
+  ): Promise<TaskHandle<R>> {
+    if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
+    if (options.signal?.aborted) throw new CancelledError("signal");
+    const input = enqueueInput(name, payload, options, handler, this.#deps.tracing);
+    if (options.tx !== undefined) {
+      const [id] = await this.#enqueueIn(options.tx, [input]);
+      return this.#deps.handle<R>(id as string, name, input.queue, options.signal);
+    }
+    const id = await this.#deps.calls.run("submit", SUBMIT_MAY_BE_STORED, async (connections) => {
+      await this.#ready(connections);
+      // Announced in the reply's own continuation, before anything else of this process sees
+      // the task: a worker here claiming it in the same turn must not emit `started` first.
+      const result = await connections.store.enqueue(input);
+      if (result.created) this.#created(result.id, input, payload, options, handler);
+      return result.id;
+    });
+    return this.#deps.handle<R>(id, name, input.queue, options.signal);
+  }
+
+  /** All or nothing in one round trip; handles in order. */
+  async submitMany(
+    items: readonly SubmitManyItem[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+    tx?: TransactionClient,
+  ): Promise<TaskHandle[]> {
+    const prepared = items.map((item) => {
+      const options = item.options ?? NO_SUBMIT_OPTIONS;
+      if (options.signal?.aborted) throw new CancelledError("signal");
+      const handler = handlers.get(item.name);
+      const input = enqueueInput(item.name, item.payload, options, handler, this.#deps.tracing);
+      return { item, options, handler, input };
+    });
+    const inputs = prepared.map((entry) => entry.input);
+    const ids =
+      tx !== undefined
+        ? await this.#enqueueIn(tx, inputs)
+        : await this.#deps.calls.run("submitMany", SUBMIT_MAY_BE_STORED, async (connections) => {
+            await this.#ready(connections);
+            const results = await connections.store.enqueueMany(inputs);
+            return prepared.map(({ item, options, handler, input }, i) => {
+              const result = results[i] as EnqueueResult;
+              if (result.created) this.#created(result.id, input, item.payload, options, handler);
+              return result.id;
+            });
+          });
+    return prepared.map(({ item, options, input }, i) =>
+      this.#deps.handle(ids[i] as string, item.name, input.queue, options.signal),
+    );
+  }
+
+  /**
+   * Enqueues in the caller's open transaction. Nothing is announced (`queued` events, metrics):
+   * the transaction may still roll back, and then the task never existed. The wait for the
+   * store's connection and result reader is bounded by `callTimeoutMs`; the statement itself
+   * runs on the caller's connection, in the caller's time.
+   */
+  async #enqueueIn(tx: TransactionClient, inputs: readonly EnqueueInput[]): Promise<string[]> {
+    const store = await this.#deps.calls.run("submit", "", async (connections) => {
+      await this.#ready(connections);
+      return connections.store;
+    });
+    if (store.enqueueIn === undefined)
+      throw new UnsupportedError(
+        `submit({ tx }) needs a store with transactions (backend { type: "postgres" }), not ${this.#deps.storeName}`,
+      );
+    const results = await store.enqueueIn(tx, inputs);
+    return results.map((result) => result.id);
+  }
+
+  /**
+   * Before a task exists, the result reader must be live (its starting point fixed), so that a
+   * subscriber or listener made before the submit sees its result; and the command connection
+   * must be up (a submit is not queued behind a reconnect).
+   */
+  async #ready(connections: Connections): Promise<void> {
+    await connections.feed.ensureLive();
+    const status = connections.connection.status;
+    if (status === "connected") return;
+    const reachability = this.#deps.reachability();
+    const cause = reachability.lastError;
+    if (cause !== undefined) throw reachability.unreachable(cause);
+    throw new BackendUnavailableError(`connection is ${status}`);
+  }
+
+  #created(
+    id: string,
+    input: EnqueueInput & { readonly queue: string },
+    payload: unknown,
+    options: SubmitOptions,
+    handler: RegisteredHandler | undefined,
+  ): void {
+    this.#deps.counters.submitted++;
+    announceQueued(this.#deps.announce, id, input.name, input.queue, payload, options, handler);
+  }
+}
