@@ -3,9 +3,10 @@
  * anything reaches a store: an options argument is absent or an object, and names only keys the
  * call knows (a misspelt `maxRetry` or `dryrun` would otherwise be ignored without a word).
  */
+import type { DeadLetterOperations } from "./engine/backend.js";
 import { InvalidArgumentError, InvalidOptionError } from "./errors.js";
 import { isValidQueueName } from "./options.js";
-import type { DeadLetterListOptions } from "./registry/dead-letters.js";
+import { checkReplayOptions, type DeadLetterListOptions } from "./registry/dead-letters.js";
 import type { SubscribeOptions } from "./results/subscription.js";
 import type { HandlerOptions, ListOptions } from "./types.js";
 import { requireKnownKeys } from "./validation.js";
@@ -77,4 +78,26 @@ export function checkSubscribeOptions(options: unknown): void {
   const signal = (options as SubscribeOptions | undefined)?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal))
     throw new InvalidArgumentError("signal", "must be an AbortSignal", signal);
+}
+
+/** `dlq` with the argument checks every store shares (options keys, a strict `dryRun`). */
+export function checkedDeadLetters(dlq: DeadLetterOperations): DeadLetterOperations {
+  return {
+    list: (options) => {
+      try {
+        checkDeadLetterListOptions(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return dlq.list(options);
+    },
+    replay: (selector, options) => {
+      try {
+        return dlq.replay(selector, checkReplayOptions(options));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    purge: (selector) => dlq.purge(selector),
+  };
 }

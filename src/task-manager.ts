@@ -1,5 +1,5 @@
 import {
-  checkDeadLetterListOptions,
+  checkedDeadLetters,
   checkListOptions,
   checkRegistration,
   checkSubscribeOptions,
@@ -19,7 +19,6 @@ import {
   type SubmitManyOptions,
   validateSubmitMany,
 } from "./engine/submit-many.js";
-import { within } from "./engine/within.js";
 import {
   DuplicateHandlerError,
   HandlerNotFoundError,
@@ -34,10 +33,9 @@ import {
   type TaskEventName,
 } from "./events.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
-import { safeLog } from "./observability/logger.js";
+import { StopSequence } from "./lifecycle/stop-sequence.js";
 import { createObservability, type Observability } from "./observability/setup.js";
 import {
-  DEFAULTS,
   isValidQueueName,
   type ResolvedOptions,
   resolveOptions,
@@ -45,10 +43,8 @@ import {
   resolveTimeout,
   type TaskManagerOptions,
 } from "./options.js";
-import { checkReplayOptions } from "./registry/dead-letters.js";
 import { ResultBroadcaster } from "./results/broadcaster.js";
 import type { ResultSubscription, SubscribeOptions } from "./results/subscription.js";
-import type { Clock } from "./scheduling/clock.js";
 import { CronScheduler, type ScheduleInfo, type ScheduleOptions } from "./scheduling/cron.js";
 import { checkDurableBackend, checkDurablePayload } from "./stores/connect.js";
 import { MemoryBackend } from "./stores/memory/memory-backend.js";
@@ -68,13 +64,6 @@ import type {
   TaskPage,
   TaskSnapshot,
 } from "./types.js";
-
-/**
- * Longest each step after a stop's deadline may wait for the store: handing running tasks
- * back, then closing the connections (dropped after that). Both stops resolve within about
- * twice this past their deadline, whatever the store does (down, restarting, frozen).
- */
-const STOP_GRACE_MS = 150;
 
 /**
  * The one object a service creates: register handlers, submit tasks, watch results, stop.
@@ -100,25 +89,9 @@ export class TaskManager {
   readonly #cron: CronScheduler;
   readonly #observability: Observability;
   readonly #backend: Backend;
+  readonly #stops: StopSequence;
   /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
-  readonly #dlq: DeadLetterOperations = {
-    list: (options) => {
-      try {
-        checkDeadLetterListOptions(options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return this.#backend.dlq.list(options);
-    },
-    replay: (selector, options) => {
-      try {
-        return this.#backend.dlq.replay(selector, checkReplayOptions(options));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
-    purge: (selector) => this.#backend.dlq.purge(selector),
-  };
+  readonly #dlq: DeadLetterOperations;
   #deprecationWarned = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
@@ -167,6 +140,15 @@ export class TaskManager {
         this.submit(taskName, payload, { idempotencyKey: `schedule:${id}:${tick}` }),
       this.#backend.cronLeadership(),
     );
+    this.#dlq = checkedDeadLetters(this.#backend.dlq);
+    this.#stops = new StopSequence({
+      options: resolved,
+      shutdown: this.#shutdown,
+      cron: this.#cron,
+      backend: this.#backend,
+      results: this.#results,
+      observability: this.#observability,
+    });
   }
 
   /**
@@ -476,9 +458,7 @@ export class TaskManager {
    * other processes. Always resolves; repeated calls share one stop.
    */
   stopGraceful(options: StopGracefulOptions = {}): Promise<StopReport> {
-    if (this.#shutdown.now !== undefined) return this.#shutdown.now;
-    this.#shutdown.graceful ??= this.#drain(options);
-    return this.#shutdown.graceful;
+    return this.#stops.graceful(options);
   }
 
   /**
@@ -487,98 +467,11 @@ export class TaskManager {
    * process). Always resolves; repeated calls share one stop.
    */
   stopNow(): Promise<StopReport> {
-    this.#shutdown.now ??= this.#abortAll(false);
-    return this.#shutdown.now;
-  }
-
-  async #drain(options: StopGracefulOptions): Promise<StopReport> {
-    // A stop must never throw: null options or a non-AbortSignal `signal` are ignored.
-    const timeoutMs = validStopTimeout(options?.timeoutMs, this.#options);
-    const signal = options?.signal instanceof AbortSignal ? options.signal : undefined;
-    this.#shutdown.begin();
-    this.#cron.stop();
-    const deadline = stopDeadline(this.#options.clock, timeoutMs, signal);
-    const drained = await this.#backend.drain(
-      deadline.reached,
-      this.#options.clock.now() + timeoutMs,
-    );
-    deadline.cancel();
-    if (this.#shutdown.now !== undefined) return this.#shutdown.now;
-    if (!drained) {
-      this.#shutdown.now = this.#abortAll(true);
-      return this.#shutdown.now;
-    }
-    await this.#closeWithin(STOP_GRACE_MS);
-    this.#release();
-    const report = this.#shutdown.report(this.#backend.unsettled(), false);
-    // The manager is fully stopped: a later stopNow() returns this report instead of stopping again.
-    this.#shutdown.now = Promise.resolve(report);
-    return report;
-  }
-
-  async #abortAll(escalated: boolean): Promise<StopReport> {
-    this.#shutdown.begin();
-    this.#cron.stop();
-    const { abandoned, requeued, unwritten } = await this.#backend.abort(STOP_GRACE_MS);
-    await this.#closeWithin(STOP_GRACE_MS);
-    this.#release();
-    return this.#shutdown.report(abandoned, escalated, requeued, unwritten);
-  }
-
-  /** Closes the backend, or drops its connections if the store does not answer in time. */
-  async #closeWithin(ms: number): Promise<void> {
-    const closed = await within(this.#backend.close(), ms, this.#options.clock);
-    if (!closed.done) this.#backend.destroy();
-  }
-
-  /** Drops every timer and listener of ours so the process can exit. */
-  #release(): void {
-    this.#results.closeAll();
-    this.#observability.close(this.#options.clock.now());
-    const { running, queued, waiting, live, retained, deadLetters, ...counters } =
-      this.#backend.stats();
-    safeLog(this.#options.logger, "info", counters, "taskmill stopped");
+    return this.#stops.now();
   }
 }
 
 function requireQueueName(name: string): void {
   if (!isValidQueueName(name))
     throw new InvalidArgumentError("queue", "must be a non-empty string", name);
-}
-
-/** The moment a graceful stop gives up waiting: its timeout or its signal, whichever first. */
-function stopDeadline(
-  clock: Clock,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): { readonly reached: Promise<void>; cancel(): void } {
-  let timer: unknown;
-  let onAbort: (() => void) | undefined;
-  const reached = new Promise<void>((resolve) => {
-    timer = clock.setTimer(resolve, timeoutMs);
-    onAbort = () => resolve();
-    if (signal?.aborted) resolve();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-  });
-  return {
-    reached,
-    cancel() {
-      clock.clearTimer(timer);
-      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
-    },
-  };
-}
-
-function validStopTimeout(timeoutMs: number | undefined, options: ResolvedOptions): number {
-  if (timeoutMs === undefined) return DEFAULTS.stopTimeoutMs;
-  if (typeof timeoutMs === "number" && Number.isFinite(timeoutMs) && timeoutMs >= 0)
-    return timeoutMs;
-  // A stop must never throw: a bad deadline falls back to the default, loudly.
-  safeLog(
-    options.logger,
-    "warn",
-    { timeoutMs },
-    "taskmill stopGraceful: invalid timeoutMs, using 30000",
-  );
-  return DEFAULTS.stopTimeoutMs;
 }
