@@ -7,8 +7,8 @@ import type { Logger } from "../observability/logger.js";
 import type { ResolvedOptions } from "../options.js";
 import type { ResolvedDurableBackend } from "./backend-options.js";
 import type { ConnectionListener, StoreConnection } from "./durable-store.js";
+import { encodeJson } from "./json-codec.js";
 import { checkPostgresBackend } from "./postgres/options.js";
-import { encodeJson } from "./redis/codec.js";
 import { checkRedisBackend } from "./redis/options.js";
 import { checkSqliteBackend } from "./sqlite/options.js";
 

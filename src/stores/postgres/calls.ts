@@ -13,7 +13,7 @@ import type {
   StepResult,
   StoredTask,
 } from "../durable-types.js";
-import { encodeJson } from "../redis/codec.js";
+import { encodeJson } from "../json-codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
 import { claimedFromEntry, UnexpectedRowError } from "./codec.js";

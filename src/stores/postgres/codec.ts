@@ -4,7 +4,7 @@
  */
 import { TaskStatus } from "../../lifecycle/states.js";
 import type { ClaimedTask, JsonValue, StoredTask, TaskEvent } from "../durable-types.js";
-import { decodeError, decodeJson } from "../redis/codec.js";
+import { decodeError, decodeJson } from "../json-codec.js";
 
 /** A store reply that its function's contract does not allow: a bug, never user error. */
 export class UnexpectedRowError extends Error {

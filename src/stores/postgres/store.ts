@@ -35,7 +35,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
-import { encodeError, encodeJson } from "../redis/codec.js";
+import { encodeError, encodeJson } from "../json-codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
 import { asQuery, encodeAll, enqueueTasks, runStep } from "./calls.js";

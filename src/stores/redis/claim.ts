@@ -6,7 +6,7 @@ import { InvalidArgumentError } from "../../errors.js";
 import type { RateOptions } from "../../options.js";
 import { isName, requireInteger } from "../../validation.js";
 import type { ClaimedTask, ClaimResult, JsonValue } from "../durable-types.js";
-import { decodeError, decodeJson } from "./codec.js";
+import { decodeError, decodeJson } from "../json-codec.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import { type ResolvedStoreOptions, resolveRate } from "./options.js";

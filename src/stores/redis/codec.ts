@@ -2,91 +2,11 @@
  * Converting between JavaScript values and what Redis stores: strict JSON for payloads and
  * results, flat field lists for task hashes and stream entries.
  */
-import { InvalidArgumentError } from "../../errors.js";
 import { TaskStatus } from "../../lifecycle/states.js";
-import { errorInfo } from "../../lifecycle/task-record.js";
 import type { ErrorInfo } from "../../types.js";
 import type { JsonValue, StoredTask, TaskEvent } from "../durable-types.js";
+import { decodeError, decodeJson } from "../json-codec.js";
 import { UnexpectedReplyError } from "./errors.js";
-
-/**
- * JSON text for `value`, or `""` for `undefined`. Refuses, with `InvalidArgumentError` naming
- * `argument`, anything `JSON.stringify` would silently change or choke on: functions, symbols,
- * BigInt, non-finite numbers, cycles, `undefined` inside arrays, and objects that are neither
- * plain nor `toJSON`-able (Map, Set, class instances). `toJSON` is honoured (a Date becomes
- * its ISO string); `undefined` object properties are dropped, as JSON does.
- */
-export function encodeJson(argument: string, value: unknown): string {
-  if (value === undefined) return "";
-  let problem: string | undefined;
-  const replacer = function (this: unknown, key: string, current: unknown): unknown {
-    if (problem !== undefined) return undefined;
-    const where = key === "" ? "the value" : `key "${key}"`;
-    switch (typeof current) {
-      case "function":
-      case "symbol":
-      case "bigint":
-        problem = `${where} is a ${typeof current}`;
-        return undefined;
-      case "number":
-        if (!Number.isFinite(current)) problem = `${where} is ${current}`;
-        return current;
-      case "undefined":
-        if (Array.isArray(this)) problem = `an array holds undefined at index ${key}`;
-        return current;
-      case "object": {
-        if (current === null || Array.isArray(current)) return current;
-        const proto = Object.getPrototypeOf(current);
-        if (proto !== Object.prototype && proto !== null)
-          problem = `${where} is a ${proto?.constructor?.name ?? "non-plain object"}`;
-        return current;
-      }
-      default:
-        return current;
-    }
-  };
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value, replacer);
-  } catch (error) {
-    // Cycles (and throwing toJSON methods) end up here.
-    problem = error instanceof Error ? error.message : String(error);
-  }
-  if (problem !== undefined || text === undefined)
-    throw new InvalidArgumentError(
-      argument,
-      `must be JSON data (${problem ?? "it has no JSON form"})`,
-      value,
-    );
-  return text;
-}
-
-/** Parses JSON written by {@link encodeJson}; absent or `""` is `undefined`. */
-export function decodeJson(text: string | undefined): unknown {
-  return text === undefined || text === "" ? undefined : JSON.parse(text);
-}
-
-/** An error as the JSON the scripts store. */
-export function encodeError(error: Error | ErrorInfo): string {
-  const info = error instanceof Error ? errorInfo(error) : error;
-  return JSON.stringify(
-    info.code === undefined
-      ? { name: info.name, message: info.message }
-      : { name: info.name, message: info.message, code: info.code },
-  );
-}
-
-/** Parses an error written by {@link encodeError}; absent or `""` is `undefined`. */
-export function decodeError(text: string | undefined): ErrorInfo | undefined {
-  const parsed = decodeJson(text);
-  if (typeof parsed !== "object" || parsed === null) return undefined;
-  const { name, message, code } = parsed as Record<string, unknown>;
-  return {
-    name: typeof name === "string" ? name : "Error",
-    message: typeof message === "string" ? message : "",
-    ...(typeof code === "string" ? { code } : {}),
-  };
-}
 
 /** A flat `[field, value, field, value, ...]` reply as a map. */
 export function fieldMap(flat: unknown, script: string): Map<string, string> {

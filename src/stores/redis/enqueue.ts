@@ -8,7 +8,7 @@ import { InvalidArgumentError } from "../../errors.js";
 import { fingerprint } from "../../registry/fingerprint.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
 import type { EnqueueInput, EnqueueResult, StoredTask } from "../durable-types.js";
-import { encodeJson } from "./codec.js";
+import { encodeJson } from "../json-codec.js";
 import { scriptError, UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import type { ScriptArg } from "./scripts.js";

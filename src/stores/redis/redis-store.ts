@@ -32,6 +32,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
+import { encodeError, encodeJson } from "../json-codec.js";
 import {
   buildClaimCall,
   type ClaimOptions,
@@ -39,7 +40,6 @@ import {
   parseClaimReply,
   type StepInput,
 } from "./claim.js";
-import { encodeError, encodeJson } from "./codec.js";
 import { RedisDeadLetters } from "./dead-letter.js";
 import {
   buildEnqueueCall,

@@ -5,7 +5,7 @@
 import { TaskStatus } from "../../lifecycle/states.js";
 import type { ErrorInfo } from "../../types.js";
 import type { JsonValue, StoredTask, TaskEvent } from "../durable-types.js";
-import { decodeError, decodeJson } from "../redis/codec.js";
+import { decodeError, decodeJson } from "../json-codec.js";
 
 /** A row of `tasks` (the columns `get` reads). */
 export interface TaskRow {

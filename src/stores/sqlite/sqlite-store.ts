@@ -35,7 +35,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
-import { encodeError, encodeJson } from "../redis/codec.js";
+import { encodeError, encodeJson } from "../json-codec.js";
 import { complete, type EncodedAck, step } from "./claim.js";
 import { nullable } from "./codec.js";
 import { Committer, Sql } from "./committer.js";
