@@ -3,7 +3,6 @@
  * results, flat field lists for task hashes and stream entries.
  */
 import { TaskStatus } from "../../lifecycle/states.js";
-import type { ErrorInfo } from "../../types.js";
 import type { JsonValue, StoredTask, TaskEvent } from "../durable-types.js";
 import { decodeError, decodeJson } from "../json-codec.js";
 import { UnexpectedReplyError } from "./errors.js";
