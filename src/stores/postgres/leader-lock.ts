@@ -12,9 +12,10 @@
  * at once when a renewal is refused or fails.
  */
 import { randomUUID } from "node:crypto";
-import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
+import { type Logger, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { LeaderLockHandle, LeaderLockSettings, LeadershipChange } from "../durable-store.js";
+import { announceLeadership } from "../leadership.js";
 import type { Query } from "./queries.js";
 import type { SchemaNames } from "./sql/names.js";
 
@@ -117,18 +118,11 @@ export class PostgresLeaderLock implements LeaderLockHandle {
     this.#validUntil = sentAt + this.#ttlMs - this.#marginMs;
     if (this.#leading) return;
     this.#leading = true;
-    safeLog(this.#logger, "info", { lock: this.#name }, "taskmill leadership acquired");
-    this.#onChange(true, "acquired");
+    announceLeadership(this.#logger, this.#name, true, "acquired", undefined, this.#onChange);
   }
 
   #stepDown(reason: LeadershipChange, error?: unknown): void {
     this.#leading = false;
-    safeLog(
-      this.#logger,
-      "warn",
-      { lock: this.#name, reason, err: error },
-      "taskmill leadership lost",
-    );
-    this.#onChange(false, reason);
+    announceLeadership(this.#logger, this.#name, false, reason, error, this.#onChange);
   }
 }

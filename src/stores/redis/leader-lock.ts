@@ -29,6 +29,7 @@ import type { Redis } from "ioredis";
 import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { LeadershipChange } from "../durable-store.js";
+import { announceLeadership } from "../leadership.js";
 import { registerScripts, runScript } from "./scripts.js";
 
 /** Why leadership changed, as given to {@link LeaderLockOptions.onChange} and logged. */
@@ -304,23 +305,7 @@ export class LeaderLock {
       this.#leading = false;
       this.#validUntil = 0;
     }
-    const quiet = leading || reason === "stopped";
-    safeLog(
-      this.#logger,
-      quiet ? "info" : "warn",
-      { lock: this.#key, reason, ...(error === undefined ? {} : { err: error }) },
-      leading ? "taskmill became leader" : "taskmill stopped being leader",
-    );
-    try {
-      this.#onChange(leading, reason);
-    } catch (listenerError) {
-      safeLog(
-        this.#logger,
-        "error",
-        { err: listenerError, lock: this.#key },
-        "taskmill leader lock: onChange listener threw",
-      );
-    }
+    announceLeadership(this.#logger, this.#key, leading, reason, error, this.#onChange);
   }
 
   #clearTimers(): void {

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { LeaderLockHandle, LeaderLockSettings, LeadershipChange } from "../durable-store.js";
+import { announceLeadership } from "../leadership.js";
 import type { Committer } from "./committer.js";
 
 export class SqliteLeaderLock implements LeaderLockHandle {
@@ -130,23 +131,7 @@ export class SqliteLeaderLock implements LeaderLockHandle {
       if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
       this.#deadline = undefined;
     }
-    const quiet = leading || reason === "stopped";
-    safeLog(
-      this.#logger,
-      quiet ? "info" : "warn",
-      { lock: this.#name, reason, ...(error === undefined ? {} : { err: error }) },
-      leading ? "taskmill became leader" : "taskmill stopped being leader",
-    );
-    try {
-      this.#onChange(leading, reason);
-    } catch (listenerError) {
-      safeLog(
-        this.#logger,
-        "error",
-        { err: listenerError, lock: this.#name },
-        "taskmill leader lock: onChange listener threw",
-      );
-    }
+    announceLeadership(this.#logger, this.#name, leading, reason, error, this.#onChange);
   }
 
   #clearTimers(): void {
