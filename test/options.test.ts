@@ -85,6 +85,12 @@ describe("TaskManager options validation", () => {
       /ttlMs\?, maxEntries\?/,
     ],
     [
+      "SQLite dead-letter bound as a number",
+      { backend: { type: "sqlite", path: "/tmp/never-opened.db", deadLetters: 5 } },
+      "backend.deadLetters",
+      /ttlMs\?, maxEntries\?/,
+    ],
+    [
       "maxPendingCalls 0",
       { backend: { type: "redis", url: "redis://127.0.0.1:1", maxPendingCalls: 0 } },
       "backend.maxPendingCalls",

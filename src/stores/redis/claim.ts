@@ -7,9 +7,10 @@ import type { RateOptions } from "../../options.js";
 import { isName, requireInteger } from "../../validation.js";
 import type { ClaimedTask, ClaimResult, JsonValue } from "../durable-types.js";
 import { decodeError, decodeJson } from "../json-codec.js";
+import { resolveGlobalRate } from "../store-options.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
-import { type ResolvedStoreOptions, resolveRate } from "./options.js";
+import type { ResolvedStoreOptions } from "./options.js";
 import type { ScriptArg } from "./scripts.js";
 
 /** Per-call overrides of `claim`. */
@@ -66,7 +67,7 @@ export function buildClaimCall(
       ? undefined
       : options.globalRate === undefined
         ? store.globalRate
-        : resolveRate(options.globalRate);
+        : resolveGlobalRate(options.globalRate);
   const requestId = step.requestId ?? "";
   const unanswered = requestId === "" ? [] : (step.unanswered ?? []);
   const keys = [
