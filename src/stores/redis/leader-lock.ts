@@ -29,7 +29,7 @@ import type { Redis } from "ioredis";
 import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { LeadershipChange } from "../durable-store.js";
-import { announceLeadership } from "../leadership.js";
+import { announceLeadership, LockValidity } from "../leadership.js";
 import { registerScripts, runScript } from "./scripts.js";
 
 /** Why leadership changed, as given to {@link LeaderLockOptions.onChange} and logged. */
@@ -83,12 +83,11 @@ export class LeaderLock {
   #generation = 0;
   #running = false;
   #leading = false;
-  /** Local time until which the lock surely holds in Redis (see the module comment). */
-  #validUntil = 0;
+  /** Until when the lock surely holds in Redis (see the module comment). */
+  readonly #validity: LockValidity;
   /** Redis may still hold our token: set on acquire, cleared on a refusal or a release. */
   #mayHold = false;
   #timer: TimerHandle | undefined;
-  #deadline: TimerHandle | undefined;
   /** The acquire or renewal in flight, awaited by `stop()` before it releases. */
   #inFlight: Promise<void> | undefined;
   #stopping: Promise<void> = Promise.resolve();
@@ -114,12 +113,16 @@ export class LeaderLock {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#onChange = options.onChange ?? (() => {});
+    // No renewal confirmed in time (Redis slow or unreachable): the key may be gone.
+    this.#validity = new LockValidity(this.#clock, () => {
+      if (this.#leading) this.#stepDown("expired-locally");
+    });
     registerScripts(redis);
   }
 
   /** True while this process owns the lock and its local deadline has not passed. */
   get isLeader(): boolean {
-    return this.#leading && this.#clock.now() < this.#validUntil;
+    return this.#leading && this.#validity.holds();
   }
 
   /** The owner token this process writes into the key. */
@@ -271,26 +274,13 @@ export class LeaderLock {
   }
 
   #extend(sentAt: number): void {
-    this.#validUntil = sentAt + this.#ttlMs - this.#marginMs;
-    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
-    this.#deadline = this.#clock.setTimer(
-      () => {
-        this.#deadline = undefined;
-        // No renewal confirmed in time (Redis slow or unreachable): the key may be gone.
-        if (this.#leading && this.#clock.now() >= this.#validUntil)
-          this.#stepDown("expired-locally");
-      },
-      Math.max(0, this.#validUntil - this.#clock.now()),
-      true,
-    );
+    this.#validity.confirm(sentAt + this.#ttlMs - this.#marginMs);
   }
 
   #stepDown(reason: LeadershipChange, error?: unknown): void {
     if (!this.#leading) return;
     this.#leading = false;
-    this.#validUntil = 0;
-    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
-    this.#deadline = undefined;
+    this.#validity.clear();
     this.#change(false, reason, error);
     // Contend again on the retry period, not the renewal one.
     if (this.#running && this.#timer !== undefined) {
@@ -303,15 +293,13 @@ export class LeaderLock {
   #change(leading: boolean, reason: LeadershipChange, error?: unknown): void {
     if (!leading) {
       this.#leading = false;
-      this.#validUntil = 0;
+      this.#validity.clear();
     }
     announceLeadership(this.#logger, this.#key, leading, reason, error, this.#onChange);
   }
 
   #clearTimers(): void {
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
-    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
     this.#timer = undefined;
-    this.#deadline = undefined;
   }
 }

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { LeaderLockHandle, LeaderLockSettings, LeadershipChange } from "../durable-store.js";
-import { announceLeadership } from "../leadership.js";
+import { announceLeadership, LockValidity } from "../leadership.js";
 import type { Committer } from "./committer.js";
 
 export class SqliteLeaderLock implements LeaderLockHandle {
@@ -24,10 +24,9 @@ export class SqliteLeaderLock implements LeaderLockHandle {
   readonly #onChange: (leading: boolean, reason: LeadershipChange) => void;
   #running = false;
   #leading = false;
-  #validUntil = 0;
+  readonly #validity: LockValidity;
   #generation = 0;
   #timer: TimerHandle | undefined;
-  #deadline: TimerHandle | undefined;
 
   constructor(committer: Committer, name: string, settings: LeaderLockSettings) {
     if (!Number.isInteger(settings.ttlMs) || settings.ttlMs < 10)
@@ -39,10 +38,13 @@ export class SqliteLeaderLock implements LeaderLockHandle {
     this.#clock = settings.clock ?? systemClock;
     this.#logger = settings.logger ?? silentLogger;
     this.#onChange = settings.onChange ?? (() => {});
+    this.#validity = new LockValidity(this.#clock, () => {
+      if (this.#leading) this.#stepDown("expired-locally");
+    });
   }
 
   get isLeader(): boolean {
-    return this.#leading && this.#clock.now() < this.#validUntil;
+    return this.#leading && this.#validity.holds();
   }
 
   start(): void {
@@ -92,8 +94,7 @@ export class SqliteLeaderLock implements LeaderLockHandle {
     }
     if (generation !== this.#generation) return;
     if (held === true && sentAt + this.#ttlMs - this.#marginMs > this.#clock.now()) {
-      this.#validUntil = sentAt + this.#ttlMs - this.#marginMs;
-      this.#armDeadline();
+      this.#validity.confirm(sentAt + this.#ttlMs - this.#marginMs);
       if (!this.#leading) {
         this.#leading = true;
         this.#change(true, "acquired");
@@ -106,19 +107,6 @@ export class SqliteLeaderLock implements LeaderLockHandle {
     );
   }
 
-  #armDeadline(): void {
-    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
-    this.#deadline = this.#clock.setTimer(
-      () => {
-        this.#deadline = undefined;
-        if (this.#leading && this.#clock.now() >= this.#validUntil)
-          this.#stepDown("expired-locally");
-      },
-      Math.max(0, this.#validUntil - this.#clock.now()),
-      true,
-    );
-  }
-
   #stepDown(reason: LeadershipChange, error?: unknown): void {
     if (!this.#leading) return;
     this.#change(false, reason, error);
@@ -126,18 +114,12 @@ export class SqliteLeaderLock implements LeaderLockHandle {
 
   #change(leading: boolean, reason: LeadershipChange, error?: unknown): void {
     this.#leading = leading;
-    if (!leading) {
-      this.#validUntil = 0;
-      if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
-      this.#deadline = undefined;
-    }
+    if (!leading) this.#validity.clear();
     announceLeadership(this.#logger, this.#name, leading, reason, error, this.#onChange);
   }
 
   #clearTimers(): void {
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
-    if (this.#deadline !== undefined) this.#clock.clearTimer(this.#deadline);
     this.#timer = undefined;
-    this.#deadline = undefined;
   }
 }
