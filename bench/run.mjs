@@ -79,56 +79,31 @@ function readSettings(env) {
   };
 }
 
-// The durable suite needs a redis-server of its own and leaves connections of three Redis
-// clients behind, so it runs in a child process. Its tables are printed after ours; its results
-// go to bench/results/durable.json (durable-quick.tmp for quick runs) and into our JSON.
-async function runDurableSuite({ settings, log }) {
-  if (process.env.BENCH_SKIP_DURABLE === "1") return { skipped: "BENCH_SKIP_DURABLE=1" };
-  const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
-  if (probe.error || probe.status !== 0) {
-    log("  redis-server is not on PATH: skipping the durable suite");
-    return { skipped: "redis-server is not on PATH" };
-  }
-  const out = resolve(dirname(settings.out), settings.quick ? "durable-quick.tmp" : "durable.json");
-  const spawnedAt = Date.now();
-  const child = spawn(process.execPath, ["--expose-gc", resolve(benchDir, "durable.mjs")], {
-    env: { ...process.env, BENCH_OUT: out },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let text = "";
-  child.stdout.on("data", (chunk) => {
-    text += chunk;
-  });
-  const code = await new Promise((done) => child.once("exit", (c, signal) => done(c ?? signal)));
-  try {
-    const results = JSON.parse(readFileSync(out, "utf8"));
-    // A file left by an earlier run is not this run's result.
-    if (Date.parse(results.date) < spawnedAt - 1_000)
-      throw new Error(`${out} is from ${results.date}`);
-    return { code, text, results, out };
-  } catch (error) {
-    return {
-      code,
-      text,
-      error: `the durable suite wrote no results (exit ${code}): ${error.message}`,
-    };
-  }
-}
-
-// The store suites beside the memory and Redis ones: each starts its own servers and runs in a
-// child process; results go to bench/results/<name>.json (<name>-quick.tmp for quick runs) and
-// into our JSON.
-const STORE_SUITES = [
+// The durable suites: each starts its own servers (and leaves client connections behind), so
+// each runs in a child process; its tables are printed after ours, its results go to
+// bench/results/<name>.json (<name>-quick.tmp for quick runs) and into our JSON.
+const CHILD_SUITES = [
+  {
+    name: "durable",
+    title: "Durable mode (Redis)",
+    script: "durable.mjs",
+    skipEnv: "BENCH_SKIP_DURABLE",
+    nodeArgs: ["--expose-gc"],
+    unavailable: async () => {
+      const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
+      return probe.error || probe.status !== 0 ? "redis-server is not on PATH" : undefined;
+    },
+  },
   {
     name: "sqlite",
-    title: "SQLite",
+    title: "SQLite mode",
     script: "sqlite.mjs",
     skipEnv: "BENCH_SKIP_SQLITE",
     nodeArgs: [],
   },
   {
     name: "postgres",
-    title: "Postgres",
+    title: "Postgres mode",
     script: "postgres.mjs",
     skipEnv: "BENCH_SKIP_POSTGRES",
     nodeArgs: ["--expose-gc"],
@@ -140,7 +115,7 @@ const STORE_SUITES = [
   },
 ];
 
-async function runStoreSuite(suite, { settings, log }) {
+async function runChildSuite(suite, { settings, log }) {
   if (process.env[suite.skipEnv] === "1") return { skipped: `${suite.skipEnv}=1` };
   const unavailable = await suite.unavailable?.();
   if (unavailable !== undefined) {
@@ -161,6 +136,7 @@ async function runStoreSuite(suite, { settings, log }) {
   const code = await new Promise((done) => child.once("exit", (c, signal) => done(c ?? signal)));
   try {
     const results = JSON.parse(readFileSync(out, "utf8"));
+    // A file left by an earlier run is not this run's result.
     if (Date.parse(results.date) < spawnedAt - 1_000)
       throw new Error(`${out} is from ${results.date}`);
     return { code, text, results, out };
@@ -258,12 +234,10 @@ async function main() {
   });
   log("Memory suite...");
   const memory = source ? await runMemorySuite({ source, settings, log }) : undefined;
-  log("Durable suite (bench/durable.mjs, in a child process)...");
-  const durableRun = await runDurableSuite({ settings, log });
-  const storeRuns = {};
-  for (const suite of STORE_SUITES) {
+  const childRuns = {};
+  for (const suite of CHILD_SUITES) {
     log(`${suite.title} suite (bench/${suite.script}, in a child process)...`);
-    storeRuns[suite.name] = await runStoreSuite(suite, { settings, log });
+    childRuns[suite.name] = await runChildSuite(suite, { settings, log });
   }
 
   const results = {
@@ -289,12 +263,9 @@ async function main() {
     throughput,
     rateLimit,
     memory,
-    durable: durableRun.results ?? {
-      error: durableRun.skipped ? `skipped: ${durableRun.skipped}` : durableRun.error,
-    },
     ...Object.fromEntries(
-      STORE_SUITES.map(({ name }) => {
-        const run = storeRuns[name];
+      CHILD_SUITES.map(({ name }) => {
+        const run = childRuns[name];
         return [
           name,
           run.results ?? { error: run.skipped ? `skipped: ${run.skipped}` : run.error },
@@ -305,21 +276,16 @@ async function main() {
   mkdirSync(dirname(settings.out), { recursive: true });
   writeFileSync(settings.out, `${JSON.stringify(results, null, 2)}\n`);
   printResults(results);
-  if (durableRun.text) process.stdout.write(`\n== Durable mode (Redis) ==${durableRun.text}`);
-  if (durableRun.error) log(`\nDurable suite: ${durableRun.error}`);
-  if (durableRun.out) log(`Wrote ${durableRun.out}`);
-  for (const suite of STORE_SUITES) {
-    const run = storeRuns[suite.name];
-    if (run.text) process.stdout.write(`\n== ${suite.title} mode ==${run.text}`);
+  for (const suite of CHILD_SUITES) {
+    const run = childRuns[suite.name];
+    if (run.text) process.stdout.write(`\n== ${suite.title} ==${run.text}`);
     if (run.error) log(`\n${suite.title} suite: ${run.error}`);
     if (run.out) log(`Wrote ${run.out}`);
   }
   log(`\nWrote ${settings.out} (${results.durationSec} s)`);
   // A durable suite fails the run when a library errored or lost or duplicated a job (its exit
   // status), not when it was skipped for want of its server.
-  const durableFailed = [durableRun, ...Object.values(storeRuns)].some(
-    (run) => !run.skipped && run.code !== 0,
-  );
+  const durableFailed = Object.values(childRuns).some((run) => !run.skipped && run.code !== 0);
   // Exit explicitly: a limiter that leaks a timer must not turn the bench into a hang.
   process.exit(hasFailures(results) || durableFailed ? 1 : 0);
 }
