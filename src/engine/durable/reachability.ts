@@ -31,7 +31,7 @@ export class Reachability {
   failed(cause: unknown): void {
     const error = cause instanceof Error ? cause : new Error(String(cause));
     this.#lastError = error;
-    const unreachable = this.unreachable(error);
+    const unreachable = this.#unreachable(error);
     for (const waiter of this.#waiters) waiter(unreachable);
     this.#waiters.clear();
     if (this.#inOutage) return;
@@ -51,9 +51,9 @@ export class Reachability {
     this.#inOutage = false;
   }
 
-  /** The most recent failure, while the store is not reached again. */
-  get lastError(): Error | undefined {
-    return this.#lastError;
+  /** The most recent failure as the error a call rejects with, while the store is not reached again. */
+  failure(): BackendUnavailableError | undefined {
+    return this.#lastError === undefined ? undefined : this.#unreachable(this.#lastError);
   }
 
   /** Resolves with the next failure; `cancel()` stops waiting. */
@@ -67,7 +67,7 @@ export class Reachability {
   }
 
   /** `BackendUnavailableError` naming the store, where it is, and the cause. */
-  unreachable(cause: Error): BackendUnavailableError {
+  #unreachable(cause: Error): BackendUnavailableError {
     const target = this.#reports.target();
     const where = target === undefined ? "" : ` at ${target}`;
     return new BackendUnavailableError(

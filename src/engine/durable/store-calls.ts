@@ -33,11 +33,6 @@ export class StoreCalls {
     this.#settings = settings;
   }
 
-  /** Calls waiting for the store now. */
-  get pending(): number {
-    return this.#pending;
-  }
-
   /**
    * Runs `steps` with the connections, all of it within `callTimeoutMs`. Past it, or when the
    * store cannot be reached, rejects with `BackendUnavailableError` naming `what`; `unsure`

@@ -91,8 +91,8 @@ export class StoreSession {
     if (this.#current !== undefined) return Promise.resolve(this.#current);
     // Refused or unresolvable just now: say so at once, with the cause, rather than wait out
     // the deadline for a connection that is not coming yet.
-    const failed = this.reachability.lastError;
-    if (failed !== undefined) return Promise.reject(this.reachability.unreachable(failed));
+    const failure = this.reachability.failure();
+    if (failure !== undefined) return Promise.reject(failure);
     const next = this.reachability.nextFailure();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
@@ -106,8 +106,8 @@ export class StoreSession {
         timeoutMs,
       );
     });
-    const failure = next.failure.then((error) => Promise.reject(error));
-    return Promise.race([this.ready, timeout, failure]).finally(() => {
+    const nextFailure = next.failure.then((error) => Promise.reject(error));
+    return Promise.race([this.ready, timeout, nextFailure]).finally(() => {
       clearTimeout(timer);
       next.cancel();
     });

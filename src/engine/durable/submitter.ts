@@ -128,10 +128,9 @@ export class DurableSubmitter {
     await connections.feed.ensureLive();
     const status = connections.connection.status;
     if (status === "connected") return;
-    const reachability = this.#deps.reachability();
-    const cause = reachability.lastError;
-    if (cause !== undefined) throw reachability.unreachable(cause);
-    throw new BackendUnavailableError(`connection is ${status}`);
+    throw (
+      this.#deps.reachability().failure() ?? new BackendUnavailableError(`connection is ${status}`)
+    );
   }
 
   #created(
