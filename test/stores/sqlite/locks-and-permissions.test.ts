@@ -1,6 +1,8 @@
 /**
  * The file system and other processes in the way: a directory the process may not write to
- * (run as an unprivileged user when the tests run as root, since root ignores permissions), and
+ * (when the tests run as root, the submit runs without the capabilities that let root ignore
+ * file permissions: still root, so it reads the checkout wherever it lives, but a 0555
+ * directory and a 0444 file are as closed to it as to anyone), and
  * a write lock held by another connection for longer than `busyTimeoutMs`. Both give a clear
  * `BackendUnavailableError` and lose nothing: the tasks already stored are still there.
  */
@@ -22,14 +24,15 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-/** Runs the submit script as a user that may not write to a 0555 directory. */
+/**
+ * Runs the submit script so that a 0555 directory is closed to it. As root: with every
+ * capability dropped (no CAP_DAC_OVERRIDE), not as another user, who might not be able to
+ * read a checkout under a private directory (mktemp -d, a home directory).
+ */
 function submitAsUnprivileged(path: string): Record<string, unknown> {
   const root = process.getuid?.() === 0;
   const [command, args] = root
-    ? [
-        "setpriv",
-        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, SCRIPT, path],
-      ]
+    ? ["setpriv", ["--bounding-set=-all", "--inh-caps=-all", process.execPath, SCRIPT, path]]
     : [process.execPath, [SCRIPT, path]];
   const out = execFileSync(command as string, args as string[], {
     encoding: "utf8",
@@ -38,11 +41,10 @@ function submitAsUnprivileged(path: string): Record<string, unknown> {
   return JSON.parse(out.trim().split("\n").at(-1) as string) as Record<string, unknown>;
 }
 
-/** A directory others can enter and read but nobody but root can write. */
+/** A directory of the test's own, made read-only by the caller. */
 function readOnlyDir(name: string): string {
   const dir = join(sqlite.dir(), name);
   mkdirSync(dir);
-  chmodSync(sqlite.dir(), 0o755);
   return dir;
 }
 
