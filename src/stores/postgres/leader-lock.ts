@@ -8,14 +8,15 @@
  * or renewal notes the local time it was *sent*; the database starts the lease when it runs
  * the statement, which is later. The owner believes it leads only until
  * `sentAt + ttl - margin` on its own clock (margin: 1% of the TTL plus 2 ms for clock-rate
- * drift), checked on every read of `isLeader`. It renews every third of the TTL and steps down
- * at once when a renewal is refused or fails.
+ * drift): past that instant without a newer confirmation (the database slow or unreachable) it
+ * steps down with "expired-locally", as the Redis and SQLite locks do. It renews every third
+ * of the TTL and steps down at once when a renewal is refused or fails.
  */
 import { randomUUID } from "node:crypto";
 import { type Logger, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { LeaderLockHandle, LeaderLockSettings, LeadershipChange } from "../durable-store.js";
-import { announceLeadership } from "../leadership.js";
+import { announceLeadership, LockValidity } from "../leadership.js";
 import type { Query } from "./queries.js";
 import type { SchemaNames } from "./sql/names.js";
 
@@ -32,7 +33,7 @@ export class PostgresLeaderLock implements LeaderLockHandle {
   #generation = 0;
   #running = false;
   #leading = false;
-  #validUntil = 0;
+  readonly #validity: LockValidity;
   #timer: TimerHandle | undefined;
   #inFlight: Promise<void> | undefined;
 
@@ -48,10 +49,13 @@ export class PostgresLeaderLock implements LeaderLockHandle {
     this.#clock = settings.clock ?? systemClock;
     this.#logger = settings.logger ?? silentLogger;
     this.#onChange = settings.onChange ?? (() => {});
+    this.#validity = new LockValidity(this.#clock, () => {
+      if (this.#leading) this.#stepDown("expired-locally");
+    });
   }
 
   get isLeader(): boolean {
-    return this.#leading && this.#clock.now() < this.#validUntil;
+    return this.#leading && this.#validity.holds();
   }
 
   start(): void {
@@ -72,6 +76,7 @@ export class PostgresLeaderLock implements LeaderLockHandle {
     await this.#inFlight?.catch(() => {});
     const wasLeading = this.#leading;
     this.#leading = false;
+    this.#validity.clear();
     try {
       await this.#query(`DELETE FROM ${this.#s}.leaders WHERE name = $1 AND owner = $2`, [
         this.#name,
@@ -115,7 +120,7 @@ export class PostgresLeaderLock implements LeaderLockHandle {
   }
 
   #held(sentAt: number): void {
-    this.#validUntil = sentAt + this.#ttlMs - this.#marginMs;
+    this.#validity.confirm(sentAt + this.#ttlMs - this.#marginMs);
     if (this.#leading) return;
     this.#leading = true;
     announceLeadership(this.#logger, this.#name, true, "acquired", undefined, this.#onChange);
@@ -123,6 +128,7 @@ export class PostgresLeaderLock implements LeaderLockHandle {
 
   #stepDown(reason: LeadershipChange, error?: unknown): void {
     this.#leading = false;
+    this.#validity.clear();
     announceLeadership(this.#logger, this.#name, false, reason, error, this.#onChange);
   }
 }

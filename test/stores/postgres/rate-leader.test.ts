@@ -61,4 +61,35 @@ describe("leader lock (a lease row)", () => {
       "B false stopped",
     ]);
   });
+
+  it("steps down when its lease lapses locally while the database does not answer", async () => {
+    const store = await pgf.store();
+    const changes: string[] = [];
+    const lock = store.createLeaderLock("cron", {
+      ttlMs: 300,
+      onChange: (leading, reason) => changes.push(`${leading} ${reason}`),
+    });
+    lock.start();
+    await expect.poll(() => lock.isLeader, { timeout: 5_000 }).toBe(true);
+    // Another session holds the lease row: the renewal waits on it, as with a stalled server.
+    const blocker = await pgf.pool().connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query(`SELECT * FROM ${store.names.schema}.leaders FOR UPDATE`);
+      await expect.poll(() => changes, { timeout: 5_000 }).toContain("false expired-locally");
+      expect(lock.isLeader).toBe(false);
+      await blocker.query("ROLLBACK");
+    } finally {
+      blocker.release();
+    }
+    // The waiting renewal goes through once the row is free: it leads again.
+    await expect.poll(() => lock.isLeader, { timeout: 5_000 }).toBe(true);
+    await lock.stop();
+    expect(changes).toEqual([
+      "true acquired",
+      "false expired-locally",
+      "true acquired",
+      "false stopped",
+    ]);
+  });
 });
