@@ -321,22 +321,41 @@ export class TaskManager {
     return this.#backend.list(options);
   }
 
-  /** Stops starting tasks of this queue; running ones finish. */
-  pauseQueue(name: string): void {
+  /**
+   * Stops starting tasks of this queue; running ones finish. In durable mode the pause is state
+   * in the store and holds for every process sharing it (each one's next claim skips the
+   * queue); this process stops claiming from it at once. Resolves once the store holds it
+   * (at once in memory mode); a failed write rejects (and is logged, so a call that is not
+   * awaited is not silent).
+   * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
+   */
+  pauseQueue(name: string): Promise<void> {
     requireQueueName(name);
-    this.#backend.pause(name);
+    return this.#settleQueueWrite("pauseQueue", name, this.#backend.pause(name));
   }
 
-  /** Lets a paused queue start tasks again. */
-  resumeQueue(name: string): void {
+  /**
+   * Lets a paused queue start tasks again, in every process sharing a durable store (waiting
+   * workers are woken). Resolves once the store holds it.
+   * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
+   */
+  resumeQueue(name: string): Promise<void> {
     requireQueueName(name);
-    this.#backend.resume(name);
+    return this.#settleQueueWrite("resumeQueue", name, this.#backend.resume(name));
+  }
+
+  #settleQueueWrite(what: string, queue: string, done: void | Promise<void>): Promise<void> {
+    const written = Promise.resolve(done);
+    written.catch((error: unknown) =>
+      this.#options.logger.warn({ err: error, queue }, `${what} could not be written`),
+    );
+    return written;
   }
 
   /**
    * Depth, waiting, running and paused, per queue that has seen a task or a pause. In durable
-   * mode `depth` is read from Redis (the true backlog of all processes); `running` and `paused`
-   * are this process's.
+   * mode `depth` and `paused` are read from the store (shared by all processes); `running` is
+   * this process's.
    */
   queues(): Promise<QueueInfo[]> {
     return this.#backend.queues();

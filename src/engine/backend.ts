@@ -111,8 +111,9 @@ export interface Backend {
   get(id: string): Promise<TaskSnapshot | undefined>;
   cancel(id: string): Promise<boolean>;
   list(options?: ListOptions): Promise<TaskPage>;
-  pause(queue: string): void;
-  resume(queue: string): void;
+  /** Pauses `queue`; resolves once it holds for every process of the backend. */
+  pause(queue: string): void | Promise<void>;
+  resume(queue: string): void | Promise<void>;
   queues(): Promise<QueueInfo[]>;
   /** What the queue gauges report, read at each metrics collection. */
   depths(): DepthSnapshot | Promise<DepthSnapshot>;

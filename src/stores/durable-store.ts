@@ -170,6 +170,17 @@ export interface DurableStore {
   /** The store's clock, epoch ms. */
   time(): Promise<number>;
 
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+  /**
+   * Pauses (`true`) or resumes (`false`) `queue` for every process sharing the store. A claim
+   * (`step`) that runs after this resolved takes nothing from a paused queue, in the same
+   * atomic step that would have leased it; resuming wakes the workers waiting on the queue.
+   * Idempotent.
+   */
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  /** The queues paused in the store, sorted by name. */
+  pausedQueues(): Promise<string[]>;
+
   /**
    * Optional, for stores whose tasks live in the caller's database (Postgres): stores tasks
    * inside the caller's open transaction `tx`, all or nothing; they exist iff it commits.

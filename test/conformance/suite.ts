@@ -12,6 +12,7 @@ import { eventsSuite } from "./suite-events.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
 import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
+import { pauseSuite } from "./suite-pause.js";
 import { registrySuite } from "./suite-registry.js";
 import { schedulingSuite } from "./suite-scheduling.js";
 import { stopSuite } from "./suite-stop.js";
@@ -30,5 +31,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     stopSuite(ctx);
     modesSuite(ctx);
     newApiSuite(ctx);
+    pauseSuite(ctx);
   });
 }

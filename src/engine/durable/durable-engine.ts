@@ -46,6 +46,7 @@ import { zeroCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
 import { CronLeader } from "./cron-leader.js";
 import { DurableResults } from "./results.js";
+import { SharedPause } from "./shared-pause.js";
 import { StoreCalls } from "./store-calls.js";
 import { type Connections, StoreSession } from "./store-session.js";
 import { DurableSubmitter } from "./submitter.js";
@@ -80,7 +81,7 @@ export class DurableEngine implements Backend {
   readonly #deps: DurableEngineDeps;
   readonly #logger: Logger;
   readonly #session: StoreSession;
-  readonly #paused = new Set<string>();
+  readonly #pause: SharedPause;
   /** What this process did: its submits and cancels, and the outcomes its worker wrote. */
   readonly #counters = zeroCounters();
   #worker: DurableWorker | undefined;
@@ -99,6 +100,7 @@ export class DurableEngine implements Backend {
       callTimeoutMs: deps.backend.callTimeoutMs,
       maxPendingCalls: deps.backend.maxPendingCalls,
     });
+    this.#pause = new SharedPause(this.#calls, () => this.#worker?.wake());
     this.#submitter = new DurableSubmitter({
       calls: this.#calls,
       reachability: () => this.#session.reachability,
@@ -229,24 +231,27 @@ export class DurableEngine implements Backend {
     }
   }
 
-  pause(queue: string): void {
-    this.#paused.add(queue);
+  /** Pauses `queue` for every process sharing the store (see {@link SharedPause}). */
+  pause(queue: string): Promise<void> {
+    return this.#pause.set(queue, true);
   }
 
-  resume(queue: string): void {
-    this.#paused.delete(queue);
-    this.#worker?.wake();
+  resume(queue: string): Promise<void> {
+    return this.#pause.set(queue, false);
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const depths = await this.#calls.read("queues", (store) => store.queues());
-    const names = new Set([...depths.map((q) => q.name), ...this.#paused]);
+    const [depths, paused] = await Promise.all([
+      this.#calls.read("queues", (store) => store.queues()),
+      this.#pause.list(),
+    ]);
+    const names = new Set([...depths.map((q) => q.name), ...paused]);
     return [...names].map((name) => ({
       name,
       depth: depths.find((q) => q.name === name)?.depth ?? 0,
       waiting: 0,
       running: this.#worker?.runningIn(name) ?? 0,
-      paused: this.#paused.has(name),
+      paused: paused.has(name),
       concurrency: this.#deps.options.queues.get(name)?.concurrency,
     }));
   }
@@ -370,7 +375,7 @@ export class DurableEngine implements Backend {
         // A global rate is applied in the claim script; then it is the only limiter.
         rate: backend.globalRate === undefined ? options.rate : undefined,
         handlers: this.#deps.handlers,
-        isPaused: (queue) => this.#paused.has(queue),
+        isPaused: (queue) => this.#pause.isPausing(queue),
         events: this.#deps.events,
         instrumentation: this.#deps.instrumentation,
         counters: this.#counters,

@@ -46,6 +46,7 @@ import { isFeedPosition, PostgresFeedReader, readFeed } from "./feed.js";
 import { PostgresLeaderLock } from "./leader-lock.js";
 import { ChannelListener, type OpenDedicated } from "./listener.js";
 import type { PostgresStoreSettings } from "./options.js";
+import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, type Query, queueDepths } from "./queries.js";
 import { type SchemaNames, schemaNames } from "./sql/names.js";
 import { PostgresWorkWaiter } from "./waiter.js";
@@ -323,5 +324,17 @@ export class PostgresStore implements DurableStore {
   async time(): Promise<number> {
     const { rows } = await this.#query(`SELECT ${this.names.s}.now_ms() AS t`);
     return Number(rows[0]?.t);
+  }
+
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+
+  /** @see DurableStore.setPaused */
+  setPaused(queue: string, paused: boolean): Promise<void> {
+    return setPaused(this.#query, this.names, queue, paused);
+  }
+
+  /** @see DurableStore.pausedQueues */
+  pausedQueues(): Promise<string[]> {
+    return pausedQueues(this.#query, this.names);
   }
 }

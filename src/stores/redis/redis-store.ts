@@ -57,6 +57,7 @@ import {
   type ResolvedStoreOptions,
   resolveStoreOptions,
 } from "./options.js";
+import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { queueScript, registerScripts, runScript } from "./scripts.js";
 import { WorkWaiter } from "./waiter.js";
@@ -496,6 +497,18 @@ export class RedisStore implements DurableStore {
   /** The leader lock `{prefix}:leader:<name>`. */
   createLeaderLock(name: string, settings: LeaderLockSettings): LeaderLock {
     return new LeaderLock(this.redis, this.keys.leader(name), settings);
+  }
+
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+
+  /** @see DurableStore.setPaused */
+  setPaused(queue: string, paused: boolean): Promise<void> {
+    return setPaused(this.redis, this.keys, queue, paused);
+  }
+
+  /** @see DurableStore.pausedQueues */
+  pausedQueues(): Promise<string[]> {
+    return pausedQueues(this.redis, this.keys);
   }
 
   async #queueOf(id: string): Promise<string | undefined> {

@@ -49,6 +49,7 @@ import {
   type SqliteStoreOptions,
 } from "./options.js";
 import { cancel, fail, nack, progress, renew } from "./outcomes.js";
+import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { refusalError, trimSet } from "./records.js";
 import type { Database } from "./schema.js";
@@ -281,6 +282,21 @@ export class SqliteStore implements DurableStore {
   /** This machine's clock, shared by every process on the file (see the module comment). */
   async time(): Promise<number> {
     return Date.now();
+  }
+
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+
+  /** @see DurableStore.setPaused */
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    if (!isName(queue)) throw new InvalidArgumentError("queue", "must be a queue name", queue);
+    if (typeof paused !== "boolean")
+      throw new InvalidArgumentError("paused", "must be a boolean", paused);
+    await this.committer.run((tx) => setPaused(tx, queue, paused));
+  }
+
+  /** @see DurableStore.pausedQueues */
+  async pausedQueues(): Promise<string[]> {
+    return pausedQueues(this.sql);
   }
 
   /** Commits what is queued, stops the waiters and closes the database. */
