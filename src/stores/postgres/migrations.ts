@@ -24,7 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "tasks, events, leaders, rate; functions",
     sql: (names) => schemaV1(names) + functionsV1(names),
   },
-  { version: 2, name: "fleet: paused queues", sql: fleetV2 },
+  { version: 2, name: "fleet: paused queues, workers, schedules", sql: fleetV2 },
 ];
 
 /** The schema version this code needs. */

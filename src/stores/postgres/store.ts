@@ -46,6 +46,8 @@ import { isFeedPosition, PostgresFeedReader, readFeed } from "./feed.js";
 import { PostgresLeaderLock } from "./leader-lock.js";
 import { ChannelListener, type OpenDedicated } from "./listener.js";
 import type { PostgresStoreSettings } from "./options.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
+import * as fleet from "./fleet.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, type Query, queueDepths } from "./queries.js";
 import { type SchemaNames, schemaNames } from "./sql/names.js";
@@ -336,5 +338,35 @@ export class PostgresStore implements DurableStore {
   /** @see DurableStore.pausedQueues */
   pausedQueues(): Promise<string[]> {
     return pausedQueues(this.#query, this.names);
+  }
+
+  // --- Fleet operations (worker registry, shared schedules; see fleet.ts) -----------------
+
+  heartbeat(worker: WorkerReport, dropAfterMs: number): Promise<number> {
+    return fleet.heartbeat(this.#query, this.names, worker, dropAfterMs);
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return fleet.removeWorker(this.#query, this.names, id);
+  }
+
+  listWorkers(dropAfterMs: number): Promise<{ now: number; workers: StoredWorker[] }> {
+    return fleet.listWorkers(this.#query, this.names, dropAfterMs);
+  }
+
+  saveSchedule(schedule: StoredSchedule): Promise<void> {
+    return fleet.saveSchedule(this.#query, this.names, schedule);
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return fleet.deleteSchedule(this.#query, this.names, id);
+  }
+
+  setSchedulePaused(id: string, paused: boolean): Promise<boolean> {
+    return fleet.setSchedulePaused(this.#query, this.names, id, paused);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return fleet.listSchedules(this.#query, this.names);
   }
 }

@@ -32,6 +32,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
 import {
   buildClaimCall,
@@ -57,6 +58,7 @@ import {
   type ResolvedStoreOptions,
   resolveStoreOptions,
 } from "./options.js";
+import * as fleet from "./fleet.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { queueScript, registerScripts, runScript } from "./scripts.js";
@@ -509,6 +511,36 @@ export class RedisStore implements DurableStore {
   /** @see DurableStore.pausedQueues */
   pausedQueues(): Promise<string[]> {
     return pausedQueues(this.redis, this.keys);
+  }
+
+  // --- Fleet operations (worker registry, shared schedules; see fleet.ts) -----------------
+
+  heartbeat(worker: WorkerReport, dropAfterMs: number): Promise<number> {
+    return fleet.heartbeat(this.redis, this.keys, worker, dropAfterMs);
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return fleet.removeWorker(this.redis, this.keys, id);
+  }
+
+  listWorkers(dropAfterMs: number): Promise<{ now: number; workers: StoredWorker[] }> {
+    return fleet.listWorkers(this.redis, this.keys, dropAfterMs);
+  }
+
+  saveSchedule(schedule: StoredSchedule): Promise<void> {
+    return fleet.saveSchedule(this.redis, this.keys, schedule);
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return fleet.deleteSchedule(this.redis, this.keys, id);
+  }
+
+  setSchedulePaused(id: string, paused: boolean): Promise<boolean> {
+    return fleet.setSchedulePaused(this.redis, this.keys, id, paused);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return fleet.listSchedules(this.redis, this.keys);
   }
 
   async #queueOf(id: string): Promise<string | undefined> {

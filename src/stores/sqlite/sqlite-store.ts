@@ -49,6 +49,8 @@ import {
   type SqliteStoreOptions,
 } from "./options.js";
 import { cancel, fail, nack, progress, renew } from "./outcomes.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
+import * as fleet from "./fleet.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { refusalError, trimSet } from "./records.js";
@@ -297,6 +299,36 @@ export class SqliteStore implements DurableStore {
   /** @see DurableStore.pausedQueues */
   async pausedQueues(): Promise<string[]> {
     return pausedQueues(this.sql);
+  }
+
+  // --- Fleet operations (worker registry, shared schedules; see fleet.ts) -----------------
+
+  heartbeat(worker: WorkerReport, dropAfterMs: number): Promise<number> {
+    return fleet.heartbeat(this.committer, worker, dropAfterMs);
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return fleet.removeWorker(this.committer, id);
+  }
+
+  listWorkers(dropAfterMs: number): Promise<{ now: number; workers: StoredWorker[] }> {
+    return fleet.listWorkers(this.committer, dropAfterMs);
+  }
+
+  saveSchedule(schedule: StoredSchedule): Promise<void> {
+    return fleet.saveSchedule(this.committer, schedule);
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return fleet.deleteSchedule(this.committer, id);
+  }
+
+  setSchedulePaused(id: string, paused: boolean): Promise<boolean> {
+    return fleet.setSchedulePaused(this.committer, id, paused);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return fleet.listSchedules(this.committer);
   }
 
   /** Commits what is queued, stops the waiters and closes the database. */
