@@ -53,6 +53,7 @@ export {
   UnsupportedError,
 } from "./errors.js";
 export type { TaskEventListener, TaskEventName, TaskEvents } from "./events.js";
+export type { RegistryOptions, WorkerInfo } from "./fleet.js";
 export { TaskStatus, type TerminalStatus } from "./lifecycle/states.js";
 export type {
   FinishHookEvent,

@@ -19,6 +19,7 @@ import {
   type SubmitManyOptions,
   validateSubmitMany,
 } from "./engine/submit-many.js";
+import { localWorkers, type WorkerIdentity, workerIdentity } from "./engine/worker-identity.js";
 import {
   DuplicateHandlerError,
   HandlerNotFoundError,
@@ -32,6 +33,7 @@ import {
   type TaskEventListener,
   type TaskEventName,
 } from "./events.js";
+import type { WorkerInfo } from "./fleet.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { StopSequence } from "./lifecycle/stop-sequence.js";
 import { createObservability, type Observability } from "./observability/setup.js";
@@ -83,6 +85,7 @@ import type {
 export class TaskManager {
   readonly #options: ResolvedOptions;
   readonly #handlers = new Map<string, RegisteredHandler>();
+  #identityCache: WorkerIdentity | undefined;
   readonly #events: TaskEventBus;
   readonly #results: ResultBroadcaster;
   readonly #shutdown: ShutdownTracker;
@@ -344,12 +347,37 @@ export class TaskManager {
     return this.#settleQueueWrite("resumeQueue", name, this.#backend.resume(name));
   }
 
+  get #identity(): WorkerIdentity {
+    this.#identityCache ??= workerIdentity(this.#options.clock);
+    return this.#identityCache;
+  }
+
   #settleQueueWrite(what: string, queue: string, done: void | Promise<void>): Promise<void> {
     const written = Promise.resolve(done);
     written.catch((error: unknown) =>
       this.#options.logger.warn({ err: error, queue }, `${what} could not be written`),
     );
     return written;
+  }
+
+  /**
+   * Every manager with handlers sharing this manager's store, with host, pid, start, last
+   * heartbeat, version, concurrency, running, processed and failed counts and queues. A worker
+   * whose heartbeats stopped (killed, frozen, cut off) is shown `state: "lost"` after
+   * `registry.lostAfterMs`, then dropped after `registry.dropAfterMs`; a graceful stop removes
+   * it at once. In memory mode: this process, if it has handlers.
+   */
+  workers(): Promise<WorkerInfo[]> {
+    if (this.#backend.workers !== undefined) return this.#backend.workers();
+    return Promise.resolve(
+      localWorkers(
+        this.#identity,
+        this.#options.clock,
+        this.#options.concurrency,
+        this.#backend.stats(),
+        this.#handlers,
+      ),
+    );
   }
 
   /**

@@ -15,6 +15,7 @@ import { queueRoutes } from "./routes/queues.js";
 import { resultRoutes } from "./routes/results.js";
 import { statsRoutes } from "./routes/stats.js";
 import { taskRoutes } from "./routes/tasks.js";
+import { workerRoutes } from "./routes/workers.js";
 import { IgnoredQuery, NoQuery, parseInput } from "./schemas.js";
 
 /** One handler's routes, and the checks of a request's query and body against them. */
@@ -36,6 +37,7 @@ export function buildAdminApi(): AdminApi {
     ...statsRoutes,
     ...resultRoutes,
     ...probeRoutes,
+    ...workerRoutes,
   ];
   routes.push(
     route({

@@ -4,6 +4,7 @@
  * (`memory/memory-backend.ts`) or Redis (`redis/durable/durable-engine.ts`).
  */
 
+import type { WorkerInfo } from "../fleet.js";
 import type { DepthSnapshot } from "../observability/metrics.js";
 import type {
   DeadLetterListOptions,
@@ -115,6 +116,8 @@ export interface Backend {
   pause(queue: string): void | Promise<void>;
   resume(queue: string): void | Promise<void>;
   queues(): Promise<QueueInfo[]>;
+  /** The worker registry of a shared store; absent: this process is the only worker. */
+  workers?(): Promise<WorkerInfo[]>;
   /** What the queue gauges report, read at each metrics collection. */
   depths(): DepthSnapshot | Promise<DepthSnapshot>;
   health(): BackendHealth;

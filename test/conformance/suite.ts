@@ -16,6 +16,7 @@ import { pauseSuite } from "./suite-pause.js";
 import { registrySuite } from "./suite-registry.js";
 import { schedulingSuite } from "./suite-scheduling.js";
 import { stopSuite } from "./suite-stop.js";
+import { workersSuite } from "./suite-workers.js";
 import { type StoreFixture, useStore } from "./support.js";
 
 export type { StoreFixture } from "./support.js";
@@ -32,5 +33,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     modesSuite(ctx);
     newApiSuite(ctx);
     pauseSuite(ctx);
+    workersSuite(ctx);
   });
 }

@@ -24,6 +24,8 @@ async function apiProcess(prefix: string) {
   const mill = new TaskManager({
     retry: { maxRetries: 0 },
     backend: { type: "redis", url: redis.server().url, prefix, leaseMs: 2_000 },
+    // How this process judges the registry: lost after 3 missed 100 ms heartbeats.
+    registry: { heartbeatMs: 100, lostAfterMs: 300, dropAfterMs: 60_000 },
   });
   const server = await createAdminServer(mill, {
     auth: { tokens: [{ token: TOKEN, role: "write", name: "ops" }] },
@@ -42,7 +44,7 @@ async function apiProcess(prefix: string) {
   return { mill, call };
 }
 
-function workers(prefix: string, count: number): WorkerProcess[] {
+function workers(prefix: string, count: number, env: Record<string, string> = {}): WorkerProcess[] {
   return Array.from({ length: count }, (_, i) =>
     startWorker({
       url: redis.server().url,
@@ -51,7 +53,7 @@ function workers(prefix: string, count: number): WorkerProcess[] {
       behaviour: "work",
       label: `w${i + 1}`,
       concurrency: 2,
-      env: { WORK_MS: "5" },
+      env: { WORK_MS: "5", ...env },
     }),
   );
 }
@@ -100,5 +102,44 @@ describe("fleet operations over real processes and real Redis", () => {
     await Promise.all(held.map((task) => task.result()));
     expect(starts(pool)).toBe(18);
     for (const w of pool) expect(w.alive).toBe(true);
+  });
+
+  it("the registry shows three worker processes and marks a kill -9'ed one lost", async () => {
+    const prefix = `fleet-registry-${randomUUID().slice(0, 8)}`;
+    const { mill, call } = await apiProcess(prefix);
+    const pool = workers(prefix, 3, { HEARTBEAT_MS: "100" });
+    await Promise.all(pool.map((w) => w.ready()));
+    const tasks = await Promise.all(
+      Array.from({ length: 30 }, (_, n) => mill.submit("job", { n })),
+    );
+    await Promise.all(tasks.map((task) => task.result()));
+    const pids = pool.map((w) => w.pid).sort();
+    type Listed = { pid: number; state: string; processed: number; queues: string[] };
+    const listed = async () =>
+      ((await call("GET", "/v1/workers")).json.workers as Listed[]).sort((a, b) => a.pid - b.pid);
+    await until(
+      async () => (await listed()).reduce((n, w) => n + w.processed, 0) === 30,
+      "three workers with every task counted",
+    );
+    const three = await listed();
+    expect(three.map((w) => w.pid)).toEqual(pids);
+    expect(three.every((w) => w.state === "alive" && w.queues.includes("default"))).toBe(true);
+
+    const [victim, ...rest] = pool as [WorkerProcess, ...WorkerProcess[]];
+    await victim.kill();
+    await until(
+      async () => (await listed()).find((w) => w.pid === victim.pid)?.state === "lost",
+      "the killed worker shown lost",
+    );
+    const after = await listed();
+    expect(after.map((w) => w.pid)).toEqual(pids);
+    for (const w of after) expect(w.state).toBe(w.pid === victim.pid ? "lost" : "alive");
+
+    // A graceful stop leaves the registry at once.
+    const [leaving] = rest as [WorkerProcess];
+    await leaving.stop();
+    expect((await mill.workers()).map((w) => w.pid).sort()).toEqual(
+      pids.filter((pid) => pid !== leaving.pid),
+    );
   });
 });

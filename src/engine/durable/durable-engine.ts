@@ -6,6 +6,7 @@
  */
 import { CancelledError, NotFoundError, type TaskmillError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
+import type { WorkerInfo } from "../../fleet.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
 import { type Logger, silentLogger } from "../../observability/logger.js";
@@ -44,6 +45,7 @@ import type {
 } from "../backend.js";
 import { zeroCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
+import { processedOf, queuesOf } from "../worker-identity.js";
 import { CronLeader } from "./cron-leader.js";
 import { DurableResults } from "./results.js";
 import { SharedPause } from "./shared-pause.js";
@@ -52,6 +54,7 @@ import { type Connections, StoreSession } from "./store-session.js";
 import { DurableSubmitter } from "./submitter.js";
 import { DurableTaskHandle } from "./task-handle.js";
 import { DurableWorker } from "./worker.js";
+import { toWorkerInfo, type WorkerFigures, WorkerHeartbeat } from "./worker-heartbeat.js";
 
 export interface DurableEngineDeps {
   readonly options: ResolvedOptions;
@@ -82,6 +85,7 @@ export class DurableEngine implements Backend {
   readonly #logger: Logger;
   readonly #session: StoreSession;
   readonly #pause: SharedPause;
+  #heartbeat: WorkerHeartbeat | undefined;
   /** What this process did: its submits and cancels, and the outcomes its worker wrote. */
   readonly #counters = zeroCounters();
   #worker: DurableWorker | undefined;
@@ -256,6 +260,26 @@ export class DurableEngine implements Backend {
     }));
   }
 
+  /** The worker registry, judged by the store's clock (see {@link WorkerHeartbeat}). */
+  async workers(): Promise<WorkerInfo[]> {
+    const { registry } = this.#deps.options;
+    const { now, workers } = await this.#calls.read("workers", (store) =>
+      store.listWorkers(registry.dropAfterMs),
+    );
+    return workers.map((worker) => toWorkerInfo(worker, now, registry));
+  }
+
+  #figures(): WorkerFigures {
+    const c = this.#counters;
+    return {
+      concurrency: this.#deps.options.concurrency,
+      running: this.running,
+      processed: processedOf(c),
+      failed: c.failed,
+      queues: queuesOf(this.#deps.handlers),
+    };
+  }
+
   get running(): number {
     return this.#worker?.running ?? 0;
   }
@@ -351,12 +375,15 @@ export class DurableEngine implements Backend {
     // command connection closes because the release needs it.
     const releasing = this.#cronLeader?.close();
     this.#worker?.close();
-    await this.#session.close(releasing);
+    // A graceful close leaves the registry at once (a crash is shown lost instead).
+    const leaving = this.#heartbeat?.stop(true);
+    await this.#session.close(Promise.all([releasing, leaving]));
   }
 
   /** Drops every connection at once (the store did not answer in time). Idempotent. */
   destroy(): void {
     this.#worker?.close();
+    void this.#heartbeat?.stop(false);
     void this.#cronLeader?.close();
     this.#session.destroy();
   }
@@ -384,6 +411,14 @@ export class DurableEngine implements Backend {
       });
       // Only processes that run tasks reclaim expired leases.
       connections.reaper.start();
+      this.#heartbeat = new WorkerHeartbeat({
+        store: connections.store,
+        clock: options.clock,
+        logger: this.#logger,
+        settings: options.registry,
+        figures: () => this.#figures(),
+      });
+      this.#heartbeat.start();
     }
     return this.#worker;
   }

@@ -66,7 +66,11 @@ export async function saveSchedule(
   );
 }
 
-export async function deleteSchedule(query: Query, { s }: SchemaNames, id: string): Promise<boolean> {
+export async function deleteSchedule(
+  query: Query,
+  { s }: SchemaNames,
+  id: string,
+): Promise<boolean> {
   requireScheduleId(id);
   const { rows } = await query(`DELETE FROM ${s}.schedules WHERE id = $1 RETURNING id`, [id]);
   return rows.length > 0;
@@ -79,10 +83,10 @@ export async function setSchedulePaused(
   paused: boolean,
 ): Promise<boolean> {
   requireScheduleId(id);
-  const { rows } = await query(
-    `UPDATE ${s}.schedules SET paused = $2 WHERE id = $1 RETURNING id`,
-    [id, paused],
-  );
+  const { rows } = await query(`UPDATE ${s}.schedules SET paused = $2 WHERE id = $1 RETURNING id`, [
+    id,
+    paused,
+  ]);
   return rows.length > 0;
 }
 

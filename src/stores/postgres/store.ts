@@ -35,6 +35,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
@@ -43,11 +44,10 @@ import { UnexpectedRowError } from "./codec.js";
 import { positive, tokenDigits } from "./codes.js";
 import { PostgresDeadLetters } from "./dead-letters.js";
 import { isFeedPosition, PostgresFeedReader, readFeed } from "./feed.js";
+import * as fleet from "./fleet.js";
 import { PostgresLeaderLock } from "./leader-lock.js";
 import { ChannelListener, type OpenDedicated } from "./listener.js";
 import type { PostgresStoreSettings } from "./options.js";
-import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
-import * as fleet from "./fleet.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, type Query, queueDepths } from "./queries.js";
 import { type SchemaNames, schemaNames } from "./sql/names.js";

@@ -94,7 +94,11 @@ export async function saveSchedule(
   schedule: StoredSchedule,
 ): Promise<void> {
   const text = encodeSchedule(schedule);
-  await redis.multi().hset(k.schedules, schedule.id, text).srem(k.pausedSchedules, schedule.id).exec();
+  await redis
+    .multi()
+    .hset(k.schedules, schedule.id, text)
+    .srem(k.pausedSchedules, schedule.id)
+    .exec();
 }
 
 export async function deleteSchedule(redis: Redis, k: KeySpace, id: string): Promise<boolean> {

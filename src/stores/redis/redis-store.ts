@@ -51,6 +51,7 @@ import {
 import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
 import { readEvents } from "./events.js";
 import { RedisFeedReader } from "./feed-reader.js";
+import * as fleet from "./fleet.js";
 import { KeySpace } from "./keys.js";
 import { LeaderLock } from "./leader-lock.js";
 import {
@@ -58,7 +59,6 @@ import {
   type ResolvedStoreOptions,
   resolveStoreOptions,
 } from "./options.js";
-import * as fleet from "./fleet.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { queueScript, registerScripts, runScript } from "./scripts.js";

@@ -43,9 +43,10 @@ export function listWorkers(
   requireDropAfter(dropAfterMs);
   return committer.run((tx) => {
     tx.sql.q("DELETE FROM workers WHERE heartbeat_at < ?").run(tx.now - dropAfterMs);
-    const rows = tx.sql
-      .q("SELECT report, heartbeat_at FROM workers ORDER BY id")
-      .all() as Array<{ report: string; heartbeat_at: number }>;
+    const rows = tx.sql.q("SELECT report, heartbeat_at FROM workers ORDER BY id").all() as Array<{
+      report: string;
+      heartbeat_at: number;
+    }>;
     return {
       now: tx.now,
       workers: rows.map((row) => decodeWorker(row.report, row.heartbeat_at)),
@@ -67,9 +68,7 @@ export async function saveSchedule(committer: Committer, schedule: StoredSchedul
 
 export function deleteSchedule(committer: Committer, id: string): Promise<boolean> {
   requireScheduleId(id);
-  return committer.run(
-    (tx) => tx.sql.q("DELETE FROM schedules WHERE id = ?").run(id).changes > 0,
-  );
+  return committer.run((tx) => tx.sql.q("DELETE FROM schedules WHERE id = ?").run(id).changes > 0);
 }
 
 export function setSchedulePaused(
@@ -80,9 +79,7 @@ export function setSchedulePaused(
   requireScheduleId(id);
   return committer.run(
     (tx) =>
-      tx.sql
-        .q("UPDATE schedules SET paused = ? WHERE id = ?")
-        .run(paused ? 1 : 0, id).changes > 0,
+      tx.sql.q("UPDATE schedules SET paused = ? WHERE id = ?").run(paused ? 1 : 0, id).changes > 0,
   );
 }
 

@@ -35,12 +35,14 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
 import { complete, type EncodedAck, step } from "./claim.js";
 import { nullable } from "./codec.js";
 import { Committer, Sql } from "./committer.js";
 import { SqliteDeadLetters } from "./dead-letter.js";
 import { insertTask, insertTasks, prepareTask } from "./enqueue.js";
+import * as fleet from "./fleet.js";
 import { SqliteLeaderLock } from "./leader-lock.js";
 import { reclaimBatch, trimBoth } from "./maintenance.js";
 import {
@@ -49,8 +51,6 @@ import {
   type SqliteStoreOptions,
 } from "./options.js";
 import { cancel, fail, nack, progress, renew } from "./outcomes.js";
-import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
-import * as fleet from "./fleet.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { refusalError, trimSet } from "./records.js";
