@@ -27,6 +27,7 @@ import type {
   TransactionClient,
 } from "../types.js";
 import type { RunnerCounters } from "./counters.js";
+import type { ScheduleStorePort } from "./schedule-sync.js";
 import type { SubmitManyItem } from "./submit-many.js";
 
 /** A handler as registered, with its options resolved against the manager's defaults. */
@@ -118,6 +119,8 @@ export interface Backend {
   queues(): Promise<QueueInfo[]>;
   /** The worker registry of a shared store; absent: this process is the only worker. */
   workers?(): Promise<WorkerInfo[]>;
+  /** The store's shared schedules; absent: schedules live in this process only. */
+  scheduleStore?(): ScheduleStorePort;
   /** What the queue gauges report, read at each metrics collection. */
   depths(): DepthSnapshot | Promise<DepthSnapshot>;
   health(): BackendHealth;

@@ -41,8 +41,8 @@ export function requireDropAfter(dropAfterMs: number): void {
 export function encodeSchedule(schedule: StoredSchedule): string {
   if (typeof schedule !== "object" || schedule === null || !isName(schedule.id))
     throw new InvalidArgumentError("schedule.id", "must be a non-empty string", schedule?.id);
-  const { id, cron, taskName, payload, timezone } = schedule;
-  return JSON.stringify({ id, cron, taskName, payload, timezone });
+  const { id, cron, taskName, payload, timezone, queue } = schedule;
+  return JSON.stringify({ id, cron, taskName, payload, timezone, queue });
 }
 
 /** A stored schedule from its text and its paused flag. */
@@ -53,6 +53,7 @@ export function decodeSchedule(text: string, paused: boolean): StoredSchedule {
     taskName: string;
     payload?: JsonValue;
     timezone?: string;
+    queue?: string;
   };
   return {
     id: o.id,
@@ -60,6 +61,7 @@ export function decodeSchedule(text: string, paused: boolean): StoredSchedule {
     taskName: o.taskName,
     payload: o.payload,
     timezone: o.timezone,
+    queue: o.queue,
     paused,
   };
 }

@@ -40,6 +40,8 @@ export interface StoredSchedule {
   /** JSON data submitted at each tick (`undefined`: none). */
   readonly payload: JsonValue | undefined;
   readonly timezone: string | undefined;
+  /** The queue of the tasks it submits (`undefined`: the submitting process decides). */
+  readonly queue: string | undefined;
   /** A paused schedule fires no tick until resumed. */
   readonly paused: boolean;
 }

@@ -14,6 +14,7 @@ import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
 import { pauseSuite } from "./suite-pause.js";
 import { registrySuite } from "./suite-registry.js";
+import { schedulesSuite } from "./suite-schedules.js";
 import { schedulingSuite } from "./suite-scheduling.js";
 import { stopSuite } from "./suite-stop.js";
 import { workersSuite } from "./suite-workers.js";
@@ -34,5 +35,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     newApiSuite(ctx);
     pauseSuite(ctx);
     workersSuite(ctx);
+    schedulesSuite(ctx);
   });
 }

@@ -24,7 +24,7 @@ import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
 import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
-import type { StoredTask } from "../../stores/durable-types.js";
+import type { JsonValue, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import type {
   ListOptions,
@@ -44,6 +44,7 @@ import type {
   RegisteredHandler,
 } from "../backend.js";
 import { zeroCounters } from "../counters.js";
+import type { ScheduleStorePort } from "../schedule-sync.js";
 import type { SubmitManyItem } from "../submit-many.js";
 import { processedOf, queuesOf } from "../worker-identity.js";
 import { CronLeader } from "./cron-leader.js";
@@ -267,6 +268,24 @@ export class DurableEngine implements Backend {
       store.listWorkers(registry.dropAfterMs),
     );
     return workers.map((worker) => toWorkerInfo(worker, now, registry));
+  }
+
+  /** The store's schedules for the manager's {@link ScheduleSync}. */
+  scheduleStore(): ScheduleStorePort {
+    const calls = this.#calls;
+    return {
+      connected: this.#session.ready.then(() => undefined),
+      save: (d) =>
+        calls.read("schedule", (store) =>
+          store.saveSchedule({ ...d, payload: d.payload as JsonValue | undefined }),
+        ),
+      delete: (id) => calls.read("unschedule", (store) => store.deleteSchedule(id)),
+      setPaused: (id, paused) =>
+        calls.read(paused ? "pauseSchedule" : "resumeSchedule", (store) =>
+          store.setSchedulePaused(id, paused),
+        ),
+      list: () => calls.read("schedules", (store) => store.listSchedules()),
+    };
   }
 
   #figures(): WorkerFigures {
