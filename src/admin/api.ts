@@ -13,6 +13,7 @@ import { dlqRoutes } from "./routes/dlq.js";
 import { probeRoutes } from "./routes/probes.js";
 import { queueRoutes } from "./routes/queues.js";
 import { resultRoutes } from "./routes/results.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 import { statsRoutes } from "./routes/stats.js";
 import { taskRoutes } from "./routes/tasks.js";
 import { workerRoutes } from "./routes/workers.js";
@@ -38,6 +39,7 @@ export function buildAdminApi(): AdminApi {
     ...resultRoutes,
     ...probeRoutes,
     ...workerRoutes,
+    ...scheduleRoutes,
   ];
   routes.push(
     route({

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { registerDlqCommands } from "./commands/dlq.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerQueueCommands } from "./commands/queues.js";
+import { registerScheduleCommands } from "./commands/schedules.js";
 import { registerTailCommand } from "./commands/tail.js";
 import { registerTaskCommands } from "./commands/tasks.js";
 import { registerWorkersCommand } from "./commands/workers.js";
@@ -66,6 +67,7 @@ Exit codes: 0 ok, 1 the server refused the request, 2 usage error (nothing sent)
   registerTailCommand(program, io);
   registerMigrateCommand(program, io);
   registerWorkersCommand(program, io);
+  registerScheduleCommands(program, io);
   return program;
 }
 
