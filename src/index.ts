@@ -27,6 +27,7 @@ export type {
   ManagerStats,
 } from "./engine/backend.js";
 export type { SubmitManyItem, SubmitManyOptions } from "./engine/submit-many.js";
+export { optionsFromEnv } from "./env-options.js";
 export {
   BackendUnavailableError,
   CancelledError,
