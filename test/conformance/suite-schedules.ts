@@ -72,12 +72,12 @@ export function schedulesSuite(ctx: SuiteContext): void {
       );
       const pausedAt = Date.now();
       mill.schedule("active", EVERY_SECOND, "work", 2);
-      const after = async (id: string) =>
+      const firedSince = async (id: string) =>
         (await firedBy(mill, id)).filter((t) => tickOf(t) > pausedAt);
-      await waitFor(async () => (await after("active")).length >= 2, 8_000, "two ticks");
-      expect(await after("held")).toEqual([]);
+      await waitFor(async () => (await firedSince("active")).length >= 2, 8_000, "two ticks");
+      expect(await firedSince("held")).toEqual([]);
       expect(await admin.resumeSchedule("held")).toBe(true);
-      await waitFor(async () => (await after("held")).length >= 1, 8_000, "held fires");
+      await waitFor(async () => (await firedSince("held")).length >= 1, 8_000, "held fires");
       expect(mill.schedules().find((s) => s.id === "held")?.paused).toBe(false);
     });
 
