@@ -33,6 +33,8 @@ export class ScheduleSync {
   readonly #logger: Logger;
   /** Ids with a write in flight: a sync leaves them alone. */
   readonly #writing = new Map<string, number>();
+  /** The last write of each id, so the next one follows it. */
+  readonly #chains = new Map<string, Promise<void>>();
   /** Schedules added here whose save failed: saved again at each sync until it lands. */
   readonly #unsaved = new Map<string, ScheduleDefinition>();
   #timer: TimerHandle | undefined;
@@ -82,14 +84,26 @@ export class ScheduleSync {
     this.#timer = undefined;
   }
 
+  /**
+   * Runs `write` after the writes of `id` sent before it (a pause right after a create must
+   * not reach the store first), marking `id` as being written meanwhile.
+   */
   async #write<T>(id: string, what: string, write: () => Promise<T>): Promise<T> {
     this.#writing.set(id, (this.#writing.get(id) ?? 0) + 1);
+    const previous = this.#chains.get(id) ?? Promise.resolve();
+    const running = previous.then(write);
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#chains.set(id, settled);
     try {
-      return await write();
+      return await running;
     } catch (error) {
       safeLog(this.#logger, "warn", { err: error, scheduleId: id }, `taskmill could not ${what}`);
       throw error;
     } finally {
+      if (this.#chains.get(id) === settled) this.#chains.delete(id);
       const left = (this.#writing.get(id) ?? 1) - 1;
       if (left === 0) this.#writing.delete(id);
       else this.#writing.set(id, left);

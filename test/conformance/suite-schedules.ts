@@ -63,6 +63,8 @@ export function schedulesSuite(ctx: SuiteContext): void {
       mill.register("work", (n: number) => n);
       const admin = ctx.differences.sharing === "store" ? ctx.manager({ backend }) : mill;
       mill.schedule("held", EVERY_SECOND, "work", 1);
+      // Another process can pause what the store holds: once the schedule reached it.
+      await waitFor(() => admin.schedules().some((s) => s.id === "held"), 5_000, "stored");
       expect(await admin.pauseSchedule("held")).toBe(true);
       // Ticks before the pause reached every process may have fired; none after it may.
       await waitFor(
@@ -86,6 +88,9 @@ export function schedulesSuite(ctx: SuiteContext): void {
       const mill = ctx.manager({ backend });
       mill.register("work", (n: number) => n);
       mill.schedule("gone", "0 3 * * *", "work", 1);
+      // Here, a pause right after the create finds it (writes of one id keep their order).
+      expect(await mill.pauseSchedule("gone")).toBe(true);
+      expect(await mill.resumeSchedule("gone")).toBe(true);
       const admin = ctx.differences.sharing === "store" ? ctx.manager({ backend }) : mill;
       await waitFor(() => admin.schedules().some((s) => s.id === "gone"), 5_000, "seen");
       expect(admin.unschedule("gone")).toBe(true);

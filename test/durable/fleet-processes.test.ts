@@ -96,10 +96,14 @@ describe("fleet operations over real processes and real Redis", () => {
     );
     for (const task of held) expect((await mill.get(task.id))?.status).toBe("queued");
 
+    const resumedAt = Date.now();
     const resumed = await call("POST", "/v1/queues/default/resume");
     expect(resumed.status).toBe(200);
     expect(resumed.json.queue).toMatchObject({ paused: false });
     await Promise.all(held.map((task) => task.result()));
+    console.info(
+      `[fleet] resume to 10 held tasks done on 2 workers: ${Date.now() - resumedAt} ms (woken, no idle timeout)`,
+    );
     expect(starts(pool)).toBe(18);
     for (const w of pool) expect(w.alive).toBe(true);
   });
@@ -127,9 +131,13 @@ describe("fleet operations over real processes and real Redis", () => {
 
     const [victim, ...rest] = pool as [WorkerProcess, ...WorkerProcess[]];
     await victim.kill();
+    const killedAt = Date.now();
     await until(
       async () => (await listed()).find((w) => w.pid === victim.pid)?.state === "lost",
       "the killed worker shown lost",
+    );
+    console.info(
+      `[fleet] kill -9 to "lost" in GET /v1/workers: ${Date.now() - killedAt} ms (heartbeat 100 ms, lost after 300 ms)`,
     );
     const after = await listed();
     expect(after.map((w) => w.pid)).toEqual(pids);

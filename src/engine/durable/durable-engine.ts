@@ -4,7 +4,12 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
-import { CancelledError, NotFoundError, type TaskmillError } from "../../errors.js";
+import {
+  BackendUnavailableError,
+  CancelledError,
+  NotFoundError,
+  type TaskmillError,
+} from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { WorkerInfo } from "../../fleet.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
@@ -23,7 +28,7 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
-import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
+import { DEFAULT_LEASE_MS, type DurableStore } from "../../stores/durable-store.js";
 import type { JsonValue, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import type {
@@ -46,6 +51,7 @@ import type {
 import { zeroCounters } from "../counters.js";
 import type { ScheduleStorePort } from "../schedule-sync.js";
 import type { SubmitManyItem } from "../submit-many.js";
+import { within } from "../within.js";
 import { processedOf, queuesOf } from "../worker-identity.js";
 import { CronLeader } from "./cron-leader.js";
 import { DurableResults } from "./results.js";
@@ -246,10 +252,10 @@ export class DurableEngine implements Backend {
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const [depths, paused] = await Promise.all([
-      this.#calls.read("queues", (store) => store.queues()),
-      this.#pause.list(),
-    ]);
+    const [depths, stored] = await this.#calls.read("queues", (store) =>
+      Promise.all([store.queues(), store.pausedQueues()]),
+    );
+    const paused = this.#pause.overlay(stored);
     const names = new Set([...depths.map((q) => q.name), ...paused]);
     return [...names].map((name) => ({
       name,
@@ -284,8 +290,27 @@ export class DurableEngine implements Backend {
         calls.read(paused ? "pauseSchedule" : "resumeSchedule", (store) =>
           store.setSchedulePaused(id, paused),
         ),
-      list: () => calls.read("schedules", (store) => store.listSchedules()),
+      // The periodic sync is background work: it must not take a slot of the bound on calls
+      // waiting for the store (backend.maxPendingCalls), which belongs to the application.
+      list: () => this.#background("schedules", (store) => store.listSchedules()),
     };
+  }
+
+  /**
+   * A background call to the store (not counted in `backend.maxPendingCalls`): rejects at once
+   * when not connected, and with `BackendUnavailableError` past `backend.callTimeoutMs`.
+   */
+  async #background<T>(what: string, call: (store: DurableStore) => Promise<T>): Promise<T> {
+    const { backend, options } = this.#deps;
+    const current = this.#session.current;
+    if (current === undefined)
+      throw new BackendUnavailableError(`${backend.type} is not connected (${what})`);
+    const running = call(current.store);
+    const outcome = await within(running, backend.callTimeoutMs, options.clock);
+    if (outcome.done) return running;
+    throw new BackendUnavailableError(
+      `no answer from ${backend.type} within ${backend.callTimeoutMs} ms (${what})`,
+    );
   }
 
   #figures(): WorkerFigures {
@@ -435,6 +460,7 @@ export class DurableEngine implements Backend {
         clock: options.clock,
         logger: this.#logger,
         settings: options.registry,
+        callTimeoutMs: this.#deps.backend.callTimeoutMs,
         figures: () => this.#figures(),
       });
       this.#heartbeat.start();

@@ -44,13 +44,13 @@ export class SharedPause {
     if (!paused) this.#resumed();
   }
 
-  /** The paused queues: the store's, with the writes in flight applied over them. */
-  async list(): Promise<Set<string>> {
-    const stored = new Set(await this.#calls.read("queues", (store) => store.pausedQueues()));
-    for (const [queue, { paused }] of this.#pending) {
-      if (paused) stored.add(queue);
-      else stored.delete(queue);
+  /** The paused queues: the store's (`stored`), with the writes in flight applied over them. */
+  overlay(stored: readonly string[]): Set<string> {
+    const paused = new Set(stored);
+    for (const [queue, entry] of this.#pending) {
+      if (entry.paused) paused.add(queue);
+      else paused.delete(queue);
     }
-    return stored;
+    return paused;
   }
 }

@@ -9,6 +9,7 @@ import { type Logger, safeLog } from "../../observability/logger.js";
 import type { Clock, TimerHandle } from "../../scheduling/clock.js";
 import type { DurableStore } from "../../stores/durable-store.js";
 import type { StoredWorker, WorkerReport } from "../../stores/fleet-types.js";
+import { within } from "../within.js";
 import { type WorkerIdentity, workerIdentity } from "../worker-identity.js";
 
 /** What this process reports at each heartbeat, besides who it is. */
@@ -25,6 +26,8 @@ export interface HeartbeatDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly settings: ResolvedRegistry;
+  /** Bound of the deregistration at a stop (`backend.callTimeoutMs`). */
+  readonly callTimeoutMs: number;
   readonly figures: () => WorkerFigures;
 }
 
@@ -59,17 +62,15 @@ export class WorkerHeartbeat {
     if (this.#timer !== undefined) this.#deps.clock.clearTimer(this.#timer);
     this.#timer = undefined;
     if (!wasStarted || !deregister) return;
-    await this.#beating;
-    await this.#deps.store
-      .removeWorker(this.#identity.id)
-      .catch((error: unknown) =>
-        safeLog(
-          this.#deps.logger,
-          "warn",
-          { err: error },
-          "taskmill could not deregister the worker",
-        ),
-      );
+    // After a heartbeat in flight (a removal overtaken by it would be undone), each bounded:
+    // a store that does not answer leaves the worker to be shown lost instead.
+    const { clock, callTimeoutMs, logger } = this.#deps;
+    await within(this.#beating ?? Promise.resolve(), callTimeoutMs, clock);
+    const removing = this.#deps.store.removeWorker(this.#identity.id);
+    removing.catch((error: unknown) =>
+      safeLog(logger, "warn", { err: error }, "taskmill could not deregister the worker"),
+    );
+    await within(removing, callTimeoutMs, clock);
   }
 
   #beat(): void {
