@@ -11,7 +11,7 @@ import {
   requireScheduleId,
 } from "../fleet-codec.js";
 import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
-import type { Committer } from "./committer.js";
+import type { Committer, Sql } from "./committer.js";
 
 export function heartbeat(
   committer: Committer,
@@ -83,13 +83,12 @@ export function setSchedulePaused(
   );
 }
 
-export async function listSchedules(committer: Committer): Promise<StoredSchedule[]> {
-  return committer.run((tx) =>
-    (
-      tx.sql.q("SELECT spec, paused FROM schedules ORDER BY id").all() as Array<{
-        spec: string;
-        paused: number;
-      }>
-    ).map((row) => decodeSchedule(row.spec, row.paused === 1)),
-  );
+/** A plain read (no write transaction): every process runs it about every second. */
+export async function listSchedules(sql: Sql): Promise<StoredSchedule[]> {
+  return (
+    sql.q("SELECT spec, paused FROM schedules ORDER BY id").all() as Array<{
+      spec: string;
+      paused: number;
+    }>
+  ).map((row) => decodeSchedule(row.spec, row.paused === 1));
 }

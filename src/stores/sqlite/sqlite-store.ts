@@ -328,7 +328,7 @@ export class SqliteStore implements DurableStore {
   }
 
   listSchedules(): Promise<StoredSchedule[]> {
-    return fleet.listSchedules(this.committer);
+    return fleet.listSchedules(this.sql);
   }
 
   /** Commits what is queued, stops the waiters and closes the database. */
