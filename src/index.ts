@@ -27,6 +27,7 @@ export type {
   ManagerStats,
 } from "./engine/backend.js";
 export type { SubmitManyItem, SubmitManyOptions } from "./engine/submit-many.js";
+export { optionsFromEnv } from "./env-options.js";
 export {
   BackendUnavailableError,
   CancelledError,
@@ -53,6 +54,7 @@ export {
   UnsupportedError,
 } from "./errors.js";
 export type { TaskEventListener, TaskEventName, TaskEvents } from "./events.js";
+export type { RegistryOptions, WorkerInfo } from "./fleet.js";
 export { TaskStatus, type TerminalStatus } from "./lifecycle/states.js";
 export type {
   FinishHookEvent,

@@ -9,6 +9,7 @@ import {
   type TracerProvider,
 } from "@opentelemetry/api";
 import { InvalidOptionError } from "./errors.js";
+import { type RegistryOptions, type ResolvedRegistry, resolveRegistry } from "./fleet.js";
 import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
 import type { Logger } from "./observability/logger.js";
 import { silentLogger } from "./observability/logger.js";
@@ -112,6 +113,8 @@ export interface TaskManagerOptions {
   readonly tracing?: TracingOptions | false;
   /** Lifecycle hooks for audit trails; a throwing hook is logged and never breaks a task. */
   readonly hooks?: TaskHooks;
+  /** The worker registry's heartbeat and how long a silent worker is shown, then kept. */
+  readonly registry?: RegistryOptions;
 }
 
 /** Everything resolved: what the engine reads. */
@@ -135,6 +138,7 @@ export interface ResolvedOptions {
     | { readonly tracerProvider: TracerProvider; readonly skipUnsampledChildren: boolean }
     | undefined;
   readonly hooks: TaskHooks | undefined;
+  readonly registry: ResolvedRegistry;
 }
 
 export const DEFAULTS = {
@@ -168,6 +172,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   "metrics",
   "tracing",
   "hooks",
+  "registry",
 ] satisfies Array<keyof TaskManagerOptions>);
 const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst"] satisfies Array<
   keyof RateOptions
@@ -227,6 +232,7 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     ),
     tracing: resolveTracing(options.tracing),
     hooks: resolveHooks(options.hooks),
+    registry: resolveRegistry(options.registry),
   };
 }
 

@@ -14,11 +14,13 @@ import type {
   RegisteredHandler,
 } from "./engine/backend.js";
 import { DurableEngine } from "./engine/durable/durable-engine.js";
+import { ScheduleSync } from "./engine/schedule-sync.js";
 import {
   type SubmitManyItem,
   type SubmitManyOptions,
   validateSubmitMany,
 } from "./engine/submit-many.js";
+import { localWorkers, type WorkerIdentity, workerIdentity } from "./engine/worker-identity.js";
 import {
   DuplicateHandlerError,
   HandlerNotFoundError,
@@ -32,6 +34,7 @@ import {
   type TaskEventListener,
   type TaskEventName,
 } from "./events.js";
+import type { WorkerInfo } from "./fleet.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { StopSequence } from "./lifecycle/stop-sequence.js";
 import { createObservability, type Observability } from "./observability/setup.js";
@@ -64,6 +67,7 @@ import type {
   TaskPage,
   TaskSnapshot,
 } from "./types.js";
+import { requireName } from "./validation.js";
 
 /**
  * The one object a service creates: register handlers, submit tasks, watch results, stop.
@@ -83,10 +87,13 @@ import type {
 export class TaskManager {
   readonly #options: ResolvedOptions;
   readonly #handlers = new Map<string, RegisteredHandler>();
+  #identityCache: WorkerIdentity | undefined;
   readonly #events: TaskEventBus;
   readonly #results: ResultBroadcaster;
   readonly #shutdown: ShutdownTracker;
   readonly #cron: CronScheduler;
+  /** Durable mode: the store's shared schedules, mirrored into `#cron`. */
+  readonly #scheduleSync: ScheduleSync | undefined;
   readonly #observability: Observability;
   readonly #backend: Backend;
   readonly #stops: StopSequence;
@@ -136,10 +143,18 @@ export class TaskManager {
     this.#cron = new CronScheduler(
       resolved.clock,
       resolved.logger,
-      (id, taskName, payload, tick) =>
-        this.submit(taskName, payload, { idempotencyKey: `schedule:${id}:${tick}` }),
+      (id, taskName, payload, tick, queue) =>
+        this.submit(taskName, payload, {
+          idempotencyKey: `schedule:${id}:${tick}`,
+          ...(queue === undefined ? {} : { queue }),
+        }),
       this.#backend.cronLeadership(),
     );
+    const shared = this.#backend.scheduleStore?.();
+    this.#scheduleSync =
+      shared === undefined
+        ? undefined
+        : new ScheduleSync(shared, this.#cron, resolved.clock, resolved.logger);
     this.#dlq = checkedDeadLetters(this.#backend.dlq);
     this.#stops = new StopSequence({
       options: resolved,
@@ -321,22 +336,66 @@ export class TaskManager {
     return this.#backend.list(options);
   }
 
-  /** Stops starting tasks of this queue; running ones finish. */
-  pauseQueue(name: string): void {
+  /**
+   * Stops starting tasks of this queue; running ones finish. In durable mode the pause is state
+   * in the store and holds for every process sharing it (each one's next claim skips the
+   * queue); this process stops claiming from it at once. Resolves once the store holds it
+   * (at once in memory mode); a failed write rejects (and is logged, so a call that is not
+   * awaited is not silent).
+   * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
+   */
+  pauseQueue(name: string): Promise<void> {
     requireQueueName(name);
-    this.#backend.pause(name);
+    return this.#settleQueueWrite("pauseQueue", name, this.#backend.pause(name));
   }
 
-  /** Lets a paused queue start tasks again. */
-  resumeQueue(name: string): void {
+  /**
+   * Lets a paused queue start tasks again, in every process sharing a durable store (waiting
+   * workers are woken). Resolves once the store holds it.
+   * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
+   */
+  resumeQueue(name: string): Promise<void> {
     requireQueueName(name);
-    this.#backend.resume(name);
+    return this.#settleQueueWrite("resumeQueue", name, this.#backend.resume(name));
+  }
+
+  get #identity(): WorkerIdentity {
+    this.#identityCache ??= workerIdentity(this.#options.clock);
+    return this.#identityCache;
+  }
+
+  #settleQueueWrite(what: string, queue: string, done: void | Promise<void>): Promise<void> {
+    const written = Promise.resolve(done);
+    written.catch((error: unknown) =>
+      this.#options.logger.warn({ err: error, queue }, `${what} could not be written`),
+    );
+    return written;
+  }
+
+  /**
+   * Every manager with handlers sharing this manager's store, with host, pid, start, last
+   * heartbeat, version, concurrency, running, processed and failed counts and queues. A worker
+   * whose heartbeats stopped (killed, frozen, cut off) is shown `state: "lost"` after
+   * `registry.lostAfterMs`, then dropped after `registry.dropAfterMs`; a graceful stop removes
+   * it at once. In memory mode: this process, if it has handlers.
+   */
+  workers(): Promise<WorkerInfo[]> {
+    if (this.#backend.workers !== undefined) return this.#backend.workers();
+    return Promise.resolve(
+      localWorkers(
+        this.#identity,
+        this.#options.clock,
+        this.#options.concurrency,
+        this.#backend.stats(),
+        this.#handlers,
+      ),
+    );
   }
 
   /**
    * Depth, waiting, running and paused, per queue that has seen a task or a pause. In durable
-   * mode `depth` is read from Redis (the true backlog of all processes); `running` and `paused`
-   * are this process's.
+   * mode `depth` and `paused` are read from the store (shared by all processes); `running` is
+   * this process's.
    */
   queues(): Promise<QueueInfo[]> {
     return this.#backend.queues();
@@ -418,10 +477,13 @@ export class TaskManager {
 
   /**
    * Registers a cron schedule: each tick submits `taskName` with `payload`, once per tick.
-   * Re-using a `scheduleId` replaces that schedule.
+   * Re-using a `scheduleId` replaces that schedule (and resumes it). In durable mode the
+   * schedule is stored (shared by every process on the store: the cron leader fires it,
+   * whichever process registered it) and `taskName` may be handled by another process.
    *
-   * @throws HandlerNotFoundError if no handler is registered for `taskName`.
-   * @throws InvalidArgumentError in durable mode if `payload` is not JSON data.
+   * @throws HandlerNotFoundError in memory mode if no handler is registered for `taskName`.
+   * @throws InvalidArgumentError for a bad id, pattern or time zone, and in durable mode if
+   *   `payload` is not JSON data.
    */
   schedule(
     scheduleId: string,
@@ -431,20 +493,68 @@ export class TaskManager {
     options?: ScheduleOptions,
   ): ScheduleInfo {
     if (this.#shutdown.stopping) throw new ShuttingDownError();
-    if (!this.#handlers.has(taskName)) throw new HandlerNotFoundError(taskName);
-    // Each tick stores the payload: a durable store refuses what is not JSON now, not at a tick.
-    if (this.#options.backend.type !== "memory") checkDurablePayload("payload", payload);
-    return this.#cron.add(scheduleId, cron, taskName, payload, options);
+    const durable = this.#options.backend.type !== "memory";
+    if (!durable && !this.#handlers.has(taskName)) throw new HandlerNotFoundError(taskName);
+    if (durable) {
+      requireName("taskName", taskName);
+      // Each tick stores the payload: a durable store refuses what is not JSON now, not at a tick.
+      checkDurablePayload("payload", payload);
+    }
+    // The queue travels with the schedule: the process that fires a tick may not know it.
+    const queue = options?.queue ?? (durable ? this.#handlers.get(taskName)?.queue : undefined);
+    const info = this.#cron.add(scheduleId, cron, taskName, payload, { ...options, queue });
+    this.#scheduleSync?.saved({
+      id: info.id,
+      cron: info.cron,
+      taskName,
+      payload,
+      timezone: info.timezone,
+      queue,
+      paused: false,
+    });
+    return info;
   }
 
-  /** Removes a schedule; returns false if it did not exist. */
+  /**
+   * Removes a schedule; returns false if it did not exist here. In durable mode it is removed
+   * from the store too (every process stops firing it at its next sync).
+   */
   unschedule(scheduleId: string): boolean {
-    return this.#cron.remove(scheduleId);
+    const removed = this.#cron.remove(scheduleId);
+    this.#scheduleSync?.removed(scheduleId).catch(() => {}); // logged by the sync; the next sync shows what the store holds
+    return removed;
   }
 
-  /** Registered schedules with their next run. */
+  /**
+   * Pauses a schedule: its ticks pass without firing until {@link resumeSchedule} (they are
+   * not caught up). In durable mode the pause is stored and holds for every process. Resolves
+   * `false` for an unknown id.
+   */
+  pauseSchedule(scheduleId: string): Promise<boolean> {
+    return this.#setSchedulePaused(scheduleId, true);
+  }
+
+  /** Resumes a paused schedule from its next tick. Resolves `false` for an unknown id. */
+  resumeSchedule(scheduleId: string): Promise<boolean> {
+    return this.#setSchedulePaused(scheduleId, false);
+  }
+
+  /**
+   * Registered schedules with their next run and whether they are paused. In durable mode,
+   * every schedule of the store (as of this process's last sync, about every second).
+   */
   schedules(): ScheduleInfo[] {
     return this.#cron.list();
+  }
+
+  #setSchedulePaused(scheduleId: string, paused: boolean): Promise<boolean> {
+    if (typeof scheduleId !== "string" || scheduleId.length === 0)
+      return Promise.reject(
+        new InvalidArgumentError("scheduleId", "must be a non-empty string", scheduleId),
+      );
+    if (this.#scheduleSync === undefined)
+      return Promise.resolve(this.#cron.setPaused(scheduleId, paused));
+    return this.#scheduleSync.setPaused(scheduleId, paused);
   }
 
   /** The dead-letter queue: tasks whose last attempt failed. */

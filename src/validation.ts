@@ -113,7 +113,7 @@ export function requireKnownKeys(
 }
 
 /** The known key closest to `key` by edit distance (case-insensitive), if close enough. */
-function nearestKey(key: string, known: ReadonlySet<string>): string | undefined {
+export function nearestKey(key: string, known: ReadonlySet<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.ceil(key.length / 3)) + 1;
   for (const candidate of known) {

@@ -13,8 +13,10 @@ import { dlqRoutes } from "./routes/dlq.js";
 import { probeRoutes } from "./routes/probes.js";
 import { queueRoutes } from "./routes/queues.js";
 import { resultRoutes } from "./routes/results.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 import { statsRoutes } from "./routes/stats.js";
 import { taskRoutes } from "./routes/tasks.js";
+import { workerRoutes } from "./routes/workers.js";
 import { IgnoredQuery, NoQuery, parseInput } from "./schemas.js";
 
 /** One handler's routes, and the checks of a request's query and body against them. */
@@ -36,6 +38,8 @@ export function buildAdminApi(): AdminApi {
     ...statsRoutes,
     ...resultRoutes,
     ...probeRoutes,
+    ...workerRoutes,
+    ...scheduleRoutes,
   ];
   routes.push(
     route({

@@ -197,6 +197,8 @@ export const ScheduleInfoSchema = named(
     taskName: z.string(),
     timezone: z.string().optional(),
     nextRunAt: z.number().optional(),
+    paused: z.boolean().optional(),
+    leader: z.boolean().optional(),
   }),
   "ScheduleInfo",
 );

@@ -192,6 +192,11 @@ export function formatSchedules(schedules: readonly ScheduleInfo[], style: Style
       { header: "TASK", value: (s) => sanitize(s.taskName) },
       { header: "TIMEZONE", value: (s) => sanitize(s.timezone ?? "-") },
       { header: "NEXT RUN", value: (s) => formatTime(s.nextRunAt) },
+      {
+        header: "STATE",
+        value: (s) => (s.paused ? "paused" : "active"),
+        paint: (text, s) => (s.paused ? style.status("cancelled", text) : text),
+      },
       // Durable mode only: the process answering is the cron leader (it fires the ticks).
       { header: "LEADER", value: (s) => (s.leader === undefined ? "-" : s.leader ? "yes" : "no") },
     ],

@@ -7,8 +7,10 @@ import { Command, CommanderError, Option } from "commander";
 import { registerDlqCommands } from "./commands/dlq.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerQueueCommands } from "./commands/queues.js";
+import { registerScheduleCommands } from "./commands/schedules.js";
 import { registerTailCommand } from "./commands/tail.js";
 import { registerTaskCommands } from "./commands/tasks.js";
+import { registerWorkersCommand } from "./commands/workers.js";
 import { DEFAULT_TIMEOUT_MS, DEFAULT_URL, examples, type Io, intIn } from "./context.js";
 import { ApiError, CliError, ExitCode } from "./errors.js";
 import { formatApiError } from "./format.js";
@@ -64,6 +66,8 @@ Exit codes: 0 ok, 1 the server refused the request, 2 usage error (nothing sent)
   registerDlqCommands(program, io);
   registerTailCommand(program, io);
   registerMigrateCommand(program, io);
+  registerWorkersCommand(program, io);
+  registerScheduleCommands(program, io);
   return program;
 }
 

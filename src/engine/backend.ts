@@ -4,6 +4,7 @@
  * (`memory/memory-backend.ts`) or Redis (`redis/durable/durable-engine.ts`).
  */
 
+import type { WorkerInfo } from "../fleet.js";
 import type { DepthSnapshot } from "../observability/metrics.js";
 import type {
   DeadLetterListOptions,
@@ -26,6 +27,7 @@ import type {
   TransactionClient,
 } from "../types.js";
 import type { RunnerCounters } from "./counters.js";
+import type { ScheduleStorePort } from "./schedule-sync.js";
 import type { SubmitManyItem } from "./submit-many.js";
 
 /** A handler as registered, with its options resolved against the manager's defaults. */
@@ -111,9 +113,14 @@ export interface Backend {
   get(id: string): Promise<TaskSnapshot | undefined>;
   cancel(id: string): Promise<boolean>;
   list(options?: ListOptions): Promise<TaskPage>;
-  pause(queue: string): void;
-  resume(queue: string): void;
+  /** Pauses `queue`; resolves once it holds for every process of the backend. */
+  pause(queue: string): void | Promise<void>;
+  resume(queue: string): void | Promise<void>;
   queues(): Promise<QueueInfo[]>;
+  /** The worker registry of a shared store; absent: this process is the only worker. */
+  workers?(): Promise<WorkerInfo[]>;
+  /** The store's shared schedules; absent: schedules live in this process only. */
+  scheduleStore?(): ScheduleStorePort;
   /** What the queue gauges report, read at each metrics collection. */
   depths(): DepthSnapshot | Promise<DepthSnapshot>;
   health(): BackendHealth;

@@ -9,6 +9,11 @@ import type { Clock } from "./clock.js";
 export interface ScheduleOptions {
   /** IANA time zone the pattern is read in, e.g. "Europe/Berlin". @default the process's zone */
   readonly timezone?: string;
+  /**
+   * The queue of the tasks it submits. @default the queue of `taskName`'s handler here, else
+   * "default" (durable mode: the process that fires a tick may have no handler for it)
+   */
+  readonly queue?: string;
 }
 
 /** A registered schedule. */
@@ -19,6 +24,8 @@ export interface ScheduleInfo {
   readonly timezone?: string;
   /** Epoch ms of the next tick, absent if the pattern has no future run. */
   readonly nextRunAt?: number;
+  /** A paused schedule fires no tick until resumed (`mill.pauseSchedule`). */
+  readonly paused: boolean;
   /**
    * Durable mode: whether this process holds the cron leader lock, i.e. fires the ticks of its
    * schedules (the other processes skip them). Absent in memory mode, where every schedule fires.
@@ -52,6 +59,7 @@ export type SubmitTick = (
   taskName: string,
   payload: unknown,
   tick: number,
+  queue: string | undefined,
 ) => Promise<unknown>;
 
 interface Schedule {
@@ -61,9 +69,22 @@ interface Schedule {
   readonly taskName: string;
   readonly payload: unknown;
   readonly timezone: string | undefined;
+  readonly queue: string | undefined;
   nextAt: number | undefined;
   /** The last tick skipped because another process led, for the catch-up on gaining the lead. */
   skipped: number | undefined;
+  paused: boolean;
+}
+
+/** What defines a schedule (what a shared store holds of it). */
+export interface ScheduleDefinition {
+  readonly id: string;
+  readonly cron: string;
+  readonly taskName: string;
+  readonly payload: unknown;
+  readonly timezone: string | undefined;
+  readonly queue: string | undefined;
+  readonly paused: boolean;
 }
 
 /**
@@ -79,6 +100,7 @@ interface Schedule {
 export class CronScheduler {
   readonly #schedules = new Map<string, Schedule>();
   readonly #alarm: Alarm;
+  readonly #stopListeners: Array<() => void> = [];
   #stopped = false;
 
   constructor(
@@ -97,10 +119,12 @@ export class CronScheduler {
     taskName: string,
     payload: unknown,
     options: ScheduleOptions = {},
+    paused = false,
   ): ScheduleInfo {
     requireName("scheduleId", id);
     if (typeof pattern !== "string")
       throw new InvalidArgumentError("cron", "must be a cron pattern string", pattern);
+    if (options.queue !== undefined) requireName("queue", options.queue);
     if (options.timezone !== undefined && !isTimeZone(options.timezone))
       throw new InvalidArgumentError(
         "timezone",
@@ -124,8 +148,10 @@ export class CronScheduler {
       taskName,
       payload,
       timezone: options.timezone,
+      queue: options.queue,
       nextAt: this.#nextAfter(cron, this.clock.now()),
       skipped: undefined,
+      paused,
     };
     this.#schedules.set(id, schedule);
     this.#rearm();
@@ -141,12 +167,42 @@ export class CronScheduler {
     return removed;
   }
 
+  /**
+   * Pauses or resumes a schedule; `false` for an unknown id. A paused schedule's ticks pass
+   * without firing (and are not caught up on resume): it fires again from its next tick.
+   */
+  setPaused(id: string, paused: boolean): boolean {
+    const schedule = this.#schedules.get(id);
+    if (schedule === undefined) return false;
+    schedule.paused = paused;
+    return true;
+  }
+
+  /** What defines each schedule, as a shared store holds it. */
+  definitions(): ScheduleDefinition[] {
+    return [...this.#schedules.values()].map((s) => ({
+      id: s.id,
+      cron: s.pattern,
+      taskName: s.taskName,
+      payload: s.payload,
+      timezone: s.timezone,
+      queue: s.queue,
+      paused: s.paused,
+    }));
+  }
+
+  /** `listener` runs once when the scheduler stops. */
+  onStop(listener: () => void): void {
+    this.#stopListeners.push(listener);
+  }
+
   list(): ScheduleInfo[] {
     const leader = this.leadership?.isLeader();
     return [...this.#schedules.values()].map((schedule) => info(schedule, leader));
   }
 
   stop(): void {
+    if (!this.#stopped) for (const listener of this.#stopListeners.splice(0)) listener();
     this.#stopped = true;
     this.#alarm.cancel();
     // Releases the lock at the start of a stop, so another process takes over promptly.
@@ -161,8 +217,9 @@ export class CronScheduler {
       const tick = schedule.nextAt;
       if (tick === undefined || tick > now) continue;
       schedule.nextAt = this.#nextAfter(schedule.cron, now);
-      schedule.skipped = leading ? undefined : tick;
-      if (leading) this.#submitTick(schedule, tick);
+      // A paused schedule lets its ticks pass: none is fired or caught up later.
+      schedule.skipped = leading || schedule.paused ? undefined : tick;
+      if (leading && !schedule.paused) this.#submitTick(schedule, tick);
     }
     this.#rearm();
   }
@@ -174,7 +231,7 @@ export class CronScheduler {
     for (const schedule of this.#schedules.values()) {
       const tick = schedule.skipped;
       schedule.skipped = undefined;
-      if (tick === undefined || now - tick > window) continue;
+      if (tick === undefined || schedule.paused || now - tick > window) continue;
       safeLog(
         this.logger,
         "info",
@@ -186,13 +243,14 @@ export class CronScheduler {
   }
 
   #submitTick(schedule: Schedule, tick: number): void {
-    this.submit(schedule.id, schedule.taskName, schedule.payload, tick).catch((error: unknown) =>
-      safeLog(
-        this.logger,
-        "error",
-        { err: error, scheduleId: schedule.id, tick },
-        "taskmill schedule tick failed to submit",
-      ),
+    this.submit(schedule.id, schedule.taskName, schedule.payload, tick, schedule.queue).catch(
+      (error: unknown) =>
+        safeLog(
+          this.logger,
+          "error",
+          { err: error, scheduleId: schedule.id, tick },
+          "taskmill schedule tick failed to submit",
+        ),
     );
   }
 
@@ -229,6 +287,7 @@ function info(schedule: Schedule, leader: boolean | undefined): ScheduleInfo {
     taskName: schedule.taskName,
     timezone: schedule.timezone,
     nextRunAt: schedule.nextAt,
+    paused: schedule.paused,
   };
   // Memory mode keeps its exact shape: `leader` only exists where a lock decides.
   return leader === undefined ? base : { ...base, leader };

@@ -44,6 +44,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "./durable-types.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "./fleet-types.js";
 
 /** The lease a durable store grants when `backend.leaseMs` is not set. */
 export const DEFAULT_LEASE_MS = 10_000;
@@ -169,6 +170,44 @@ export interface DurableStore {
   createLeaderLock(name: string, settings: LeaderLockSettings): LeaderLockHandle;
   /** The store's clock, epoch ms. */
   time(): Promise<number>;
+
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+  /**
+   * Pauses (`true`) or resumes (`false`) `queue` for every process sharing the store. A claim
+   * (`step`) that runs after this resolved takes nothing from a paused queue, in the same
+   * atomic step that would have leased it; resuming wakes the workers waiting on the queue.
+   * Idempotent.
+   */
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  /** The queues paused in the store, sorted by name. */
+  pausedQueues(): Promise<string[]>;
+
+  // --- Fleet operations (worker registry) ---------------------------------------------------
+  /**
+   * Records a heartbeat of `worker` (its report, stamped with the store's time), replacing its
+   * previous one, and drops every worker whose last heartbeat is older than `dropAfterMs`.
+   * Resolves with the store's time.
+   */
+  heartbeat(worker: WorkerReport, dropAfterMs: number): Promise<number>;
+  /** Removes a worker from the registry (a graceful stop); unknown ids are ignored. */
+  removeWorker(id: string): Promise<void>;
+  /**
+   * Every registered worker (first dropping those whose last heartbeat is older than
+   * `dropAfterMs`), sorted by id, with the store's time to judge them by.
+   */
+  listWorkers(
+    dropAfterMs: number,
+  ): Promise<{ readonly now: number; readonly workers: StoredWorker[] }>;
+
+  // --- Fleet operations (shared schedules) ---------------------------------------------------
+  /** Stores a schedule, replacing one with the same id (unpaused). */
+  saveSchedule(schedule: StoredSchedule): Promise<void>;
+  /** Removes a schedule; `false` if there was none. */
+  deleteSchedule(id: string): Promise<boolean>;
+  /** Pauses or resumes a schedule; `false` if there is none. */
+  setSchedulePaused(id: string, paused: boolean): Promise<boolean>;
+  /** Every stored schedule, sorted by id. */
+  listSchedules(): Promise<StoredSchedule[]>;
 
   /**
    * Optional, for stores whose tasks live in the caller's database (Postgres): stores tasks

@@ -209,6 +209,8 @@ export function stopSuite(ctx: SuiteContext): void {
         expect(await statusOf(other, queued.id)).toBe("queued");
         expect(await statusOf(other, delayed.id)).toBe("scheduled");
         other.register("job", (label: string) => label, { queue: "held" });
+        // A pause is state in a shared store: it outlives the process that made it.
+        await other.resumeQueue("held");
         await waitForStatus(other, queued.id, "succeeded");
       }
     });

@@ -12,9 +12,12 @@ import { eventsSuite } from "./suite-events.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
 import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
+import { pauseSuite } from "./suite-pause.js";
 import { registrySuite } from "./suite-registry.js";
+import { schedulesSuite } from "./suite-schedules.js";
 import { schedulingSuite } from "./suite-scheduling.js";
 import { stopSuite } from "./suite-stop.js";
+import { workersSuite } from "./suite-workers.js";
 import { type StoreFixture, useStore } from "./support.js";
 
 export type { StoreFixture } from "./support.js";
@@ -30,5 +33,8 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     stopSuite(ctx);
     modesSuite(ctx);
     newApiSuite(ctx);
+    pauseSuite(ctx);
+    workersSuite(ctx);
+    schedulesSuite(ctx);
   });
 }

@@ -70,6 +70,12 @@ export interface StoreDifferences {
    * data (durable: the error object stayed in the worker).
    */
   readonly failureRejection: "thrown-error" | "task-failed-error";
+  /**
+   * Whether two managers given the same `backend` share one store (tasks, queue pauses, the
+   * worker registry, schedules), as processes sharing a durable store do; in-process, every
+   * manager is its own store ("none"), so "another process" is the same manager.
+   */
+  readonly sharing: "store" | "none";
 }
 
 const IN_PROCESS: StoreDifferences = Object.freeze({
@@ -79,6 +85,7 @@ const IN_PROCESS: StoreDifferences = Object.freeze({
   abortedRunning: "cancelled",
   unstartedOnStop: "run-or-cancel",
   failureRejection: "thrown-error",
+  sharing: "none",
 });
 
 const DURABLE: StoreDifferences = Object.freeze({
@@ -88,6 +95,7 @@ const DURABLE: StoreDifferences = Object.freeze({
   abortedRunning: "requeued",
   unstartedOnStop: "kept",
   failureRejection: "task-failed-error",
+  sharing: "store",
 });
 
 /** The differences that apply to a store, keyed by `durable`. */

@@ -27,6 +27,7 @@
  * Every handler returns `{ pid, label, n }` (`n` from the payload, when it has one).
  *
  * Environment: LABEL (default "worker"), CONCURRENCY (default 4), MAX_DELIVERIES (default 50),
+ * HEARTBEAT_MS (the worker registry's heartbeat period, default taskmill's),
  * WORK_MS, MIN_BLOCK_MS (default 0), MAX_BLOCK_MS (default 20000), RELEASE_FILE,
  * STOP_TIMEOUT_MS (stopGraceful's timeoutMs on SIGTERM, default 2000), EXIT ("natural": after
  * the stop, let the process end by itself instead of calling process.exit).
@@ -78,6 +79,7 @@ const mill = new TaskManager({
   retry: { maxRetries: 0 },
   logger: { debug: () => {}, info: logAt("info"), warn: logAt("warn"), error: logAt("error") },
   backend: backendOf(url),
+  ...(env.HEARTBEAT_MS ? { registry: { heartbeatMs: Number(env.HEARTBEAT_MS) } } : {}),
 });
 
 /** Postgres only: the pool the "within" behaviour runs its business transactions on. */

@@ -11,9 +11,11 @@ import { refreshView, showView, viewFromHash, wireTabs } from "./tabs.js";
 import { clearDeadLetters, wireDeadLetters } from "./views/dead-letters.js";
 import { clearQueues } from "./views/queues.js";
 import { clearResults, onResult, wireResults } from "./views/results.js";
+import { clearSchedules, wireScheduleForm } from "./views/schedules.js";
 import { closeDetail, wireDetail } from "./views/task-detail.js";
 import { clearTasks, wireTasks } from "./views/tasks.js";
 import { clearTotals, refreshOverview } from "./views/totals.js";
+import { clearWorkers } from "./views/workers.js";
 
 function showLogin(message) {
   show($("app"), false);
@@ -47,6 +49,8 @@ function forgetData() {
   clearTasks();
   clearDeadLetters();
   clearResults();
+  clearWorkers();
+  clearSchedules();
 }
 
 async function signIn(event) {
@@ -102,6 +106,7 @@ function wire() {
   wireTasks();
   wireDeadLetters();
   wireResults();
+  wireScheduleForm();
 }
 
 wire();

@@ -4,9 +4,11 @@ import { $, show } from "./dom.js";
 import { state } from "./state.js";
 import { loadDlq } from "./views/dead-letters.js";
 import { renderLive } from "./views/results.js";
+import { loadSchedules } from "./views/schedules.js";
 import { loadTasks } from "./views/tasks.js";
+import { loadWorkers } from "./views/workers.js";
 
-const VIEWS = ["queues", "tasks", "dlq", "live"];
+const VIEWS = ["queues", "tasks", "dlq", "live", "workers", "schedules"];
 
 export function viewFromHash() {
   const name = location.hash.slice(1);
@@ -41,6 +43,8 @@ export async function refreshView(reset) {
   if (state.view === "tasks") await loadTasks(reset ? "reset" : "refresh");
   else if (state.view === "dlq") await loadDlq(reset ? "reset" : "refresh");
   else if (state.view === "live") renderLive();
+  else if (state.view === "workers") await loadWorkers();
+  else if (state.view === "schedules") await loadSchedules();
 }
 
 export function wireTabs() {

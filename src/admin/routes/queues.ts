@@ -25,12 +25,12 @@ export const queueRoutes = [
     path: "/v1/queues/:name/pause",
     role: "write",
     doc: {
-      summary: "Stop starting tasks of a queue",
+      summary: "Stop starting tasks of a queue (in every process sharing a durable store)",
       response: { status: 200, schema: QueueReply },
     },
     async handle({ mill, params }) {
       const name = parseInput(PathParam, params.name, "name");
-      mill.pauseQueue(name);
+      await mill.pauseQueue(name);
       return { status: 200, body: { queue: await queueInfo(mill, name, true) } };
     },
   }),
@@ -44,7 +44,7 @@ export const queueRoutes = [
     },
     async handle({ mill, params }) {
       const name = parseInput(PathParam, params.name, "name");
-      mill.resumeQueue(name);
+      await mill.resumeQueue(name);
       return { status: 200, body: { queue: await queueInfo(mill, name, false) } };
     },
   }),

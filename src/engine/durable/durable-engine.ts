@@ -4,8 +4,14 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
-import { CancelledError, NotFoundError, type TaskmillError } from "../../errors.js";
+import {
+  BackendUnavailableError,
+  CancelledError,
+  NotFoundError,
+  type TaskmillError,
+} from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
+import type { WorkerInfo } from "../../fleet.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
 import { type Logger, silentLogger } from "../../observability/logger.js";
@@ -22,8 +28,8 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
-import { DEFAULT_LEASE_MS } from "../../stores/durable-store.js";
-import type { StoredTask } from "../../stores/durable-types.js";
+import { DEFAULT_LEASE_MS, type DurableStore } from "../../stores/durable-store.js";
+import type { JsonValue, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
 import type {
   ListOptions,
@@ -43,14 +49,19 @@ import type {
   RegisteredHandler,
 } from "../backend.js";
 import { zeroCounters } from "../counters.js";
+import type { ScheduleStorePort } from "../schedule-sync.js";
 import type { SubmitManyItem } from "../submit-many.js";
+import { within } from "../within.js";
+import { processedOf, queuesOf } from "../worker-identity.js";
 import { CronLeader } from "./cron-leader.js";
 import { DurableResults } from "./results.js";
+import { SharedPause } from "./shared-pause.js";
 import { StoreCalls } from "./store-calls.js";
 import { type Connections, StoreSession } from "./store-session.js";
 import { DurableSubmitter } from "./submitter.js";
 import { DurableTaskHandle } from "./task-handle.js";
 import { DurableWorker } from "./worker.js";
+import { toWorkerInfo, type WorkerFigures, WorkerHeartbeat } from "./worker-heartbeat.js";
 
 export interface DurableEngineDeps {
   readonly options: ResolvedOptions;
@@ -80,7 +91,8 @@ export class DurableEngine implements Backend {
   readonly #deps: DurableEngineDeps;
   readonly #logger: Logger;
   readonly #session: StoreSession;
-  readonly #paused = new Set<string>();
+  readonly #pause: SharedPause;
+  #heartbeat: WorkerHeartbeat | undefined;
   /** What this process did: its submits and cancels, and the outcomes its worker wrote. */
   readonly #counters = zeroCounters();
   #worker: DurableWorker | undefined;
@@ -99,6 +111,7 @@ export class DurableEngine implements Backend {
       callTimeoutMs: deps.backend.callTimeoutMs,
       maxPendingCalls: deps.backend.maxPendingCalls,
     });
+    this.#pause = new SharedPause(this.#calls, () => this.#worker?.wake());
     this.#submitter = new DurableSubmitter({
       calls: this.#calls,
       reachability: () => this.#session.reachability,
@@ -229,26 +242,86 @@ export class DurableEngine implements Backend {
     }
   }
 
-  pause(queue: string): void {
-    this.#paused.add(queue);
+  /** Pauses `queue` for every process sharing the store (see {@link SharedPause}). */
+  pause(queue: string): Promise<void> {
+    return this.#pause.set(queue, true);
   }
 
-  resume(queue: string): void {
-    this.#paused.delete(queue);
-    this.#worker?.wake();
+  resume(queue: string): Promise<void> {
+    return this.#pause.set(queue, false);
   }
 
   async queues(): Promise<QueueInfo[]> {
-    const depths = await this.#calls.read("queues", (store) => store.queues());
-    const names = new Set([...depths.map((q) => q.name), ...this.#paused]);
+    const [depths, stored] = await this.#calls.read("queues", (store) =>
+      Promise.all([store.queues(), store.pausedQueues()]),
+    );
+    const paused = this.#pause.overlay(stored);
+    const names = new Set([...depths.map((q) => q.name), ...paused]);
     return [...names].map((name) => ({
       name,
       depth: depths.find((q) => q.name === name)?.depth ?? 0,
       waiting: 0,
       running: this.#worker?.runningIn(name) ?? 0,
-      paused: this.#paused.has(name),
+      paused: paused.has(name),
       concurrency: this.#deps.options.queues.get(name)?.concurrency,
     }));
+  }
+
+  /** The worker registry, judged by the store's clock (see {@link WorkerHeartbeat}). */
+  async workers(): Promise<WorkerInfo[]> {
+    const { registry } = this.#deps.options;
+    const { now, workers } = await this.#calls.read("workers", (store) =>
+      store.listWorkers(registry.dropAfterMs),
+    );
+    return workers.map((worker) => toWorkerInfo(worker, now, registry));
+  }
+
+  /** The store's schedules for the manager's {@link ScheduleSync}. */
+  scheduleStore(): ScheduleStorePort {
+    const calls = this.#calls;
+    return {
+      connected: this.#session.ready.then(() => undefined),
+      save: (d) =>
+        calls.read("schedule", (store) =>
+          store.saveSchedule({ ...d, payload: d.payload as JsonValue | undefined }),
+        ),
+      delete: (id) => calls.read("unschedule", (store) => store.deleteSchedule(id)),
+      setPaused: (id, paused) =>
+        calls.read(paused ? "pauseSchedule" : "resumeSchedule", (store) =>
+          store.setSchedulePaused(id, paused),
+        ),
+      // The periodic sync is background work: it must not take a slot of the bound on calls
+      // waiting for the store (backend.maxPendingCalls), which belongs to the application.
+      list: () => this.#background("schedules", (store) => store.listSchedules()),
+    };
+  }
+
+  /**
+   * A background call to the store (not counted in `backend.maxPendingCalls`): rejects at once
+   * when not connected, and with `BackendUnavailableError` past `backend.callTimeoutMs`.
+   */
+  async #background<T>(what: string, call: (store: DurableStore) => Promise<T>): Promise<T> {
+    const { backend, options } = this.#deps;
+    const current = this.#session.current;
+    if (current === undefined)
+      throw new BackendUnavailableError(`${backend.type} is not connected (${what})`);
+    const running = call(current.store);
+    const outcome = await within(running, backend.callTimeoutMs, options.clock);
+    if (outcome.done) return running;
+    throw new BackendUnavailableError(
+      `no answer from ${backend.type} within ${backend.callTimeoutMs} ms (${what})`,
+    );
+  }
+
+  #figures(): WorkerFigures {
+    const c = this.#counters;
+    return {
+      concurrency: this.#deps.options.concurrency,
+      running: this.running,
+      processed: processedOf(c),
+      failed: c.failed,
+      queues: queuesOf(this.#deps.handlers),
+    };
   }
 
   get running(): number {
@@ -346,12 +419,15 @@ export class DurableEngine implements Backend {
     // command connection closes because the release needs it.
     const releasing = this.#cronLeader?.close();
     this.#worker?.close();
-    await this.#session.close(releasing);
+    // A graceful close leaves the registry at once (a crash is shown lost instead).
+    const leaving = this.#heartbeat?.stop(true);
+    await this.#session.close(Promise.all([releasing, leaving]));
   }
 
   /** Drops every connection at once (the store did not answer in time). Idempotent. */
   destroy(): void {
     this.#worker?.close();
+    void this.#heartbeat?.stop(false);
     void this.#cronLeader?.close();
     this.#session.destroy();
   }
@@ -370,7 +446,7 @@ export class DurableEngine implements Backend {
         // A global rate is applied in the claim script; then it is the only limiter.
         rate: backend.globalRate === undefined ? options.rate : undefined,
         handlers: this.#deps.handlers,
-        isPaused: (queue) => this.#paused.has(queue),
+        isPaused: (queue) => this.#pause.isPausing(queue),
         events: this.#deps.events,
         instrumentation: this.#deps.instrumentation,
         counters: this.#counters,
@@ -379,6 +455,15 @@ export class DurableEngine implements Backend {
       });
       // Only processes that run tasks reclaim expired leases.
       connections.reaper.start();
+      this.#heartbeat = new WorkerHeartbeat({
+        store: connections.store,
+        clock: options.clock,
+        logger: this.#logger,
+        settings: options.registry,
+        callTimeoutMs: this.#deps.backend.callTimeoutMs,
+        figures: () => this.#figures(),
+      });
+      this.#heartbeat.start();
     }
     return this.#worker;
   }

@@ -107,7 +107,11 @@ export async function runStep(
   const { maxDeliveries, promoteBatch, globalRate, leaseMs } = settings;
   const requestId = options.requestId ?? "";
   const { rows } = await query(
-    `SELECT ${names.s}.step($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS r`,
+    // Paused queues are left out in this same statement (its snapshot): a step that starts
+    // after a pause committed takes nothing from the queue.
+    `SELECT ${names.s}.step($1, $2, $3, ARRAY(SELECT q FROM unnest($4::text[]) AS q
+       WHERE NOT EXISTS (SELECT 1 FROM ${names.s}.paused p WHERE p.queue = q)),
+       $5, $6, $7, $8, $9, $10, $11, $12) AS r`,
     [
       sent.map((ack) => ack.id),
       sent.map((ack) => ack.digits),

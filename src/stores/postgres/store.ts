@@ -35,6 +35,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
@@ -43,9 +44,11 @@ import { UnexpectedRowError } from "./codec.js";
 import { positive, tokenDigits } from "./codes.js";
 import { PostgresDeadLetters } from "./dead-letters.js";
 import { isFeedPosition, PostgresFeedReader, readFeed } from "./feed.js";
+import * as fleet from "./fleet.js";
 import { PostgresLeaderLock } from "./leader-lock.js";
 import { ChannelListener, type OpenDedicated } from "./listener.js";
 import type { PostgresStoreSettings } from "./options.js";
+import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, type Query, queueDepths } from "./queries.js";
 import { type SchemaNames, schemaNames } from "./sql/names.js";
 import { PostgresWorkWaiter } from "./waiter.js";
@@ -323,5 +326,47 @@ export class PostgresStore implements DurableStore {
   async time(): Promise<number> {
     const { rows } = await this.#query(`SELECT ${this.names.s}.now_ms() AS t`);
     return Number(rows[0]?.t);
+  }
+
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+
+  /** @see DurableStore.setPaused */
+  setPaused(queue: string, paused: boolean): Promise<void> {
+    return setPaused(this.#query, this.names, queue, paused);
+  }
+
+  /** @see DurableStore.pausedQueues */
+  pausedQueues(): Promise<string[]> {
+    return pausedQueues(this.#query, this.names);
+  }
+
+  // --- Fleet operations (worker registry, shared schedules; see fleet.ts) -----------------
+
+  heartbeat(worker: WorkerReport, dropAfterMs: number): Promise<number> {
+    return fleet.heartbeat(this.#query, this.names, worker, dropAfterMs);
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return fleet.removeWorker(this.#query, this.names, id);
+  }
+
+  listWorkers(dropAfterMs: number): Promise<{ now: number; workers: StoredWorker[] }> {
+    return fleet.listWorkers(this.#query, this.names, dropAfterMs);
+  }
+
+  saveSchedule(schedule: StoredSchedule): Promise<void> {
+    return fleet.saveSchedule(this.#query, this.names, schedule);
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return fleet.deleteSchedule(this.#query, this.names, id);
+  }
+
+  setSchedulePaused(id: string, paused: boolean): Promise<boolean> {
+    return fleet.setSchedulePaused(this.#query, this.names, id, paused);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return fleet.listSchedules(this.#query, this.names);
   }
 }

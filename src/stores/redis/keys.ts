@@ -22,6 +22,11 @@
  * | `{p}:rcpt:<request id>`      | string | claim receipt: `<id> <token> ...` leased by one claim call, |
  * |                              |        | expires with the lease (a lost reply is recovered from it) |
  * | `{p}:leader:<name>`          | string | leader lock: owner token, PX TTL (`cron`: cron scheduler) |
+ * | `{p}:paused`                 | set    | names of the queues paused for every process (claim skips) |
+ * | `{p}:workers`                | hash   | worker registry: id → report JSON                         |
+ * | `{p}:workers:hb`             | zset   | id → Redis time of the worker's last heartbeat (ms)       |
+ * | `{p}:schedules`              | hash   | shared cron schedules: id → schedule JSON                 |
+ * | `{p}:schedules:paused`       | set    | ids of paused schedules                                   |
  *
  * `<p>` is the prefix, `taskmill` by default. Members of a ready zset sort by score and then
  * lexicographically, so the zero-padded global sequence keeps equal priorities FIFO, and a
@@ -46,6 +51,12 @@ export class KeySpace {
   readonly rate: string;
   readonly fence: string;
   readonly seq: string;
+  /** Queues paused for every process (the claim script derives it from `base` too). */
+  readonly paused: string;
+  readonly workers: string;
+  readonly workerBeats: string;
+  readonly schedules: string;
+  readonly pausedSchedules: string;
   /** Stand-in idempotency key for scripts when a task has none (same slot, never written). */
   readonly noIdempotencyKey: string;
   /** Stand-in receipt key for claims without a request id (same slot, never written). */
@@ -68,6 +79,11 @@ export class KeySpace {
     this.rate = `${this.base}rate`;
     this.fence = `${this.base}fence`;
     this.seq = `${this.base}seq`;
+    this.paused = `${this.base}paused`;
+    this.workers = `${this.base}workers`;
+    this.workerBeats = `${this.base}workers:hb`;
+    this.schedules = `${this.base}schedules`;
+    this.pausedSchedules = `${this.base}schedules:paused`;
     this.noIdempotencyKey = `${this.base}idem:`;
     this.noReceipt = `${this.base}rcpt:`;
   }

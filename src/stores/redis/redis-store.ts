@@ -32,6 +32,7 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
 import {
   buildClaimCall,
@@ -50,6 +51,7 @@ import {
 import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
 import { readEvents } from "./events.js";
 import { RedisFeedReader } from "./feed-reader.js";
+import * as fleet from "./fleet.js";
 import { KeySpace } from "./keys.js";
 import { LeaderLock } from "./leader-lock.js";
 import {
@@ -57,6 +59,7 @@ import {
   type ResolvedStoreOptions,
   resolveStoreOptions,
 } from "./options.js";
+import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { queueScript, registerScripts, runScript } from "./scripts.js";
 import { WorkWaiter } from "./waiter.js";
@@ -496,6 +499,48 @@ export class RedisStore implements DurableStore {
   /** The leader lock `{prefix}:leader:<name>`. */
   createLeaderLock(name: string, settings: LeaderLockSettings): LeaderLock {
     return new LeaderLock(this.redis, this.keys.leader(name), settings);
+  }
+
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+
+  /** @see DurableStore.setPaused */
+  setPaused(queue: string, paused: boolean): Promise<void> {
+    return setPaused(this.redis, this.keys, queue, paused);
+  }
+
+  /** @see DurableStore.pausedQueues */
+  pausedQueues(): Promise<string[]> {
+    return pausedQueues(this.redis, this.keys);
+  }
+
+  // --- Fleet operations (worker registry, shared schedules; see fleet.ts) -----------------
+
+  heartbeat(worker: WorkerReport, dropAfterMs: number): Promise<number> {
+    return fleet.heartbeat(this.redis, this.keys, worker, dropAfterMs);
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return fleet.removeWorker(this.redis, this.keys, id);
+  }
+
+  listWorkers(dropAfterMs: number): Promise<{ now: number; workers: StoredWorker[] }> {
+    return fleet.listWorkers(this.redis, this.keys, dropAfterMs);
+  }
+
+  saveSchedule(schedule: StoredSchedule): Promise<void> {
+    return fleet.saveSchedule(this.redis, this.keys, schedule);
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return fleet.deleteSchedule(this.redis, this.keys, id);
+  }
+
+  setSchedulePaused(id: string, paused: boolean): Promise<boolean> {
+    return fleet.setSchedulePaused(this.redis, this.keys, id, paused);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return fleet.listSchedules(this.redis, this.keys);
   }
 
   async #queueOf(id: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import type { TokenBucketConfig } from "../../scheduling/token-bucket.js";
 import type { ClaimedTask, StepResult } from "../durable-types.js";
 import { type TaskRow, toTask } from "./codec.js";
 import type { Tx } from "./committer.js";
+import { unpaused } from "./pause.js";
 import {
   count,
   deadLetter,
@@ -72,9 +73,11 @@ export function complete(tx: Tx, ack: EncodedAck): number {
 export function step(
   tx: Tx,
   acks: readonly EncodedAck[],
-  queues: readonly string[],
+  asked: readonly string[],
   settings: ClaimSettings,
 ): Omit<StepResult, "acks"> & { readonly ackCodes: number[] } {
+  // Queues paused for every process are left out in this transaction (see pause.ts).
+  const queues = settings.max > 0 ? unpaused(tx, asked) : asked;
   const ackCodes = acks.map((ack) => complete(tx, ack));
   if (ackCodes.some((code) => code === tx.now))
     trimSet(tx, "done", settings.retention, settings.trimBudget);

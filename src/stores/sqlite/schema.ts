@@ -21,7 +21,7 @@ export type Database = BetterSqlite3.Database;
 /** "tm01": marks a SQLite file as taskmill's. */
 export const APPLICATION_ID = 0x746d3031;
 /** The schema this version writes and reads. Bump with a migration in {@link migrate}. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
@@ -87,6 +87,18 @@ CREATE TABLE events (
 );
 CREATE TABLE leaders (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)
   WITHOUT ROWID;
+`;
+
+/**
+ * Version 2 (fleet operations): the worker registry and the shared cron schedules. (Paused
+ * queues need no table: they are `meta` rows `paused:<queue>`, see `pause.ts`.)
+ */
+const SCHEMA_V2 = `
+CREATE TABLE workers (id TEXT PRIMARY KEY, report TEXT NOT NULL, heartbeat_at INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE TABLE schedules (id TEXT PRIMARY KEY, spec TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0)
+  WITHOUT ROWID;
+UPDATE meta SET value = 2 WHERE key = 'schema';
 `;
 
 /** Settings of {@link openDatabase}. */
@@ -164,6 +176,7 @@ function checkAndMigrate(db: Database, path: string): void {
     try {
       if (Number(db.pragma("application_id", { simple: true })) === 0) {
         db.exec(SCHEMA_V1);
+        db.exec(SCHEMA_V2);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }
@@ -190,12 +203,28 @@ function checkAndMigrate(db: Database, path: string): void {
   const format = db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get();
   if (format !== "taskmill")
     throw new IncompatibleStoreError(path, "not-taskmill", "has no taskmill meta table");
-  migrate(version);
+  migrate(db, version);
 }
 
-/** Schema migrations from older versions; version 1 is the first. */
-function migrate(version: number): void {
-  if (version !== SCHEMA_VERSION) throw new Error(`unknown taskmill schema version ${version}`);
+/**
+ * Schema migrations from older versions (version 1 is the first), in one immediate
+ * transaction: when several processes open the file at once, one migrates and the others find
+ * nothing left to do.
+ */
+function migrate(db: Database, version: number): void {
+  if (version === SCHEMA_VERSION) return;
+  if (version !== 1) throw new Error(`unknown taskmill schema version ${version}`);
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    if (Number(db.pragma("user_version", { simple: true })) === 1) {
+      db.exec(SCHEMA_V2);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
 }
 
 function unopenable(path: string, error: unknown): Error {

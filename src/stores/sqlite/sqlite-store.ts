@@ -35,12 +35,14 @@ import type {
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
+import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
 import { complete, type EncodedAck, step } from "./claim.js";
 import { nullable } from "./codec.js";
 import { Committer, Sql } from "./committer.js";
 import { SqliteDeadLetters } from "./dead-letter.js";
 import { insertTask, insertTasks, prepareTask } from "./enqueue.js";
+import * as fleet from "./fleet.js";
 import { SqliteLeaderLock } from "./leader-lock.js";
 import { reclaimBatch, trimBoth } from "./maintenance.js";
 import {
@@ -49,6 +51,7 @@ import {
   type SqliteStoreOptions,
 } from "./options.js";
 import { cancel, fail, nack, progress, renew } from "./outcomes.js";
+import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { refusalError, trimSet } from "./records.js";
 import type { Database } from "./schema.js";
@@ -281,6 +284,51 @@ export class SqliteStore implements DurableStore {
   /** This machine's clock, shared by every process on the file (see the module comment). */
   async time(): Promise<number> {
     return Date.now();
+  }
+
+  // --- Fleet operations (shared pause) ---------------------------------------------------
+
+  /** @see DurableStore.setPaused */
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    if (!isName(queue)) throw new InvalidArgumentError("queue", "must be a queue name", queue);
+    if (typeof paused !== "boolean")
+      throw new InvalidArgumentError("paused", "must be a boolean", paused);
+    await this.committer.run((tx) => setPaused(tx, queue, paused));
+  }
+
+  /** @see DurableStore.pausedQueues */
+  async pausedQueues(): Promise<string[]> {
+    return pausedQueues(this.sql);
+  }
+
+  // --- Fleet operations (worker registry, shared schedules; see fleet.ts) -----------------
+
+  heartbeat(worker: WorkerReport, dropAfterMs: number): Promise<number> {
+    return fleet.heartbeat(this.committer, worker, dropAfterMs);
+  }
+
+  removeWorker(id: string): Promise<void> {
+    return fleet.removeWorker(this.committer, id);
+  }
+
+  listWorkers(dropAfterMs: number): Promise<{ now: number; workers: StoredWorker[] }> {
+    return fleet.listWorkers(this.committer, dropAfterMs);
+  }
+
+  saveSchedule(schedule: StoredSchedule): Promise<void> {
+    return fleet.saveSchedule(this.committer, schedule);
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return fleet.deleteSchedule(this.committer, id);
+  }
+
+  setSchedulePaused(id: string, paused: boolean): Promise<boolean> {
+    return fleet.setSchedulePaused(this.committer, id, paused);
+  }
+
+  listSchedules(): Promise<StoredSchedule[]> {
+    return fleet.listSchedules(this.sql);
   }
 
   /** Commits what is queued, stops the waiters and closes the database. */

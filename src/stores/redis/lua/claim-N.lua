@@ -10,7 +10,8 @@
        the leases of earlier calls whose reply never arrived (their receipts named in KEYS) are
        returned too, up to max (the rest lapse with their lease). Neither counts a delivery
        again;
-    4. promotes due delayed tasks, takes tokens from the optional global rate bucket, then pops
+    4. promotes due delayed tasks, leaves out the queues paused for every process ({p}:paused),
+       takes tokens from the optional global rate bucket, then pops
        up to max tasks across the given queues (highest priority first, FIFO within a priority,
        across queues), leasing each with a fresh fencing token;
     5. with a request id, stores a receipt of the leases this call returns (expires with them).
@@ -99,11 +100,18 @@ end
 local claimed, receipt, leased = {}, {}, {}
 local leaseUntil = digits(now + leaseMs)
 
+-- A queue paused for every process ({p}:paused, derived from the stem: same hash tag) is left
+-- out here, in the step that would lease its tasks: a claim that runs after a pause took
+-- effect takes nothing from it. Its ready key is "<stem>q:<queue>:ready".
+local pausedKey = base .. "paused"
 local readyKeys, markerKeys, ours = {}, {}, {}
 for i = 11 + unanswered, #KEYS, 2 do
-  readyKeys[#readyKeys + 1] = KEYS[i]
-  markerKeys[#markerKeys + 1] = KEYS[i + 1]
   ours[KEYS[i]] = true
+  local queue = string.sub(KEYS[i], #base + 3, -7)
+  if redis.call("SISMEMBER", pausedKey, queue) == 0 then
+    readyKeys[#readyKeys + 1] = KEYS[i]
+    markerKeys[#markerKeys + 1] = KEYS[i + 1]
+  end
 end
 
 -- What a claim reads of a task (one HMGET) and returns of it. The static fields travel packed
