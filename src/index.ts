@@ -20,6 +20,18 @@ export {
   createAdminServer,
   type MetricsSource,
 } from "./admin/index.js";
+export type { AuditListOptions, AuditLog, AuditPage } from "./audit/audit-log.js";
+export { auditHash, canonicalAuditEncoding } from "./audit/chain.js";
+export {
+  type AuditActor,
+  type AuditEntry,
+  type AuditLink,
+  type AuditOutcome,
+  type AuditRecord,
+  DEFAULT_AUDIT_MAX_RECORDS,
+  GENESIS_HASH,
+} from "./audit/types.js";
+export { type AuditProblem, type AuditVerification, verifyAuditChain } from "./audit/verify.js";
 export type {
   BackendHealth,
   DeadLetterOperations,
@@ -79,6 +91,7 @@ export {
   type TraceCarrier,
 } from "./observability/tracing.js";
 export type {
+  AuditOptions,
   MemoryBackendOptions,
   MetricsOptions,
   PostgresBackendOptions,

@@ -8,6 +8,7 @@ import {
   trace as otelTrace,
   type TracerProvider,
 } from "@opentelemetry/api";
+import { DEFAULT_AUDIT_MAX_RECORDS } from "./audit/types.js";
 import { InvalidOptionError } from "./errors.js";
 import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
 import type { Logger } from "./observability/logger.js";
@@ -112,6 +113,17 @@ export interface TaskManagerOptions {
   readonly tracing?: TracingOptions | false;
   /** Lifecycle hooks for audit trails; a throwing hook is logged and never breaks a task. */
   readonly hooks?: TaskHooks;
+  /** The admin audit trail (`mill.audit`), kept in the store. */
+  readonly audit?: AuditOptions;
+}
+
+/** Options of the admin audit trail. */
+export interface AuditOptions {
+  /**
+   * Records kept; past it the oldest are dropped (the last one dropped stays as the chain's
+   * anchor, so the rest still verifies). @default 100_000
+   */
+  readonly maxRecords?: number;
 }
 
 /** Everything resolved: what the engine reads. */
@@ -135,6 +147,7 @@ export interface ResolvedOptions {
     | { readonly tracerProvider: TracerProvider; readonly skipUnsampledChildren: boolean }
     | undefined;
   readonly hooks: TaskHooks | undefined;
+  readonly audit: { readonly maxRecords: number };
 }
 
 export const DEFAULTS = {
@@ -168,6 +181,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   "metrics",
   "tracing",
   "hooks",
+  "audit",
 ] satisfies Array<keyof TaskManagerOptions>);
 const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst"] satisfies Array<
   keyof RateOptions
@@ -227,8 +241,21 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     ),
     tracing: resolveTracing(options.tracing),
     hooks: resolveHooks(options.hooks),
+    audit: resolveAudit(options.audit),
   };
 }
+
+function resolveAudit(audit: AuditOptions | undefined): { readonly maxRecords: number } {
+  if (audit === undefined) return { maxRecords: DEFAULT_AUDIT_MAX_RECORDS };
+  if (typeof audit !== "object" || audit === null)
+    throw new InvalidOptionError("audit", "must be an object", audit);
+  requireKnownKeys("audit", audit, AUDIT_KEYS, InvalidOptionError);
+  const maxRecords = audit.maxRecords ?? DEFAULT_AUDIT_MAX_RECORDS;
+  requireInteger("audit.maxRecords", maxRecords, 1, InvalidOptionError);
+  return { maxRecords };
+}
+
+const AUDIT_KEYS: ReadonlySet<string> = new Set(["maxRecords"] satisfies Array<keyof AuditOptions>);
 
 /** `false` turns the feature off; otherwise the given provider, or the global one. */
 function resolveProvider<K extends string, P extends object>(

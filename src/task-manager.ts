@@ -6,6 +6,7 @@ import {
   DEFAULT_QUEUE,
   isOptionsObject,
 } from "./argument-checks.js";
+import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
 import type {
   Backend,
   DeadLetterOperations,
@@ -92,6 +93,7 @@ export class TaskManager {
   readonly #stops: StopSequence;
   /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
   readonly #dlq: DeadLetterOperations;
+  #audit: AuditLog | undefined;
   #deprecationWarned = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
@@ -450,6 +452,20 @@ export class TaskManager {
   /** The dead-letter queue: tasks whose last attempt failed. */
   get dlq(): DeadLetterOperations {
     return this.#dlq;
+  }
+
+  /**
+   * The admin audit trail: every write through the admin API (and so the CLI and dashboard),
+   * hash-chained and kept in the store (in memory in memory mode), bounded by
+   * `audit.maxRecords`.
+   */
+  get audit(): AuditLog {
+    this.#audit ??= createAuditLog(this.#backend.audit, {
+      maxRecords: this.#options.audit.maxRecords,
+      onAdmin: this.#options.hooks?.onAdmin,
+      logger: this.#options.logger,
+    });
+    return this.#audit;
   }
 
   /**

@@ -7,6 +7,7 @@
  * one place that says so.
  */
 import { describe } from "vitest";
+import { auditSuite } from "./suite-audit.js";
 import { cancelSuite } from "./suite-cancel.js";
 import { eventsSuite } from "./suite-events.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
@@ -30,5 +31,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     stopSuite(ctx);
     modesSuite(ctx);
     newApiSuite(ctx);
+    auditSuite(ctx);
   });
 }

@@ -22,6 +22,8 @@
  * | `{p}:rcpt:<request id>`      | string | claim receipt: `<id> <token> ...` leased by one claim call, |
  * |                              |        | expires with the lease (a lost reply is recovered from it) |
  * | `{p}:leader:<name>`          | string | leader lock: owner token, PX TTL (`cron`: cron scheduler) |
+ * | `{p}:audit`                  | zset   | admin audit records; score = seq, member = record JSON    |
+ * | `{p}:audit:meta`             | hash   | audit chain: `seq`, `head`, `anchorSeq`, `anchor`         |
  *
  * `<p>` is the prefix, `taskmill` by default. Members of a ready zset sort by score and then
  * lexicographically, so the zero-padded global sequence keeps equal priorities FIFO, and a
@@ -46,6 +48,9 @@ export class KeySpace {
   readonly rate: string;
   readonly fence: string;
   readonly seq: string;
+  /** The audit records (zset) and the chain's head and anchor (hash). */
+  readonly audit: string;
+  readonly auditMeta: string;
   /** Stand-in idempotency key for scripts when a task has none (same slot, never written). */
   readonly noIdempotencyKey: string;
   /** Stand-in receipt key for claims without a request id (same slot, never written). */
@@ -68,6 +73,8 @@ export class KeySpace {
     this.rate = `${this.base}rate`;
     this.fence = `${this.base}fence`;
     this.seq = `${this.base}seq`;
+    this.audit = `${this.base}audit`;
+    this.auditMeta = `${this.base}audit:meta`;
     this.noIdempotencyKey = `${this.base}idem:`;
     this.noReceipt = `${this.base}rcpt:`;
   }
