@@ -35,6 +35,7 @@ import {
 } from "./events.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { StopSequence } from "./lifecycle/stop-sequence.js";
+import type { DepthSnapshot } from "./observability/metrics.js";
 import { createObservability, type Observability } from "./observability/setup.js";
 import {
   isValidQueueName,
@@ -105,7 +106,12 @@ export class TaskManager {
     this.#options = resolved;
     this.#events = new TaskEventBus(resolved.logger);
     this.#shutdown = new ShutdownTracker(resolved.logger);
-    this.#observability = createObservability(resolved, () => this.#backend.depths());
+    this.#observability = createObservability(resolved, () =>
+      withWorkerSlots(
+        this.#backend.depths(),
+        this.#handlers.size > 0 && !this.#shutdown.stopping ? resolved.concurrency : 0,
+      ),
+    );
     this.#results = new ResultBroadcaster(
       (subscription, result, policy) => {
         this.#observability.resultDropped(result, policy);
@@ -455,6 +461,14 @@ export class TaskManager {
   }
 
   /**
+   * @internal The admin handler reports each answered request here
+   * (`admin_request_duration_seconds`, by route template and status).
+   */
+  adminRequestAnswered(method: string, route: string, status: number, seconds: number): void {
+    this.#observability.adminRequest(method, route, status, seconds);
+  }
+
+  /**
    * The admin audit trail: every write through the admin API (and so the CLI and dashboard),
    * hash-chained and kept in the store (in memory in memory mode), bounded by
    * `audit.maxRecords`.
@@ -490,4 +504,14 @@ export class TaskManager {
 function requireQueueName(name: string): void {
   if (!isValidQueueName(name))
     throw new InvalidArgumentError("queue", "must be a non-empty string", name);
+}
+
+/** The depth snapshot with this process's worker slots (`worker_slots`). */
+function withWorkerSlots(
+  depths: DepthSnapshot | Promise<DepthSnapshot>,
+  workerSlots: number,
+): DepthSnapshot | Promise<DepthSnapshot> {
+  return depths instanceof Promise
+    ? depths.then((snapshot) => ({ ...snapshot, workerSlots }))
+    : { ...depths, workerSlots };
 }

@@ -134,7 +134,11 @@ describe("Prometheus exposition through prom-client (taskmill/prometheus)", () =
     const otelNames = [...(await collect(reader)).keys()].sort();
     const promNames = [...text.matchAll(/^# TYPE taskmill_(\S+) /gm)].map((m) => m[1]).sort();
     expect(promNames.length).toBe([...text.matchAll(/^# TYPE /gm)].length);
-    expect(promNames).toEqual(otelNames);
+    // The OpenTelemetry SDK exports a histogram once it has a value: this workload serves no
+    // admin API, so only `admin_request_duration_seconds` is missing there.
+    expect(promNames.filter((name) => name !== "admin_request_duration_seconds")).toEqual(
+      otelNames,
+    );
     expect(promNames).toEqual(
       Object.values(METRICS)
         .map((m) => m.name)
