@@ -8,6 +8,7 @@ import { clearNotice, markReadOnly } from "./notice.js";
 import { cancelDebounced, repeat } from "./schedule.js";
 import { LIST_REFRESH_MS, POLL_MS, state, TOKEN_KEY } from "./state.js";
 import { refreshView, showView, viewFromHash, wireTabs } from "./tabs.js";
+import { clearAudit, wireAudit } from "./views/audit.js";
 import { clearDeadLetters, wireDeadLetters } from "./views/dead-letters.js";
 import { clearQueues } from "./views/queues.js";
 import { clearResults, onResult, wireResults } from "./views/results.js";
@@ -47,6 +48,7 @@ function forgetData() {
   clearTasks();
   clearDeadLetters();
   clearResults();
+  clearAudit();
 }
 
 async function signIn(event) {
@@ -102,6 +104,7 @@ function wire() {
   wireTasks();
   wireDeadLetters();
   wireResults();
+  wireAudit();
 }
 
 wire();
