@@ -92,6 +92,7 @@ export {
 } from "./observability/tracing.js";
 export type {
   AuditOptions,
+  BackendOptions,
   MemoryBackendOptions,
   MetricsOptions,
   PostgresBackendOptions,
@@ -117,6 +118,7 @@ export {
 export type { Backoff, Jitter, RetryOptions } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
+export type { PostgresPoolLike } from "./stores/postgres/backend-options.js";
 export type { SqliteBackendOptions } from "./stores/sqlite/backend-options.js";
 export { defineTask, type TaskDefinition } from "./task-definition.js";
 export { TaskManager } from "./task-manager.js";
