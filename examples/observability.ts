@@ -97,7 +97,11 @@ const { port } = server.address() as AddressInfo;
 const exposition = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 console.log("\n/metrics (excerpt):");
 for (const line of exposition.split("\n"))
-  if (/^(tasks_(completed|failed)_total|retry_count_total|task_latency_seconds_count)\{/.test(line))
+  if (
+    /^taskmill_(tasks_(completed|failed)_total|retry_count_total|task_latency_seconds_count)\{/.test(
+      line,
+    )
+  )
     console.log(`  ${line}`);
 
 console.log("\nspans:");

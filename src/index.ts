@@ -20,6 +20,18 @@ export {
   createAdminServer,
   type MetricsSource,
 } from "./admin/index.js";
+export type { AuditListOptions, AuditLog, AuditPage } from "./audit/audit-log.js";
+export { auditHash, canonicalAuditEncoding } from "./audit/chain.js";
+export {
+  type AuditActor,
+  type AuditEntry,
+  type AuditLink,
+  type AuditOutcome,
+  type AuditRecord,
+  DEFAULT_AUDIT_MAX_RECORDS,
+  GENESIS_HASH,
+} from "./audit/types.js";
+export { type AuditProblem, type AuditVerification, verifyAuditChain } from "./audit/verify.js";
 export type {
   BackendHealth,
   DeadLetterOperations,
@@ -81,6 +93,8 @@ export {
   type TraceCarrier,
 } from "./observability/tracing.js";
 export type {
+  AuditOptions,
+  BackendOptions,
   MemoryBackendOptions,
   MetricsOptions,
   PostgresBackendOptions,
@@ -106,6 +120,7 @@ export {
 export type { Backoff, Jitter, RetryOptions } from "./retry/backoff.js";
 export { type Clock, ManualClock, systemClock, type TimerHandle } from "./scheduling/clock.js";
 export type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
+export type { PostgresPoolLike } from "./stores/postgres/backend-options.js";
 export type { SqliteBackendOptions } from "./stores/sqlite/backend-options.js";
 export { defineTask, type TaskDefinition } from "./task-definition.js";
 export { TaskManager } from "./task-manager.js";

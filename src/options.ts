@@ -8,6 +8,7 @@ import {
   trace as otelTrace,
   type TracerProvider,
 } from "@opentelemetry/api";
+import { DEFAULT_AUDIT_MAX_RECORDS } from "./audit/types.js";
 import { InvalidOptionError } from "./errors.js";
 import { type RegistryOptions, type ResolvedRegistry, resolveRegistry } from "./fleet.js";
 import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
@@ -115,6 +116,17 @@ export interface TaskManagerOptions {
   readonly hooks?: TaskHooks;
   /** The worker registry's heartbeat and how long a silent worker is shown, then kept. */
   readonly registry?: RegistryOptions;
+  /** The admin audit trail (`mill.audit`), kept in the store. */
+  readonly audit?: AuditOptions;
+}
+
+/** Options of the admin audit trail. */
+export interface AuditOptions {
+  /**
+   * Records kept; past it the oldest are dropped (the last one dropped stays as the chain's
+   * anchor, so the rest still verifies). @default 100_000
+   */
+  readonly maxRecords?: number;
 }
 
 /** Everything resolved: what the engine reads. */
@@ -139,6 +151,7 @@ export interface ResolvedOptions {
     | undefined;
   readonly hooks: TaskHooks | undefined;
   readonly registry: ResolvedRegistry;
+  readonly audit: { readonly maxRecords: number };
 }
 
 export const DEFAULTS = {
@@ -173,6 +186,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   "tracing",
   "hooks",
   "registry",
+  "audit",
 ] satisfies Array<keyof TaskManagerOptions>);
 const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst"] satisfies Array<
   keyof RateOptions
@@ -233,8 +247,21 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     tracing: resolveTracing(options.tracing),
     hooks: resolveHooks(options.hooks),
     registry: resolveRegistry(options.registry),
+    audit: resolveAudit(options.audit),
   };
 }
+
+function resolveAudit(audit: AuditOptions | undefined): { readonly maxRecords: number } {
+  if (audit === undefined) return { maxRecords: DEFAULT_AUDIT_MAX_RECORDS };
+  if (typeof audit !== "object" || audit === null)
+    throw new InvalidOptionError("audit", "must be an object", audit);
+  requireKnownKeys("audit", audit, AUDIT_KEYS, InvalidOptionError);
+  const maxRecords = audit.maxRecords ?? DEFAULT_AUDIT_MAX_RECORDS;
+  requireInteger("audit.maxRecords", maxRecords, 1, InvalidOptionError);
+  return { maxRecords };
+}
+
+const AUDIT_KEYS: ReadonlySet<string> = new Set(["maxRecords"] satisfies Array<keyof AuditOptions>);
 
 /** `false` turns the feature off; otherwise the given provider, or the global one. */
 function resolveProvider<K extends string, P extends object>(

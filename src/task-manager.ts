@@ -6,6 +6,7 @@ import {
   DEFAULT_QUEUE,
   isOptionsObject,
 } from "./argument-checks.js";
+import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
 import type {
   Backend,
   DeadLetterOperations,
@@ -37,6 +38,7 @@ import {
 import type { WorkerInfo } from "./fleet.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { StopSequence } from "./lifecycle/stop-sequence.js";
+import type { DepthSnapshot } from "./observability/metrics.js";
 import { createObservability, type Observability } from "./observability/setup.js";
 import {
   isValidQueueName,
@@ -99,6 +101,7 @@ export class TaskManager {
   readonly #stops: StopSequence;
   /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
   readonly #dlq: DeadLetterOperations;
+  #audit: AuditLog | undefined;
   #deprecationWarned = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
@@ -110,7 +113,12 @@ export class TaskManager {
     this.#options = resolved;
     this.#events = new TaskEventBus(resolved.logger);
     this.#shutdown = new ShutdownTracker(resolved.logger);
-    this.#observability = createObservability(resolved, () => this.#backend.depths());
+    this.#observability = createObservability(resolved, () =>
+      withWorkerSlots(
+        this.#backend.depths(),
+        this.#handlers.size > 0 && !this.#shutdown.stopping ? resolved.concurrency : 0,
+      ),
+    );
     this.#results = new ResultBroadcaster(
       (subscription, result, policy) => {
         this.#observability.resultDropped(result, policy);
@@ -563,6 +571,28 @@ export class TaskManager {
   }
 
   /**
+   * @internal The admin handler reports each answered request here
+   * (`admin_request_duration_seconds`, by route template and status).
+   */
+  adminRequestAnswered(method: string, route: string, status: number, seconds: number): void {
+    this.#observability.adminRequest(method, route, status, seconds);
+  }
+
+  /**
+   * The admin audit trail: every write through the admin API (and so the CLI and dashboard),
+   * hash-chained and kept in the store (in memory in memory mode), bounded by
+   * `audit.maxRecords`.
+   */
+  get audit(): AuditLog {
+    this.#audit ??= createAuditLog(this.#backend.audit, {
+      maxRecords: this.#options.audit.maxRecords,
+      onAdmin: this.#options.hooks?.onAdmin,
+      logger: this.#options.logger,
+    });
+    return this.#audit;
+  }
+
+  /**
    * Stops taking work, lets running and queued tasks finish, and at the deadline (or when
    * `signal` aborts) escalates to `stopNow()`. In durable mode queued tasks stay in Redis for
    * other processes. Always resolves; repeated calls share one stop.
@@ -584,4 +614,14 @@ export class TaskManager {
 function requireQueueName(name: string): void {
   if (!isValidQueueName(name))
     throw new InvalidArgumentError("queue", "must be a non-empty string", name);
+}
+
+/** The depth snapshot with this process's worker slots (`worker_slots`). */
+function withWorkerSlots(
+  depths: DepthSnapshot | Promise<DepthSnapshot>,
+  workerSlots: number,
+): DepthSnapshot | Promise<DepthSnapshot> {
+  return depths instanceof Promise
+    ? depths.then((snapshot) => ({ ...snapshot, workerSlots }))
+    : { ...depths, workerSlots };
 }

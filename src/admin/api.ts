@@ -9,6 +9,7 @@ import { INSTRUMENTATION_VERSION } from "../observability/scope.js";
 import { HttpError } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { type Route, Router, route } from "./router.js";
+import { auditRoutes } from "./routes/audit.js";
 import { dlqRoutes } from "./routes/dlq.js";
 import { probeRoutes } from "./routes/probes.js";
 import { queueRoutes } from "./routes/queues.js";
@@ -40,6 +41,7 @@ export function buildAdminApi(): AdminApi {
     ...probeRoutes,
     ...workerRoutes,
     ...scheduleRoutes,
+    ...auditRoutes,
   ];
   routes.push(
     route({

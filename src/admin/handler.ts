@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { InvalidArgumentError } from "../errors.js";
 import { TaskManager } from "../task-manager.js";
 import type { AdminApi } from "./api.js";
+import { type AnsweredWrite, auditEntryOf, isWriteRoute } from "./audit-recorder.js";
 import { isLoopbackAddress } from "./auth.js";
 import { readJsonBody, skipBody } from "./body.js";
 import { HttpError, toHttpError } from "./errors.js";
@@ -17,7 +18,7 @@ import {
   resolveAdminOptions,
 } from "./options.js";
 import { sendError, sendJson } from "./respond.js";
-import type { RouteContext, Router } from "./router.js";
+import type { Route, RouteContext, Router } from "./router.js";
 import { SseStreams } from "./sse.js";
 import { DashboardFiles } from "./static.js";
 
@@ -74,19 +75,30 @@ async function serve(
   res: ServerResponse,
   next: ((error?: unknown) => void) | undefined,
 ): Promise<void> {
+  const started = performance.now();
   const requestId = requestIdOf(req);
   res.setHeader("x-request-id", requestId);
   const method = req.method ?? "GET";
   let path = "";
+  // What the audit record and the request metric need, filled in as the request goes.
+  let matched: Route | undefined;
+  let principal: RouteContext["principal"];
+  let params: Record<string, string> = {};
+  let body: unknown;
+  let router: Router | undefined;
   try {
-    const { router, parseQuery, parseBody } = await api;
+    const loaded = await api;
+    router = loaded.router;
+    const { parseQuery, parseBody } = loaded;
     const url = parseUrl(req.url);
     path = url.pathname;
-    if (options.loopbackOnly && !isLoopbackAddress(req.socket.remoteAddress))
+    if (options.loopbackOnly && !isLoopbackAddress(req.socket.remoteAddress)) {
+      matched = foundRoute(router, method, path);
       throw new HttpError(
         "FORBIDDEN",
         "This admin API runs without authentication and only answers loopback callers",
       );
+    }
     const match = matchRoute(router, method, path);
     if (match.kind === "none") {
       if (next !== undefined) return next();
@@ -96,8 +108,8 @@ async function serve(
       throw new HttpError("METHOD_NOT_ALLOWED", `${method} is not allowed on ${path}`, {
         headers: { allow: match.allow.join(", ") },
       });
-    const { route: matched, params } = match;
-    let principal: RouteContext["principal"];
+    matched = match.route;
+    params = match.params;
     if (matched.role !== "none") {
       principal = await options.authenticate(req);
       if (principal === undefined)
@@ -108,7 +120,6 @@ async function serve(
         throw new HttpError("FORBIDDEN", "This route needs a token with the write role");
     }
     const query = parseQuery(matched, url.searchParams);
-    let body: unknown;
     if (matched.body !== undefined)
       body = parseBody(matched, await readJsonBody(req, res, options.bodyLimitBytes));
     else if (method === "POST") await skipBody(req, res, options.bodyLimitBytes);
@@ -126,11 +137,89 @@ async function serve(
       dashboard,
     };
     const reply = await matched.handle(ctx as RouteContext<never, never>);
-    if (reply !== "sent") sendJson(res, reply.status, reply.body);
+    if (reply === "sent") {
+      answered(mill, method, matched, res.statusCode, started);
+      return;
+    }
+    await audit(mill, options, matched, {
+      req,
+      requestId,
+      principal,
+      params,
+      body,
+      status: reply.status,
+      reply: reply.body,
+      error: undefined,
+    });
+    sendJson(res, reply.status, reply.body);
+    answered(mill, method, matched, reply.status, started);
   } catch (error) {
     const answer = toHttpError(error);
     if (answer.code === "INTERNAL") report(options, error, { requestId, method, path });
+    // A refused write is recorded too: who tried what, and why it was refused.
+    matched ??= router === undefined ? undefined : foundRoute(router, method, path);
+    if (matched !== undefined)
+      await audit(mill, options, matched, {
+        req,
+        requestId,
+        principal,
+        params,
+        body,
+        status: answer.status,
+        reply: undefined,
+        error: answer.code,
+      });
     sendError(res, answer, requestId);
+    answered(mill, method, matched, answer.status, started);
+  }
+}
+
+/** Records a write route's request in the audit trail before the answer goes out. */
+async function audit(
+  mill: TaskManager,
+  options: ResolvedAdminOptions,
+  route: Route,
+  write: Omit<AnsweredWrite, "route">,
+): Promise<void> {
+  if (!isWriteRoute(route)) return;
+  try {
+    await mill.audit.record(auditEntryOf({ ...write, route }));
+  } catch (error) {
+    // The write itself happened (or was refused); a trail the store cannot take is an error
+    // the operator must see, not a reason to hide the write's answer from its caller.
+    report(options, error, {
+      requestId: write.requestId,
+      method: route.method,
+      path: route.path,
+    });
+  }
+}
+
+/** Counts the request in `admin_request_duration_seconds` under its route template. */
+function answered(
+  mill: TaskManager,
+  method: string,
+  route: Route | undefined,
+  status: number,
+  started: number,
+): void {
+  mill.adminRequestAnswered(
+    route?.method ?? (KNOWN_METHODS.has(method) ? method : "OTHER"),
+    route?.path ?? "_other",
+    status,
+    (performance.now() - started) / 1_000,
+  );
+}
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+
+/** The route a request was for, if any (for recording a request refused before matching). */
+function foundRoute(router: Router, method: string, path: string): Route | undefined {
+  try {
+    const match = router.match(method, path);
+    return match.kind === "found" ? match.route : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -12,6 +12,8 @@ export const ExitCode = {
   usage: 2,
   /** The server could not be reached (connection refused, DNS, TLS, timeout). */
   unreachable: 3,
+  /** `audit verify` recomputed the hash chain and found a record altered, removed or reordered. */
+  auditBroken: 4,
 } as const;
 
 /** One of the {@link ExitCode} values. */

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { registerAuditCommands } from "./commands/audit.js";
 import { registerDlqCommands } from "./commands/dlq.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerQueueCommands } from "./commands/queues.js";
@@ -58,7 +59,7 @@ export function createProgram(io: Io): Command {
         "taskmill migrate --database-url postgres://owner@db/app",
       ])}
 Exit codes: 0 ok, 1 the server refused the request, 2 usage error (nothing sent),
-3 the server could not be reached.
+3 the server could not be reached, 4 \`audit verify\` found the trail broken.
 `,
     );
   registerTaskCommands(program, io);
@@ -68,6 +69,7 @@ Exit codes: 0 ok, 1 the server refused the request, 2 usage error (nothing sent)
   registerMigrateCommand(program, io);
   registerWorkersCommand(program, io);
   registerScheduleCommands(program, io);
+  registerAuditCommands(program, io);
   return program;
 }
 

@@ -4,6 +4,7 @@
  * (`memory/memory-backend.ts`) or Redis (`redis/durable/durable-engine.ts`).
  */
 
+import type { AuditStore } from "../audit/types.js";
 import type { WorkerInfo } from "../fleet.js";
 import type { DepthSnapshot } from "../observability/metrics.js";
 import type {
@@ -132,6 +133,8 @@ export interface Backend {
   /** A result subscriber with the `block` policy made room again. */
   resultsFreed(): void;
   readonly dlq: DeadLetterOperations;
+  /** Where the admin audit trail is kept (the store of durable modes, process memory else). */
+  readonly audit: AuditStore;
   /**
    * Where `subscribeResults({ after })` replays from; `undefined` when the backend keeps no
    * result history (memory mode), so `after` is ignored.

@@ -59,6 +59,13 @@ export function guardInstrumentation(
         report("finished", error);
       }
     },
+    leaseLost(record) {
+      try {
+        part.leaseLost?.(record);
+      } catch (error) {
+        report("leaseLost", error);
+      }
+    },
   };
 }
 

@@ -3,6 +3,7 @@
  * isolated so that a throwing or rejecting hook is logged and never breaks a task.
  */
 
+import type { AuditRecord } from "../audit/types.js";
 import type { TerminalStatus } from "../lifecycle/states.js";
 import type { Attempt } from "../lifecycle/task-record.js";
 import { errorInfo, type TaskRecord } from "../lifecycle/task-record.js";
@@ -58,10 +59,22 @@ export interface TaskHooks {
   readonly onStart?: (event: StartHookEvent) => unknown;
   readonly onRetry?: (event: RetryHookEvent) => unknown;
   readonly onFinish?: (event: FinishHookEvent) => unknown;
+  /**
+   * An admin write (API, CLI or dashboard) was recorded in the audit trail: the same sealed
+   * record the store keeps, to ship elsewhere (a SIEM, a log pipeline). Called once per record,
+   * after the store holds it.
+   */
+  readonly onAdmin?: (record: AuditRecord) => unknown;
 }
 
 /** The hook names `TaskHooks` accepts. */
-export const HOOK_NAMES = Object.freeze(["onQueued", "onStart", "onRetry", "onFinish"] as const);
+export const HOOK_NAMES = Object.freeze([
+  "onQueued",
+  "onStart",
+  "onRetry",
+  "onFinish",
+  "onAdmin",
+] as const);
 
 /** Calls the configured hooks from the instrumentation seam. */
 export class HooksInstrumentation implements Instrumentation {

@@ -22,6 +22,11 @@ export interface Instrumentation {
   retrying(record: TaskRecord, delayMs: number, error: Error): void;
   /** The task reached its one terminal state. */
   finished(record: TaskRecord, status: TerminalStatus): void;
+  /**
+   * Durable mode: this process lost the lease of a task it ran (renewal refused or expired,
+   * or its outcome refused by the fence): another process may run it again.
+   */
+  leaseLost?(record: TaskRecord): void;
 }
 
 /** Does nothing; the default when no metrics, tracing or hooks are configured. */
@@ -55,6 +60,9 @@ export function combineInstrumentation(parts: readonly Instrumentation[]): Instr
     },
     finished: (record, status) => {
       for (const part of parts) part.finished(record, status);
+    },
+    leaseLost: (record) => {
+      for (const part of parts) part.leaseLost?.(record);
     },
   };
 }

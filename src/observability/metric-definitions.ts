@@ -112,6 +112,31 @@ export const METRICS = Object.freeze({
     labels: Object.freeze([]),
     description: "Tasks held in the dead-letter queue.",
   },
+  leaseLost: {
+    name: "lease_lost_total",
+    kind: "counter",
+    unit: "{lease}",
+    labels: TASK_LABELS,
+    description:
+      "Durable mode: leases this process lost on tasks it ran (renewal refused or expired, or the outcome refused by the fence); the task may run again elsewhere.",
+  },
+  workerSlots: {
+    name: "worker_slots",
+    kind: "gauge",
+    unit: "{slot}",
+    labels: Object.freeze([]),
+    description:
+      "Concurrency slots this process offers: its concurrency while it has handlers registered and is not stopping, else 0. Sum over processes: 0 means no worker is alive.",
+  },
+  adminRequests: {
+    name: "admin_request_duration_seconds",
+    kind: "histogram",
+    unit: "s",
+    labels: Object.freeze(["method", "route", "status"]),
+    buckets: Object.freeze([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+    description:
+      "Admin API requests, from arrival until answered (SSE streams: until their headers were sent), by route template (never raw ids) and status.",
+  },
   latency: {
     name: "task_latency_seconds",
     kind: "histogram",

@@ -42,6 +42,8 @@ export interface QueueDepth {
 export interface DepthSnapshot {
   readonly queues: readonly QueueDepth[];
   readonly deadLetters: number;
+  /** Slots this process offers to run tasks (0 without handlers or once stopping). */
+  readonly workerSlots?: number;
 }
 
 /**
@@ -64,6 +66,7 @@ class Series {
   expired = 0;
   retries = 0;
   running = 0;
+  leaseLost = 0;
   dropped: Map<string, { attributes: Attributes; count: number }> | undefined;
   readonly attributes: Attributes;
   readonly byStatus: Readonly<Record<AttemptStatus, Attributes>>;
@@ -100,6 +103,8 @@ export class MetricsInstrumentation implements Instrumentation {
   readonly #logger: Logger;
   readonly #latency: Histogram;
   readonly #queueWait: Histogram;
+  readonly #admin: Histogram;
+  readonly #adminAttributes = new Map<string, Attributes>();
   readonly #observables: Record<ObservedKey, Observable>;
   readonly #series: Series[] = [];
   readonly #byKey = new Map<string, Series>();
@@ -115,6 +120,7 @@ export class MetricsInstrumentation implements Instrumentation {
     this.#logger = deps.logger;
     this.#latency = createHistogram(meter, METRICS.latency);
     this.#queueWait = createHistogram(meter, METRICS.queueWait);
+    this.#admin = createHistogram(meter, METRICS.adminRequests);
     const observables = {} as Record<ObservedKey, Observable>;
     for (const key of OBSERVED) {
       const definition: MetricDefinition = METRICS[key];
@@ -159,6 +165,24 @@ export class MetricsInstrumentation implements Instrumentation {
   retrying(record: TaskRecord): void {
     this.#seriesOf(record.name, record.queue).retries++;
     record.dueAt = record.runAt ?? this.#now();
+  }
+
+  leaseLost(record: TaskRecord): void {
+    this.#seriesOf(record.name, record.queue).leaseLost++;
+  }
+
+  /**
+   * An admin API request was answered after `seconds`. `route` is the route template, so the
+   * series stay few (`_other` for requests no route matched).
+   */
+  adminRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let attributes = this.#adminAttributes.get(key);
+    if (attributes === undefined) {
+      attributes = Object.freeze({ method, route, status: String(status) });
+      if (this.#adminAttributes.size < MAX_SERIES) this.#adminAttributes.set(key, attributes);
+    }
+    this.#admin.record(seconds, attributes);
   }
 
   finished(record: TaskRecord, status: TerminalStatus): void {
@@ -220,6 +244,7 @@ export class MetricsInstrumentation implements Instrumentation {
       result.observe(o.expired, s.expired, attributes);
       result.observe(o.retries, s.retries, attributes);
       result.observe(o.running, s.running, attributes);
+      result.observe(o.leaseLost, s.leaseLost, attributes);
       if (s.dropped !== undefined)
         for (const entry of s.dropped.values())
           result.observe(o.dropped, entry.count, entry.attributes);
@@ -253,6 +278,7 @@ export class MetricsInstrumentation implements Instrumentation {
       result.observe(o.waiting, queue.waiting, attributes);
     }
     result.observe(o.deadLetters, snapshot.deadLetters);
+    if (snapshot.workerSlots !== undefined) result.observe(o.workerSlots, snapshot.workerSlots);
   }
 
   #readFailed(error: unknown): void {
@@ -272,6 +298,8 @@ const OBSERVED = [
   "depth",
   "waiting",
   "deadLetters",
+  "leaseLost",
+  "workerSlots",
 ] as const;
 type ObservedKey = (typeof OBSERVED)[number];
 

@@ -47,13 +47,21 @@ import {
   Histogram as PromHistogram,
   type Registry,
 } from "prom-client";
+import { InvalidOptionError } from "../errors.js";
 import { METRICS, type MetricDefinition } from "./metric-definitions.js";
+
+/** The prefix of every taskmill metric name in Prometheus unless `prefix` says otherwise. */
+export const DEFAULT_METRIC_PREFIX = "taskmill_";
 
 /** Options of {@link createPrometheusMetrics}. */
 export interface PrometheusMetricsOptions {
   /** The service's registry; taskmill registers its metrics there. @default prom-client's global `register` */
   readonly registry?: Registry;
-  /** Prepended to every metric name, e.g. `"billing_"`. @default "" */
+  /**
+   * Prepended to every metric name, so taskmill's names never collide with others in a shared
+   * registry; `""` for none. Must itself be a valid start of a metric name.
+   * @default "taskmill_"
+   */
   readonly prefix?: string;
 }
 
@@ -78,10 +86,17 @@ export interface PrometheusMetrics {
  *
  * @throws Error from prom-client if the registry already holds a metric of the same name
  * (create one per registry and share it between managers, or use `prefix`).
+ * @throws InvalidOptionError for a `prefix` that would not make valid metric names.
  */
 export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
   const registry = options.registry ?? globalRegistry;
-  const prefix = options.prefix ?? "";
+  const prefix = options.prefix ?? DEFAULT_METRIC_PREFIX;
+  if (typeof prefix !== "string" || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix))
+    throw new InvalidOptionError(
+      "prefix",
+      'must be "" or a valid start of a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)',
+      prefix,
+    );
   const meter = new PrometheusMeter(registry, prefix);
   const meterProvider: MeterProvider = { getMeter: () => meter };
   return {

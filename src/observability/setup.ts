@@ -20,6 +20,8 @@ export interface Observability {
   readonly tracing: boolean;
   /** A result subscription dropped a result (counted in `results_dropped_total`). */
   resultDropped(result: TaskResult, policy: string): void;
+  /** An admin API request was answered (`admin_request_duration_seconds`). */
+  adminRequest(method: string, route: string, status: number, seconds: number): void;
   /** The manager stopped: unregisters metric callbacks and ends spans left open. */
   close(now: number): void;
 }
@@ -96,6 +98,13 @@ export function createObservability(
           { err: error },
           "taskmill metrics threw counting a dropped result",
         );
+      }
+    },
+    adminRequest(method, route, status, seconds) {
+      try {
+        metrics?.adminRequest(method, route, status, seconds);
+      } catch (error) {
+        safeLog(logger, "error", { err: error }, "taskmill metrics threw counting a request");
       }
     },
     close(now) {

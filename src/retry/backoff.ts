@@ -13,7 +13,7 @@ export type Jitter = "none" | "full" | "equal";
 
 /**
  * Retry settings as given (option `retry`, a handler's or a task's own); any field left out
- * keeps the level above's value. Resolved into a {@link RetryPolicy} by `resolveRetry`.
+ * keeps the level above's value. Resolved into a `RetryPolicy` by `resolveRetry`.
  */
 export interface RetryOptions {
   /** Retries after the first attempt; `0` disables retries. @default 3 */

@@ -18,6 +18,7 @@
  *   same atomic step, so a reader that started before a task ended cannot miss its result.
  */
 
+import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../audit/types.js";
 import type { Logger } from "../observability/logger.js";
 import type {
   DeadLetterListOptions,
@@ -208,6 +209,16 @@ export interface DurableStore {
   setSchedulePaused(id: string, paused: boolean): Promise<boolean>;
   /** Every stored schedule, sorted by id. */
   listSchedules(): Promise<StoredSchedule[]>;
+  // --- The admin audit trail (audit/): a hash chain, sealed by audit/chain.ts, bounded. ---
+  /**
+   * Seals `entry` after the newest record (its hash as `prev`, the next `seq`, the store's
+   * time) and appends it in ONE atomic step that reads the newest record too (a Lua script, a
+   * serialising transaction), so concurrent appenders from many processes never fork the
+   * chain; then drops the oldest past `maxRecords`, keeping the last dropped as the anchor.
+   */
+  appendAudit(entry: AuditEntry, maxRecords: number): Promise<AuditRecord>;
+  /** Records as stored (unchanged, tampered ones too), with the chain's anchor and head. */
+  listAudit(query: AuditQuery): Promise<AuditStorePage>;
 
   /**
    * Optional, for stores whose tasks live in the caller's database (Postgres): stores tasks

@@ -7,6 +7,7 @@
  * one place that says so.
  */
 import { describe } from "vitest";
+import { auditSuite } from "./suite-audit.js";
 import { cancelSuite } from "./suite-cancel.js";
 import { eventsSuite } from "./suite-events.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
@@ -36,5 +37,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     pauseSuite(ctx);
     workersSuite(ctx);
     schedulesSuite(ctx);
+    auditSuite(ctx);
   });
 }

@@ -106,6 +106,8 @@ describe("metrics through the OpenTelemetry SDK after a known workload", () => {
     expect([...byName.keys()].sort()).toEqual(
       [
         "dead_letter_queue_size",
+        "lease_lost_total",
+        "worker_slots",
         "queue_depth",
         "queue_waiting",
         "results_dropped_total",

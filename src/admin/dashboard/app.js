@@ -8,6 +8,7 @@ import { clearNotice, markReadOnly } from "./notice.js";
 import { cancelDebounced, repeat } from "./schedule.js";
 import { LIST_REFRESH_MS, POLL_MS, state, TOKEN_KEY } from "./state.js";
 import { refreshView, showView, viewFromHash, wireTabs } from "./tabs.js";
+import { clearAudit, wireAudit } from "./views/audit.js";
 import { clearDeadLetters, wireDeadLetters } from "./views/dead-letters.js";
 import { clearQueues } from "./views/queues.js";
 import { clearResults, onResult, wireResults } from "./views/results.js";
@@ -51,6 +52,7 @@ function forgetData() {
   clearResults();
   clearWorkers();
   clearSchedules();
+  clearAudit();
 }
 
 async function signIn(event) {
@@ -107,6 +109,7 @@ function wire() {
   wireDeadLetters();
   wireResults();
   wireScheduleForm();
+  wireAudit();
 }
 
 wire();

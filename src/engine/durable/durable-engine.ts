@@ -4,6 +4,13 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
+import type {
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  AuditStore,
+  AuditStorePage,
+} from "../../audit/types.js";
 import {
   BackendUnavailableError,
   CancelledError,
@@ -327,6 +334,13 @@ export class DurableEngine implements Backend {
   get running(): number {
     return this.#worker?.running ?? 0;
   }
+
+  readonly audit: AuditStore = {
+    appendAudit: (entry: AuditEntry, maxRecords: number): Promise<AuditRecord> =>
+      this.#calls.read("audit.append", (store) => store.appendAudit(entry, maxRecords)),
+    listAudit: (query: AuditQuery): Promise<AuditStorePage> =>
+      this.#calls.read("audit.list", (store) => store.listAudit(query)),
+  };
 
   readonly dlq: DeadLetterOperations = {
     list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> =>

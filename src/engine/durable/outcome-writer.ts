@@ -298,6 +298,7 @@ export class OutcomeWriter {
   }
 
   #refused(held: HeldTask, error: StaleLeaseError): void {
+    if (error.reason !== "cancelled") this.#deps.instrumentation.leaseLost?.(held.record);
     safeLog(
       this.#deps.logger,
       "info",

@@ -501,6 +501,8 @@ export class DurableWorker implements AttemptOutcomes {
   #leaseLost(id: string, error: StaleLeaseError): void {
     const active = this.#byId.get(id);
     if (active?.attempt === undefined || active.attempt.decided) return;
+    // A cancel through the store ends the lease on purpose: not a loss to alert on.
+    if (error.reason !== "cancelled") this.#deps.instrumentation.leaseLost?.(active.record);
     safeLog(
       this.#deps.logger,
       "warn",

@@ -4,6 +4,8 @@
  * each task through its lifecycle, and failed tasks wait in a bounded dead-letter queue.
  */
 
+import { MemoryAuditStore } from "../../audit/memory-audit.js";
+import type { AuditStore } from "../../audit/types.js";
 import type {
   AbortOutcome,
   Backend,
@@ -77,6 +79,7 @@ export class MemoryBackend implements Backend {
   constructor(deps: MemoryBackendDeps) {
     const { options, results, observability } = deps;
     this.#options = options;
+    this.audit = new MemoryAuditStore(options.clock);
     this.#shutdown = deps.shutdown;
     this.#tracing = observability.tracing;
     this.#registry = new Registry(options.retention, options.createId);
@@ -247,6 +250,9 @@ export class MemoryBackend implements Backend {
   resultsFreed(): void {
     this.#dispatcher.pump();
   }
+
+  /** Memory mode keeps the audit trail in the process, like its tasks. */
+  readonly audit: AuditStore;
 
   readonly dlq: DeadLetterOperations = {
     list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> =>

@@ -5,6 +5,7 @@
  * nothing left to do. A migration is never edited once released; changes come as new ones.
  */
 import { BackendUnavailableError } from "../../errors.js";
+import { auditV3 } from "./sql/audit-v3.js";
 import { fleetV2 } from "./sql/fleet-v2.js";
 import { functionsV1 } from "./sql/functions-v1.js";
 import { ADVISORY_MIGRATE, type SchemaNames } from "./sql/names.js";
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: (names) => schemaV1(names) + functionsV1(names),
   },
   { version: 2, name: "fleet: paused queues, workers, schedules", sql: fleetV2 },
+  { version: 3, name: "audit trail", sql: auditV3 },
 ];
 
 /** The schema version this code needs. */

@@ -8,6 +8,7 @@
  * Besides the port it has what only a database has: `enqueueIn(tx, ...)` and
  * `completeIn(tx, ...)` run in the caller's open transaction (see docs/postgres-mode.md).
  */
+import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../audit/types.js";
 import { InvalidArgumentError, NotFoundError, StaleLeaseError } from "../../errors.js";
 import type { ErrorInfo, ListOptions, TransactionClient } from "../../types.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
@@ -39,6 +40,7 @@ import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.
 import { encodeError, encodeJson } from "../json-codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
+import { appendAudit, listAudit } from "./audit.js";
 import { asQuery, encodeAll, enqueueTasks, runStep } from "./calls.js";
 import { UnexpectedRowError } from "./codec.js";
 import { positive, tokenDigits } from "./codes.js";
@@ -321,6 +323,15 @@ export class PostgresStore implements DurableStore {
 
   createLeaderLock(name: string, settings: LeaderLockSettings): LeaderLockHandle {
     return new PostgresLeaderLock(this.#query, this.names, name, settings);
+  }
+
+  // --- The admin audit trail (audit.ts, migration 2) ---
+  appendAudit(entry: AuditEntry, maxRecords: number): Promise<AuditRecord> {
+    return appendAudit(this.#query, this.names, entry, maxRecords);
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditStorePage> {
+    return listAudit(this.#query, this.names, query);
   }
 
   async time(): Promise<number> {

@@ -27,6 +27,8 @@
  * | `{p}:workers:hb`             | zset   | id → Redis time of the worker's last heartbeat (ms)       |
  * | `{p}:schedules`              | hash   | shared cron schedules: id → schedule JSON                 |
  * | `{p}:schedules:paused`       | set    | ids of paused schedules                                   |
+ * | `{p}:audit`                  | zset   | admin audit records; score = seq, member = record JSON    |
+ * | `{p}:audit:meta`             | hash   | audit chain: `seq`, `head`, `anchorSeq`, `anchor`         |
  *
  * `<p>` is the prefix, `taskmill` by default. Members of a ready zset sort by score and then
  * lexicographically, so the zero-padded global sequence keeps equal priorities FIFO, and a
@@ -57,6 +59,9 @@ export class KeySpace {
   readonly workerBeats: string;
   readonly schedules: string;
   readonly pausedSchedules: string;
+  /** The audit records (zset) and the chain's head and anchor (hash). */
+  readonly audit: string;
+  readonly auditMeta: string;
   /** Stand-in idempotency key for scripts when a task has none (same slot, never written). */
   readonly noIdempotencyKey: string;
   /** Stand-in receipt key for claims without a request id (same slot, never written). */
@@ -84,6 +89,8 @@ export class KeySpace {
     this.workerBeats = `${this.base}workers:hb`;
     this.schedules = `${this.base}schedules`;
     this.pausedSchedules = `${this.base}schedules:paused`;
+    this.audit = `${this.base}audit`;
+    this.auditMeta = `${this.base}audit:meta`;
     this.noIdempotencyKey = `${this.base}idem:`;
     this.noReceipt = `${this.base}rcpt:`;
   }

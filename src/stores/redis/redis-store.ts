@@ -10,6 +10,7 @@
  * worker process reclaims expired leases and applies retention.
  */
 import type { Redis } from "ioredis";
+import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../audit/types.js";
 import { InvalidOptionError, NotFoundError } from "../../errors.js";
 import { isStreamId } from "../../results/stream-id.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
@@ -34,6 +35,7 @@ import type {
 } from "../durable-types.js";
 import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
+import { RedisAudit } from "./audit.js";
 import {
   buildClaimCall,
   type ClaimOptions,
@@ -91,6 +93,18 @@ export class RedisStore implements DurableStore {
     this.keys = new KeySpace(this.options.prefix);
     registerScripts(redis);
     this.dlq = new RedisDeadLetters(redis, this.keys, this.options);
+    this.#audit = new RedisAudit(redis, this.keys);
+  }
+
+  // --- The admin audit trail (audit.ts) ---
+  readonly #audit: RedisAudit;
+
+  appendAudit(entry: AuditEntry, maxRecords: number): Promise<AuditRecord> {
+    return this.#audit.append(entry, maxRecords);
+  }
+
+  listAudit(query: AuditQuery): Promise<AuditStorePage> {
+    return this.#audit.list(query);
   }
 
   /**

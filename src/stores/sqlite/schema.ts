@@ -15,17 +15,18 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { BackendUnavailableError, IncompatibleStoreError } from "../../errors.js";
+import { AUDIT_SCHEMA } from "./schema-audit.js";
 
 export type Database = BetterSqlite3.Database;
 
 /** "tm01": marks a SQLite file as taskmill's. */
 export const APPLICATION_ID = 0x746d3031;
 /** The schema this version writes and reads. Bump with a migration in {@link migrate}. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
-const SCHEMA_V1 = `
+export const SCHEMA_V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('format', 'taskmill'), ('schema', 1), ('fence', 0),
   ('seq', 0), ('wake', 0), ('done_count', 0), ('dead_count', 0), ('rate_tokens', NULL),
@@ -93,13 +94,15 @@ CREATE TABLE leaders (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INT
  * Version 2 (fleet operations): the worker registry and the shared cron schedules. (Paused
  * queues need no table: they are `meta` rows `paused:<queue>`, see `pause.ts`.)
  */
-const SCHEMA_V2 = `
+const FLEET_SCHEMA = `
 CREATE TABLE workers (id TEXT PRIMARY KEY, report TEXT NOT NULL, heartbeat_at INTEGER NOT NULL)
   WITHOUT ROWID;
 CREATE TABLE schedules (id TEXT PRIMARY KEY, spec TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0)
   WITHOUT ROWID;
-UPDATE meta SET value = 2 WHERE key = 'schema';
 `;
+
+/** What each version adds to the one before (version 1 is {@link SCHEMA_V1}). */
+const MIGRATIONS: Readonly<Record<number, string>> = { 2: FLEET_SCHEMA, 3: AUDIT_SCHEMA };
 
 /** Settings of {@link openDatabase}. */
 export interface OpenSettings {
@@ -176,7 +179,8 @@ function checkAndMigrate(db: Database, path: string): void {
     try {
       if (Number(db.pragma("application_id", { simple: true })) === 0) {
         db.exec(SCHEMA_V1);
-        db.exec(SCHEMA_V2);
+        for (let version = 2; version <= SCHEMA_VERSION; version++)
+          db.exec(MIGRATIONS[version] as string);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }
@@ -207,19 +211,19 @@ function checkAndMigrate(db: Database, path: string): void {
 }
 
 /**
- * Schema migrations from older versions (version 1 is the first), in one immediate
- * transaction: when several processes open the file at once, one migrates and the others find
- * nothing left to do.
+ * Brings an older schema up to {@link SCHEMA_VERSION} in one transaction (another process may
+ * be doing the same: the version is read again under the write lock).
  */
 function migrate(db: Database, version: number): void {
   if (version === SCHEMA_VERSION) return;
-  if (version !== 1) throw new Error(`unknown taskmill schema version ${version}`);
+  if (!Number.isInteger(version) || version < 1)
+    throw new Error(`unknown taskmill schema version ${version}`);
   db.exec("BEGIN IMMEDIATE");
   try {
-    if (Number(db.pragma("user_version", { simple: true })) === 1) {
-      db.exec(SCHEMA_V2);
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }
+    const current = Number(db.pragma("user_version", { simple: true }));
+    for (let next = current + 1; next <= SCHEMA_VERSION; next++)
+      db.exec(MIGRATIONS[next] as string);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");

@@ -8,6 +8,7 @@
  * are in that time; fencing tokens come from a counter row, never from the clock, so they
  * increase even if the clock steps back.
  */
+import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../audit/types.js";
 import { InvalidArgumentError, NotFoundError } from "../../errors.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
@@ -37,6 +38,7 @@ import type {
 } from "../durable-types.js";
 import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
+import { appendAudit, listAudit } from "./audit.js";
 import { complete, type EncodedAck, step } from "./claim.js";
 import { nullable } from "./codec.js";
 import { Committer, Sql } from "./committer.js";
@@ -86,6 +88,15 @@ export class SqliteStore implements DurableStore {
 
   get leaseMs(): number {
     return this.options.leaseMs;
+  }
+
+  // --- The admin audit trail (audit.ts) ---
+  appendAudit(entry: AuditEntry, maxRecords: number): Promise<AuditRecord> {
+    return this.committer.run((tx) => appendAudit(tx, entry, maxRecords));
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditStorePage> {
+    return listAudit(this.sql, query);
   }
 
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {

@@ -81,6 +81,8 @@ const CLAIM_CANDIDATE: Guard = {
 /** Per script (file name under lua/), every status it writes. Scripts writing none: `[]`. */
 const EDGES: Readonly<Record<string, readonly Edge[]>> = {
   "ack-5.lua": [{ to: "succeeded", from: ["running"], guards: [LEASE_HELD] }],
+  // The admin audit trail: its own zset and hash, never a task.
+  "audit-append-2.lua": [],
   "cancel-7.lua": [
     {
       to: "cancelled",
