@@ -271,8 +271,8 @@ scrape_configs:
     } finally {
       client.disconnect();
     }
-    // Reports queue behind two slots; charges decline (DLQ) and retry; a queue nobody works.
-    for (let i = 0; i < 14; i++) await submit("report.build", { id: i }, "reports");
+    // Spread over scrapes (one a second), so every counter is seen rising: charges decline
+    // (DLQ) and retry, emails succeed, and a queue nobody works on grows.
     for (let round = 0; round < 6; round++) {
       for (let i = 0; i < 4; i++)
         await submit("email.send", { to: `user${i}@example.com` }, "email");
@@ -282,6 +282,8 @@ scrape_configs:
       await submit("archive.later", { round }, "archive");
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
+    // Then a burst of one-second reports queues behind the worker's two slots (the p99 wait).
+    for (let i = 0; i < 14; i++) await submit("report.build", { id: i }, "reports");
 
     // The worker has run it all (as Prometheus saw it).
     await until(
