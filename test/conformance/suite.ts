@@ -9,6 +9,7 @@
 import { describe } from "vitest";
 import { cancelSuite } from "./suite-cancel.js";
 import { eventsSuite } from "./suite-events.js";
+import { flowsSuite } from "./suite-flows.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
 import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
@@ -30,5 +31,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     stopSuite(ctx);
     modesSuite(ctx);
     newApiSuite(ctx);
+    flowsSuite(ctx);
   });
 }

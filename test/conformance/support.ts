@@ -70,6 +70,11 @@ export interface StoreDifferences {
    * data (durable: the error object stayed in the worker).
    */
   readonly failureRejection: "thrown-error" | "task-failed-error";
+  /**
+   * Flows and batches (`submitFlow`, `submitBatch`): kept by the store, or refused with
+   * `UnsupportedError` (the durable stores do not store flows yet).
+   */
+  readonly flows: boolean;
 }
 
 const IN_PROCESS: StoreDifferences = Object.freeze({
@@ -79,6 +84,7 @@ const IN_PROCESS: StoreDifferences = Object.freeze({
   abortedRunning: "cancelled",
   unstartedOnStop: "run-or-cancel",
   failureRejection: "thrown-error",
+  flows: true,
 });
 
 const DURABLE: StoreDifferences = Object.freeze({
@@ -88,6 +94,7 @@ const DURABLE: StoreDifferences = Object.freeze({
   abortedRunning: "requeued",
   unstartedOnStop: "kept",
   failureRejection: "task-failed-error",
+  flows: false,
 });
 
 /** The differences that apply to a store, keyed by `durable`. */

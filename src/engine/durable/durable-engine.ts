@@ -4,7 +4,12 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
-import { CancelledError, NotFoundError, type TaskmillError } from "../../errors.js";
+import {
+  CancelledError,
+  NotFoundError,
+  type TaskmillError,
+  UnsupportedError,
+} from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
@@ -203,6 +208,17 @@ export class DurableEngine implements Backend {
   /** The outcome of task `id`, whichever process runs it. */
   result(id: string): Promise<unknown> {
     return this.#results.result(id);
+  }
+
+  /** Flows are not stored by the durable stores yet: refused, never half-made. */
+  async submitFlow(): Promise<never> {
+    throw new UnsupportedError(
+      "submitFlow() and submitBatch() are memory mode only in this release; durable stores do not keep flows yet",
+    );
+  }
+
+  async getFlow(): Promise<undefined> {
+    return undefined;
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
