@@ -8,6 +8,7 @@ let server: RedisServer | undefined;
 runConformanceSuite({
   name: "redis",
   durable: true,
+  flows: true,
   setup: async () => {
     server = await startRedisServer();
   },

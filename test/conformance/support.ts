@@ -35,6 +35,11 @@ export interface StoreFixture {
    * make them share a store (two processes).
    */
   backend(): TaskManagerOptions["backend"];
+  /**
+   * The store keeps flows and batches (`submitFlow`, `submitBatch`). @default true in-process;
+   * false for a durable store, which then refuses them with `UnsupportedError`.
+   */
+  readonly flows?: boolean;
 }
 
 /**
@@ -98,8 +103,11 @@ const DURABLE: StoreDifferences = Object.freeze({
 });
 
 /** The differences that apply to a store, keyed by `durable`. */
-export function differencesOf(fixture: Pick<StoreFixture, "durable">): StoreDifferences {
-  return fixture.durable ? DURABLE : IN_PROCESS;
+export function differencesOf(fixture: Pick<StoreFixture, "durable" | "flows">): StoreDifferences {
+  const base = fixture.durable ? DURABLE : IN_PROCESS;
+  return fixture.flows === undefined || fixture.flows === base.flows
+    ? base
+    : { ...base, flows: fixture.flows };
 }
 
 /** What every topic of the suite receives. */
