@@ -8,7 +8,7 @@
  * - ctx.dependencies holds exactly the node's dependencies, with their final outcomes.
  */
 import fc from "fast-check";
-import type { DependencyOutcome, FlowNode, TaskContext, TaskManager } from "taskmill";
+import type { DependencyOutcome, FlowNode, TaskContext, TaskManager, TaskSnapshot } from "taskmill";
 import { expect } from "vitest";
 
 export type Behaviour = "ok" | "fail" | "timeout" | "cancel";
@@ -54,15 +54,13 @@ export async function checkFlow(mill: TaskManager, specs: readonly NodeSpec[]): 
   const started: string[] = [];
   const violations: string[] = [];
   const seen = new Map<string, Readonly<Record<string, DependencyOutcome>>>();
-  const endedAtStart = new Map<string, ReadonlySet<string>>();
+
   for (const event of ["succeeded", "failed", "cancelled", "expired"] as const)
     mill.on(event, ({ task }) => ended.set(task.id, event));
   mill.register(
     "node",
     async (payload: { ref: string; behaviour: Behaviour; deps: string[] }, ctx: TaskContext) => {
       started.push(payload.ref);
-      // Which tasks had ended when this one started (ids are mapped to refs once known).
-      endedAtStart.set(payload.ref, new Set(ended.keys()));
       seen.set(payload.ref, ctx.dependencies);
       if (payload.behaviour === "fail") throw new Error(`${payload.ref} failed`);
       if (payload.behaviour === "timeout" || payload.behaviour === "cancel") {
@@ -90,10 +88,21 @@ export async function checkFlow(mill: TaskManager, specs: readonly NodeSpec[]): 
   }));
   const flow = await mill.submitFlow(nodes);
   const result = await flow.result();
-  for (const [ref, before] of endedAtStart)
-    for (const dep of specs[Number(ref.slice(1))]?.dependsOn ?? [])
-      if (!before.has(flow.tasks[`n${dep}`]?.id as string))
-        violations.push(`${ref} started before n${dep} ended`);
+  // The store's own times: a node's first start is not before any dependency's end.
+  const snapshots = new Map<string, TaskSnapshot>();
+  for (const [ref, handle] of Object.entries(flow.tasks)) {
+    const snapshot = await mill.get(handle.id);
+    if (snapshot !== undefined) snapshots.set(ref, snapshot);
+  }
+  specs.forEach((spec, i) => {
+    const startedAt = snapshots.get(`n${i}`)?.startedAt;
+    if (startedAt === undefined) return;
+    for (const dep of spec.dependsOn) {
+      const finishedAt = snapshots.get(`n${dep}`)?.finishedAt;
+      if (finishedAt === undefined || startedAt < finishedAt)
+        violations.push(`n${i} started (${startedAt}) before n${dep} ended (${finishedAt})`);
+    }
+  });
   expect(violations).toEqual([]);
   specs.forEach((spec, i) => {
     const ref = `n${i}`;
