@@ -53,3 +53,28 @@ export interface StoredFlow {
   readonly done: boolean;
   readonly nodes: readonly StoredFlowNode[];
 }
+
+/** The error a "cancel" dependent records, as JSON (the same text in every store). */
+export function dependencyCancelledJson(ref: string): string {
+  return JSON.stringify({
+    name: "CancelledError",
+    code: "ERR_CANCELLED",
+    reason: "dependency",
+    message: `The task was cancelled because its dependency "${ref}" did not succeed (onDependencyFailure: "cancel")`,
+  });
+}
+
+/** A terminal task's outcome as JSON text, from its stored value and error JSON. */
+export function outcomeJson(
+  status: string,
+  valueJson: string | null,
+  errorJson: string | null,
+): string {
+  if (status === "succeeded")
+    return valueJson === null || valueJson === ""
+      ? '{"status":"succeeded"}'
+      : `{"status":"succeeded","value":${valueJson}}`;
+  return errorJson === null || errorJson === ""
+    ? `{"status":${JSON.stringify(status)}}`
+    : `{"status":${JSON.stringify(status)},"error":${errorJson}}`;
+}

@@ -15,13 +15,14 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { BackendUnavailableError, IncompatibleStoreError } from "../../errors.js";
+import { SCHEMA_V2_FLOWS } from "./schema-flows.js";
 
 export type Database = BetterSqlite3.Database;
 
 /** "tm01": marks a SQLite file as taskmill's. */
 export const APPLICATION_ID = 0x746d3031;
 /** The schema this version writes and reads. Bump with a migration in {@link migrate}. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
@@ -164,6 +165,7 @@ function checkAndMigrate(db: Database, path: string): void {
     try {
       if (Number(db.pragma("application_id", { simple: true })) === 0) {
         db.exec(SCHEMA_V1);
+        db.exec(SCHEMA_V2_FLOWS);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }
@@ -190,12 +192,25 @@ function checkAndMigrate(db: Database, path: string): void {
   const format = db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get();
   if (format !== "taskmill")
     throw new IncompatibleStoreError(path, "not-taskmill", "has no taskmill meta table");
-  migrate(version);
+  migrate(db, version);
 }
 
-/** Schema migrations from older versions; version 1 is the first. */
-function migrate(version: number): void {
-  if (version !== SCHEMA_VERSION) throw new Error(`unknown taskmill schema version ${version}`);
+/** Schema migrations from older versions; version 1 is the first, 2 adds flows. */
+function migrate(db: Database, version: number): void {
+  if (version === SCHEMA_VERSION) return;
+  if (version !== 1) throw new Error(`unknown taskmill schema version ${version}`);
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    // Another process may have migrated meanwhile.
+    if (Number(db.pragma("user_version", { simple: true })) === 1) {
+      db.exec(SCHEMA_V2_FLOWS);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
 }
 
 function unopenable(path: string, error: unknown): Error {

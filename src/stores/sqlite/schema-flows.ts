@@ -1,0 +1,28 @@
+/**
+ * Schema version 2 of the SQLite store: flows. A node's task row gains `deps` (its
+ * dependencies' outcomes, JSON by ref, handed to the claim as `ctx.dependencies`); `flows`
+ * holds each flow, `flow_nodes` each node's dependency count, dependents and policy, and its
+ * outcome once it ended (`flow.result()`), so neither needs a task row retention may evict.
+ */
+export const SCHEMA_V2_FLOWS = `
+ALTER TABLE tasks ADD COLUMN deps TEXT;
+CREATE TABLE flows (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  remaining INTEGER NOT NULL,
+  nodes TEXT NOT NULL,
+  finished_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX flows_finished ON flows (finished_at) WHERE finished_at IS NOT NULL;
+CREATE TABLE flow_nodes (
+  task_id TEXT PRIMARY KEY,
+  flow_id TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  pend INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  dependents TEXT NOT NULL,
+  outcome TEXT
+) WITHOUT ROWID;
+CREATE INDEX flow_nodes_flow ON flow_nodes (flow_id);
+`;
