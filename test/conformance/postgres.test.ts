@@ -8,6 +8,7 @@ let server: PostgresServer | undefined;
 runConformanceSuite({
   name: "postgres",
   durable: true,
+  flows: true,
   setup: async () => {
     server = await startPostgresServer();
   },

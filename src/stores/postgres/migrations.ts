@@ -5,6 +5,7 @@
  * nothing left to do. A migration is never edited once released; changes come as new ones.
  */
 import { BackendUnavailableError } from "../../errors.js";
+import { flowsV2 } from "./sql/flows-v2.js";
 import { functionsV1 } from "./sql/functions-v1.js";
 import { ADVISORY_MIGRATE, type SchemaNames } from "./sql/names.js";
 import { schemaV1 } from "./sql/schema-v1.js";
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "tasks, events, leaders, rate; functions",
     sql: (names) => schemaV1(names) + functionsV1(names),
   },
+  { version: 2, name: "flows", sql: flowsV2 },
 ];
 
 /** The schema version this code needs. */

@@ -11,6 +11,7 @@
 import { InvalidArgumentError, NotFoundError, StaleLeaseError } from "../../errors.js";
 import type { ErrorInfo, ListOptions, TransactionClient } from "../../types.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
+import type { FlowInput, StoredFlow } from "../durable-flows.js";
 import type {
   DurableStore,
   EventReader,
@@ -43,6 +44,7 @@ import { UnexpectedRowError } from "./codec.js";
 import { positive, tokenDigits } from "./codes.js";
 import { PostgresDeadLetters } from "./dead-letters.js";
 import { isFeedPosition, PostgresFeedReader, readFeed } from "./feed.js";
+import { enqueueFlow, readFlow } from "./flows.js";
 import { PostgresLeaderLock } from "./leader-lock.js";
 import { ChannelListener, type OpenDedicated } from "./listener.js";
 import type { PostgresStoreSettings } from "./options.js";
@@ -87,6 +89,17 @@ export class PostgresStore implements DurableStore {
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     const tasks = [encodeTask(input)];
     return (await enqueueTasks(this.#query, this.names, tasks, "enqueue"))[0] as EnqueueResult;
+  }
+
+  // Flows (see flows.ts and sql/flows-v2.ts).
+  /** Stores a flow in one function call, all or nothing. */
+  enqueueFlow(flow: FlowInput): Promise<void> {
+    return enqueueFlow(this.#query, this.names, flow);
+  }
+
+  /** The flow and its nodes' statuses, or undefined. */
+  getFlow(id: string): Promise<StoredFlow | undefined> {
+    return readFlow(this.#query, this.names, id);
   }
 
   enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
