@@ -10,6 +10,7 @@ import { HttpError } from "./errors.js";
 import { buildOpenApi } from "./openapi.js";
 import { type Route, Router, route } from "./router.js";
 import { dlqRoutes } from "./routes/dlq.js";
+import { flowRoutes } from "./routes/flows.js";
 import { probeRoutes } from "./routes/probes.js";
 import { queueRoutes } from "./routes/queues.js";
 import { resultRoutes } from "./routes/results.js";
@@ -36,6 +37,7 @@ export function buildAdminApi(): AdminApi {
     ...statsRoutes,
     ...resultRoutes,
     ...probeRoutes,
+    ...flowRoutes,
   ];
   routes.push(
     route({
