@@ -9,6 +9,7 @@ import { cancelDebounced, repeat } from "./schedule.js";
 import { LIST_REFRESH_MS, POLL_MS, state, TOKEN_KEY } from "./state.js";
 import { refreshView, showView, viewFromHash, wireTabs } from "./tabs.js";
 import { clearDeadLetters, wireDeadLetters } from "./views/dead-letters.js";
+import { wireFlows } from "./views/flows.js";
 import { clearQueues } from "./views/queues.js";
 import { clearResults, onResult, wireResults } from "./views/results.js";
 import { closeDetail, wireDetail } from "./views/task-detail.js";
@@ -98,6 +99,7 @@ function wire() {
     .querySelector(".notice-close")
     .addEventListener("click", () => clearNotice());
   wireTabs();
+  wireFlows();
   wireDetail();
   wireTasks();
   wireDeadLetters();

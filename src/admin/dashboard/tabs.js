@@ -3,10 +3,11 @@
 import { $, show } from "./dom.js";
 import { state } from "./state.js";
 import { loadDlq } from "./views/dead-letters.js";
+import { loadFlow } from "./views/flows.js";
 import { renderLive } from "./views/results.js";
 import { loadTasks } from "./views/tasks.js";
 
-const VIEWS = ["queues", "tasks", "dlq", "live"];
+const VIEWS = ["queues", "tasks", "dlq", "live", "flows"];
 
 export function viewFromHash() {
   const name = location.hash.slice(1);
@@ -41,6 +42,7 @@ export async function refreshView(reset) {
   if (state.view === "tasks") await loadTasks(reset ? "reset" : "refresh");
   else if (state.view === "dlq") await loadDlq(reset ? "reset" : "refresh");
   else if (state.view === "live") renderLive();
+  else if (state.view === "flows") await loadFlow();
 }
 
 export function wireTabs() {
