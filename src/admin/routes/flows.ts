@@ -50,7 +50,7 @@ const BatchSchema = z.object({
   createdAt: z.number(),
   progress: ProgressSchema.describe("The items' figures (the then task is not counted)."),
   items: z.array(FlowNodeSchema),
-  then: FlowNodeSchema.optional(),
+  thenTask: FlowNodeSchema.optional().describe("The batch's then task, when it has one."),
 });
 
 export const flowRoutes = [
@@ -85,7 +85,7 @@ export const flowRoutes = [
         createdAt: flow.createdAt,
         progress: batchProgress(flow),
         items: flow.nodes.filter((node) => node.ref !== "then"),
-        ...(then === undefined ? {} : { then }),
+        ...(then === undefined ? {} : { thenTask: then }),
       };
       return { status: 200, body: { batch } };
     },
