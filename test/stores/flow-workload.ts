@@ -87,3 +87,38 @@ export const FLOW_MOVES = [
   "waiting -> queued",
   "waiting -> scheduled",
 ] as const;
+
+/** A flow of one node, run to its end; resolves with the flow's id. */
+async function oneNodeFlow(store: DurableStore): Promise<string> {
+  const flowId = `flow-${randomUUID()}`;
+  await store.enqueueFlow?.({
+    id: flowId,
+    kind: "flow",
+    nodes: [
+      {
+        task: { id: randomUUID(), name: "t", queue: "default" },
+        ref: "only",
+        dependsOn: [],
+        dependents: [],
+        policy: "cancel",
+      },
+    ],
+  });
+  const [task] = (await store.step([], ["default"], 1)).tasks;
+  if (task === undefined) throw new Error("the flow's node was not claimed");
+  await store.ack(task.id, task.token);
+  return flowId;
+}
+
+/**
+ * Retention of ended flows: with `retention.ttlMs` 1, a flow that ended is deleted when a later
+ * flow ends (the store must have been opened with that retention).
+ */
+export async function checkFlowRetention(store: DurableStore): Promise<void> {
+  const first = await oneNodeFlow(store);
+  expect((await store.getFlow?.(first))?.done).toBe(true);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const second = await oneNodeFlow(store);
+  expect(await store.getFlow?.(first)).toBeUndefined();
+  expect((await store.getFlow?.(second))?.done).toBe(true);
+}

@@ -30,6 +30,7 @@ export async function enqueueFlow(
   query: Query,
   names: SchemaNames,
   flow: FlowInput,
+  ttlMs: number,
 ): Promise<void> {
   const rows: NodeRow[] = [];
   const tasks = flow.nodes.map((node, i) => {
@@ -48,11 +49,12 @@ export async function enqueueFlow(
       [node.ref, node.dependsOn.length, node.policy, node.dependents.join(" ")],
     ];
   });
-  const reply = await query(`SELECT ${names.s}.enqueue_flow($1, $2, $3, $4::jsonb) AS r`, [
+  const reply = await query(`SELECT ${names.s}.enqueue_flow($1, $2, $3, $4::jsonb, $5) AS r`, [
     flow.id,
     flow.kind,
     JSON.stringify(rows),
     JSON.stringify(tasks),
+    ttlMs,
   ]);
   if (reply.rows[0]?.r !== 1) throw new UnexpectedRowError("enqueueFlow", reply.rows[0]);
 }

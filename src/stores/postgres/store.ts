@@ -94,7 +94,7 @@ export class PostgresStore implements DurableStore {
   // Flows (see flows.ts and sql/flows-v2.ts).
   /** Stores a flow in one function call, all or nothing. */
   enqueueFlow(flow: FlowInput): Promise<void> {
-    return enqueueFlow(this.#query, this.names, flow);
+    return enqueueFlow(this.#query, this.names, flow, this.settings.retention.ttlMs);
   }
 
   /** The flow and its nodes' statuses, or undefined. */

@@ -28,7 +28,7 @@ type NodeRow = [
 ];
 
 /** Stores the flow and its nodes (the caller's transaction makes it all or nothing). */
-export function insertFlow(tx: Tx, flow: FlowInput): void {
+export function insertFlow(tx: Tx, flow: FlowInput, ttlMs: number): void {
   const rows: NodeRow[] = [];
   flow.nodes.forEach((node, i) => {
     const task = prepareTask(node.task, `nodes[${i}].`);
@@ -75,8 +75,10 @@ export function insertFlow(tx: Tx, flow: FlowInput): void {
       );
   });
   tx.sql
-    .q("INSERT INTO flows (id, kind, created_at, remaining, nodes) VALUES (?, ?, ?, ?, ?)")
-    .run(flow.id, flow.kind, tx.now, flow.nodes.length, JSON.stringify(rows));
+    .q(
+      "INSERT INTO flows (id, kind, created_at, remaining, nodes, ttl_ms) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .run(flow.id, flow.kind, tx.now, flow.nodes.length, JSON.stringify(rows), ttlMs);
 }
 
 interface EndedRow {
@@ -145,12 +147,31 @@ export function flowNodeEnded(tx: Tx, id: string): void {
         work.push(dependent);
       } else if (d.pend - 1 <= 0) release(tx, dependent, d.run_at);
     }
-    tx.sql
+    const left = tx.sql
       .q(
         `UPDATE flows SET remaining = remaining - 1,
-           finished_at = CASE WHEN remaining - 1 <= 0 THEN ? ELSE finished_at END WHERE id = ?`,
+           finished_at = CASE WHEN remaining - 1 <= 0 THEN ? ELSE finished_at END
+         WHERE id = ? RETURNING remaining`,
       )
-      .run(tx.now, row.flow_id);
+      .get(tx.now, row.flow_id) as { remaining: number } | undefined;
+    if (left !== undefined && left.remaining <= 0) evictEndedFlows(tx);
+  }
+}
+
+/** Most ended flows deleted per flow end: retention keeps pace without a long step. */
+const EVICT_BATCH = 20;
+
+/** Deletes flows that ended more than their `ttl_ms` ago (a bounded batch). */
+function evictEndedFlows(tx: Tx): void {
+  const old = tx.sql
+    .q(
+      `SELECT id FROM flows WHERE finished_at IS NOT NULL AND ttl_ms > 0
+         AND finished_at + ttl_ms <= ? ORDER BY finished_at LIMIT ?`,
+    )
+    .all(tx.now, EVICT_BATCH) as Array<{ id: string }>;
+  for (const { id } of old) {
+    tx.sql.q("DELETE FROM flow_nodes WHERE flow_id = ?").run(id);
+    tx.sql.q("DELETE FROM flows WHERE id = ?").run(id);
   }
 }
 

@@ -3,6 +3,7 @@
  * dependencies' outcomes, JSON by ref, handed to the claim as `ctx.dependencies`); `flows`
  * holds each flow, `flow_nodes` each node's dependency count, dependents and policy, and its
  * outcome once it ended (`flow.result()`), so neither needs a task row retention may evict.
+ * An ended flow's rows are deleted `ttl_ms` (the store's `retention.ttlMs`) after it ended.
  */
 export const SCHEMA_V2_FLOWS = `
 ALTER TABLE tasks ADD COLUMN deps TEXT;
@@ -12,6 +13,7 @@ CREATE TABLE flows (
   created_at INTEGER NOT NULL,
   remaining INTEGER NOT NULL,
   nodes TEXT NOT NULL,
+  ttl_ms INTEGER NOT NULL DEFAULT 0,
   finished_at INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX flows_finished ON flows (finished_at) WHERE finished_at IS NOT NULL;

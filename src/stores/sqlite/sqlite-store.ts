@@ -95,7 +95,7 @@ export class SqliteStore implements DurableStore {
   // Flows (see flows.ts).
   /** Stores a flow in one transaction, all or nothing. */
   async enqueueFlow(flow: FlowInput): Promise<void> {
-    await this.committer.run((tx) => insertFlow(tx, flow));
+    await this.committer.run((tx) => insertFlow(tx, flow, this.options.retention.ttlMs));
   }
 
   /** The flow and its nodes' statuses, or undefined. */

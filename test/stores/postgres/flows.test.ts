@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ALLOWED_TRANSITIONS, type TaskStatus } from "../../../src/lifecycle/states.js";
-import { FLOW_MOVES, runFlowWorkload } from "../flow-workload.js";
+import { checkFlowRetention, FLOW_MOVES, runFlowWorkload } from "../flow-workload.js";
 import { usePostgres } from "./fixture.js";
 
 const pgf = usePostgres();
@@ -33,5 +33,9 @@ describe("Postgres store: flows", () => {
       );
     const seen = new Set(rows.map((row) => `${row.old} -> ${row.new}`));
     for (const move of FLOW_MOVES) expect(seen.has(move), move).toBe(true);
+  });
+
+  it("deletes a flow's rows retention.ttlMs after it ended", async () => {
+    await checkFlowRetention(await pgf.store({ retention: { ttlMs: 1 } }));
   });
 });

@@ -4,7 +4,7 @@
  * lua-transitions.test.ts), and a claimed node carries its dependencies' outcomes.
  */
 import { describe, it } from "vitest";
-import { runFlowWorkload } from "../flow-workload.js";
+import { checkFlowRetention, runFlowWorkload } from "../flow-workload.js";
 import { useRedis } from "./fixture.js";
 
 const redis = useRedis();
@@ -12,5 +12,9 @@ const redis = useRedis();
 describe("Redis store: flows", () => {
   it("releases and cancels dependents in the script that ends a node", async () => {
     await runFlowWorkload(redis.store());
+  });
+
+  it("lets a flow's hash expire retention.ttlMs after it ended", async () => {
+    await checkFlowRetention(redis.store({ retention: { ttlMs: 1 } }));
   });
 });

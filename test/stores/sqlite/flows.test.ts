@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ALLOWED_TRANSITIONS, type TaskStatus } from "../../../src/lifecycle/states.js";
-import { FLOW_MOVES, runFlowWorkload } from "../flow-workload.js";
+import { checkFlowRetention, FLOW_MOVES, runFlowWorkload } from "../flow-workload.js";
 import { useSqlite } from "./fixture.js";
 
 const sqlite = useSqlite();
@@ -25,5 +25,9 @@ describe("SQLite store: flows", () => {
       expect(ALLOWED_TRANSITIONS[from as TaskStatus], `${from} -> ${to}`).toContain(to);
     const seen = new Set(moves.map(([from, to]) => `${from} -> ${to}`));
     for (const move of FLOW_MOVES) expect(seen.has(move), move).toBe(true);
+  });
+
+  it("deletes a flow's rows retention.ttlMs after it ended", async () => {
+    await checkFlowRetention(sqlite.open(undefined, { retention: { ttlMs: 1 } }));
   });
 });

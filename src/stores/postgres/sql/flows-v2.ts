@@ -10,7 +10,8 @@
  * dependent's own update fires the trigger in turn (the cascade).
  *
  * Also: the status `waiting` (the check constraint), `cancel` accepting a waiting node, and the
- * step re-created to return `deps` with each claimed task.
+ * step re-created to return `deps` with each claimed task. An ended flow's rows are deleted
+ * `ttl_ms` (the store's `retention.ttlMs`) after it ended, a few at each flow's end.
  */
 import type { SchemaNames } from "./names.js";
 import { stepV1 } from "./step-v1.js";
@@ -31,6 +32,7 @@ CREATE TABLE ${s}.flows (
   created_at  bigint NOT NULL,
   remaining   integer NOT NULL,
   nodes       text NOT NULL,
+  ttl_ms      bigint NOT NULL DEFAULT 0,
   finished_at bigint
 );
 CREATE INDEX flows_finished ON ${s}.flows (finished_at) WHERE finished_at IS NOT NULL;
@@ -47,16 +49,16 @@ CREATE TABLE ${s}.flow_nodes (
 
 -- Stores a flow: p_tasks as enqueue_many's elements, each followed by
 -- [ref, pending count, policy, dependents' ids (space-separated)]. Nodes with dependencies wait.
-CREATE FUNCTION ${s}.enqueue_flow(p_id text, p_kind text, p_nodes text, p_tasks jsonb)
-  RETURNS integer LANGUAGE plpgsql AS $$
+CREATE FUNCTION ${s}.enqueue_flow(p_id text, p_kind text, p_nodes text, p_tasks jsonb,
+  p_ttl_ms bigint) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   v_now bigint := ${s}.now_ms();
   v_queues text[] := '{}';
   e jsonb; t jsonb; f jsonb;
   v_run bigint; v_exp bigint; v_status text; v_pend integer;
 BEGIN
-  INSERT INTO ${s}.flows (id, kind, created_at, remaining, nodes)
-  VALUES (p_id, p_kind, v_now, jsonb_array_length(p_tasks), p_nodes);
+  INSERT INTO ${s}.flows (id, kind, created_at, remaining, nodes, ttl_ms)
+  VALUES (p_id, p_kind, v_now, jsonb_array_length(p_tasks), p_nodes, p_ttl_ms);
   FOR e IN SELECT value FROM jsonb_array_elements(p_tasks) LOOP
     t := e->0;
     f := e->1;
@@ -140,7 +142,16 @@ BEGIN
   END LOOP;
   UPDATE ${s}.flows SET remaining = remaining - 1,
     finished_at = CASE WHEN remaining - 1 <= 0 THEN v_now ELSE finished_at END
-  WHERE id = NEW.flow_id;
+  WHERE id = NEW.flow_id RETURNING remaining INTO v_pend;
+  -- A flow ended: retention deletes (a bounded batch of) flows ended over their ttl ago.
+  IF v_pend <= 0 THEN
+    WITH gone AS (
+      DELETE FROM ${s}.flows WHERE id IN (SELECT id FROM ${s}.flows
+        WHERE finished_at IS NOT NULL AND ttl_ms > 0 AND finished_at + ttl_ms <= v_now
+        ORDER BY finished_at LIMIT 20 FOR UPDATE SKIP LOCKED)
+      RETURNING id)
+    DELETE FROM ${s}.flow_nodes n USING gone WHERE n.flow_id = gone.id;
+  END IF;
   RETURN NULL;
 END $$;
 
