@@ -8,7 +8,6 @@ let server: PostgresServer | undefined;
 runConformanceSuite({
   name: "postgres",
   durable: true,
-  flows: true,
   setup: async () => {
     server = await startPostgresServer();
   },

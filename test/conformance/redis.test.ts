@@ -8,7 +8,6 @@ let server: RedisServer | undefined;
 runConformanceSuite({
   name: "redis",
   durable: true,
-  flows: true,
   setup: async () => {
     server = await startRedisServer();
   },

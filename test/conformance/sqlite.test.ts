@@ -10,7 +10,6 @@ let dir: string | undefined;
 runConformanceSuite({
   name: "sqlite",
   durable: true,
-  flows: true,
   setup: async () => {
     dir = mkdtempSync(join(tmpdir(), "taskmill-conf-"));
   },

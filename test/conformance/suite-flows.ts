@@ -27,7 +27,7 @@ interface Step {
 }
 
 export function flowsSuite(ctx: SuiteContext): void {
-  describe.skipIf(!ctx.differences.flows)("flows and batches", () => {
+  describe("flows and batches", () => {
     /** A manager whose "step" handler records what it saw and fails when told to. */
     function millWithSteps(concurrency = 4) {
       const mill = ctx.manager({ concurrency });

@@ -35,11 +35,6 @@ export interface StoreFixture {
    * make them share a store (two processes).
    */
   backend(): TaskManagerOptions["backend"];
-  /**
-   * The store keeps flows and batches (`submitFlow`, `submitBatch`). @default true in-process;
-   * false for a durable store, which then refuses them with `UnsupportedError`.
-   */
-  readonly flows?: boolean;
 }
 
 /**
@@ -75,11 +70,6 @@ export interface StoreDifferences {
    * data (durable: the error object stayed in the worker).
    */
   readonly failureRejection: "thrown-error" | "task-failed-error";
-  /**
-   * Flows and batches (`submitFlow`, `submitBatch`): kept by the store, or refused with
-   * `UnsupportedError` (the durable stores do not store flows yet).
-   */
-  readonly flows: boolean;
 }
 
 const IN_PROCESS: StoreDifferences = Object.freeze({
@@ -89,7 +79,6 @@ const IN_PROCESS: StoreDifferences = Object.freeze({
   abortedRunning: "cancelled",
   unstartedOnStop: "run-or-cancel",
   failureRejection: "thrown-error",
-  flows: true,
 });
 
 const DURABLE: StoreDifferences = Object.freeze({
@@ -99,15 +88,11 @@ const DURABLE: StoreDifferences = Object.freeze({
   abortedRunning: "requeued",
   unstartedOnStop: "kept",
   failureRejection: "task-failed-error",
-  flows: false,
 });
 
 /** The differences that apply to a store, keyed by `durable`. */
-export function differencesOf(fixture: Pick<StoreFixture, "durable" | "flows">): StoreDifferences {
-  const base = fixture.durable ? DURABLE : IN_PROCESS;
-  return fixture.flows === undefined || fixture.flows === base.flows
-    ? base
-    : { ...base, flows: fixture.flows };
+export function differencesOf(fixture: Pick<StoreFixture, "durable">): StoreDifferences {
+  return fixture.durable ? DURABLE : IN_PROCESS;
 }
 
 /** What every topic of the suite receives. */
