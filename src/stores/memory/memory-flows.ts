@@ -126,8 +126,9 @@ export class MemoryFlows {
   readonly #flows = new Map<string, MemoryFlow>();
   /** Node of each live flow task, by record (entries leave when their flow ends). */
   readonly #nodes = new Map<TaskRecord, NodeState>();
-  /** Ended flows, oldest first: evicted by `retention` like task records. */
-  readonly #ended: MemoryFlow[] = [];
+  /** Ended flows, oldest first from `#endedHead`: evicted by `retention` like task records. */
+  #ended: Array<MemoryFlow | undefined> = [];
+  #endedHead = 0;
   /** Ends seen while handling another one: handled in order, without recursion. */
   readonly #pending: NodeState[] = [];
   #draining = false;
@@ -214,10 +215,11 @@ export class MemoryFlows {
     this.#pending.push(node);
     if (this.#draining) return;
     this.#draining = true;
+    // An index, not shift(): a cascade over thousands of nodes stays linear.
     try {
-      for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift())
-        this.#resolve(next);
+      for (let i = 0; i < this.#pending.length; i++) this.#resolve(this.#pending[i] as NodeState);
     } finally {
+      this.#pending.length = 0;
       this.#draining = false;
     }
   }
@@ -261,22 +263,34 @@ export class MemoryFlows {
       this.#deps.registry.finished(record);
     }
     this.#ended.push(flow);
-    while (this.#ended.length > this.#deps.retention.maxEntries) this.#evictOldest();
+    while (this.#ended.length - this.#endedHead > this.#deps.retention.maxEntries)
+      this.#evictOldest();
     flow.settle();
   }
 
   #evictExpired(): void {
     const now = this.#deps.now();
     const ttl = this.#deps.retention.ttlMs;
-    for (let oldest = this.#ended[0]; oldest !== undefined; oldest = this.#ended[0]) {
+    for (
+      let oldest = this.#ended[this.#endedHead];
+      oldest !== undefined;
+      oldest = this.#ended[this.#endedHead]
+    ) {
       if ((oldest.finishedAt ?? now) + ttl > now) return;
       this.#evictOldest();
     }
   }
 
   #evictOldest(): void {
-    const flow = this.#ended.shift();
-    if (flow !== undefined) this.#flows.delete(flow.id);
+    const flow = this.#ended[this.#endedHead];
+    if (flow === undefined) return;
+    this.#ended[this.#endedHead++] = undefined;
+    this.#flows.delete(flow.id);
+    // Drop the evicted prefix once it is half the array: amortised O(1) per flow.
+    if (this.#endedHead > 1024 && this.#endedHead * 2 > this.#ended.length) {
+      this.#ended = this.#ended.slice(this.#endedHead);
+      this.#endedHead = 0;
+    }
   }
 }
 
