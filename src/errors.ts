@@ -119,23 +119,28 @@ export class TimeoutError extends TaskmillError {
 }
 
 /** Why a task was cancelled. */
-export type CancelReason = "cancel" | "stop" | "signal" | "lease";
+export type CancelReason = "cancel" | "stop" | "signal" | "lease" | "dependency";
 
 /** The task was cancelled (by `cancel()`, a submit `signal`, or a stop). Never retried. */
 export class CancelledError extends TaskmillError {
   readonly reason: CancelReason;
+  /** For reason "dependency": the ref of the flow node whose failure cancelled this one. */
+  readonly dependency: string | undefined;
 
-  constructor(reason: CancelReason) {
+  constructor(reason: CancelReason, dependency?: string) {
     const why =
-      reason === "stop"
-        ? "the task manager stopped"
-        : reason === "signal"
-          ? "its submit signal was aborted"
-          : reason === "lease"
-            ? "this worker lost its lease on it (another worker may run it)"
-            : "cancel() was called";
+      reason === "dependency"
+        ? `its dependency "${dependency}" did not succeed (onDependencyFailure: "cancel")`
+        : reason === "stop"
+          ? "the task manager stopped"
+          : reason === "signal"
+            ? "its submit signal was aborted"
+            : reason === "lease"
+              ? "this worker lost its lease on it (another worker may run it)"
+              : "cancel() was called";
     super("ERR_CANCELLED", `The task was cancelled because ${why}`);
     this.reason = reason;
+    this.dependency = dependency;
   }
 }
 

@@ -67,6 +67,18 @@ export {
 } from "./errors.js";
 export type { TaskEventListener, TaskEventName, TaskEvents } from "./events.js";
 export type { RegistryOptions, WorkerInfo } from "./fleet.js";
+export type {
+  BatchHandle,
+  BatchItem,
+  BatchOptions,
+  BatchProgress,
+  BatchResult,
+  DependencyFailurePolicy,
+  FlowHandle,
+  FlowNode,
+  FlowNodeStatus,
+  FlowSnapshot,
+} from "./flows/flow-types.js";
 export { TaskStatus, type TerminalStatus } from "./lifecycle/states.js";
 export type {
   FinishHookEvent,
@@ -125,6 +137,7 @@ export type { SqliteBackendOptions } from "./stores/sqlite/backend-options.js";
 export { defineTask, type TaskDefinition } from "./task-definition.js";
 export { TaskManager } from "./task-manager.js";
 export type {
+  DependencyOutcome,
   ErrorInfo,
   HandlerOptions,
   ListOptions,

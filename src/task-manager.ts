@@ -36,6 +36,15 @@ import {
   type TaskEventName,
 } from "./events.js";
 import type { WorkerInfo } from "./fleet.js";
+import { asBatchArgument, batchNodes, FlowBatchHandle } from "./flows/batch.js";
+import type {
+  BatchHandle,
+  BatchItem,
+  BatchOptions,
+  FlowHandle,
+  FlowNode,
+} from "./flows/flow-types.js";
+import { checkFlow } from "./flows/validate-flow.js";
 import { ShutdownTracker } from "./lifecycle/shutdown.js";
 import { StopSequence } from "./lifecycle/stop-sequence.js";
 import type { DepthSnapshot } from "./observability/metrics.js";
@@ -281,6 +290,56 @@ export class TaskManager {
     }
   }
 
+  /**
+   * Submits a flow: a graph of tasks where each node starts once every node of its `dependsOn`
+   * has ended, atomically (every node or none). A node whose dependency did not succeed ends
+   * `cancelled` (its own "cancel" dependents too), or with `onDependencyFailure: "run"` runs and
+   * sees the outcome in `ctx.dependencies`.
+   *
+   * @throws InvalidArgumentError naming a duplicate ref, an unknown ref, a cycle or a bad node
+   *   (`nodes[2].name`); nothing is created.
+   * @throws HandlerNotFoundError in memory mode if a node names no registered handler.
+   * @throws ShuttingDownError once a stop has begun.
+   */
+  submitFlow(nodes: readonly FlowNode[]): Promise<FlowHandle> {
+    try {
+      if (this.#shutdown.stopping) throw new ShuttingDownError();
+      const checked = checkFlow(nodes);
+      return Promise.resolve(this.#backend.submitFlow(checked, this.#handlers, "flow"));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Submits independent tasks as one batch (atomically), with an optional `then` task that runs
+   * once every item has ended, whatever their outcomes, with them in `ctx.dependencies`.
+   * `batch.result()` never rejects because items failed.
+   *
+   * @throws InvalidArgumentError naming the bad item (`items[3].name`); nothing is created.
+   */
+  async submitBatch(items: readonly BatchItem[], options: BatchOptions = {}): Promise<BatchHandle> {
+    if (this.#shutdown.stopping) throw new ShuttingDownError();
+    let checked: ReturnType<typeof checkFlow>;
+    try {
+      checked = checkFlow(batchNodes(items, options));
+    } catch (error) {
+      throw asBatchArgument(error, Array.isArray(items) ? items.length : 0);
+    }
+    const flow = await this.#backend.submitFlow(checked, this.#handlers, "batch");
+    return new FlowBatchHandle(flow, items.length);
+  }
+
+  /** Flows and batches by id: `mill.flows.get(id)`, live or still retained. */
+  readonly flows = {
+    /** The flow's handle (a batch's too), or `undefined` if unknown or evicted by retention. */
+    get: (id: string): Promise<FlowHandle | undefined> => {
+      if (typeof id !== "string")
+        return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
+      return this.#backend.getFlow(id);
+    },
+  };
+
   /** `tx` is for stores whose tasks live in the caller's database (Postgres). */
   #requireTransactions(call: string): void {
     if (this.#options.backend.type === "memory")
@@ -326,7 +385,8 @@ export class TaskManager {
 
   /**
    * Cancels a task: a waiting one never starts; a running one has its signal aborted and is not
-   * retried. Resolves `false` for unknown ids and tasks that already ended.
+   * retried. Resolves `false` for unknown ids and tasks that already ended. Given a flow's (or
+   * batch's) id, cancels every node not yet ended.
    */
   cancel(id: string): Promise<boolean> {
     if (typeof id !== "string")

@@ -37,6 +37,20 @@ export interface TaskContext {
    * returns afterwards changes nothing. Other stores reject with `UnsupportedError`.
    */
   completeWithin(tx: TransactionClient, value?: unknown): Promise<void>;
+  /**
+   * In a flow (or a batch's `then` task): the outcome of each of this node's dependencies, by
+   * ref. Every dependency has ended by the time the node starts. Empty outside flows.
+   */
+  readonly dependencies: Readonly<Record<string, DependencyOutcome>>;
+}
+
+/** How a flow node's dependency ended, as `ctx.dependencies[ref]` and `flow.result()` give it. */
+export interface DependencyOutcome {
+  readonly status: "succeeded" | "failed" | "cancelled" | "expired";
+  /** The task's result, when it succeeded. */
+  readonly value?: unknown;
+  /** Why it did not succeed. */
+  readonly error?: ErrorInfo;
 }
 
 /**

@@ -11,6 +11,7 @@ import { buildOpenApi } from "./openapi.js";
 import { type Route, Router, route } from "./router.js";
 import { auditRoutes } from "./routes/audit.js";
 import { dlqRoutes } from "./routes/dlq.js";
+import { flowRoutes } from "./routes/flows.js";
 import { probeRoutes } from "./routes/probes.js";
 import { queueRoutes } from "./routes/queues.js";
 import { resultRoutes } from "./routes/results.js";
@@ -42,6 +43,7 @@ export function buildAdminApi(): AdminApi {
     ...workerRoutes,
     ...scheduleRoutes,
     ...auditRoutes,
+    ...flowRoutes,
   ];
   routes.push(
     route({

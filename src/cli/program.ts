@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerDlqCommands } from "./commands/dlq.js";
+import { registerFlowCommands } from "./commands/flows.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerQueueCommands } from "./commands/queues.js";
 import { registerScheduleCommands } from "./commands/schedules.js";
@@ -64,6 +65,7 @@ Exit codes: 0 ok, 1 the server refused the request, 2 usage error (nothing sent)
     );
   registerTaskCommands(program, io);
   registerQueueCommands(program, io);
+  registerFlowCommands(program, io);
   registerDlqCommands(program, io);
   registerTailCommand(program, io);
   registerMigrateCommand(program, io);

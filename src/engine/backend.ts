@@ -6,6 +6,8 @@
 
 import type { AuditStore } from "../audit/types.js";
 import type { WorkerInfo } from "../fleet.js";
+import type { FlowHandle } from "../flows/flow-types.js";
+import type { CheckedNode } from "../flows/validate-flow.js";
 import type { DepthSnapshot } from "../observability/metrics.js";
 import type {
   DeadLetterListOptions,
@@ -111,7 +113,19 @@ export interface Backend {
     handlers: ReadonlyMap<string, RegisteredHandler>,
     tx?: TransactionClient,
   ): TaskHandle[] | Promise<TaskHandle[]>;
+  /**
+   * Accepts a flow already checked by `checkFlow`, atomically: every node or none. A batch is a
+   * flow of `kind: "batch"`.
+   */
+  submitFlow(
+    nodes: readonly CheckedNode[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+    kind: "flow" | "batch",
+  ): FlowHandle | Promise<FlowHandle>;
+  /** A flow (or batch) by id, live or still retained. */
+  getFlow(id: string): Promise<FlowHandle | undefined>;
   get(id: string): Promise<TaskSnapshot | undefined>;
+  /** Cancels a task, or every node not yet ended of the flow with this id. */
   cancel(id: string): Promise<boolean>;
   list(options?: ListOptions): Promise<TaskPage>;
   /** Pauses `queue`; resolves once it holds for every process of the backend. */

@@ -12,6 +12,10 @@
  *        cancelled / expired   cancelled / expired   cancelled
  * ```
  *
+ * A flow's node with dependencies starts in `waiting` and leaves it once every dependency has
+ * ended: to `queued` (or `scheduled`, if its own delay has not passed), or `cancelled` when a
+ * dependency did not succeed and the node's `onDependencyFailure` is "cancel" (or on cancel()).
+ *
  * `running` may also end `cancelled` (cancel() or stopNow()). `expired` only happens before a
  * task's first start. Terminal states never change, except the operator's DLQ replay, which
  * re-opens a `failed` task under the same id.
@@ -19,6 +23,7 @@
 
 /** Every status a task can have. */
 export const TaskStatus = {
+  waiting: "waiting",
   scheduled: "scheduled",
   queued: "queued",
   running: "running",
@@ -48,6 +53,7 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
  * queue at its next claim instead of running again.
  */
 export const ALLOWED_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
+  waiting: ["queued", "scheduled", "cancelled", "expired"],
   scheduled: ["queued", "cancelled", "expired"],
   queued: ["running", "cancelled", "expired", "failed"],
   running: ["succeeded", "failed", "retrying", "cancelled"],

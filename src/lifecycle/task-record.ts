@@ -2,6 +2,7 @@ import type { Context } from "@opentelemetry/api";
 import { UnsupportedError } from "../errors.js";
 import type { RetryPolicy } from "../retry/backoff.js";
 import type {
+  DependencyOutcome,
   ErrorInfo,
   TaskContext,
   TaskHandler,
@@ -49,6 +50,10 @@ export class TaskRecord {
   traceContext: Context | undefined = undefined;
   /** When the task last became due (accept or retry), for the queue-wait histogram. */
   dueAt = 0;
+  /** The flow this task is a node of, if any (its records stay retained until the flow ends). */
+  flowId: string | undefined = undefined;
+  /** A flow node's dependencies' outcomes by ref, set when it is released: `ctx.dependencies`. */
+  dependencies: Readonly<Record<string, DependencyOutcome>> = NO_DEPENDENCIES;
 
   constructor(
     readonly id: string,
@@ -65,9 +70,11 @@ export class TaskRecord {
     runAt: number | undefined,
     readonly expiresAt: number | undefined,
     readonly idempotencyKey: string | undefined,
+    /** A flow node with dependencies starts `waiting` for them. */
+    waiting = false,
   ) {
     this.runAt = runAt;
-    this.status = runAt === undefined ? "queued" : "scheduled";
+    this.status = waiting ? "waiting" : runAt === undefined ? "queued" : "scheduled";
   }
 
   snapshot(): TaskSnapshot {
@@ -91,6 +98,9 @@ export class TaskRecord {
     };
   }
 }
+
+/** `ctx.dependencies` of a task outside flows. */
+export const NO_DEPENDENCIES: Readonly<Record<string, DependencyOutcome>> = Object.freeze({});
 
 /** An error as plain data, safe to serialise. */
 export function errorInfo(error: Error): ErrorInfo {
@@ -166,6 +176,10 @@ export class Attempt implements TaskContext {
     this.#abortReason = reason;
     this.abortedAt = now;
     this.#controller?.abort(reason);
+  }
+
+  get dependencies(): Readonly<Record<string, DependencyOutcome>> {
+    return this.record.dependencies;
   }
 
   progress(value: unknown): void {

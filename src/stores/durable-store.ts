@@ -28,6 +28,7 @@ import type {
 } from "../registry/dead-letters.js";
 import type { Clock } from "../scheduling/clock.js";
 import type { ErrorInfo, ListOptions, TransactionClient } from "../types.js";
+import type { FlowInput, StoredFlow } from "./durable-flows.js";
 import type {
   AckRef,
   CancelResult,
@@ -231,6 +232,18 @@ export interface DurableStore {
    * holds the lease. Resolves with the finish time.
    */
   completeIn?(tx: TransactionClient, id: string, token: string, value: unknown): Promise<number>;
+
+  // Flows (optional: the engine refuses `submitFlow` with `UnsupportedError` without them).
+  /**
+   * Stores a flow's nodes atomically, all or none: nodes without dependencies ready (or
+   * delayed), the others `waiting`. Every step that ends a node must, in the same atomic step,
+   * record its outcome on its dependents and release them (`waiting` to `queued`) once their
+   * last dependency ended, or end its "cancel" dependents `cancelled` when it did not succeed
+   * (cascading), appending their events; a claimed node's `dependencies` carry the outcomes.
+   */
+  enqueueFlow?(flow: FlowInput): Promise<void>;
+  /** The flow now (undefined once unknown or evicted by retention). */
+  getFlow?(id: string): Promise<StoredFlow | undefined>;
 }
 
 /** What a store's client tells the engine about reaching the store, as it happens. */

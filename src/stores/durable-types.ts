@@ -4,7 +4,7 @@
  * worker's.
  */
 import type { TaskStatus } from "../lifecycle/states.js";
-import type { ErrorInfo } from "../types.js";
+import type { DependencyOutcome, ErrorInfo } from "../types.js";
 
 /** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue =
@@ -103,6 +103,8 @@ export interface ClaimedTask extends StoredTask {
   readonly fence: number;
   readonly leaseUntil: number;
   readonly startedAt: number;
+  /** A flow node's dependencies' outcomes by ref (`ctx.dependencies`); absent outside flows. */
+  readonly dependencies?: Readonly<Record<string, DependencyOutcome>>;
 }
 
 /** What one `claim` call did. */

@@ -133,7 +133,7 @@ describe("400 naming the field", () => {
       ["limit=0", "limit"],
       ["limit=1001", "limit"],
       ["limit=ten", "limit"],
-      ["status=waiting", "status"],
+      ["status=pending", "status"],
       ["status=queued,bogus", "status"],
       ["nope=1", "nope"],
       ["limit=1&limit=2", "limit"],

@@ -10,6 +10,7 @@ import { describe } from "vitest";
 import { auditSuite } from "./suite-audit.js";
 import { cancelSuite } from "./suite-cancel.js";
 import { eventsSuite } from "./suite-events.js";
+import { flowsSuite } from "./suite-flows.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
 import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
@@ -38,5 +39,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     workersSuite(ctx);
     schedulesSuite(ctx);
     auditSuite(ctx);
+    flowsSuite(ctx);
   });
 }

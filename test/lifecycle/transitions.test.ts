@@ -4,6 +4,7 @@ import { reopenFailed, transition } from "../../src/lifecycle/transitions.js";
 import { record } from "../support/record.js";
 
 const ALL: TaskStatus[] = [
+  "waiting",
   "scheduled",
   "queued",
   "running",
@@ -21,6 +22,8 @@ const TERMINAL: TaskStatus[] = ["succeeded", "failed", "cancelled", "expired"];
  * often goes to the dead-letter queue"), dead-lettered at its next claim.
  */
 const EXPECTED: Record<TaskStatus, TaskStatus[]> = {
+  // A flow node waits for its dependencies; "cancel" dependents of a failed one end cancelled.
+  waiting: ["queued", "scheduled", "cancelled", "expired"],
   scheduled: ["queued", "cancelled", "expired"],
   queued: ["running", "cancelled", "expired", "failed"],
   running: ["succeeded", "failed", "retrying", "cancelled"],

@@ -10,6 +10,7 @@ import { LIST_REFRESH_MS, POLL_MS, state, TOKEN_KEY } from "./state.js";
 import { refreshView, showView, viewFromHash, wireTabs } from "./tabs.js";
 import { clearAudit, wireAudit } from "./views/audit.js";
 import { clearDeadLetters, wireDeadLetters } from "./views/dead-letters.js";
+import { wireFlows } from "./views/flows.js";
 import { clearQueues } from "./views/queues.js";
 import { clearResults, onResult, wireResults } from "./views/results.js";
 import { clearSchedules, wireScheduleForm } from "./views/schedules.js";
@@ -104,6 +105,7 @@ function wire() {
     .querySelector(".notice-close")
     .addEventListener("click", () => clearNotice());
   wireTabs();
+  wireFlows();
   wireDetail();
   wireTasks();
   wireDeadLetters();

@@ -4,12 +4,13 @@ import { $, show } from "./dom.js";
 import { state } from "./state.js";
 import { loadAudit } from "./views/audit.js";
 import { loadDlq } from "./views/dead-letters.js";
+import { loadFlow } from "./views/flows.js";
 import { renderLive } from "./views/results.js";
 import { loadSchedules } from "./views/schedules.js";
 import { loadTasks } from "./views/tasks.js";
 import { loadWorkers } from "./views/workers.js";
 
-const VIEWS = ["queues", "tasks", "dlq", "live", "workers", "schedules", "audit"];
+const VIEWS = ["queues", "tasks", "dlq", "live", "flows", "workers", "schedules", "audit"];
 
 export function viewFromHash() {
   const name = location.hash.slice(1);
@@ -47,6 +48,7 @@ export async function refreshView(reset) {
   else if (state.view === "workers") await loadWorkers();
   else if (state.view === "schedules") await loadSchedules();
   else if (state.view === "audit") await loadAudit(reset ? "reset" : "refresh");
+  else if (state.view === "flows") await loadFlow();
 }
 
 export function wireTabs() {

@@ -35,6 +35,7 @@ export function recordOfClaim(
     task.idempotencyKey,
   );
   transition(record, "running", task.startedAt);
+  if (task.dependencies !== undefined) record.dependencies = task.dependencies;
   record.attempts = task.attempts;
   record.startedAt = task.startedAt;
   // Queue wait runs from when the task became due (its retry or delay time, else creation).

@@ -19,7 +19,10 @@ import {
 } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { WorkerInfo } from "../../fleet.js";
+import type { FlowHandle } from "../../flows/flow-types.js";
+import type { CheckedNode } from "../../flows/validate-flow.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
+import { isTerminal } from "../../lifecycle/states.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
 import { type Logger, silentLogger } from "../../observability/logger.js";
 import type { DepthSnapshot } from "../../observability/metrics.js";
@@ -35,6 +38,7 @@ import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { ResultBackfill } from "../../results/subscription.js";
 import type { CronLeadership } from "../../scheduling/cron.js";
 import type { DurableBackend } from "../../stores/connect.js";
+import type { StoredFlowNode } from "../../stores/durable-flows.js";
 import { DEFAULT_LEASE_MS, type DurableStore } from "../../stores/durable-store.js";
 import type { JsonValue, StoredTask } from "../../stores/durable-types.js";
 import { toSnapshot } from "../../stores/snapshots.js";
@@ -61,6 +65,7 @@ import type { SubmitManyItem } from "../submit-many.js";
 import { within } from "../within.js";
 import { processedOf, queuesOf } from "../worker-identity.js";
 import { CronLeader } from "./cron-leader.js";
+import { DurableFlowHandle, type FlowReader } from "./flow-handle.js";
 import { DurableResults } from "./results.js";
 import { SharedPause } from "./shared-pause.js";
 import { StoreCalls } from "./store-calls.js";
@@ -225,6 +230,48 @@ export class DurableEngine implements Backend {
     return this.#results.result(id);
   }
 
+  /** A flow in one atomic store call (stores without flows refuse with UnsupportedError). */
+  async submitFlow(
+    nodes: readonly CheckedNode[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+    kind: "flow" | "batch",
+  ): Promise<FlowHandle> {
+    const flow = await this.#submitter.submitFlow(nodes, handlers, kind);
+    return new DurableFlowHandle(
+      flow.id,
+      flow.tasks.map((node) => ({
+        ref: node.ref,
+        id: node.task.id,
+        name: node.task.name,
+        queue: node.task.queue,
+      })),
+      this.#flowReader,
+    );
+  }
+
+  async getFlow(id: string): Promise<FlowHandle | undefined> {
+    const flow = await this.#flowReader.readFlow(id);
+    return flow === undefined ? undefined : new DurableFlowHandle(id, flow.nodes, this.#flowReader);
+  }
+
+  readonly #flowReader: FlowReader = {
+    readFlow: (id) =>
+      this.#calls.read("getFlow", async (store) =>
+        store.getFlow === undefined ? undefined : store.getFlow(id),
+      ),
+    taskHandle: (id, name, queue) => this.#handle(id, name, queue, undefined),
+  };
+
+  /** `cancel(flowId)`: every node not yet ended, dependents first (none is released meanwhile). */
+  async #cancelFlow(id: string): Promise<boolean> {
+    const flow = await this.#flowReader.readFlow(id);
+    if (flow === undefined || flow.done) return false;
+    let any = false;
+    for (const node of dependentsFirst(flow.nodes))
+      if (!isTerminal(node.status) && (await this.cancel(node.id))) any = true;
+    return any;
+  }
+
   async get(id: string): Promise<TaskSnapshot | undefined> {
     const task = await this.#calls.read("get", (store) => store.get(id));
     return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name));
@@ -244,7 +291,8 @@ export class DurableEngine implements Backend {
       }
       return outcome.cancelled;
     } catch (error) {
-      if (error instanceof NotFoundError) return false;
+      // Not a task: perhaps a flow (or batch) id.
+      if (error instanceof NotFoundError) return id.startsWith("flow-") && this.#cancelFlow(id);
       throw error;
     }
   }
@@ -514,4 +562,22 @@ function reportOutage(deps: DurableEngineDeps, error: TaskmillError, first: bool
   if (deps.events.wants("error")) deps.events.emit("error", { error });
   if (first && deps.options.logger === silentLogger)
     process.emitWarning(`taskmill: ${error.message}`, { code: `TASKMILL_${error.code}` });
+}
+
+/** A flow's nodes with each listed before its dependencies. */
+function dependentsFirst(nodes: readonly StoredFlowNode[]): StoredFlowNode[] {
+  const byRef = new Map(nodes.map((node) => [node.ref, node]));
+  const done = new Set<string>();
+  const order: StoredFlowNode[] = [];
+  const visit = (node: StoredFlowNode): void => {
+    if (done.has(node.ref)) return;
+    done.add(node.ref);
+    for (const ref of node.dependsOn) {
+      const dependency = byRef.get(ref);
+      if (dependency !== undefined) visit(dependency);
+    }
+    order.push(node);
+  };
+  for (const node of nodes) visit(node);
+  return order.reverse();
 }

@@ -4,7 +4,10 @@
  * announced (`queued`, metrics) in the reply's own continuation, and only when the store
  * created it (an idempotency key may name an existing task).
  */
+import { randomUUID } from "node:crypto";
 import { BackendUnavailableError, CancelledError, UnsupportedError } from "../../errors.js";
+import type { CheckedNode } from "../../flows/validate-flow.js";
+import type { FlowNodeInput } from "../../stores/durable-flows.js";
 import type { EnqueueInput, EnqueueResult } from "../../stores/durable-types.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
 import type { SubmitOptions, TaskHandle, TransactionClient } from "../../types.js";
@@ -98,6 +101,52 @@ export class DurableSubmitter {
     return prepared.map(({ item, options, input }, i) =>
       this.#deps.handle(ids[i] as string, item.name, input.queue, options.signal),
     );
+  }
+
+  /**
+   * Stores a flow (checked by `checkFlow`) atomically in one store call; resolves with its id
+   * and the nodes' task ids in order. Only nodes queued at once are announced `queued` here.
+   */
+  async submitFlow(
+    nodes: readonly CheckedNode[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+    kind: "flow" | "batch",
+  ): Promise<{ readonly id: string; readonly tasks: readonly FlowNodeInput[] }> {
+    const prepared = nodes.map((node) => {
+      const handler = handlers.get(node.name);
+      const task = enqueueInput(node.name, node.payload, node.options, handler, this.#deps.tracing);
+      return { node, handler, task: { ...task, id: task.id as string } };
+    });
+    const tasks: FlowNodeInput[] = prepared.map(({ node, task }) => ({
+      task,
+      ref: node.ref,
+      dependsOn: node.dependsOn,
+      dependents: node.dependents.map((index) => prepared[index]?.task.id as string),
+      policy: node.onDependencyFailure,
+    }));
+    const id = `flow-${randomUUID()}`;
+    const store = await this.#deps.calls.run("submitFlow", "", async (connections) => {
+      await this.#ready(connections);
+      return connections.store;
+    });
+    if (store.enqueueFlow === undefined)
+      throw new UnsupportedError(
+        `submitFlow() and submitBatch() need a store that keeps flows (memory or redis), not ${this.#deps.storeName}`,
+      );
+    await this.#deps.calls.run(
+      "submitFlow",
+      "; the flow may have been stored",
+      async (connections) => {
+        await (connections.store.enqueueFlow as NonNullable<typeof store.enqueueFlow>).call(
+          connections.store,
+          { id, kind, nodes: tasks },
+        );
+        for (const { node, handler, task } of prepared)
+          if (node.dependencies.length === 0)
+            this.#created(task.id, task, node.payload, node.options, handler);
+      },
+    );
+    return { id, tasks };
   }
 
   /**

@@ -23,6 +23,8 @@ import {
   ShuttingDownError,
 } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
+import type { FlowHandle } from "../../flows/flow-types.js";
+import type { CheckedNode } from "../../flows/validate-flow.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import { MemoryTaskHandle } from "../../lifecycle/task-handle.js";
 import { TaskRecord } from "../../lifecycle/task-record.js";
@@ -53,6 +55,8 @@ import type {
   TaskPage,
   TaskSnapshot,
 } from "../../types.js";
+import { MemoryFlowHandle } from "./memory-flow-handle.js";
+import { MemoryFlows } from "./memory-flows.js";
 import { TaskRunner } from "./runner.js";
 import { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
 
@@ -75,6 +79,7 @@ export class MemoryBackend implements Backend {
   readonly #runner: TaskRunner;
   readonly #dispatcher: Dispatcher;
   readonly #retentionAlarm: Alarm;
+  readonly #flows: MemoryFlows;
 
   constructor(deps: MemoryBackendDeps) {
     const { options, results, observability } = deps;
@@ -83,6 +88,11 @@ export class MemoryBackend implements Backend {
     this.#shutdown = deps.shutdown;
     this.#tracing = observability.tracing;
     this.#registry = new Registry(options.retention, options.createId);
+    this.#flows = new MemoryFlows({
+      registry: this.#registry,
+      retention: options.retention,
+      now: () => options.clock.now(),
+    });
     this.#runner = new TaskRunner({
       clock: options.clock,
       random: options.random,
@@ -92,7 +102,9 @@ export class MemoryBackend implements Backend {
       results,
       instrumentation: observability.instrumentation,
       onTerminal: (record) => this.#onTerminal(record),
+      onFlowNodeEnded: (record) => this.#flows.ended(record),
     });
+    this.#flows.attach(this.#runner);
     this.#dispatcher = new Dispatcher({
       clock: options.clock,
       concurrency: options.concurrency,
@@ -125,23 +137,7 @@ export class MemoryBackend implements Backend {
     }
     const signal = options.signal;
     if (signal?.aborted) throw new CancelledError("signal");
-    const now = this.#options.clock.now();
-    const order = this.#registry.claimOrder();
-    const record = new TaskRecord(
-      this.#registry.idFor(order),
-      order,
-      name,
-      options.queue ?? handler.queue,
-      payload,
-      options.priority ?? 0,
-      handler.handler,
-      options.retry === undefined ? handler.retry : submitRetry(options.retry, handler.retry),
-      options.timeoutMs ?? handler.timeoutMs,
-      now,
-      resolveRunAt(options, now),
-      resolveExpiresAt(options, now),
-      key,
-    );
+    const record = this.#newRecord(name, payload, options, handler, false);
     this.#registry.add(record);
     if (signal !== undefined) {
       const onAbort = () => this.#runner.cancel(record, "signal");
@@ -181,13 +177,85 @@ export class MemoryBackend implements Backend {
     );
   }
 
+  #newRecord(
+    name: string,
+    payload: unknown,
+    options: SubmitOptions,
+    handler: RegisteredHandler,
+    waiting: boolean,
+  ): TaskRecord {
+    const now = this.#options.clock.now();
+    const order = this.#registry.claimOrder();
+    return new TaskRecord(
+      this.#registry.idFor(order),
+      order,
+      name,
+      options.queue ?? handler.queue,
+      payload,
+      options.priority ?? 0,
+      handler.handler,
+      options.retry === undefined ? handler.retry : submitRetry(options.retry, handler.retry),
+      options.timeoutMs ?? handler.timeoutMs,
+      now,
+      resolveRunAt(options, now),
+      resolveExpiresAt(options, now),
+      options.idempotencyKey,
+      waiting,
+    );
+  }
+
+  /**
+   * A flow already checked by `checkFlow`: every node's handler and retry policy are checked
+   * before the first record exists, so a refused flow leaves nothing behind. Nodes without
+   * dependencies are queued at once; the others wait.
+   */
+  submitFlow(
+    nodes: readonly CheckedNode[],
+    handlers: ReadonlyMap<string, RegisteredHandler>,
+    kind: "flow" | "batch",
+  ): FlowHandle {
+    const resolved = nodes.map((node) => {
+      const handler = handlers.get(node.name);
+      if (handler === undefined) throw new HandlerNotFoundError(node.name);
+      const retry = node.options.retry;
+      if (retry !== undefined)
+        submitRetry(retry, handler.retry, `nodes[${node.index}].options.retry`);
+      return handler;
+    });
+    const records = nodes.map((node, i) =>
+      this.#newRecord(
+        node.name,
+        node.payload,
+        node.options,
+        resolved[i] as RegisteredHandler,
+        node.dependencies.length > 0,
+      ),
+    );
+    const flow = this.#flows.create(this.#flows.newId(), kind, nodes, records);
+    for (const record of records) {
+      this.#registry.add(record);
+      if (this.#tracing) record.traceContext = captureTraceContext();
+    }
+    // Waiting nodes first: a node that fails at once may cancel its dependents, which must
+    // already be accepted (counted live) by then.
+    for (const record of records) if (record.status === "waiting") this.#runner.accept(record);
+    for (const record of records) if (record.status !== "waiting") this.#runner.accept(record);
+    return new MemoryFlowHandle(flow);
+  }
+
+  async getFlow(id: string): Promise<FlowHandle | undefined> {
+    const flow = this.#flows.get(id);
+    return flow === undefined ? undefined : new MemoryFlowHandle(flow);
+  }
+
   async get(id: string): Promise<TaskSnapshot | undefined> {
     return this.#registry.get(id)?.snapshot();
   }
 
   async cancel(id: string): Promise<boolean> {
     const record = this.#registry.get(id);
-    return record === undefined ? false : this.#runner.cancel(record, "cancel");
+    if (record === undefined) return this.#flows.cancel(id);
+    return this.#runner.cancel(record, "cancel");
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {
@@ -284,6 +352,7 @@ export class MemoryBackend implements Backend {
   }
 
   async abort(): Promise<AbortOutcome> {
+    this.#flows.stop();
     for (const record of this.#dispatcher.close()) this.#runner.cancel(record, "stop");
     for (const record of this.#registry.live()) this.#runner.cancel(record, "stop");
     this.#runner.close();

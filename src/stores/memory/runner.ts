@@ -27,6 +27,8 @@ export interface RunnerDeps {
   readonly instrumentation: Instrumentation;
   /** Told of every terminal transition (stop reports, dead letters, retention timer). */
   readonly onTerminal: (record: TaskRecord) => void;
+  /** Told of every terminal transition of a flow's task, right after `onTerminal`. */
+  readonly onFlowNodeEnded: (record: TaskRecord) => void;
 }
 
 /**
@@ -87,6 +89,23 @@ export class TaskRunner implements AttemptOutcomes {
       this.#expiries.push(record);
       if (this.#expiries.peek() === record) this.#expiryAlarm.armAt(record.expiresAt);
     }
+    // A flow node waiting for its dependencies is queued (and announced) when released.
+    if (record.status === "waiting") return;
+    this.#deps.instrumentation.queued(record);
+    if (this.#deps.events.wants("queued"))
+      this.#deps.events.emit("queued", { task: record.snapshot() });
+    this.#dispatcher.enqueue(record);
+  }
+
+  /**
+   * A flow node's dependencies have all ended: `waiting` becomes `queued` (or `scheduled` while
+   * its own delay has not passed) and it takes the one scheduling path like any other task.
+   */
+  release(record: TaskRecord): void {
+    const now = this.#deps.clock.now();
+    const delayed = record.runAt !== undefined && record.runAt > now;
+    if (!transition(record, delayed ? "scheduled" : "queued", now)) return;
+    if (!delayed) record.runAt = undefined;
     this.#deps.instrumentation.queued(record);
     if (this.#deps.events.wants("queued"))
       this.#deps.events.emit("queued", { task: record.snapshot() });
@@ -117,18 +136,34 @@ export class TaskRunner implements AttemptOutcomes {
   }
 
   /** Cancels a live task; returns false if it had already ended. */
-  cancel(record: TaskRecord, reason: CancelReason): boolean {
+  cancel(record: TaskRecord, reason: CancelReason, dependency?: string): boolean {
     const now = this.#deps.clock.now();
     const status = record.status;
     if (status === "running") {
-      const error = new CancelledError(reason);
+      const error = new CancelledError(reason, dependency);
       if (record.attempt !== undefined) this.#executor.end(record.attempt, error);
       return this.#finish(record, "cancelled", undefined, error, now);
     }
     if (status === "queued" || status === "scheduled" || status === "retrying") {
       this.#dispatcher.remove(record);
       if (record.expiryIndex >= 0) this.#forgetExpiry(record);
-      return this.#finish(record, "cancelled", undefined, new CancelledError(reason), now);
+      return this.#finish(
+        record,
+        "cancelled",
+        undefined,
+        new CancelledError(reason, dependency),
+        now,
+      );
+    }
+    if (status === "waiting") {
+      if (record.expiryIndex >= 0) this.#forgetExpiry(record);
+      return this.#finish(
+        record,
+        "cancelled",
+        undefined,
+        new CancelledError(reason, dependency),
+        now,
+      );
     }
     return false;
   }
@@ -211,11 +246,13 @@ export class TaskRunner implements AttemptOutcomes {
       if (status === "succeeded") outcome.resolve(value);
       else outcome.reject(error);
     }
-    this.#deps.registry.finished(record);
+    // A flow's records enter retention together, when the whole flow has ended.
+    if (record.flowId === undefined) this.#deps.registry.finished(record);
     this.#deps.instrumentation.finished(record, status);
     if (this.#deps.results.size > 0) this.#deps.results.publish(toResult(record, status));
     this.#emitTerminal(record, status);
     this.#deps.onTerminal(record);
+    if (record.flowId !== undefined) this.#deps.onFlowNodeEnded(record);
     return true;
   }
 

@@ -1,5 +1,5 @@
 /**
- * The audit trail in Postgres (migration 2): an append reads the chain's head and the database
+ * The audit trail in Postgres (migration 3): an append reads the chain's head and the database
  * clock, seals the record (the one sealing function every store shares) and calls
  * `audit_append`, which locks the chain row and writes the record only if the head did not
  * move meanwhile; on a race it re-seals and tries again.

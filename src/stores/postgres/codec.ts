@@ -3,6 +3,7 @@
  * text the client encoded (`encodeJson`), so values come back exactly as they went in.
  */
 import { TaskStatus } from "../../lifecycle/states.js";
+import type { DependencyOutcome } from "../../types.js";
 import type { ClaimedTask, JsonValue, StoredTask, TaskEvent } from "../durable-types.js";
 import { decodeError, decodeJson } from "../json-codec.js";
 
@@ -61,7 +62,9 @@ export function taskFromRow(row: Row): StoredTask {
  * them.
  */
 export function claimedFromEntry(entry: unknown): ClaimedTask {
-  if (!Array.isArray(entry) || entry.length !== 18) throw new UnexpectedRowError("claim", entry);
+  // 19 with migration 4 (flows): the node's dependencies' outcomes last.
+  if (!Array.isArray(entry) || (entry.length !== 18 && entry.length !== 19))
+    throw new UnexpectedRowError("claim", entry);
   const [
     id,
     attempts,
@@ -81,6 +84,7 @@ export function claimedFromEntry(entry: unknown): ClaimedTask {
     meta,
     idem,
     error,
+    deps,
   ] = entry as unknown[];
   const fence = Number(token);
   if (!Number.isSafeInteger(fence) || fence <= 0) throw new UnexpectedRowError("claim", entry);
@@ -109,6 +113,9 @@ export function claimedFromEntry(entry: unknown): ClaimedTask {
     value: undefined,
     progress: undefined,
     error: decodeError(textOf(error)),
+    ...(deps === undefined || deps === null
+      ? {}
+      : { dependencies: JSON.parse(String(deps)) as Record<string, DependencyOutcome> }),
   };
 }
 

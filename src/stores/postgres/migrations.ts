@@ -7,6 +7,7 @@
 import { BackendUnavailableError } from "../../errors.js";
 import { auditV3 } from "./sql/audit-v3.js";
 import { fleetV2 } from "./sql/fleet-v2.js";
+import { flowsV4 } from "./sql/flows-v4.js";
 import { functionsV1 } from "./sql/functions-v1.js";
 import { ADVISORY_MIGRATE, type SchemaNames } from "./sql/names.js";
 import { schemaV1 } from "./sql/schema-v1.js";
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: "fleet: paused queues, workers, schedules", sql: fleetV2 },
   { version: 3, name: "audit trail", sql: auditV3 },
+  { version: 4, name: "flows", sql: flowsV4 },
 ];
 
 /** The schema version this code needs. */

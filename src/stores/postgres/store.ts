@@ -12,6 +12,7 @@ import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../
 import { InvalidArgumentError, NotFoundError, StaleLeaseError } from "../../errors.js";
 import type { ErrorInfo, ListOptions, TransactionClient } from "../../types.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
+import type { FlowInput, StoredFlow } from "../durable-flows.js";
 import type {
   DurableStore,
   EventReader,
@@ -47,6 +48,7 @@ import { positive, tokenDigits } from "./codes.js";
 import { PostgresDeadLetters } from "./dead-letters.js";
 import { isFeedPosition, PostgresFeedReader, readFeed } from "./feed.js";
 import * as fleet from "./fleet.js";
+import { enqueueFlow, readFlow } from "./flows.js";
 import { PostgresLeaderLock } from "./leader-lock.js";
 import { ChannelListener, type OpenDedicated } from "./listener.js";
 import type { PostgresStoreSettings } from "./options.js";
@@ -92,6 +94,17 @@ export class PostgresStore implements DurableStore {
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     const tasks = [encodeTask(input)];
     return (await enqueueTasks(this.#query, this.names, tasks, "enqueue"))[0] as EnqueueResult;
+  }
+
+  // Flows (see flows.ts and sql/flows-v4.ts).
+  /** Stores a flow in one function call, all or nothing. */
+  enqueueFlow(flow: FlowInput): Promise<void> {
+    return enqueueFlow(this.#query, this.names, flow, this.settings.retention.ttlMs);
+  }
+
+  /** The flow and its nodes' statuses, or undefined. */
+  getFlow(id: string): Promise<StoredFlow | undefined> {
+    return readFlow(this.#query, this.names, id);
   }
 
   enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
@@ -325,7 +338,7 @@ export class PostgresStore implements DurableStore {
     return new PostgresLeaderLock(this.#query, this.names, name, settings);
   }
 
-  // --- The admin audit trail (audit.ts, migration 2) ---
+  // --- The admin audit trail (audit.ts, migration 3) ---
   appendAudit(entry: AuditEntry, maxRecords: number): Promise<AuditRecord> {
     return appendAudit(this.#query, this.names, entry, maxRecords);
   }

@@ -141,7 +141,7 @@ export function parseClaimReply(reply: unknown): ClaimResult & { readonly ackCod
  * header), `""` for absent ones; the static ones packed in the spec (see `claimSpec`).
  */
 function parseClaimed(entry: unknown): ClaimedTask {
-  if (!Array.isArray(entry) || entry.length !== 11) throw new UnexpectedReplyError("claim", entry);
+  if (!Array.isArray(entry) || entry.length !== 12) throw new UnexpectedReplyError("claim", entry);
   const f = entry as string[];
   const fence = Number(f[4]);
   if (!Number.isSafeInteger(fence) || fence <= 0) throw new UnexpectedReplyError("claim", entry);
@@ -182,5 +182,6 @@ function parseClaimed(entry: unknown): ClaimedTask {
     value: undefined,
     progress: undefined,
     error: decodeError(f[10]),
+    ...(f[11] === "" ? {} : { dependencies: JSON.parse(f[11] as string) }),
   };
 }

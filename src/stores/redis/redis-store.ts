@@ -15,6 +15,7 @@ import { InvalidOptionError, NotFoundError } from "../../errors.js";
 import { isStreamId } from "../../results/stream-id.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import { requireInteger, requireNumber } from "../../validation.js";
+import type { FlowInput, StoredFlow } from "../durable-flows.js";
 import type { DurableStore, EventReader, LeaderLockSettings } from "../durable-store.js";
 import type {
   AckRef,
@@ -54,6 +55,7 @@ import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
 import { readEvents } from "./events.js";
 import { RedisFeedReader } from "./feed-reader.js";
 import * as fleet from "./fleet.js";
+import { enqueueFlow, readFlow } from "./flows.js";
 import { KeySpace } from "./keys.js";
 import { LeaderLock } from "./leader-lock.js";
 import {
@@ -134,6 +136,17 @@ export class RedisStore implements DurableStore {
    * large batches (a thousand tasks per call is a good size) where atomicity across them is
    * not needed.
    */
+  // Flows (see flows.ts and lua/includes/flow.lua).
+  /** Stores a flow in one script call, all or nothing; its hash is kept `retention.ttlMs` once it ended. */
+  enqueueFlow(flow: FlowInput): Promise<void> {
+    return enqueueFlow(this.redis, this.keys, flow, this.options.retention.ttlMs);
+  }
+
+  /** The flow and its nodes' statuses, or undefined once unknown or expired. */
+  getFlow(id: string): Promise<StoredFlow | undefined> {
+    return readFlow(this.redis, this.keys, id);
+  }
+
   async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
     const call = buildEnqueueManyCall(this.keys, inputs);
     if (call.tasks.length === 0) return [];

@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "e4d27afcfd0c",
+    version: "a12c50160b6a",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -207,6 +207,148 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
+-- >>> include flow
+-- >>> include ready
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
+local function readyMember(seqKey, id)
+  return readyMemberAt(redis.call("INCR", seqKey), id)
+end
+
+-- Puts a stored task into a ready zset.
+local function pushReady(readyKey, seqKey, taskKey, id, priority)
+  local member = readyMember(seqKey, id)
+  redis.call("ZADD", readyKey, -tonumber(priority), member)
+  redis.call("HSET", taskKey, "rm", member)
+  return member
+end
+-- >>> include wake
+-- Leaves one wake-up token on a queue's marker list. At most one token is kept: a woken worker
+-- claims what it can and, if work is left, passes the token on (see claim), so a burst wakes
+-- workers in a chain without the list growing while everyone is busy.
+local function wake(markerKey)
+  if redis.call("LLEN", markerKey) == 0 then
+    redis.call("LPUSH", markerKey, "1")
+  end
+end
+-- Flows: what happens to a flow's other nodes when one of its tasks ends, called by every
+-- script that writes a terminal status (complete, deadLetter, cancel, claim's expiry) right
+-- after that write, in the same script: there is no moment where a node has ended and its
+-- dependents have not been resolved, whatever crashes.
+--
+-- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
+-- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention
+-- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+
+-- A terminal task's outcome as JSON text, from its stored value and error JSON.
+local function outcomeJson(status, valueJson, errorJson)
+  if status == "succeeded" then
+    if valueJson and valueJson ~= "" then
+      return '{"status":"succeeded","value":' .. valueJson .. '}'
+    end
+    return '{"status":"succeeded"}'
+  end
+  if errorJson and errorJson ~= "" then
+    return '{"status":"' .. status .. '","error":' .. errorJson .. '}'
+  end
+  return '{"status":"' .. status .. '"}'
+end
+
+-- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
+-- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
+  local all = redis.call("HGETALL", taskKey)
+  local parts = {}
+  for j = 1, #all, 2 do
+    local k = all[j]
+    if string.sub(k, 1, 2) == "d:" then
+      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
+    end
+  end
+  local deps = "{" .. table.concat(parts, ",") .. "}"
+  local due = tonumber(runAt or "")
+  if due and due > now then
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("ZADD", base .. "delayed", digits(due), id)
+  else
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+  end
+  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- The task id just ended (its terminal status and outcome already written). Resolves its
+-- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
+-- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
+-- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
+local function flowNodeEnded(base, maxLen, id)
+  local work = { id }
+  local i = 1
+  local now, nowUs
+  while i <= #work do
+    local nid = work[i]
+    i = i + 1
+    local taskKey = base .. "t:" .. nid
+    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    if f[1] and f[1] ~= "" then
+      local flowKey = base .. "f:" .. f[1]
+      local outcome = outcomeJson(f[4], f[5], f[6])
+      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+        if not now then
+          now, nowUs = clock()
+        end
+        local failed = f[4] ~= "succeeded"
+        for did in string.gmatch(f[3] or "", "[^ ]+") do
+          local dkey = base .. "t:" .. did
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          if d[1] == "waiting" then
+            redis.call("HSET", dkey, "d:" .. f[2], outcome)
+            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            if failed and d[2] ~= "run" then
+              local at = digits(now)
+              local errorJson = cjson.encode({
+                name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
+                message = 'The task was cancelled because its dependency "' .. f[2]
+                  .. '" did not succeed (onDependencyFailure: "cancel")',
+              })
+              redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
+                "runAt", "")
+              redis.call("ZADD", base .. "finished", digits(nowUs), did)
+              emitEvent(base .. "events", maxLen, dkey, "cancelled", at, "error", errorJson,
+                "finishedAt", at)
+              work[#work + 1] = did
+            elseif pend <= 0 then
+              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+            end
+          end
+        end
+        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+          redis.call("HSET", flowKey, "finishedAt", digits(now))
+          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
+          if ttl > 0 then
+            redis.call("PEXPIRE", flowKey, ttl)
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The key stem of a task key built as stem .. "t:" .. id.
+local function stemOf(taskKey, id)
+  return string.sub(taskKey, 1, #taskKey - #id - 2)
+end
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
 -- XADD). nowText is now as text (digits). The caller then moves every id collected in done
@@ -216,7 +358,7 @@ end
 local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowText, done)
   local taskKey = base .. "t:" .. id
   local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "attempts", "startedAt",
-    "createdAt", "name", "queue")
+    "createdAt", "name", "queue", "flow")
   local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
   if refused then
     return refused
@@ -235,6 +377,10 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
       "finishedAt", nowText)
   end
   done[#done + 1] = id
+  -- A flow's node: its dependents are resolved in this same step.
+  if f[9] and f[9] ~= "" then
+    flowNodeEnded(base, maxLen, id)
+  end
   return now
 end
 
@@ -311,9 +457,10 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "616936539d75",
+    version: "340e7225a4e5",
     lua: `--[[
-  Cancels a task. Waiting (queued, scheduled, retrying) tasks leave their ready or delayed zset
+  Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
+  dependencies) tasks leave their ready or delayed zset
   at once. A running task becomes cancelled and leaves the leases zset: its worker's ack,
   nack, fail and renew are refused from now on (code -3), and it learns of the cancellation
   from the "cancelled" event or its next renewal. Terminal tasks are left alone.
@@ -463,6 +610,148 @@ local function trimSet(setKey, base, nowUs, ttlMs, maxEntries, budget)
   end
   return removed
 end
+-- >>> include flow
+-- >>> include ready
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
+local function readyMember(seqKey, id)
+  return readyMemberAt(redis.call("INCR", seqKey), id)
+end
+
+-- Puts a stored task into a ready zset.
+local function pushReady(readyKey, seqKey, taskKey, id, priority)
+  local member = readyMember(seqKey, id)
+  redis.call("ZADD", readyKey, -tonumber(priority), member)
+  redis.call("HSET", taskKey, "rm", member)
+  return member
+end
+-- >>> include wake
+-- Leaves one wake-up token on a queue's marker list. At most one token is kept: a woken worker
+-- claims what it can and, if work is left, passes the token on (see claim), so a burst wakes
+-- workers in a chain without the list growing while everyone is busy.
+local function wake(markerKey)
+  if redis.call("LLEN", markerKey) == 0 then
+    redis.call("LPUSH", markerKey, "1")
+  end
+end
+-- Flows: what happens to a flow's other nodes when one of its tasks ends, called by every
+-- script that writes a terminal status (complete, deadLetter, cancel, claim's expiry) right
+-- after that write, in the same script: there is no moment where a node has ended and its
+-- dependents have not been resolved, whatever crashes.
+--
+-- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
+-- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention
+-- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+
+-- A terminal task's outcome as JSON text, from its stored value and error JSON.
+local function outcomeJson(status, valueJson, errorJson)
+  if status == "succeeded" then
+    if valueJson and valueJson ~= "" then
+      return '{"status":"succeeded","value":' .. valueJson .. '}'
+    end
+    return '{"status":"succeeded"}'
+  end
+  if errorJson and errorJson ~= "" then
+    return '{"status":"' .. status .. '","error":' .. errorJson .. '}'
+  end
+  return '{"status":"' .. status .. '"}'
+end
+
+-- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
+-- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
+  local all = redis.call("HGETALL", taskKey)
+  local parts = {}
+  for j = 1, #all, 2 do
+    local k = all[j]
+    if string.sub(k, 1, 2) == "d:" then
+      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
+    end
+  end
+  local deps = "{" .. table.concat(parts, ",") .. "}"
+  local due = tonumber(runAt or "")
+  if due and due > now then
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("ZADD", base .. "delayed", digits(due), id)
+  else
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+  end
+  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- The task id just ended (its terminal status and outcome already written). Resolves its
+-- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
+-- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
+-- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
+local function flowNodeEnded(base, maxLen, id)
+  local work = { id }
+  local i = 1
+  local now, nowUs
+  while i <= #work do
+    local nid = work[i]
+    i = i + 1
+    local taskKey = base .. "t:" .. nid
+    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    if f[1] and f[1] ~= "" then
+      local flowKey = base .. "f:" .. f[1]
+      local outcome = outcomeJson(f[4], f[5], f[6])
+      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+        if not now then
+          now, nowUs = clock()
+        end
+        local failed = f[4] ~= "succeeded"
+        for did in string.gmatch(f[3] or "", "[^ ]+") do
+          local dkey = base .. "t:" .. did
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          if d[1] == "waiting" then
+            redis.call("HSET", dkey, "d:" .. f[2], outcome)
+            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            if failed and d[2] ~= "run" then
+              local at = digits(now)
+              local errorJson = cjson.encode({
+                name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
+                message = 'The task was cancelled because its dependency "' .. f[2]
+                  .. '" did not succeed (onDependencyFailure: "cancel")',
+              })
+              redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
+                "runAt", "")
+              redis.call("ZADD", base .. "finished", digits(nowUs), did)
+              emitEvent(base .. "events", maxLen, dkey, "cancelled", at, "error", errorJson,
+                "finishedAt", at)
+              work[#work + 1] = did
+            elseif pend <= 0 then
+              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+            end
+          end
+        end
+        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+          redis.call("HSET", flowKey, "finishedAt", digits(now))
+          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
+          if ttl > 0 then
+            redis.call("PEXPIRE", flowKey, ttl)
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The key stem of a task key built as stem .. "t:" .. id.
+local function stemOf(taskKey, id)
+  return string.sub(taskKey, 1, #taskKey - #id - 2)
+end
 
 local taskKey, id = KEYS[1], ARGV[1]
 local f = redis.call("HMGET", taskKey, "status", "queue", "rm")
@@ -474,7 +763,7 @@ if f[2] ~= ARGV[2] then
   return -5
 end
 local outcome
-if status == "queued" or status == "scheduled" or status == "retrying" then
+if status == "queued" or status == "scheduled" or status == "retrying" or status == "waiting" then
   if f[3] then
     redis.call("ZREM", KEYS[2], f[3])
   end
@@ -492,6 +781,8 @@ redis.call("HSET", taskKey, "status", "cancelled", "finishedAt", at, "error", AR
 redis.call("HDEL", taskKey, "rm", "runAt", "leaseUntil")
 redis.call("ZADD", KEYS[5], digits(nowUs), id)
 emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", at, "error", ARGV[3], "finishedAt", at)
+-- A flow's node: its dependents are resolved in this same step.
+flowNodeEnded(KEYS[7], ARGV[6], id)
 trimSet(KEYS[5], KEYS[7], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
 return outcome
 `,
@@ -499,7 +790,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "de18408fdae9",
+    version: "b24314d9eac5",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -559,7 +850,8 @@ return outcome
     tasks       per leased task, its fields by position ("" = absent): id, attempts,
                 deliveries, startedAt, token, leaseUntil, createdAt, expiresAt, payload JSON,
                 spec JSON ([name, queue, priority, maxRetries, timeoutMs, retry, meta, idem],
-                see claimSpec in enqueue.ts), error JSON
+                see claimSpec in enqueue.ts), error JSON, deps JSON (a flow node's
+                dependencies' outcomes by ref)
     acks        per ack, in order: finishedAt (> 0) or a lease refusal code (-1..-4)
 ]]
 -- >>> include time
@@ -656,6 +948,118 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
+-- >>> include flow
+-- Flows: what happens to a flow's other nodes when one of its tasks ends, called by every
+-- script that writes a terminal status (complete, deadLetter, cancel, claim's expiry) right
+-- after that write, in the same script: there is no moment where a node has ended and its
+-- dependents have not been resolved, whatever crashes.
+--
+-- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
+-- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention
+-- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+
+-- A terminal task's outcome as JSON text, from its stored value and error JSON.
+local function outcomeJson(status, valueJson, errorJson)
+  if status == "succeeded" then
+    if valueJson and valueJson ~= "" then
+      return '{"status":"succeeded","value":' .. valueJson .. '}'
+    end
+    return '{"status":"succeeded"}'
+  end
+  if errorJson and errorJson ~= "" then
+    return '{"status":"' .. status .. '","error":' .. errorJson .. '}'
+  end
+  return '{"status":"' .. status .. '"}'
+end
+
+-- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
+-- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
+  local all = redis.call("HGETALL", taskKey)
+  local parts = {}
+  for j = 1, #all, 2 do
+    local k = all[j]
+    if string.sub(k, 1, 2) == "d:" then
+      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
+    end
+  end
+  local deps = "{" .. table.concat(parts, ",") .. "}"
+  local due = tonumber(runAt or "")
+  if due and due > now then
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("ZADD", base .. "delayed", digits(due), id)
+  else
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+  end
+  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- The task id just ended (its terminal status and outcome already written). Resolves its
+-- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
+-- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
+-- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
+local function flowNodeEnded(base, maxLen, id)
+  local work = { id }
+  local i = 1
+  local now, nowUs
+  while i <= #work do
+    local nid = work[i]
+    i = i + 1
+    local taskKey = base .. "t:" .. nid
+    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    if f[1] and f[1] ~= "" then
+      local flowKey = base .. "f:" .. f[1]
+      local outcome = outcomeJson(f[4], f[5], f[6])
+      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+        if not now then
+          now, nowUs = clock()
+        end
+        local failed = f[4] ~= "succeeded"
+        for did in string.gmatch(f[3] or "", "[^ ]+") do
+          local dkey = base .. "t:" .. did
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          if d[1] == "waiting" then
+            redis.call("HSET", dkey, "d:" .. f[2], outcome)
+            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            if failed and d[2] ~= "run" then
+              local at = digits(now)
+              local errorJson = cjson.encode({
+                name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
+                message = 'The task was cancelled because its dependency "' .. f[2]
+                  .. '" did not succeed (onDependencyFailure: "cancel")',
+              })
+              redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
+                "runAt", "")
+              redis.call("ZADD", base .. "finished", digits(nowUs), did)
+              emitEvent(base .. "events", maxLen, dkey, "cancelled", at, "error", errorJson,
+                "finishedAt", at)
+              work[#work + 1] = did
+            elseif pend <= 0 then
+              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+            end
+          end
+        end
+        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+          redis.call("HSET", flowKey, "finishedAt", digits(now))
+          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
+          if ttl > 0 then
+            redis.call("PEXPIRE", flowKey, ttl)
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The key stem of a task key built as stem .. "t:" .. id.
+local function stemOf(taskKey, id)
+  return string.sub(taskKey, 1, #taskKey - #id - 2)
+end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
 local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, errorJson)
@@ -664,6 +1068,8 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("HDEL", taskKey, "leaseUntil", "rm", "runAt")
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
+  -- A flow's node: its dependents are resolved in this same step.
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
 end
 -- >>> include evict
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
@@ -777,7 +1183,7 @@ end
 local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowText, done)
   local taskKey = base .. "t:" .. id
   local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "attempts", "startedAt",
-    "createdAt", "name", "queue")
+    "createdAt", "name", "queue", "flow")
   local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
   if refused then
     return refused
@@ -796,6 +1202,10 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
       "finishedAt", nowText)
   end
   done[#done + 1] = id
+  -- A flow's node: its dependents are resolved in this same step.
+  if f[9] and f[9] ~= "" then
+    flowNodeEnded(base, maxLen, id)
+  end
   return now
 end
 
@@ -865,7 +1275,7 @@ end
 -- What a claim reads of a task (one HMGET) and returns of it. The static fields travel packed
 -- in "spec" (written at enqueue); a task stored without one (an older version) gets it built.
 local READ = { "status", "rm", "deliveries", "attempts", "startedAt", "expiresAt", "token",
-  "createdAt", "payload", "spec", "error" }
+  "createdAt", "payload", "spec", "error", "deps" }
 local function read(taskKey)
   return redis.call("HMGET", taskKey, unpack(READ))
 end
@@ -891,11 +1301,12 @@ local function specOf(taskKey, f)
     .. raw(s[5]) .. "," .. raw(s[6]) .. "," .. raw(s[7]) .. "," .. str(s[8]) .. "]"
 end
 -- The reply entry, by position (claim.ts reads it): id, attempts, deliveries, startedAt, token,
--- leaseUntil, createdAt, expiresAt, payload, spec, error ("" = absent). Counts and times as
+-- leaseUntil, createdAt, expiresAt, payload, spec, error, deps (a flow node's dependencies'
+-- outcomes, JSON by ref) ("" = absent). Counts and times as
 -- text.
 local function leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
   return { id, attempts, deliveries, startedAt, token, leaseUntil, f[8] or "", f[6] or "",
-    f[9] or "", specOf(taskKey, f), f[11] or "" }
+    f[9] or "", specOf(taskKey, f), f[11] or "", f[12] or "" }
 end
 
 -- 3. Leases of a replayed call, and of earlier calls whose reply was lost: returned again
@@ -1055,6 +1466,7 @@ if not replay and #claimed < max then
         local e = redis.call("HMGET", taskKey, "name", "queue")
         appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], nowText,
           "error", errorJson, "finishedAt", nowText)
+        flowNodeEnded(base, maxLen, id)
         expired = expired + 1
       else
         local deliveries = (tonumber(f[3]) or 0) + 1
@@ -1572,6 +1984,236 @@ end
 return { 1, id, status }
 `,
   },
+  enqueueFlow: {
+    file: "enqueue-flow-4",
+    numberOfKeys: 4,
+    version: "06ac5e40d69a",
+    lua: `--[[
+  Stores a flow in one atomic step: the flow hash and every node's task, all or nothing. A
+  node without dependencies is stored as enqueue-many stores a task (ready or delayed); a node
+  with dependencies is stored waiting, in no zset, until flowNodeEnded (includes/flow.lua)
+  releases or cancels it. Flows take no idempotency keys: every id is new.
+
+  KEYS[1] key stem             {p}:  (derives {p}:t:<id>, {p}:f:<flow id> and each task's
+                                      {p}:q:<queue>:ready and :marker; same hash tag)
+  KEYS[2] delayed zset         {p}:delayed
+  KEYS[3] sequence counter     {p}:seq
+  KEYS[4] queue-name set       {p}:queues
+
+  ARGV[1]  flow id
+  ARGV[2]  kind ("flow" | "batch")
+  ARGV[3]  ttlMs: how long the flow hash is kept once every node ended (0 = no expiry)
+  ARGV[4]  nodes JSON for snapshots: [[ref, id, name, dependsOn refs, policy], ...]
+  ARGV[5]  n: how many nodes follow
+  ARGV[6 ..] n groups of 21 arguments: the 16 of enqueue (id, name, queue, payload, priority,
+             delayMs, runAt, ttlMs, expiresAt, idempotency key, fingerprint, maxRetries,
+             timeoutMs, retry, meta, claim spec), then ref, pending dependency count, policy
+             ("cancel" | "run"), dependents' ids (space-separated), dependsOn JSON
+
+  Returns 1 once stored; -7 (nothing written) if the flow id or a node's id is taken.
+]]
+-- >>> include time
+-- Redis server time, the only clock the scripts use, so workers with skewed clocks still agree
+-- on due times, leases and the rate bucket. Returns whole milliseconds (stored times, due
+-- times, leases) and microseconds (scores of the finished and dlq zsets, so records of one
+-- millisecond keep their order; exact in a double until the year 2255).
+local function clock()
+  local t = redis.call("TIME")
+  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  return math.floor(us / 1000), us
+end
+
+local function nowMs()
+  local ms = clock()
+  return ms
+end
+
+-- A whole number as decimal text. Hot paths format a time once per call and pass the text:
+-- Redis formats every number argument of redis.call with "%.17g" (glibc's multi-precision
+-- path, measured at about a tenth of the claim script's CPU), and tostring rounds past 14
+-- digits (microsecond scores have 16).
+local function digits(n)
+  return string.format("%d", n)
+end
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
+-- >>> include ready
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
+local function readyMember(seqKey, id)
+  return readyMemberAt(redis.call("INCR", seqKey), id)
+end
+
+-- Puts a stored task into a ready zset.
+local function pushReady(readyKey, seqKey, taskKey, id, priority)
+  local member = readyMember(seqKey, id)
+  redis.call("ZADD", readyKey, -tonumber(priority), member)
+  redis.call("HSET", taskKey, "rm", member)
+  return member
+end
+-- >>> include wake
+-- Leaves one wake-up token on a queue's marker list. At most one token is kept: a woken worker
+-- claims what it can and, if work is left, passes the token on (see claim), so a burst wakes
+-- workers in a chain without the list growing while everyone is busy.
+local function wake(markerKey)
+  if redis.call("LLEN", markerKey) == 0 then
+    redis.call("LPUSH", markerKey, "1")
+  end
+end
+-- >>> include enqueue
+-- Storing a new task: shared by enqueue (one task) and enqueue-many (several, all or nothing).
+-- A task travels as 16 consecutive arguments of a, from a[o + 1] to a[o + 16], in the order of
+-- enqueue's ARGV[1..16] (see its header; the TS side encodes both the same way):
+--   1 id, 2 name, 3 queue, 4 payload JSON, 5 priority, 6 delayMs, 7 runAt, 8 ttlMs,
+--   9 expiresAt, 10 idempotency key, 11 fingerprint, 12 maxRetries, 13 timeoutMs, 14 retry JSON,
+--   15 meta JSON, 16 claim spec JSON ("" = unset for all the optional ones).
+
+-- The task an enqueue names already. heldByKey looks at its idempotency key (idem, "" for
+-- none; idemKey is {p}:idem:<idem>, base the {p}: stem that derives the holder's hash): a key
+-- whose holder was evicted is free again. heldById looks at its id (taskKey is {p}:t:<id>).
+-- Each returns nil when nothing is there, else code, holder id, holder status:
+--    0  same fingerprint (same name and payload): the existing task stands for this one
+--   -6  the idempotency key is held by a task with another fingerprint
+--   -7  the id is taken by a task with another fingerprint
+local function heldByKey(base, idemKey, idem, fp)
+  if idem == "" then
+    return nil
+  end
+  local holder = redis.call("GET", idemKey)
+  if not holder then
+    return nil
+  end
+  local held = redis.call("HMGET", base .. "t:" .. holder, "fp", "status")
+  if not held[2] then
+    return nil
+  end
+  if (held[1] or "") == fp then
+    return 0, holder, held[2]
+  end
+  return -6, holder, held[2]
+end
+
+local function heldById(taskKey, id, fp)
+  local existing = redis.call("HMGET", taskKey, "fp", "status")
+  if not existing[2] then
+    return nil
+  end
+  if (existing[1] or "") == fp then
+    return 0, id, existing[2]
+  end
+  return -7, id, existing[2]
+end
+
+-- When the task at a[o + 1 ..] starts and expires (epoch ms, nil for none), from Redis time
+-- now; delayed is true when it must wait in the delayed zset.
+local function taskTimes(a, o, now)
+  local runAt = tonumber(a[o + 7])
+  if runAt == nil and a[o + 6] ~= "" then
+    runAt = now + tonumber(a[o + 6])
+  end
+  local expiresAt = tonumber(a[o + 9])
+  if expiresAt == nil and a[o + 8] ~= "" then
+    expiresAt = now + tonumber(a[o + 8])
+  end
+  return runAt, expiresAt, runAt ~= nil and runAt > now
+end
+
+-- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
+-- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
+-- (ready or delayed zset, queue set, idempotency key) is the caller's.
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+  local status = "queued"
+  if delayed then
+    status = "scheduled"
+  end
+  -- The whole hash in one HSET. The fields every claim and ack read or write come first and
+  -- exist from the start ("" reads as absent): Redis finds a field of a small hash by scanning
+  -- it from the front, and a field that exists is overwritten in place instead of appended.
+  local fields = { "status", status, "token", "", "outcome", "", "attempts", "0", "deliveries",
+    "0", "startedAt", "", "createdAt", nowText, "rm", member, "leaseUntil", "",
+    "runAt", delayed and runAt or "", "expiresAt", expiresAt or "",
+    "finishedAt", "", "error", "", "name", a[o + 2], "queue", a[o + 3], "spec", a[o + 16] or "",
+    "payload", a[o + 4], "id", a[o + 1], "priority", a[o + 5] }
+  local optional = { "idem", a[o + 10], "fp", a[o + 11], "maxRetries", a[o + 12],
+    "timeoutMs", a[o + 13], "retry", a[o + 14], "meta", a[o + 15] }
+  for i = 1, #optional, 2 do
+    if optional[i + 1] ~= "" then
+      fields[#fields + 1] = optional[i]
+      fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  redis.call("HSET", taskKey, unpack(fields))
+  return status
+end
+
+local base, delayedKey, seqKey, queuesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local flowId = ARGV[1]
+local flowKey = base .. "f:" .. flowId
+local n = tonumber(ARGV[5])
+local WIDTH = 21
+
+if redis.call("EXISTS", flowKey) == 1 then
+  return -7
+end
+for i = 1, n do
+  if redis.call("EXISTS", base .. "t:" .. ARGV[5 + (i - 1) * WIDTH + 1]) == 1 then
+    return -7
+  end
+end
+
+local now = nowMs()
+local nowText = digits(now)
+redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "remaining", n, "total", n,
+  "ttl", ARGV[3], "nodes", ARGV[4])
+local queueNames, seen = {}, {}
+for i = 1, n do
+  local o = 5 + (i - 1) * WIDTH
+  local id, queue = ARGV[o + 1], ARGV[o + 3]
+  local taskKey = base .. "t:" .. id
+  local runAt, expiresAt, delayed = taskTimes(ARGV, o, now)
+  local pending = tonumber(ARGV[o + 18])
+  if pending > 0 then
+    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "")
+    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "")
+  elseif delayed then
+    storeTask(taskKey, ARGV, o, nowText, true, runAt, expiresAt, "")
+    redis.call("ZADD", delayedKey, digits(runAt), id)
+    wake(base .. "q:" .. queue .. ":marker")
+  else
+    local member = readyMember(seqKey, id)
+    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, member)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(ARGV[o + 5]), member)
+    wake(base .. "q:" .. queue .. ":marker")
+  end
+  redis.call("HSET", taskKey, "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
+    ARGV[o + 19], "dependents", ARGV[o + 20], "dependsOn", ARGV[o + 21])
+  if not seen[queue] then
+    seen[queue] = true
+    queueNames[#queueNames + 1] = queue
+  end
+end
+batched("SADD", queuesKey, queueNames, 1000)
+return 1
+`,
+  },
   enqueueMany: {
     file: "enqueue-many-4",
     numberOfKeys: 4,
@@ -1906,7 +2548,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "24ca27404fb3",
+    version: "c402974bed26",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -2026,6 +2668,148 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
+-- >>> include flow
+-- >>> include ready
+-- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
+-- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
+-- The member is remembered in the hash (field rm) so cancel can remove it.
+
+-- The member for sequence number seq (a caller that reserves several numbers with one INCRBY).
+local function readyMemberAt(seq, id)
+  return string.format("%016d", seq) .. ":" .. id
+end
+
+local function readyMember(seqKey, id)
+  return readyMemberAt(redis.call("INCR", seqKey), id)
+end
+
+-- Puts a stored task into a ready zset.
+local function pushReady(readyKey, seqKey, taskKey, id, priority)
+  local member = readyMember(seqKey, id)
+  redis.call("ZADD", readyKey, -tonumber(priority), member)
+  redis.call("HSET", taskKey, "rm", member)
+  return member
+end
+-- >>> include wake
+-- Leaves one wake-up token on a queue's marker list. At most one token is kept: a woken worker
+-- claims what it can and, if work is left, passes the token on (see claim), so a burst wakes
+-- workers in a chain without the list growing while everyone is busy.
+local function wake(markerKey)
+  if redis.call("LLEN", markerKey) == 0 then
+    redis.call("LPUSH", markerKey, "1")
+  end
+end
+-- Flows: what happens to a flow's other nodes when one of its tasks ends, called by every
+-- script that writes a terminal status (complete, deadLetter, cancel, claim's expiry) right
+-- after that write, in the same script: there is no moment where a node has ended and its
+-- dependents have not been resolved, whatever crashes.
+--
+-- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
+-- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention
+-- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+
+-- A terminal task's outcome as JSON text, from its stored value and error JSON.
+local function outcomeJson(status, valueJson, errorJson)
+  if status == "succeeded" then
+    if valueJson and valueJson ~= "" then
+      return '{"status":"succeeded","value":' .. valueJson .. '}'
+    end
+    return '{"status":"succeeded"}'
+  end
+  if errorJson and errorJson ~= "" then
+    return '{"status":"' .. status .. '","error":' .. errorJson .. '}'
+  end
+  return '{"status":"' .. status .. '"}'
+end
+
+-- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
+-- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
+  local all = redis.call("HGETALL", taskKey)
+  local parts = {}
+  for j = 1, #all, 2 do
+    local k = all[j]
+    if string.sub(k, 1, 2) == "d:" then
+      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
+    end
+  end
+  local deps = "{" .. table.concat(parts, ",") .. "}"
+  local due = tonumber(runAt or "")
+  if due and due > now then
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("ZADD", base .. "delayed", digits(due), id)
+  else
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+  end
+  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- The task id just ended (its terminal status and outcome already written). Resolves its
+-- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
+-- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
+-- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
+local function flowNodeEnded(base, maxLen, id)
+  local work = { id }
+  local i = 1
+  local now, nowUs
+  while i <= #work do
+    local nid = work[i]
+    i = i + 1
+    local taskKey = base .. "t:" .. nid
+    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    if f[1] and f[1] ~= "" then
+      local flowKey = base .. "f:" .. f[1]
+      local outcome = outcomeJson(f[4], f[5], f[6])
+      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+        if not now then
+          now, nowUs = clock()
+        end
+        local failed = f[4] ~= "succeeded"
+        for did in string.gmatch(f[3] or "", "[^ ]+") do
+          local dkey = base .. "t:" .. did
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          if d[1] == "waiting" then
+            redis.call("HSET", dkey, "d:" .. f[2], outcome)
+            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            if failed and d[2] ~= "run" then
+              local at = digits(now)
+              local errorJson = cjson.encode({
+                name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
+                message = 'The task was cancelled because its dependency "' .. f[2]
+                  .. '" did not succeed (onDependencyFailure: "cancel")',
+              })
+              redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
+                "runAt", "")
+              redis.call("ZADD", base .. "finished", digits(nowUs), did)
+              emitEvent(base .. "events", maxLen, dkey, "cancelled", at, "error", errorJson,
+                "finishedAt", at)
+              work[#work + 1] = did
+            elseif pend <= 0 then
+              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+            end
+          end
+        end
+        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+          redis.call("HSET", flowKey, "finishedAt", digits(now))
+          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
+          if ttl > 0 then
+            redis.call("PEXPIRE", flowKey, ttl)
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The key stem of a task key built as stem .. "t:" .. id.
+local function stemOf(taskKey, id)
+  return string.sub(taskKey, 1, #taskKey - #id - 2)
+end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
 local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, errorJson)
@@ -2034,6 +2818,8 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("HDEL", taskKey, "leaseUntil", "rm", "runAt")
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
+  -- A flow's node: its dependents are resolved in this same step.
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
 end
 -- >>> include evict
 -- >>> include batch
@@ -2391,7 +3177,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "5d070a546095",
+    version: "7decaf5e45f9",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -2499,6 +3285,118 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
+-- >>> include flow
+-- Flows: what happens to a flow's other nodes when one of its tasks ends, called by every
+-- script that writes a terminal status (complete, deadLetter, cancel, claim's expiry) right
+-- after that write, in the same script: there is no moment where a node has ended and its
+-- dependents have not been resolved, whatever crashes.
+--
+-- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
+-- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention
+-- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+
+-- A terminal task's outcome as JSON text, from its stored value and error JSON.
+local function outcomeJson(status, valueJson, errorJson)
+  if status == "succeeded" then
+    if valueJson and valueJson ~= "" then
+      return '{"status":"succeeded","value":' .. valueJson .. '}'
+    end
+    return '{"status":"succeeded"}'
+  end
+  if errorJson and errorJson ~= "" then
+    return '{"status":"' .. status .. '","error":' .. errorJson .. '}'
+  end
+  return '{"status":"' .. status .. '"}'
+end
+
+-- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
+-- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
+  local all = redis.call("HGETALL", taskKey)
+  local parts = {}
+  for j = 1, #all, 2 do
+    local k = all[j]
+    if string.sub(k, 1, 2) == "d:" then
+      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
+    end
+  end
+  local deps = "{" .. table.concat(parts, ",") .. "}"
+  local due = tonumber(runAt or "")
+  if due and due > now then
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("ZADD", base .. "delayed", digits(due), id)
+  else
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+  end
+  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- The task id just ended (its terminal status and outcome already written). Resolves its
+-- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
+-- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
+-- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
+local function flowNodeEnded(base, maxLen, id)
+  local work = { id }
+  local i = 1
+  local now, nowUs
+  while i <= #work do
+    local nid = work[i]
+    i = i + 1
+    local taskKey = base .. "t:" .. nid
+    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    if f[1] and f[1] ~= "" then
+      local flowKey = base .. "f:" .. f[1]
+      local outcome = outcomeJson(f[4], f[5], f[6])
+      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+        if not now then
+          now, nowUs = clock()
+        end
+        local failed = f[4] ~= "succeeded"
+        for did in string.gmatch(f[3] or "", "[^ ]+") do
+          local dkey = base .. "t:" .. did
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          if d[1] == "waiting" then
+            redis.call("HSET", dkey, "d:" .. f[2], outcome)
+            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            if failed and d[2] ~= "run" then
+              local at = digits(now)
+              local errorJson = cjson.encode({
+                name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
+                message = 'The task was cancelled because its dependency "' .. f[2]
+                  .. '" did not succeed (onDependencyFailure: "cancel")',
+              })
+              redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
+                "runAt", "")
+              redis.call("ZADD", base .. "finished", digits(nowUs), did)
+              emitEvent(base .. "events", maxLen, dkey, "cancelled", at, "error", errorJson,
+                "finishedAt", at)
+              work[#work + 1] = did
+            elseif pend <= 0 then
+              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+            end
+          end
+        end
+        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+          redis.call("HSET", flowKey, "finishedAt", digits(now))
+          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
+          if ttl > 0 then
+            redis.call("PEXPIRE", flowKey, ttl)
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The key stem of a task key built as stem .. "t:" .. id.
+local function stemOf(taskKey, id)
+  return string.sub(taskKey, 1, #taskKey - #id - 2)
+end
 -- Moves a task to the dead-letter queue: status failed, last error kept, a "failed" event.
 -- The caller has already taken it out of ready/delayed/leases. now in ms, nowUs in µs.
 local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, errorJson)
@@ -2507,6 +3405,8 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("HDEL", taskKey, "leaseUntil", "rm", "runAt")
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
+  -- A flow's node: its dependents are resolved in this same step.
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
 end
 -- >>> include evict
 -- >>> include batch

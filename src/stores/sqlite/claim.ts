@@ -11,6 +11,7 @@ import type { TokenBucketConfig } from "../../scheduling/token-bucket.js";
 import type { ClaimedTask, StepResult } from "../durable-types.js";
 import { type TaskRow, toTask } from "./codec.js";
 import type { Tx } from "./committer.js";
+import { flowNodeEnded } from "./flows.js";
 import { unpaused } from "./pause.js";
 import {
   count,
@@ -66,6 +67,7 @@ export function complete(tx: Tx, ack: EncodedAck): number {
     .run(`ack:${tx.now}`, tx.now, ack.value, tx.sql.next("seq"), ack.id);
   count(tx, "done", 1);
   emitEvent(tx, ack.id, "succeeded", { finishedAt: tx.now, value: ack.value });
+  flowNodeEnded(tx, ack.id);
   return tx.now;
 }
 
@@ -122,6 +124,7 @@ export function step(
           .run(now, EXPIRED_ERROR, row.id);
         finish(tx, row.id);
         emitEvent(tx, row.id, "expired", { error: EXPIRED_ERROR, finishedAt: now });
+        flowNodeEnded(tx, row.id);
         expired++;
         skipsLeft--;
         continue;
@@ -129,6 +132,7 @@ export function step(
       const deliveries = row.deliveries + 1;
       if (settings.maxDeliveries > 0 && deliveries > settings.maxDeliveries) {
         deadLetter(tx, row.id, poisonError(deliveries - 1, settings.maxDeliveries));
+        flowNodeEnded(tx, row.id);
         poisoned++;
         skipsLeft--;
         continue;
@@ -155,6 +159,7 @@ export function step(
         leaseUntil,
         value: undefined,
         progress: undefined,
+        ...(row.deps == null ? {} : { dependencies: JSON.parse(row.deps) }),
       });
     }
   }
@@ -209,7 +214,7 @@ function promote(tx: Tx, batch: number): void {
 const CLAIM_COLUMNS =
   "id, name, queue, status, priority, payload, attempts, deliveries, created_at, run_at, " +
   "expires_at, started_at, finished_at, token, lease_until, max_retries, timeout_ms, retry, " +
-  "meta, idem, value, error, pos";
+  "meta, idem, value, error, pos, deps";
 
 /** Up to `need` ready tasks across `queues`, best first (priority, then FIFO position). */
 function candidates(

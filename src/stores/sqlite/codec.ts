@@ -32,6 +32,8 @@ export interface TaskRow {
   readonly value: string | null;
   readonly progress?: string | null;
   readonly error: string | null;
+  /** A flow node's dependencies' outcomes (schema v2; only the claim reads it). */
+  readonly deps?: string | null;
 }
 
 /** Columns `list` reads: everything but the payload and the progress, which may be large. */

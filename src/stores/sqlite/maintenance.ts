@@ -4,6 +4,7 @@
  * stays short.
  */
 import type { Tx } from "./committer.js";
+import { flowNodeEnded } from "./flows.js";
 import { count, deadLetter, emitEvent, LAPSED_ERROR, poisonError, trimSet } from "./records.js";
 
 type Bound = { readonly ttlMs: number; readonly maxEntries: number };
@@ -52,6 +53,7 @@ export function reclaimBatch(
     }
     if (settings.maxDeliveries > 0 && row.deliveries >= settings.maxDeliveries) {
       deadLetter(tx, row.id, poisonError(row.deliveries, settings.maxDeliveries));
+      flowNodeEnded(tx, row.id);
       poisoned++;
       continue;
     }

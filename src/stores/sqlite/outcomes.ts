@@ -5,6 +5,7 @@
  */
 import { NotFoundError } from "../../errors.js";
 import type { Tx } from "./committer.js";
+import { flowNodeEnded } from "./flows.js";
 import { deadLetter, emitEvent, finish, leaseRefusal, readLease, trimSet } from "./records.js";
 
 type Bound = { readonly ttlMs: number; readonly maxEntries: number };
@@ -45,6 +46,8 @@ export function fail(
   if (refused !== undefined) return refused;
   tx.sql.q("UPDATE tasks SET outcome = ? WHERE id = ?").run(`fail:${tx.now}`, id);
   deadLetter(tx, id, errorJson);
+  // A flow's node: its dependents are resolved in this same transaction.
+  flowNodeEnded(tx, id);
   trimSet(tx, "dead", deadLetters, budget);
   return tx.now;
 }
@@ -82,7 +85,12 @@ export function cancel(
     | undefined;
   if (row === undefined) throw new NotFoundError("task", id);
   let outcome: number;
-  if (row.status === "queued" || row.status === "scheduled" || row.status === "retrying")
+  if (
+    row.status === "queued" ||
+    row.status === "scheduled" ||
+    row.status === "retrying" ||
+    row.status === "waiting"
+  )
     outcome = 1;
   else if (row.status === "running") outcome = 2;
   else return 0;
@@ -94,6 +102,7 @@ export function cancel(
     .run(tx.now, reasonJson, id);
   finish(tx, id);
   emitEvent(tx, id, "cancelled", { error: reasonJson, finishedAt: tx.now });
+  flowNodeEnded(tx, id);
   trimSet(tx, "done", retention, budget);
   return outcome;
 }

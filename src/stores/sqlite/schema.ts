@@ -16,13 +16,14 @@ import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { BackendUnavailableError, IncompatibleStoreError } from "../../errors.js";
 import { AUDIT_SCHEMA } from "./schema-audit.js";
+import { FLOWS_SCHEMA } from "./schema-flows.js";
 
 export type Database = BetterSqlite3.Database;
 
 /** "tm01": marks a SQLite file as taskmill's. */
 export const APPLICATION_ID = 0x746d3031;
 /** The schema this version writes and reads. Bump with a migration in {@link migrate}. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
@@ -102,7 +103,11 @@ CREATE TABLE schedules (id TEXT PRIMARY KEY, spec TEXT NOT NULL, paused INTEGER 
 `;
 
 /** What each version adds to the one before (version 1 is {@link SCHEMA_V1}). */
-const MIGRATIONS: Readonly<Record<number, string>> = { 2: FLEET_SCHEMA, 3: AUDIT_SCHEMA };
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  2: FLEET_SCHEMA,
+  3: AUDIT_SCHEMA,
+  4: FLOWS_SCHEMA,
+};
 
 /** Settings of {@link openDatabase}. */
 export interface OpenSettings {

@@ -12,6 +12,7 @@ import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../
 import { InvalidArgumentError, NotFoundError } from "../../errors.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
+import type { FlowInput, StoredFlow } from "../durable-flows.js";
 import type {
   DurableStore,
   EventReader,
@@ -45,6 +46,7 @@ import { Committer, Sql } from "./committer.js";
 import { SqliteDeadLetters } from "./dead-letter.js";
 import { insertTask, insertTasks, prepareTask } from "./enqueue.js";
 import * as fleet from "./fleet.js";
+import { insertFlow, readFlow } from "./flows.js";
 import { SqliteLeaderLock } from "./leader-lock.js";
 import { reclaimBatch, trimBoth } from "./maintenance.js";
 import {
@@ -102,6 +104,17 @@ export class SqliteStore implements DurableStore {
   async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
     const task = prepareTask(input);
     return this.committer.run((tx) => insertTask(tx, task));
+  }
+
+  // Flows (see flows.ts).
+  /** Stores a flow in one transaction, all or nothing. */
+  async enqueueFlow(flow: FlowInput): Promise<void> {
+    await this.committer.run((tx) => insertFlow(tx, flow, this.options.retention.ttlMs));
+  }
+
+  /** The flow and its nodes' statuses, or undefined. */
+  async getFlow(id: string): Promise<StoredFlow | undefined> {
+    return readFlow({ sql: this.sql }, id);
   }
 
   async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {

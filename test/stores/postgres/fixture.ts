@@ -34,6 +34,7 @@ export interface PostgresFixture {
     leaseMs?: number;
     maxDeliveries?: number;
     globalRate?: PostgresBackendOptions["globalRate"];
+    retention?: TaskManagerOptions["retention"];
   }): Promise<PostgresStore>;
   /** A manager (stopped after the test) on a fresh schema unless `backend` is given. */
   manager(options?: TaskManagerOptions): TaskManager;
@@ -80,7 +81,10 @@ export function usePostgres(options: PostgresServerOptions = {}): PostgresFixtur
           : { maxDeliveries: storeOptions.maxDeliveries }),
         ...(storeOptions.globalRate === undefined ? {} : { globalRate: storeOptions.globalRate }),
       };
-      const resolved = resolveOptions({ backend });
+      const resolved = resolveOptions({
+        backend,
+        ...(storeOptions.retention === undefined ? {} : { retention: storeOptions.retention }),
+      });
       if (resolved.backend.type !== "postgres") throw new Error("not postgres");
       const connection = await connectPostgres(resolved.backend, resolved, silentLogger);
       connections.push(connection);

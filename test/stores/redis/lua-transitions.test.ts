@@ -47,9 +47,10 @@ type From = TaskStatus | typeof NEW;
 
 /**
  * The statuses a new task starts in: the lifecycle draws `submit ──► scheduled` and `queued`
- * (states.ts), and `TaskRecord` starts a task `queued`, or `scheduled` when it has a `runAt`.
+ * (states.ts), and `TaskRecord` starts a task `queued`, or `scheduled` when it has a `runAt`,
+ * or `waiting` when it is a flow's node with dependencies.
  */
-const CREATED_AS: readonly TaskStatus[] = ["queued", "scheduled"];
+const CREATED_AS: readonly TaskStatus[] = ["queued", "scheduled", "waiting"];
 
 /** Scripts that are the operator's DLQ replay, the one way out of a terminal state. */
 const REOPEN_SCRIPTS: readonly string[] = ["dlq-replay-4.lua"];
@@ -78,23 +79,36 @@ const CLAIM_CANDIDATE: Guard = {
   code: 'if f[2] ~= member or (f[1] ~= "queued" and f[1] ~= "retrying") then',
 };
 
+/**
+ * A flow's node leaves `waiting` only in includes/flow.lua, when a dependency ended: released
+ * (queued, or scheduled while its delay runs) or cancelled. Every script that ends a task pulls
+ * it in (complete, dead-letter, cancel, claim's expiry).
+ */
+const FLOW_WAITING: Guard = { file: "includes/flow.lua", code: 'if d[1] == "waiting" then' };
+const FLOW_EDGES: readonly Edge[] = [
+  { to: "queued", from: ["waiting"], guards: [FLOW_WAITING] },
+  { to: "scheduled", from: ["waiting"], guards: [FLOW_WAITING] },
+  { to: "cancelled", from: ["waiting"], guards: [FLOW_WAITING] },
+];
+
 /** Per script (file name under lua/), every status it writes. Scripts writing none: `[]`. */
 const EDGES: Readonly<Record<string, readonly Edge[]>> = {
-  "ack-5.lua": [{ to: "succeeded", from: ["running"], guards: [LEASE_HELD] }],
+  "ack-5.lua": [{ to: "succeeded", from: ["running"], guards: [LEASE_HELD] }, ...FLOW_EDGES],
   // The admin audit trail: its own zset and hash, never a task.
   "audit-append-2.lua": [],
   "cancel-7.lua": [
     {
       to: "cancelled",
-      from: ["queued", "scheduled", "retrying", "running"],
+      from: ["queued", "scheduled", "retrying", "running", "waiting"],
       guards: [
         {
           file: "cancel-7.lua",
-          code: 'if status == "queued" or status == "scheduled" or status == "retrying" then',
+          code: 'if status == "queued" or status == "scheduled" or status == "retrying" or status == "waiting" then',
         },
         { file: "cancel-7.lua", code: 'elseif status == "running" then' },
       ],
     },
+    ...FLOW_EDGES,
   ],
   "claim-N.lua": [
     // 1. acks (includes/complete.lua).
@@ -115,6 +129,7 @@ const EDGES: Readonly<Record<string, readonly Edge[]>> = {
       guards: [{ file: "claim-N.lua", code: 'elseif f[1] == "queued" and (f[5] or "") == ""' }],
     },
     { to: "failed", from: ["queued", "retrying"], guards: [CLAIM_CANDIDATE] },
+    ...FLOW_EDGES,
   ],
   "dlq-purge-2.lua": [],
   "dlq-replay-4.lua": [
@@ -122,6 +137,20 @@ const EDGES: Readonly<Record<string, readonly Edge[]>> = {
       to: "queued",
       from: ["failed"],
       guards: [{ file: "dlq-replay-4.lua", code: 'if f[1] == "failed" then' }],
+    },
+  ],
+  "enqueue-flow-4.lua": [
+    { to: "queued", from: [NEW], guards: [NO_SUCH_TASK] },
+    { to: "scheduled", from: [NEW], guards: [NO_SUCH_TASK] },
+    {
+      to: "waiting",
+      from: [NEW],
+      guards: [
+        {
+          file: "enqueue-flow-4.lua",
+          code: 'if redis.call("EXISTS", base .. "t:" .. ARGV[5 + (i - 1) * WIDTH + 1]) == 1 then',
+        },
+      ],
     },
   ],
   "enqueue-8.lua": [
@@ -132,7 +161,7 @@ const EDGES: Readonly<Record<string, readonly Edge[]>> = {
     { to: "queued", from: [NEW], guards: [NO_SUCH_TASK] },
     { to: "scheduled", from: [NEW], guards: [NO_SUCH_TASK] },
   ],
-  "fail-5.lua": [{ to: "failed", from: ["running"], guards: [LEASE_HELD] }],
+  "fail-5.lua": [{ to: "failed", from: ["running"], guards: [LEASE_HELD] }, ...FLOW_EDGES],
   "leader-release-1.lua": [],
   "leader-renew-1.lua": [],
   "nack-5.lua": [{ to: "retrying", from: ["running"], guards: [LEASE_HELD] }],
@@ -148,6 +177,7 @@ const EDGES: Readonly<Record<string, readonly Edge[]>> = {
       from: ["running"],
       guards: [{ file: "reclaim-5.lua", code: 'if f[1] == "running" then' }],
     },
+    ...FLOW_EDGES,
   ],
   "renew-2.lua": [],
   "trim-3.lua": [],
@@ -467,7 +497,15 @@ function statusWrites(file: LuaFile): StatusWrite[] {
       const field = tokens.slice(a, b);
       const isLiteral = field.length === 1 && field[0]?.kind === "str";
       const isUnpack = field[0]?.text === "unpack" && k === args.length - 1;
-      if (!isLiteral && !isUnpack) fail(line, `${command} with a computed field name`);
+      // A literal prefix that "status" does not start with ("d:" .. ref, a flow node's
+      // dependency outcome; "o:" .. ref on a flow hash) can never name the status field.
+      const isPrefixed =
+        field.length >= 3 &&
+        field[0]?.kind === "str" &&
+        field[1]?.text === ".." &&
+        !"status".startsWith(field[0].text);
+      if (!isLiteral && !isUnpack && !isPrefixed)
+        fail(line, `${command} with a computed field name`);
     }
   }
 

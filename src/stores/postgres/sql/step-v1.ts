@@ -5,15 +5,18 @@
  */
 import type { SchemaNames } from "./names.js";
 
-/** The JSON array a claim returns per leased task (positions read by `codec.ts`). */
-export function claimEntry(t: string): string {
+/**
+ * The JSON array a claim returns per leased task (positions read by `codec.ts`); from
+ * migration 4 (`flows-v4.ts`) on, a flow node's dependencies' outcomes (`deps`) come last.
+ */
+export function claimEntry(t: string, withDeps = false): string {
   return `jsonb_build_array(${t}.id, ${t}.attempts, ${t}.deliveries, ${t}.started_at, ${t}.token,
     ${t}.lease_until, ${t}.created_at, ${t}.expires_at, ${t}.payload, ${t}.name, ${t}.queue,
-    ${t}.priority, ${t}.max_retries, ${t}.timeout_ms, ${t}.retry, ${t}.meta, ${t}.idem_key, ${t}.error)`;
+    ${t}.priority, ${t}.max_retries, ${t}.timeout_ms, ${t}.retry, ${t}.meta, ${t}.idem_key, ${t}.error${withDeps ? `, ${t}.deps` : ""})`;
 }
 
 /** One claim round over the ready rows matching `queueCondition`. */
-function claimRound(s: string, queueCondition: string): string {
+function claimRound(s: string, queueCondition: string, withDeps: boolean): string {
   return `
     WITH cand AS MATERIALIZED (
       SELECT id,
@@ -47,12 +50,12 @@ function claimRound(s: string, queueCondition: string): string {
       UNION ALL
       SELECT id, name, queue, status, attempts, v_now, created_at, started_at, v_now, error FROM poi)
     SELECT (SELECT count(*) FROM cand), (SELECT count(*) FROM exp), (SELECT count(*) FROM poi),
-      (SELECT coalesce(jsonb_agg(${claimEntry("lea")} ORDER BY lea.priority DESC, lea.seq), '[]')
+      (SELECT coalesce(jsonb_agg(${claimEntry("lea", withDeps)} ORDER BY lea.priority DESC, lea.seq), '[]')
        FROM lea)
     INTO v_c, v_x, v_p, v_batch;`;
 }
 
-export function stepV1(names: SchemaNames): string {
+export function stepV1(names: SchemaNames, withDeps = false): string {
   const { s } = names;
   const work = `'${names.workChannel}'`;
   const events = `'${names.eventsChannel}'`;
@@ -118,7 +121,7 @@ BEGIN
         AND claim_request = ANY(p_unanswered) ORDER BY priority DESC, seq LIMIT p_max
         FOR UPDATE SKIP LOCKED)
       RETURNING t.*)
-    SELECT count(*), coalesce(jsonb_agg(${claimEntry("r")} ORDER BY r.priority DESC, r.seq), '[]')
+    SELECT count(*), coalesce(jsonb_agg(${claimEntry("r", withDeps)} ORDER BY r.priority DESC, r.seq), '[]')
     INTO v_recovered, v_tasks FROM r;
   END IF;
 
@@ -148,9 +151,9 @@ BEGIN
   WHILE v_fresh < v_allowed AND v_skips > 0 LOOP
     v_n := v_allowed - v_fresh;
     IF cardinality(p_queues) = 1 THEN
-      ${claimRound(s, "queue = p_queues[1]")}
+      ${claimRound(s, "queue = p_queues[1]", withDeps)}
     ELSE
-      ${claimRound(s, "queue = ANY(p_queues)")}
+      ${claimRound(s, "queue = ANY(p_queues)", withDeps)}
     END IF;
     v_tasks := v_tasks || v_batch;
     v_fresh := v_fresh + v_c - v_x - v_p;

@@ -1,5 +1,6 @@
 --[[
-  Cancels a task. Waiting (queued, scheduled, retrying) tasks leave their ready or delayed zset
+  Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
+  dependencies) tasks leave their ready or delayed zset
   at once. A running task becomes cancelled and leaves the leases zset: its worker's ack,
   nack, fail and renew are refused from now on (code -3), and it learns of the cancellation
   from the "cancelled" event or its next renewal. Terminal tasks are left alone.
@@ -32,6 +33,7 @@
 -- @include time
 -- @include event
 -- @include evict
+-- @include flow
 
 local taskKey, id = KEYS[1], ARGV[1]
 local f = redis.call("HMGET", taskKey, "status", "queue", "rm")
@@ -43,7 +45,7 @@ if f[2] ~= ARGV[2] then
   return -5
 end
 local outcome
-if status == "queued" or status == "scheduled" or status == "retrying" then
+if status == "queued" or status == "scheduled" or status == "retrying" or status == "waiting" then
   if f[3] then
     redis.call("ZREM", KEYS[2], f[3])
   end
@@ -61,5 +63,7 @@ redis.call("HSET", taskKey, "status", "cancelled", "finishedAt", at, "error", AR
 redis.call("HDEL", taskKey, "rm", "runAt", "leaseUntil")
 redis.call("ZADD", KEYS[5], digits(nowUs), id)
 emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", at, "error", ARGV[3], "finishedAt", at)
+-- A flow's node: its dependents are resolved in this same step.
+flowNodeEnded(KEYS[7], ARGV[6], id)
 trimSet(KEYS[5], KEYS[7], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
 return outcome

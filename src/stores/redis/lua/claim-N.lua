@@ -57,7 +57,8 @@
     tasks       per leased task, its fields by position ("" = absent): id, attempts,
                 deliveries, startedAt, token, leaseUntil, createdAt, expiresAt, payload JSON,
                 spec JSON ([name, queue, priority, maxRetries, timeoutMs, retry, meta, idem],
-                see claimSpec in enqueue.ts), error JSON
+                see claimSpec in enqueue.ts), error JSON, deps JSON (a flow node's
+                dependencies' outcomes by ref)
     acks        per ack, in order: finishedAt (> 0) or a lease refusal code (-1..-4)
 ]]
 -- @include time
@@ -117,7 +118,7 @@ end
 -- What a claim reads of a task (one HMGET) and returns of it. The static fields travel packed
 -- in "spec" (written at enqueue); a task stored without one (an older version) gets it built.
 local READ = { "status", "rm", "deliveries", "attempts", "startedAt", "expiresAt", "token",
-  "createdAt", "payload", "spec", "error" }
+  "createdAt", "payload", "spec", "error", "deps" }
 local function read(taskKey)
   return redis.call("HMGET", taskKey, unpack(READ))
 end
@@ -143,11 +144,12 @@ local function specOf(taskKey, f)
     .. raw(s[5]) .. "," .. raw(s[6]) .. "," .. raw(s[7]) .. "," .. str(s[8]) .. "]"
 end
 -- The reply entry, by position (claim.ts reads it): id, attempts, deliveries, startedAt, token,
--- leaseUntil, createdAt, expiresAt, payload, spec, error ("" = absent). Counts and times as
+-- leaseUntil, createdAt, expiresAt, payload, spec, error, deps (a flow node's dependencies'
+-- outcomes, JSON by ref) ("" = absent). Counts and times as
 -- text.
 local function leasedEntry(taskKey, id, f, attempts, deliveries, startedAt, token)
   return { id, attempts, deliveries, startedAt, token, leaseUntil, f[8] or "", f[6] or "",
-    f[9] or "", specOf(taskKey, f), f[11] or "" }
+    f[9] or "", specOf(taskKey, f), f[11] or "", f[12] or "" }
 end
 
 -- 3. Leases of a replayed call, and of earlier calls whose reply was lost: returned again
@@ -307,6 +309,7 @@ if not replay and #claimed < max then
         local e = redis.call("HMGET", taskKey, "name", "queue")
         appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], nowText,
           "error", errorJson, "finishedAt", nowText)
+        flowNodeEnded(base, maxLen, id)
         expired = expired + 1
       else
         local deliveries = (tonumber(f[3]) or 0) + 1

@@ -2,6 +2,7 @@
 -- @include batch
 -- @include lease
 -- @include event
+-- @include flow
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
 -- XADD). nowText is now as text (digits). The caller then moves every id collected in done
@@ -11,7 +12,7 @@
 local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowText, done)
   local taskKey = base .. "t:" .. id
   local f = redis.call("HMGET", taskKey, "status", "token", "outcome", "attempts", "startedAt",
-    "createdAt", "name", "queue")
+    "createdAt", "name", "queue", "flow")
   local refused = leaseRefusal(f[1], f[2], f[3], token, "ack")
   if refused then
     return refused
@@ -30,6 +31,10 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
       "finishedAt", nowText)
   end
   done[#done + 1] = id
+  -- A flow's node: its dependents are resolved in this same step.
+  if f[9] and f[9] ~= "" then
+    flowNodeEnded(base, maxLen, id)
+  end
   return now
 end
 

@@ -1,0 +1,195 @@
+// Flows: taskmill's submitFlow (memory and Redis) beside BullMQ's FlowProducer (Redis), in one
+// process and one run, interleaved round by round, so every ratio compares numbers taken on the
+// same machine at the same time. Two shapes, each handler a no-op:
+//
+//   chain3   a -> b -> c (FLOWS_CHAINS flows, default 5,000)
+//   fan10    root -> 8 middles -> sink (FLOWS_FANS flows, default 1,000). BullMQ's flows are
+//            trees (a job has one parent), so its flow of 10 is sink <- 8 middles, the first
+//            of them <- a leaf: the same 10 jobs and 3 levels; a shared root is not expressible.
+//
+// A flow counts once its last node completed; flows/s = flows / (first submit .. last node).
+// Submits run FLOWS_INFLIGHT (default 64) at a time; workers run FLOWS_CONCURRENCY (default 16)
+// handlers, in this process, for every contender.
+//
+//   npm run build && node bench/flows.mjs      (redis-server on PATH; BullMQ is a devDependency)
+//   FLOWS_ROUNDS=n (default 2), FLOWS_QUICK=1 (1/10 of the flows, 1 round)
+import { randomUUID } from "node:crypto";
+import { startRedisServer } from "./lib/redis-server.mjs";
+import { loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
+
+const env = process.env;
+const quick = env.FLOWS_QUICK === "1";
+const CHAINS = Number(env.FLOWS_CHAINS ?? (quick ? 500 : 5_000));
+const FANS = Number(env.FLOWS_FANS ?? (quick ? 100 : 1_000));
+const ROUNDS = Number(env.FLOWS_ROUNDS ?? (quick ? 1 : 2));
+const INFLIGHT = Number(env.FLOWS_INFLIGHT ?? 64);
+const CONCURRENCY = Number(env.FLOWS_CONCURRENCY ?? 16);
+const log = (line) => process.stderr.write(`${line}\n`);
+
+/** Runs `count` submits, `INFLIGHT` at a time. */
+async function submitAll(count, submit) {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await submit(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(INFLIGHT, count) }, lane));
+}
+
+/** Resolves once `count` flows have completed, counted by `tick`. */
+function counter(count) {
+  let done = 0;
+  let resolve;
+  const finished = new Promise((r) => {
+    resolve = r;
+  });
+  return {
+    finished,
+    tick() {
+      if (++done === count) resolve();
+    },
+  };
+}
+
+const taskmillShapes = {
+  chain3: () => [
+    { ref: "a", name: "step" },
+    { ref: "b", name: "step", dependsOn: ["a"] },
+    { ref: "c", name: "last", dependsOn: ["b"] },
+  ],
+  fan10: () => {
+    const middles = Array.from({ length: 8 }, (_, i) => ({
+      ref: `m${i}`,
+      name: "step",
+      dependsOn: ["root"],
+    }));
+    return [
+      { ref: "root", name: "step" },
+      ...middles,
+      { ref: "sink", name: "last", dependsOn: middles.map((m) => m.ref) },
+    ];
+  },
+};
+
+function taskmillContender(TaskManager, label, backend) {
+  return {
+    name: label,
+    async run(shape, count) {
+      const done = counter(count);
+      const mill = new TaskManager({
+        concurrency: CONCURRENCY,
+        retry: { maxRetries: 0 },
+        backend: backend(),
+        hooks: {
+          onFinish: (event) => {
+            if (event.task.name === "last") done.tick();
+          },
+        },
+      });
+      mill.register("step", async () => {});
+      mill.register("last", async () => {});
+      await mill.queues();
+      const started = performance.now();
+      await submitAll(count, () => mill.submitFlow(taskmillShapes[shape]()));
+      await done.finished;
+      const ms = performance.now() - started;
+      await mill.stopGraceful({ timeoutMs: 10_000 });
+      return ms;
+    },
+  };
+}
+
+function bullmqShape(shape, queueName) {
+  const job = (name, children) => ({
+    name,
+    queueName,
+    data: {},
+    ...(children ? { children } : {}),
+  });
+  if (shape === "chain3") return job("last", [job("step", [job("step")])]);
+  return job(
+    "last",
+    Array.from({ length: 8 }, (_, i) => (i === 0 ? job("step", [job("step")]) : job("step"))),
+  );
+}
+
+function bullmqContender({ FlowProducer, Worker }, redis) {
+  return {
+    name: "bullmq",
+    async run(shape, count) {
+      const done = counter(count);
+      const connection = { host: redis.host, port: redis.port, maxRetriesPerRequest: null };
+      const prefix = `bull-${randomUUID().slice(0, 8)}`;
+      const queueName = "flows";
+      const producer = new FlowProducer({ connection, prefix });
+      const worker = new Worker(queueName, async () => {}, {
+        connection,
+        prefix,
+        concurrency: CONCURRENCY,
+        removeOnComplete: { count: 10_000 },
+      });
+      const errors = [];
+      worker.on("error", (error) => errors.push(error));
+      producer.on?.("error", (error) => errors.push(error));
+      worker.on("completed", (job) => {
+        if (job.name === "last") done.tick();
+      });
+      await worker.waitUntilReady();
+      const started = performance.now();
+      await submitAll(count, () => producer.add(bullmqShape(shape, queueName)));
+      await done.finished;
+      const ms = performance.now() - started;
+      await worker.close();
+      await producer.close();
+      if (errors.length > 0) throw errors[0];
+      return ms;
+    },
+  };
+}
+
+const redis = await startRedisServer();
+try {
+  const TaskManager = await loadTaskmill(taskmillSource(env));
+  const bull = await import("bullmq");
+  const contenders = [
+    taskmillContender(TaskManager, "taskmill memory", () => ({ type: "memory" })),
+    taskmillContender(TaskManager, "taskmill redis", () => ({
+      type: "redis",
+      url: redis.url,
+      prefix: `flows-${randomUUID().slice(0, 8)}`,
+    })),
+    bullmqContender(bull, redis),
+  ];
+  const shapes = [
+    ["chain3", CHAINS],
+    ["fan10", FANS],
+  ];
+  const best = new Map();
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const [shape, count] of shapes)
+      for (const contender of contenders) {
+        const ms = await contender.run(shape, count);
+        const rate = (count * 1000) / ms;
+        log(
+          `round ${round} ${shape} ${contender.name}: ${count} flows in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} flows/s`,
+        );
+        const key = `${shape}|${contender.name}`;
+        best.set(key, Math.max(best.get(key) ?? 0, rate));
+      }
+  const lines = [
+    `Flows (${CONCURRENCY} handlers, ${INFLIGHT} submits in flight, best of ${ROUNDS} interleaved rounds)`,
+    "",
+    "| shape | flows | taskmill memory | taskmill redis | bullmq FlowProducer | redis / bullmq | memory / bullmq |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const [shape, count] of shapes) {
+    const m = best.get(`${shape}|taskmill memory`);
+    const r = best.get(`${shape}|taskmill redis`);
+    const b = best.get(`${shape}|bullmq`);
+    lines.push(
+      `| ${shape} | ${count} | ${m.toFixed(0)}/s | ${r.toFixed(0)}/s | ${b.toFixed(0)}/s | ${(r / b).toFixed(2)}x | ${(m / b).toFixed(1)}x |`,
+    );
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+} finally {
+  await redis.stop();
+}

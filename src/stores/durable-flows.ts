@@ -1,0 +1,80 @@
+/**
+ * Flows as a durable store keeps them (the optional flow block of the port): the input of one
+ * atomic `enqueueFlow`, and the picture `getFlow` reads back. The engine decides which node
+ * depends on which; the store records it and, in the same atomic step that ends a node,
+ * releases or cancels its dependents (see `stores/redis/lua/includes/flow.lua`).
+ */
+import type { TaskStatus } from "../lifecycle/states.js";
+import type { DependencyOutcome } from "../types.js";
+import type { EnqueueInput } from "./durable-types.js";
+
+/** What a node does when a dependency did not succeed. */
+export type StoredDependencyPolicy = "cancel" | "run";
+
+/** One node of a flow to store. */
+export interface FlowNodeInput {
+  /** The task; its `id` is required (dependents name it). No idempotency key. */
+  readonly task: EnqueueInput & { readonly id: string; readonly queue: string };
+  readonly ref: string;
+  /** Refs of its dependencies (for snapshots). */
+  readonly dependsOn: readonly string[];
+  /** Task ids of the nodes that depend on this one. */
+  readonly dependents: readonly string[];
+  readonly policy: StoredDependencyPolicy;
+}
+
+/** A whole flow, stored in one atomic step. */
+export interface FlowInput {
+  readonly id: string;
+  readonly kind: "flow" | "batch";
+  readonly nodes: readonly FlowNodeInput[];
+}
+
+/** One node as the store holds it now. */
+export interface StoredFlowNode {
+  readonly ref: string;
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly dependsOn: readonly string[];
+  readonly policy: StoredDependencyPolicy;
+  /** The task's status; from its outcome when retention already evicted the task. */
+  readonly status: TaskStatus;
+  /** Present once the node has ended. */
+  readonly outcome: DependencyOutcome | undefined;
+}
+
+/** A flow as the store holds it now. */
+export interface StoredFlow {
+  readonly id: string;
+  readonly kind: "flow" | "batch";
+  readonly createdAt: number;
+  /** True once every node has ended. */
+  readonly done: boolean;
+  readonly nodes: readonly StoredFlowNode[];
+}
+
+/** The error a "cancel" dependent records, as JSON (the same text in every store). */
+export function dependencyCancelledJson(ref: string): string {
+  return JSON.stringify({
+    name: "CancelledError",
+    code: "ERR_CANCELLED",
+    reason: "dependency",
+    message: `The task was cancelled because its dependency "${ref}" did not succeed (onDependencyFailure: "cancel")`,
+  });
+}
+
+/** A terminal task's outcome as JSON text, from its stored value and error JSON. */
+export function outcomeJson(
+  status: string,
+  valueJson: string | null,
+  errorJson: string | null,
+): string {
+  if (status === "succeeded")
+    return valueJson === null || valueJson === ""
+      ? '{"status":"succeeded"}'
+      : `{"status":"succeeded","value":${valueJson}}`;
+  return errorJson === null || errorJson === ""
+    ? `{"status":${JSON.stringify(status)}}`
+    : `{"status":${JSON.stringify(status)},"error":${errorJson}}`;
+}
