@@ -29,17 +29,27 @@ describe("SQLite store: schema migrations", () => {
       v1.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all(),
     );
     const v1Meta = new Set(v1.prepare("SELECT key FROM meta").pluck().all());
-    v1.close();
     const raw = new Database(path);
     const tables = raw.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
     const added = tables.filter((name) => !v1Tables.has(name));
     expect(added).toContain("audit");
     for (const name of added) raw.exec(`DROP TABLE "${String(name)}"`);
+    const columns = (db: Database.Database, table: unknown) =>
+      db
+        .prepare(`SELECT name FROM pragma_table_info('${String(table)}')`)
+        .pluck()
+        .all();
+    const v1Columns = new Map([...v1Tables].map((table) => [table, new Set(columns(v1, table))]));
+    for (const table of v1Tables)
+      for (const column of columns(raw, table))
+        if (!v1Columns.get(table)?.has(column))
+          raw.exec(`ALTER TABLE "${String(table)}" DROP COLUMN "${String(column)}"`);
     const drop = raw.prepare("DELETE FROM meta WHERE key = ?");
     for (const key of raw.prepare("SELECT key FROM meta").pluck().all())
       if (!v1Meta.has(key)) drop.run(key);
     raw.pragma("user_version = 1");
     raw.close();
+    v1.close();
 
     openDatabase(Database, { path, busyTimeoutMs: 100 }).close();
     const check = new Database(path, { readonly: true });
