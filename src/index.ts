@@ -19,6 +19,7 @@ export {
   createAdminHandler,
   createAdminServer,
   type MetricsSource,
+  type RedactPayload,
 } from "./admin/index.js";
 export type {
   BackendHealth,
@@ -111,6 +112,7 @@ export type {
   ErrorInfo,
   HandlerOptions,
   ListOptions,
+  ListOrder,
   QueueInfo,
   RunOptions,
   StopGracefulOptions,

@@ -8,10 +8,12 @@
  */
 import { describe } from "vitest";
 import { cancelSuite } from "./suite-cancel.js";
+import { detailsSuite } from "./suite-details.js";
 import { eventsSuite } from "./suite-events.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
 import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
+import { orderSuite } from "./suite-order.js";
 import { registrySuite } from "./suite-registry.js";
 import { schedulingSuite } from "./suite-scheduling.js";
 import { stopSuite } from "./suite-stop.js";
@@ -30,5 +32,7 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     stopSuite(ctx);
     modesSuite(ctx);
     newApiSuite(ctx);
+    detailsSuite(ctx);
+    orderSuite(ctx);
   });
 }

@@ -207,7 +207,7 @@ export class DurableEngine implements Backend {
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
     const task = await this.#calls.read("get", (store) => store.get(id));
-    return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name));
+    return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name), true);
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {

@@ -6,6 +6,7 @@ import { CancelledError, ExpiredError, NotFoundError, TaskFailedError } from "..
 import type { TaskEventBus } from "../../events.js";
 import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { StoredTask, TaskEvent } from "../../stores/durable-types.js";
+import { withoutStack } from "../../stores/snapshots.js";
 import type { TaskSnapshot } from "../../types.js";
 import { resultOf } from "./result-feed.js";
 
@@ -36,7 +37,7 @@ export function relayEvent(event: TaskEvent, targets: RelayTargets): void {
       task: eventSnapshot(event, targets.maxRetries(event.name)),
       attempt: event.attempts,
       delayMs: Math.max(0, (event.runAt ?? event.at) - event.at),
-      error: event.error ?? { name: "Error", message: event.reason ?? "retrying" },
+      error: withoutStack(event.error) ?? { name: "Error", message: event.reason ?? "retrying" },
     });
   }
 }
@@ -109,6 +110,6 @@ function eventSnapshot(event: TaskEvent, maxRetries: number): TaskSnapshot {
     startedAt: event.startedAt,
     finishedAt: event.finishedAt,
     value: event.value,
-    error: event.error,
+    error: withoutStack(event.error),
   };
 }

@@ -179,7 +179,7 @@ export class MemoryBackend implements Backend {
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
-    return this.#registry.get(id)?.snapshot();
+    return this.#registry.get(id)?.detail();
   }
 
   async cancel(id: string): Promise<boolean> {
