@@ -16,6 +16,7 @@ import { newApiSuite } from "./suite-new-api.js";
 import { orderSuite } from "./suite-order.js";
 import { registrySuite } from "./suite-registry.js";
 import { schedulingSuite } from "./suite-scheduling.js";
+import { statsSuite } from "./suite-stats.js";
 import { stopSuite } from "./suite-stop.js";
 import { type StoreFixture, useStore } from "./support.js";
 
@@ -34,5 +35,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     newApiSuite(ctx);
     detailsSuite(ctx);
     orderSuite(ctx);
+    statsSuite(ctx);
   });
 }

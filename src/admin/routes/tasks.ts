@@ -52,8 +52,7 @@ export const taskRoutes = [
     role: "read",
     query: ListTasksQuery,
     doc: {
-      summary:
-        "List tasks oldest or newest first (`order`), filtered by status, queue and name",
+      summary: "List tasks oldest or newest first (`order`), filtered by status, queue and name",
       response: { status: 200, schema: TaskPageSchema },
     },
     async handle({ mill, query, options }) {

@@ -211,6 +211,10 @@ export class MemoryBackend implements Backend {
     return HEALTH;
   }
 
+  async sharedStats(): Promise<BackendStats> {
+    return this.stats();
+  }
+
   stats(): BackendStats {
     let queued = 0;
     let waiting = 0;

@@ -8,6 +8,7 @@ import { BackendUnavailableError } from "../../errors.js";
 import { functionsV1 } from "./sql/functions-v1.js";
 import { ADVISORY_MIGRATE, type SchemaNames } from "./sql/names.js";
 import { schemaV1 } from "./sql/schema-v1.js";
+import { totalsV2 } from "./sql/totals-v2.js";
 
 /** One migration: its version (1, 2, ...), a name, and its SQL for a schema. */
 export interface Migration {
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "tasks, events, leaders, rate; functions",
     sql: (names) => schemaV1(names) + functionsV1(names),
   },
+  { version: 2, name: "store totals (stats-totals)", sql: totalsV2 },
 ];
 
 /** The schema version this code needs. */

@@ -32,12 +32,14 @@ import type {
   StoreCounts,
   StoredTask,
   StoredTaskPage,
+  StoreTotals,
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
+import { totalsFromCounts } from "../totals.js";
 import { asQuery, encodeAll, enqueueTasks, runStep } from "./calls.js";
 import { UnexpectedRowError } from "./codec.js";
 import { positive, tokenDigits } from "./codes.js";
@@ -48,6 +50,7 @@ import { ChannelListener, type OpenDedicated } from "./listener.js";
 import type { PostgresStoreSettings } from "./options.js";
 import { countAll, getTask, listTasks, type Query, queueDepths } from "./queries.js";
 import { type SchemaNames, schemaNames } from "./sql/names.js";
+import { readTotalsSql } from "./sql/totals-v2.js";
 import { PostgresWorkWaiter } from "./waiter.js";
 
 /** Most reclaim batches one `reclaim()` call runs before returning. */
@@ -295,6 +298,12 @@ export class PostgresStore implements DurableStore {
 
   counts(): Promise<StoreCounts> {
     return countAll(this.#query, this.names);
+  }
+
+  async totals(): Promise<StoreTotals> {
+    const { rows } = await this.#query(readTotalsSql(this.names));
+    const counts = new Map(rows.map((row) => [String(row.status), Number(row.n)]));
+    return totalsFromCounts((status) => counts.get(status) ?? 0);
   }
 
   isFeedPosition(value: unknown): value is string {

@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "e4d27afcfd0c",
+    version: "bdb1b399dbf9",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -187,6 +187,9 @@ end
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -266,7 +269,7 @@ return result
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "616936539d75",
+    version: "5891f3bdcce1",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying) tasks leave their ready or delayed zset
   at once. A running task becomes cancelled and leaves the leases zset: its worker's ack,
@@ -328,6 +331,9 @@ end
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -454,7 +460,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "12577cbdca3f",
+    version: "190e6cc3bd46",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -590,6 +596,9 @@ end
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -1176,7 +1185,7 @@ return purged
   dlqReplay: {
     file: "dlq-replay-4",
     numberOfKeys: 4,
-    version: "e5c3364e73b4",
+    version: "7f5d13f74760",
     lua: `--[[
   Re-opens dead letters under the same id: failed -> queued, back into their ready queue with
   a fresh FIFO position, deliveries reset (and attempts, when asked), a "queued" event with
@@ -1255,6 +1264,9 @@ end
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -1853,7 +1865,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "24ca27404fb3",
+    version: "b30cf830cc95",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -1953,6 +1965,9 @@ end
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -2119,7 +2134,7 @@ return 0
   nack: {
     file: "nack-5",
     numberOfKeys: 5,
-    version: "3c459ef259b8",
+    version: "26d7da192b7a",
     lua: `--[[
   Schedules a retry of a running task: status retrying, due at runAt, last error kept, a
   "retrying" event. Refused (nothing changes) unless the caller holds the current lease.
@@ -2216,6 +2231,9 @@ end
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -2338,7 +2356,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "5d070a546095",
+    version: "d6d6f36c9d65",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -2426,6 +2444,9 @@ end
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",

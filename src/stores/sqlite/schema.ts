@@ -11,17 +11,19 @@
  * Durability: WAL journal with `synchronous = FULL`, so a commit returns only after the WAL
  * is fsynced: a submit that resolved survives `kill -9` and a crash of the machine.
  */
+
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { BackendUnavailableError, IncompatibleStoreError } from "../../errors.js";
+import { migrateToTotals, TOTALS_TABLE } from "./totals.js";
 
 export type Database = BetterSqlite3.Database;
 
 /** "tm01": marks a SQLite file as taskmill's. */
 export const APPLICATION_ID = 0x746d3031;
 /** The schema this version writes and reads. Bump with a migration in {@link migrate}. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
@@ -163,7 +165,7 @@ function checkAndMigrate(db: Database, path: string): void {
     db.exec("BEGIN IMMEDIATE");
     try {
       if (Number(db.pragma("application_id", { simple: true })) === 0) {
-        db.exec(SCHEMA_V1);
+        db.exec(SCHEMA_V1 + TOTALS_TABLE);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }
@@ -190,12 +192,26 @@ function checkAndMigrate(db: Database, path: string): void {
   const format = db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get();
   if (format !== "taskmill")
     throw new IncompatibleStoreError(path, "not-taskmill", "has no taskmill meta table");
-  migrate(version);
+  if (version < SCHEMA_VERSION) migrate(db);
 }
 
-/** Schema migrations from older versions; version 1 is the first. */
-function migrate(version: number): void {
-  if (version !== SCHEMA_VERSION) throw new Error(`unknown taskmill schema version ${version}`);
+/**
+ * Brings an older file up to {@link SCHEMA_VERSION} in one write transaction, re-reading the
+ * version inside it: of several processes opening the file at once, one migrates.
+ */
+function migrate(db: Database): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const version = Number(db.pragma("user_version", { simple: true }));
+    if (version < 1) throw new Error(`unknown taskmill schema version ${version}`);
+    // 1 -> 2: store totals (sqlite/totals.ts).
+    if (version < 2) migrateToTotals(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
 }
 
 function unopenable(path: string, error: unknown): Error {

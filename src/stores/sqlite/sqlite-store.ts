@@ -8,6 +8,7 @@
  * are in that time; fencing tokens come from a counter row, never from the clock, so they
  * increase even if the clock steps back.
  */
+
 import { InvalidArgumentError, NotFoundError } from "../../errors.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
@@ -32,6 +33,7 @@ import type {
   StoreCounts,
   StoredTask,
   StoredTaskPage,
+  StoreTotals,
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
@@ -52,6 +54,7 @@ import { cancel, fail, nack, progress, renew } from "./outcomes.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { refusalError, trimSet } from "./records.js";
 import type { Database } from "./schema.js";
+import { readTotals } from "./totals.js";
 import { ChangeWatcher, readEvents, SqliteFeedReader, SqliteWaiter } from "./watcher.js";
 
 /** Most reclaim batches one `reclaim()` call runs. */
@@ -255,6 +258,10 @@ export class SqliteStore implements DurableStore {
 
   async counts(): Promise<StoreCounts> {
     return countAll(this.sql);
+  }
+
+  async totals(): Promise<StoreTotals> {
+    return readTotals(this.sql);
   }
 
   /** Positions of the events feed: the events' row ids, as decimal text. */

@@ -4,6 +4,9 @@
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
 local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+  -- hash tag, so the same slot).
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
