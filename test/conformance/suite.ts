@@ -15,6 +15,7 @@ import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
 import { orderSuite } from "./suite-order.js";
 import { registrySuite } from "./suite-registry.js";
+import { roundTripSuite } from "./suite-round-trip.js";
 import { schedulingSuite } from "./suite-scheduling.js";
 import { statsSuite } from "./suite-stats.js";
 import { stopSuite } from "./suite-stop.js";
@@ -36,5 +37,6 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     detailsSuite(ctx);
     orderSuite(ctx);
     statsSuite(ctx);
+    roundTripSuite(ctx);
   });
 }

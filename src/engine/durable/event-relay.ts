@@ -2,12 +2,13 @@
  * Turns the store's events feed into what this process's users see: result subscriptions,
  * lifecycle events and `task.result()` outcomes, whichever process ran the task.
  */
-import { CancelledError, ExpiredError, NotFoundError, TaskFailedError } from "../../errors.js";
+import { CancelledError, ExpiredError, NotFoundError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { StoredTask, TaskEvent } from "../../stores/durable-types.js";
 import { withoutStack } from "../../stores/snapshots.js";
 import type { TaskSnapshot } from "../../types.js";
+import { restoreError } from "./restored-error.js";
 import { resultOf } from "./result-feed.js";
 
 /** Where relayed events go. */
@@ -53,7 +54,7 @@ export function outcomeOf(event: TaskEvent): unknown {
       throw new ExpiredError();
     default:
       if (event.reason === "missing") throw new NotFoundError("task", event.id);
-      throw new TaskFailedError(event.error ?? { name: "Error", message: "the task failed" });
+      throw restoreError(event.error ?? { name: "Error", message: "the task failed" });
   }
 }
 

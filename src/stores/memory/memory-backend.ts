@@ -51,6 +51,7 @@ import type {
   TaskPage,
   TaskSnapshot,
 } from "../../types.js";
+import { decodeJson, encodeJson } from "../json-codec.js";
 import { TaskRunner } from "./runner.js";
 import { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
 
@@ -89,6 +90,7 @@ export class MemoryBackend implements Backend {
       results,
       instrumentation: observability.instrumentation,
       onTerminal: (record) => this.#onTerminal(record),
+      jsonResults: options.payloads === "json",
     });
     this.#dispatcher = new Dispatcher({
       clock: options.clock,
@@ -115,6 +117,8 @@ export class MemoryBackend implements Backend {
       throw new HandlerNotFoundError(name);
     }
     if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
+    // payloads: "json": the handler gets what a durable store would hand it.
+    if (this.#options.payloads === "json") payload = decodeJson(encodeJson("payload", payload));
     const key = options.idempotencyKey;
     if (key !== undefined) {
       const existing = this.#registry.findByKey(key, name, payload);

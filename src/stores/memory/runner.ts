@@ -14,6 +14,7 @@ import { Alarm } from "../../scheduling/alarm.js";
 import type { Clock } from "../../scheduling/clock.js";
 import { IndexedHeap } from "../../scheduling/indexed-heap.js";
 import type { TaskResult } from "../../types.js";
+import { decodeJson, encodeJson } from "../json-codec.js";
 import type { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
 
 /** What the runner needs from the rest of the engine. */
@@ -27,6 +28,8 @@ export interface RunnerDeps {
   readonly instrumentation: Instrumentation;
   /** Told of every terminal transition (stop reports, dead letters, retention timer). */
   readonly onTerminal: (record: TaskRecord) => void;
+  /** `payloads: "json"`: results travel through JSON, as in durable mode. */
+  readonly jsonResults?: boolean;
 }
 
 /**
@@ -142,6 +145,18 @@ export class TaskRunner implements AttemptOutcomes {
 
   /** @internal {@link AttemptOutcomes}: recorded at once, in the executor's turn. */
   succeeded(attempt: Attempt, value: unknown, now: number): void {
+    if (this.#deps.jsonResults === true) {
+      let json: unknown;
+      try {
+        json = decodeJson(encodeJson("value", value));
+      } catch (error) {
+        // As in durable mode: a result that is not JSON fails the task, without a retry.
+        this.#finish(attempt.record, "failed", undefined, error as Error, now);
+        return;
+      }
+      this.#finish(attempt.record, "succeeded", json, undefined, now);
+      return;
+    }
     this.#finish(attempt.record, "succeeded", value, undefined, now);
   }
 
