@@ -16,7 +16,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { BackendUnavailableError, IncompatibleStoreError } from "../../errors.js";
-import { migrateToTotals, TOTALS_TABLE } from "./totals.js";
+import { migrateToTotals, TOTALS_TABLE } from "./totals-schema.js";
 
 export type Database = BetterSqlite3.Database;
 
