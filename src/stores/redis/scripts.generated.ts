@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "bdb1b399dbf9",
+    version: "14931d285a64",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -186,10 +186,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
-  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
-  -- hash tag, so the same slot).
-  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -205,6 +204,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
   end
 end
 
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+end
+
 -- The same for the task in taskKey, reading its fields first.
 local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   local f = redis.call("HMGET", taskKey, "id", "name", "queue", "attempts", "createdAt", "startedAt")
@@ -212,7 +218,7 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
 end
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- XADD; finishCompleted counts it in the totals). nowText is now as text (digits). The caller then moves every id collected in done
 -- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
 -- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
 -- code (see lease.lua).
@@ -229,12 +235,12 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   if valueJson ~= "" then
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "", "value", valueJson)
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText, "value", valueJson)
   else
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "")
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText)
   end
   done[#done + 1] = id
@@ -242,11 +248,13 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
 end
 
 -- Moves completed ids out of the leases zset and into the finished zset (scored by nowUs),
--- then trims finished records once for the whole batch.
+-- counts their "succeeded" events in the store totals (once for the batch: complete() added
+-- the events without counting them), then trims finished records once for the whole batch.
 local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs, maxEntries, budget)
   if #done == 0 then
     return
   end
+  redis.call("HINCRBY", base .. "totals", "succeeded", #done)
   batched("ZREM", leasesKey, done, 1000)
   local score = digits(nowUs)
   local scored = {}
@@ -269,7 +277,7 @@ return result
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "5891f3bdcce1",
+    version: "75353811d76a",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying) tasks leave their ready or delayed zset
   at once. A running task becomes cancelled and leaves the leases zset: its worker's ack,
@@ -330,10 +338,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
-  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
-  -- hash tag, so the same slot).
-  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -347,6 +354,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -460,7 +474,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "190e6cc3bd46",
+    version: "af421bbc4d28",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -595,10 +609,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
-  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
-  -- hash tag, so the same slot).
-  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -612,6 +625,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -733,7 +753,7 @@ local function recordOutcome(taskKey, kind, value)
 end
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- XADD; finishCompleted counts it in the totals). nowText is now as text (digits). The caller then moves every id collected in done
 -- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
 -- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
 -- code (see lease.lua).
@@ -750,12 +770,12 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   if valueJson ~= "" then
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "", "value", valueJson)
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText, "value", valueJson)
   else
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "")
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText)
   end
   done[#done + 1] = id
@@ -763,11 +783,13 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
 end
 
 -- Moves completed ids out of the leases zset and into the finished zset (scored by nowUs),
--- then trims finished records once for the whole batch.
+-- counts their "succeeded" events in the store totals (once for the batch: complete() added
+-- the events without counting them), then trims finished records once for the whole batch.
 local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs, maxEntries, budget)
   if #done == 0 then
     return
   end
+  redis.call("HINCRBY", base .. "totals", "succeeded", #done)
   batched("ZREM", leasesKey, done, 1000)
   local score = digits(nowUs)
   local scored = {}
@@ -1185,7 +1207,7 @@ return purged
   dlqReplay: {
     file: "dlq-replay-4",
     numberOfKeys: 4,
-    version: "7f5d13f74760",
+    version: "2362e6eb9677",
     lua: `--[[
   Re-opens dead letters under the same id: failed -> queued, back into their ready queue with
   a fresh FIFO position, deliveries reset (and attempts, when asked), a "queued" event with
@@ -1263,10 +1285,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
-  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
-  -- hash tag, so the same slot).
-  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -1280,6 +1301,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -1865,7 +1893,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "b30cf830cc95",
+    version: "90565904efb6",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -1964,10 +1992,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
-  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
-  -- hash tag, so the same slot).
-  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -1981,6 +2008,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -2134,7 +2168,7 @@ return 0
   nack: {
     file: "nack-5",
     numberOfKeys: 5,
-    version: "26d7da192b7a",
+    version: "7d737d2caca9",
     lua: `--[[
   Schedules a retry of a running task: status retrying, due at runAt, last error kept, a
   "retrying" event. Refused (nothing changes) unless the caller holds the current lease.
@@ -2230,10 +2264,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
-  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
-  -- hash tag, so the same slot).
-  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -2247,6 +2280,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -2356,7 +2396,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "d6d6f36c9d65",
+    version: "0af60fafa472",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -2443,10 +2483,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
-  -- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
-  -- hash tag, so the same slot).
-  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -2460,6 +2499,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
