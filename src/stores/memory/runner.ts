@@ -59,6 +59,7 @@ export class TaskRunner implements AttemptOutcomes {
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
+    if (deps.jsonResults === true) this.succeeded = this.#succeededJson;
     this.#executor = new AttemptExecutor({
       clock: deps.clock,
       random: deps.random,
@@ -145,19 +146,23 @@ export class TaskRunner implements AttemptOutcomes {
 
   /** @internal {@link AttemptOutcomes}: recorded at once, in the executor's turn. */
   succeeded(attempt: Attempt, value: unknown, now: number): void {
-    if (this.#deps.jsonResults === true) {
-      let json: unknown;
-      try {
-        json = decodeJson(encodeJson("value", value));
-      } catch (error) {
-        // As in durable mode: a result that is not JSON fails the task, without a retry.
-        this.#finish(attempt.record, "failed", undefined, error as Error, now);
-        return;
-      }
-      this.#finish(attempt.record, "succeeded", json, undefined, now);
+    this.#finish(attempt.record, "succeeded", value, undefined, now);
+  }
+
+  /**
+   * `succeeded` with `payloads: "json"` (installed over it by the constructor, so the default
+   * path stays the one-line method above): as in durable mode, a result that is not JSON fails
+   * the task, without a retry.
+   */
+  #succeededJson(attempt: Attempt, value: unknown, now: number): void {
+    let json: unknown;
+    try {
+      json = decodeJson(encodeJson("value", value));
+    } catch (error) {
+      this.#finish(attempt.record, "failed", undefined, error as Error, now);
       return;
     }
-    this.#finish(attempt.record, "succeeded", value, undefined, now);
+    this.#finish(attempt.record, "succeeded", json, undefined, now);
   }
 
   /** @internal */

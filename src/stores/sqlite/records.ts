@@ -14,7 +14,7 @@ import {
   StaleLeaseError,
 } from "../../errors.js";
 import type { Tx } from "./committer.js";
-import { COUNT_EVENT_SQL } from "./totals.js";
+import { countEvent } from "./totals.js";
 
 /** Refusal codes, as the Lua scripts number them (`redis/lua/includes/lease.lua`). */
 export const Refusal = {
@@ -125,7 +125,7 @@ export function emitEvent(tx: Tx, id: string, status: string, extras: EventExtra
       id,
     );
   // The store totals, in the event's own transaction.
-  tx.sql.q(COUNT_EVENT_SQL).run(status);
+  countEvent(tx.sql, status);
   tx.evented();
 }
 

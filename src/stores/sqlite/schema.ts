@@ -16,7 +16,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { BackendUnavailableError, IncompatibleStoreError } from "../../errors.js";
-import { migrateToTotals, TOTALS_TABLE } from "./totals-schema.js";
+import { migrateToTotals, TOTALS_ROWS } from "./totals-schema.js";
 
 export type Database = BetterSqlite3.Database;
 
@@ -165,7 +165,7 @@ function checkAndMigrate(db: Database, path: string): void {
     db.exec("BEGIN IMMEDIATE");
     try {
       if (Number(db.pragma("application_id", { simple: true })) === 0) {
-        db.exec(SCHEMA_V1 + TOTALS_TABLE);
+        db.exec(SCHEMA_V1 + TOTALS_ROWS);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }

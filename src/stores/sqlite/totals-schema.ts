@@ -1,18 +1,25 @@
 /**
- * Schema version 2 (store totals): the table of outcome counts per event status, for new files
- * and as the migration from version 1. Reads and writes are in `totals.ts`.
+ * Schema version 2 (store totals): outcome counts per event status, kept as counter rows of
+ * `meta` (`total_<status>`), so they ride on the transaction's counters (read once, written
+ * once before COMMIT, undone with a rolled-back operation). Reads and writes are in
+ * `totals.ts`.
  */
 import type { Database } from "better-sqlite3";
 
-/** The table version 2 adds. */
-export const TOTALS_TABLE = `
-CREATE TABLE totals (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+/** The event statuses counted. */
+export const TOTAL_STATUSES = ["succeeded", "failed", "cancelled", "expired", "retrying", "queued"];
+
+/** The counter rows a new file starts with (and the `schema` row's version 2). */
+export const TOTALS_ROWS = `
+INSERT INTO meta (key, value) VALUES ${TOTAL_STATUSES.map((s) => `('total_${s}', 0)`).join(", ")};
+UPDATE meta SET value = 2 WHERE key = 'schema';
 `;
 
-/** Version 1 to 2: the table, started from the outcomes the file still holds. */
+/** Version 1 to 2: the counter rows, started from the outcomes the file still holds. */
 export function migrateToTotals(db: Database): void {
-  db.exec(TOTALS_TABLE);
-  db.exec(`INSERT INTO totals (status, n)
-    SELECT status, count(*) FROM tasks
-    WHERE status IN ('succeeded', 'failed', 'cancelled', 'expired') GROUP BY status`);
+  db.exec(TOTALS_ROWS.replace("INSERT INTO", "INSERT OR IGNORE INTO"));
+  // The outcomes still held (earlier history was not counted).
+  db.exec(`UPDATE meta SET value = (SELECT count(*) FROM tasks
+    WHERE status = substr(meta.key, 7)) WHERE key IN
+    ('total_succeeded', 'total_failed', 'total_cancelled', 'total_expired')`);
 }

@@ -7,13 +7,19 @@ import type { StoreTotals } from "../durable-types.js";
 import { totalsFromCounts } from "../totals.js";
 import type { Sql } from "./committer.js";
 
-/** The statement that counts one event of `status` (run inside the event's transaction). */
-export const COUNT_EVENT_SQL =
-  "INSERT INTO totals (status, n) VALUES (?, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1";
+/** Counts one event of `status` in the running transaction (written before its COMMIT). */
+export function countEvent(sql: Sql, status: string): void {
+  sql.add(`total_${status}`, 1);
+}
 
-/** The totals as the store reads them. */
+/** The totals as the store reads them (the last commit). */
 export function readTotals(sql: Sql): StoreTotals {
-  const rows = sql.q("SELECT status, n FROM totals").all() as Array<{ status: string; n: number }>;
-  const counts = new Map(rows.map((row) => [row.status, Number(row.n)]));
+  const rows = sql
+    .q("SELECT key, value FROM meta WHERE key LIKE 'total\\_%' ESCAPE '\\'")
+    .all() as Array<{
+    key: string;
+    value: number;
+  }>;
+  const counts = new Map(rows.map((row) => [row.key.slice("total_".length), Number(row.value)]));
   return totalsFromCounts((status) => counts.get(status) ?? 0);
 }

@@ -32,17 +32,24 @@ describe("SQLite store totals", () => {
     await first.stopGraceful();
     // Back to version 1, as an older taskmill wrote it.
     const raw = new Database(path);
-    raw.exec("DROP TABLE totals");
+    raw.exec("DELETE FROM meta WHERE key LIKE 'total_%'");
+    raw.exec("UPDATE meta SET value = 1 WHERE key = 'schema'");
     raw.pragma("user_version = 1");
     raw.close();
 
     openDatabase(Database, { path, busyTimeoutMs: 1_000 }).close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
-    expect(db.prepare("SELECT status, n FROM totals ORDER BY status").all()).toEqual([
-      { status: "failed", n: 1 },
-      { status: "succeeded", n: 2 },
+    const meta = db.prepare("SELECT key, value FROM meta WHERE key LIKE 'total_%' ORDER BY key");
+    expect(meta.all()).toEqual([
+      { key: "total_cancelled", value: 0 },
+      { key: "total_expired", value: 0 },
+      { key: "total_failed", value: 1 },
+      { key: "total_queued", value: 0 },
+      { key: "total_retrying", value: 0 },
+      { key: "total_succeeded", value: 2 },
     ]);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(2);
     db.close();
 
     const again = manager(path);
