@@ -5,6 +5,7 @@
  */
 import type { DeadLetterOperations } from "./engine/backend.js";
 import { InvalidArgumentError, InvalidOptionError } from "./errors.js";
+import { checkListOrder } from "./list-order.js";
 import { isValidQueueName } from "./options.js";
 import { checkReplayOptions, type DeadLetterListOptions } from "./registry/dead-letters.js";
 import type { SubscribeOptions } from "./results/subscription.js";
@@ -20,10 +21,14 @@ const LIST_KEYS: ReadonlySet<string> = new Set([
   "name",
   "limit",
   "cursor",
+  "order",
 ] satisfies Array<keyof ListOptions>);
-const DLQ_LIST_KEYS: ReadonlySet<string> = new Set(["name", "limit", "cursor"] satisfies Array<
-  keyof DeadLetterListOptions
->);
+const DLQ_LIST_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "limit",
+  "cursor",
+  "order",
+] satisfies Array<keyof DeadLetterListOptions>);
 const SUBSCRIBE_KEYS: ReadonlySet<string> = new Set([
   "buffer",
   "overflow",
@@ -65,11 +70,13 @@ export const DEFAULT_QUEUE = "default";
 /** `list(options)`. */
 export function checkListOptions(options: unknown): void {
   checkOptionsArgument(options, LIST_KEYS);
+  checkListOrder((options as ListOptions | undefined)?.order);
 }
 
 /** `dlq.list(options)`. */
 export function checkDeadLetterListOptions(options: unknown): void {
   checkOptionsArgument(options, DLQ_LIST_KEYS);
+  checkListOrder((options as DeadLetterListOptions | undefined)?.order);
 }
 
 /** `subscribeResults(options)`: also its `signal`. */

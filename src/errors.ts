@@ -270,6 +270,11 @@ export class IncompatibleStoreError extends TaskmillError {
 /**
  * Durable mode: the task failed in a worker, possibly in another process; `result()` rejects
  * with this. The handler's error travels as data: its `name`, `message` and `code`.
+ *
+ * When the stored error is one of taskmill's own (`PermanentError`, `TimeoutError`,
+ * `CancelledError`, `ExpiredError`, `NonErrorThrownError`), `result()` rejects with that class
+ * instead, as in memory mode, and the error is still `instanceof TaskFailedError` with
+ * `errorName` and `errorCode` set, so code written for either keeps working.
  */
 export class TaskFailedError extends TaskmillError {
   /** The `name` of the error the handler threw. */
@@ -282,6 +287,31 @@ export class TaskFailedError extends TaskmillError {
     this.errorName = info.name;
     this.errorCode = info.code;
   }
+
+  /** True for its instances and for the errors durable mode restored by code. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (this === TaskFailedError &&
+        typeof value === "object" &&
+        value !== null &&
+        RESTORED.has(value))
+    );
+  }
+}
+
+const RESTORED = new WeakSet<object>();
+
+/**
+ * @internal Marks `error`, rebuilt from a stored failure, as a `TaskFailedError` too, with its
+ * `errorName` and `errorCode`.
+ */
+export function markRestored(error: TaskmillError, name: string, code: string | undefined): void {
+  Object.defineProperties(error, {
+    errorName: { value: name, enumerable: true },
+    errorCode: { value: code, enumerable: true },
+  });
+  RESTORED.add(error);
 }
 
 /** Turns whatever a handler threw into an `Error`, keeping Errors as they are. */

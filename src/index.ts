@@ -19,6 +19,7 @@ export {
   createAdminHandler,
   createAdminServer,
   type MetricsSource,
+  type RedactPayload,
 } from "./admin/index.js";
 export type { AuditListOptions, AuditLog, AuditPage } from "./audit/audit-log.js";
 export { auditHash, canonicalAuditEncoding } from "./audit/chain.js";
@@ -141,6 +142,7 @@ export type {
   ErrorInfo,
   HandlerOptions,
   ListOptions,
+  ListOrder,
   QueueInfo,
   RunOptions,
   StopGracefulOptions,

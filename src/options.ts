@@ -106,6 +106,16 @@ export interface TaskManagerOptions {
   readonly logger?: Logger;
   /** Include payloads and results in log lines. Off by default: they may hold secrets. @default false */
   readonly logPayloads?: boolean;
+  /**
+   * How payloads and results travel in memory mode. `"live"` (the default): the objects
+   * themselves. `"json"`: through JSON as in durable mode, so code tested in memory mode
+   * behaves the same on a durable store: a `Date` arrives as its ISO string, a non-JSON
+   * payload (a function, a `Map`, a `BigInt`, a cycle) is refused at submit with
+   * `InvalidArgumentError`, and a handler result that is not JSON fails its task. Durable
+   * stores always use JSON (`"live"` is refused there).
+   * @default "live"
+   */
+  readonly payloads?: "live" | "json";
   /** Id generator for new tasks; ids must be unique. @default UUIDs (v8: random per manager, then a sequence) */
   readonly createId?: () => string;
   /** Metrics through `@opentelemetry/api`; `false` turns them off. @default the global meter provider */
@@ -142,6 +152,7 @@ export interface ResolvedOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly logPayloads: boolean;
+  readonly payloads: "live" | "json";
   readonly createId: (() => string) | undefined;
   /** `undefined` when metrics are off. */
   readonly metrics: { readonly meterProvider: MeterProvider } | undefined;
@@ -181,6 +192,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   "random",
   "logger",
   "logPayloads",
+  "payloads",
   "createId",
   "metrics",
   "tracing",
@@ -209,6 +221,20 @@ const TRACING_KEYS: ReadonlySet<string> = new Set([
   "skipUnsampledChildren",
 ] satisfies Array<keyof TracingOptions>);
 
+/** `payloads`: JSON in every durable store; a choice in memory. */
+function resolvePayloads(value: unknown, backend: string): "live" | "json" {
+  if (value !== undefined && value !== "live" && value !== "json")
+    throw new InvalidOptionError("payloads", 'must be "live" or "json"', value);
+  if (backend === "memory") return value ?? "live";
+  if (value === "live")
+    throw new InvalidOptionError(
+      "payloads",
+      `cannot be "live" with a ${backend} backend (durable stores keep payloads as JSON)`,
+      value,
+    );
+  return "json";
+}
+
 const BACKOFFS = ["fixed", "linear", "exponential"];
 const JITTERS = ["none", "full", "equal"];
 
@@ -234,6 +260,7 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     random: requireFunction("random", options.random ?? Math.random),
     logger: resolveLogger(options.logger),
     logPayloads: requireBoolean("logPayloads", options.logPayloads ?? false),
+    payloads: resolvePayloads(options.payloads, backend.type),
     createId:
       options.createId === undefined ? undefined : requireFunction("createId", options.createId),
     metrics: resolveProvider(

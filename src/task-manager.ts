@@ -483,11 +483,29 @@ export class TaskManager {
    * in durable mode an outcome counts once Redis took it, and tasks the process's claims or
    * reaper sent to the DLQ as poison count as failed. `queued`, `waiting`, `live`, `retained`
    * and `deadLetters` describe tasks held in memory: 0 in durable mode, where `queues()` and
-   * `dlq.list()` read them from Redis (and the metrics give the shared picture).
+   * `dlq.list()` read them from Redis (and the metrics give the shared picture). For the
+   * store's figures, the same in every process, use {@link TaskManager.sharedStats}.
    */
   stats(): ManagerStats {
     return {
       ...this.#backend.stats(),
+      subscribers: this.#results.size,
+      resultsDropped: this.#results.droppedTotal,
+    };
+  }
+
+  /**
+   * `stats()` read from the store, so every process sharing it shows the same figures: in
+   * durable mode the outcome totals (`succeeded`, `failed`, `cancelled`, `expired`,
+   * `retried`) are counted by the store across all processes since it was created, and
+   * `running`, `queued`, `waiting`, `live`, `retained` and `deadLetters` are what it holds
+   * now. `submitted`, `started`, `lateSettlements`, `subscribers` and `resultsDropped` stay
+   * this process's. An API process without handlers shows the workers' outcomes. In memory
+   * mode the same as `stats()`. What `GET /v1/stats` and the dashboard show.
+   */
+  async sharedStats(): Promise<ManagerStats> {
+    return {
+      ...(await this.#backend.sharedStats()),
       subscribers: this.#results.size,
       resultsDropped: this.#results.droppedTotal,
     };

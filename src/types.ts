@@ -119,6 +119,12 @@ export interface ErrorInfo {
   readonly message: string;
   /** The taskmill error code, or the `code` property of the thrown error when it has one. */
   readonly code?: string;
+  /**
+   * The thrown error's stack trace (at most 8192 characters). Only `get()`
+   * returns it; lists, results and events leave it out. The admin API, CLI and dashboard show
+   * it only when the admin handler is created with `exposePayloads: true`.
+   */
+  readonly stack?: string;
 }
 
 /** A read-only picture of a task at one moment. */
@@ -146,6 +152,13 @@ export interface TaskSnapshot {
   readonly progress?: unknown;
   readonly value?: unknown;
   readonly error?: ErrorInfo;
+  /**
+   * The task's payload. Only `get()` returns it (lists and the dead-letter list leave it out).
+   * The admin API, CLI and dashboard show it only when the admin handler is created with
+   * `exposePayloads: true` (after its `redact` hook); the logger never sees it unless
+   * `logPayloads` is set.
+   */
+  readonly payload?: unknown;
 }
 
 /** One finished task, as delivered to result subscribers. */
@@ -190,9 +203,20 @@ export interface ListOptions {
   readonly name?: string;
   /** @default 100 */
   readonly limit?: number;
-  /** `nextCursor` from the previous page. */
+  /** `nextCursor` from the previous page (of a listing in the same `order`). */
   readonly cursor?: string;
+  /**
+   * `"oldest"` first (the default) or `"newest"` first: exactly the reverse walk, cursors
+   * working in both. Memory orders by submission; durable stores walk their state indexes
+   * (ready tasks, delayed, running, dead letters by failure, finished by finish), so
+   * `"newest"` starts with the tasks that finished last.
+   * @default "oldest"
+   */
+  readonly order?: ListOrder;
 }
+
+/** Which end of a listing comes first. */
+export type ListOrder = "newest" | "oldest";
 
 /** One page of `list`. */
 export interface TaskPage {

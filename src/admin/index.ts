@@ -5,6 +5,7 @@
  */
 export type { AdminAuth, AdminPrincipal, AdminRole, AdminToken } from "./auth.js";
 export type { AdminErrorBody, AdminErrorCode } from "./errors.js";
+export type { RedactPayload } from "./exposure.js";
 export { type AdminHandler, createAdminHandler } from "./handler.js";
 export type {
   AdminErrorContext,

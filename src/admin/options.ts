@@ -6,6 +6,7 @@ import { InvalidOptionError } from "../errors.js";
 import { requireInteger } from "../validation.js";
 import { type AdminAuth, type Authenticator, createAuthenticator } from "./auth.js";
 import { DEFAULT_BODY_LIMIT } from "./body.js";
+import type { Exposure, RedactPayload } from "./exposure.js";
 
 /**
  * Where `/metrics` text comes from: a prom-client `Registry` fits as it is (for example the
@@ -56,6 +57,26 @@ export interface AdminHandlerOptions {
   readonly dashboardDir?: string | URL;
   /** Told of every unexpected error (answered 500), for logging. Must not throw. */
   readonly onError?: (error: unknown, context: AdminErrorContext) => void;
+  /**
+   * Show task payloads and error stack traces to operators: in `GET /v1/tasks/:id`, the
+   * dead-letter list (`GET /v1/dlq`), hence in the CLI (`taskmill get`, `taskmill dlq list`)
+   * and the dashboard's task detail. Off by default, because payloads may hold personal data
+   * or secrets and stacks reveal code paths: give it only to those allowed to read them, and
+   * pass `redact` to mask fields. Nothing is logged either way.
+   * @default false
+   */
+  readonly exposePayloads?: boolean;
+  /**
+   * With `exposePayloads`, called for every payload before it is sent; what it returns is
+   * shown instead (return a copy: the argument may be the live payload in memory mode). If it
+   * throws, the request fails with 500 and nothing of the payload is sent.
+   *
+   * ```ts
+   * redact: (payload, task) =>
+   *   task.name === "card.charge" ? { ...(payload as object), pan: "****" } : payload
+   * ```
+   */
+  readonly redact?: RedactPayload;
 }
 
 /** Options of `createAdminServer`: the handler's, plus where and how to listen. */
@@ -79,6 +100,7 @@ export interface ResolvedAdminOptions {
   readonly sseBufferSize: number;
   readonly dashboardDir: URL;
   readonly onError: ((error: unknown, context: AdminErrorContext) => void) | undefined;
+  readonly exposure: Exposure;
 }
 
 /** @throws InvalidOptionError naming the first invalid option. */
@@ -104,6 +126,17 @@ export function resolveAdminOptions(options: AdminHandlerOptions): ResolvedAdmin
     );
   if (options.onError !== undefined && typeof options.onError !== "function")
     throw new InvalidOptionError("onError", "must be a function", options.onError);
+  const exposePayloads = options.exposePayloads ?? false;
+  if (typeof exposePayloads !== "boolean")
+    throw new InvalidOptionError("exposePayloads", "must be a boolean", exposePayloads);
+  if (options.redact !== undefined && typeof options.redact !== "function")
+    throw new InvalidOptionError("redact", "must be a function", options.redact);
+  if (options.redact !== undefined && !exposePayloads)
+    throw new InvalidOptionError(
+      "redact",
+      "has no effect without exposePayloads: true (payloads are not shown at all)",
+      options.redact,
+    );
   return {
     authenticate,
     loopbackOnly: options.auth === undefined,
@@ -113,6 +146,7 @@ export function resolveAdminOptions(options: AdminHandlerOptions): ResolvedAdmin
     sseBufferSize,
     dashboardDir: dashboardUrl(options.dashboardDir),
     onError: options.onError,
+    exposure: { payloads: exposePayloads, redact: options.redact },
   };
 }
 

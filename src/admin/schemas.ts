@@ -58,6 +58,13 @@ export const SubmitTaskBody = named(
 );
 
 /** Query of `GET /v1/tasks`. */
+/** `order` of a listing; the API's default stays oldest first, as `list()`'s. */
+const order = z
+  .enum(["newest", "oldest"])
+  .describe(
+    "`newest` or `oldest` first (default `oldest`); a `cursor` continues in its own order.",
+  );
+
 export const ListTasksQuery = named(
   z.strictObject({
     status: z
@@ -70,13 +77,19 @@ export const ListTasksQuery = named(
     name: name.optional(),
     limit,
     cursor: cursor.optional(),
+    order: order.optional(),
   }),
   "ListTasksQuery",
 );
 
 /** Query of `GET /v1/dlq`. */
 export const ListDeadLettersQuery = named(
-  z.strictObject({ name: name.optional(), limit, cursor: cursor.optional() }),
+  z.strictObject({
+    name: name.optional(),
+    limit,
+    cursor: cursor.optional(),
+    order: order.optional(),
+  }),
   "ListDeadLettersQuery",
 );
 
@@ -122,7 +135,12 @@ export const PathParam = id;
 
 // Responses: documentation and tests only; the server sends what the manager returns.
 
-const ErrorInfo = z.object({ name: z.string(), message: z.string(), code: z.string().optional() });
+const ErrorInfo = z.object({
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+  stack: z.string().optional().describe("Only with the handler's `exposePayloads: true`."),
+});
 
 export const TaskSnapshotSchema = named(
   z.object({
@@ -142,6 +160,10 @@ export const TaskSnapshotSchema = named(
     progress: z.unknown().optional(),
     value: z.unknown().optional(),
     error: ErrorInfo.optional(),
+    payload: z
+      .unknown()
+      .optional()
+      .describe("Only with the handler's `exposePayloads: true`, after its `redact` hook."),
   }),
   "TaskSnapshot",
 );

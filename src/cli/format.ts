@@ -133,6 +133,10 @@ export function formatTaskTable(tasks: readonly TaskSnapshot[], style: Style): s
       { header: "ATTEMPTS", value: (t) => String(t.attempts), align: "right" },
       { header: "CREATED", value: (t) => formatTime(t.createdAt) },
       { header: "DETAIL", value: (t) => detail(t) },
+      // Only when the server exposes payloads (its `exposePayloads` option).
+      ...(tasks.some((t) => t.payload !== undefined)
+        ? [{ header: "PAYLOAD", value: (t: TaskSnapshot) => compactJson(t.payload, 40) }]
+        : []),
     ],
     tasks,
     style,
@@ -159,7 +163,13 @@ export function formatTask(task: TaskSnapshot, style: Style): string {
   if (task.progress !== undefined) pairs.push(["progress", compactJson(task.progress, 200)]);
   if (task.value !== undefined) pairs.push(["value", compactJson(task.value, 200)]);
   if (task.error !== undefined) pairs.push(["error", describeError(task.error)]);
-  return keyValues(pairs, style);
+  // Payload and stack are present only when the server exposes them (`exposePayloads`).
+  if (task.payload !== undefined) pairs.push(["payload", compactJson(task.payload, 2000)]);
+  const block = keyValues(pairs, style);
+  const stack = task.error?.stack;
+  if (stack === undefined) return block;
+  const lines = stack.split("\n").map((line) => `  ${sanitize(line)}`);
+  return `${block}\n${style.dim("stack:")}\n${lines.join("\n")}`;
 }
 
 /** The queue table (`queues`, `pause`, `resume`). */

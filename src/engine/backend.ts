@@ -140,6 +140,11 @@ export interface Backend {
   depths(): DepthSnapshot | Promise<DepthSnapshot>;
   health(): BackendHealth;
   stats(): BackendStats;
+  /**
+   * `stats()` with the figures of the whole store (see `TaskManager.sharedStats`); the
+   * memory store is the process, so the same as `stats()`.
+   */
+  sharedStats(): Promise<BackendStats>;
   /** A handler was registered. */
   handlersChanged(): void;
   /** Someone in this process listens to results or events. */

@@ -77,6 +77,16 @@ export class TaskRecord {
     this.status = waiting ? "waiting" : runAt === undefined ? "queued" : "scheduled";
   }
 
+  /** The snapshot `get()` returns: with the payload and the error's stack. */
+  detail(): TaskSnapshot {
+    const snapshot = this.snapshot();
+    return {
+      ...snapshot,
+      ...(this.error === undefined ? {} : { error: errorDetail(this.error) }),
+      ...(this.payload === undefined ? {} : { payload: this.payload }),
+    };
+  }
+
   snapshot(): TaskSnapshot {
     return {
       id: this.id,
@@ -101,6 +111,17 @@ export class TaskRecord {
 
 /** `ctx.dependencies` of a task outside flows. */
 export const NO_DEPENDENCIES: Readonly<Record<string, DependencyOutcome>> = Object.freeze({});
+/** The longest stack trace kept with a task (longer ones are cut), so stores stay bounded. */
+export const MAX_STACK_CHARS = 8192;
+
+/** `errorInfo` plus the error's stack (cut to {@link MAX_STACK_CHARS}): what `get()` shows. */
+export function errorDetail(error: Error): ErrorInfo {
+  const info = errorInfo(error);
+  const stack = error.stack;
+  return typeof stack === "string" && stack.length > 0
+    ? { ...info, stack: stack.slice(0, MAX_STACK_CHARS) }
+    : info;
+}
 
 /** An error as plain data, safe to serialise. */
 export function errorInfo(error: Error): ErrorInfo {

@@ -62,6 +62,14 @@ export class AgeQueue<T> {
     return item;
   }
 
+  /** Live items, newest first. */
+  *valuesNewestFirst(): IterableIterator<T> {
+    for (let i = this.#items.length - 1; i >= this.#head; i--) {
+      const item = this.#items[i] as T;
+      if (this.stampOf(item) === this.#stamps[i]) yield item;
+    }
+  }
+
   /** Live items, oldest first. */
   *values(): IterableIterator<T> {
     for (let i = this.#head; i < this.#items.length; i++) {

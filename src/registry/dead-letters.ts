@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
-import type { TaskSnapshot } from "../types.js";
+import { wrongOrder } from "../list-order.js";
+import type { ListOrder, TaskSnapshot } from "../types.js";
 import { resolvePageLimit } from "../validation.js";
 import { AgeQueue } from "./age-queue.js";
 
@@ -9,7 +10,10 @@ export interface DeadLetterListOptions {
   readonly name?: string;
   /** @default 100 */
   readonly limit?: number;
+  /** `nextCursor` from the previous page (of a listing in the same `order`). */
   readonly cursor?: string;
+  /** Oldest failure first (the default) or newest first. @default "oldest" */
+  readonly order?: ListOrder;
 }
 
 /** One page of dead letters, oldest first. */
@@ -90,14 +94,16 @@ export class DeadLetters {
 
   list(options: DeadLetterListOptions = {}): DeadLetterPage {
     const limit = resolvePageLimit(options.limit);
-    const after = decodeCursor(options.cursor);
+    const newest = options.order === "newest";
+    const after = decodeCursor(options.cursor, newest);
     const tasks: TaskSnapshot[] = [];
     let last = 0;
-    for (const record of this.#order.values()) {
+    const prefix = newest ? "n" : "d";
+    for (const record of newest ? this.#order.valuesNewestFirst() : this.#order.values()) {
       const stamp = record.deadLetterStamp;
-      if (stamp <= after) continue;
+      if (after !== undefined && (newest ? stamp >= after : stamp <= after)) continue;
       if (options.name !== undefined && record.name !== options.name) continue;
-      if (tasks.length === limit) return { tasks, nextCursor: `d${last}` };
+      if (tasks.length === limit) return { tasks, nextCursor: `${prefix}${last}` };
       tasks.push(record.snapshot());
       last = stamp;
     }
@@ -130,11 +136,13 @@ export class DeadLetters {
   }
 }
 
-function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  const stamp =
-    typeof cursor === "string" && cursor.startsWith("d") ? Number(cursor.slice(1)) : Number.NaN;
+/** The stamp a cursor resumes after (`d<stamp>` oldest first, `n<stamp>` newest first). */
+function decodeCursor(cursor: string | undefined, newest: boolean): number | undefined {
+  if (cursor === undefined) return undefined;
+  const text = typeof cursor === "string" ? cursor : "";
+  const stamp = /^[dn]/.test(text) ? Number(text.slice(1)) : Number.NaN;
   if (!Number.isInteger(stamp) || stamp < 0)
     throw new InvalidArgumentError("cursor", "must be a nextCursor returned by dlq.list()", cursor);
+  if (text.startsWith("n") !== newest) throw wrongOrder(cursor);
   return stamp;
 }

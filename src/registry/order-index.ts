@@ -56,6 +56,18 @@ export class OrderIndex<T> {
     }
   }
 
+  /** Items in descending key order. */
+  *valuesDescending(): IterableIterator<T> {
+    for (let c = this.#chunks.length - 1; c >= 0; c--) {
+      const chunk = this.#chunks[c];
+      if (chunk === undefined) continue;
+      for (let i = chunk.items.length - 1; i >= 0; i--) {
+        const item = chunk.items[i];
+        if (item !== undefined) yield item;
+      }
+    }
+  }
+
   #chunkFor(chunkNumber: number): Chunk<T> {
     if (this.#chunks.length === 0) this.#firstChunk = chunkNumber;
     while (chunkNumber < this.#firstChunk) {

@@ -1,6 +1,7 @@
 import { IdempotencyConflictError, InvalidArgumentError } from "../errors.js";
 import { ALLOWED_TRANSITIONS, isTerminal, type TaskStatus } from "../lifecycle/states.js";
 import type { TaskRecord } from "../lifecycle/task-record.js";
+import { wrongOrder } from "../list-order.js";
 import type { ListOptions, TaskPage } from "../types.js";
 import { resolvePageLimit } from "../validation.js";
 import { AgeQueue } from "./age-queue.js";
@@ -136,14 +137,16 @@ export class Registry {
   /** One page of records matching the filters, in submission order. */
   list(options: ListOptions = {}): TaskPage {
     const limit = resolvePageLimit(options.limit);
-    const after = decodeCursor(options.cursor);
+    const newest = options.order === "newest";
+    const after = decodeCursor(options.cursor, newest);
     const statuses = normaliseStatuses(options.status);
     const tasks = [];
     let lastOrder = -1;
     let more = false;
-    for (const record of this.#records.values()) {
+    const records = newest ? this.#records.valuesDescending() : this.#records.values();
+    for (const record of records) {
       const order = record.order;
-      if (order <= after) continue;
+      if (after !== undefined && (newest ? order >= after : order <= after)) continue;
       if (statuses !== undefined && !statuses.has(record.status)) continue;
       if (options.queue !== undefined && record.queue !== options.queue) continue;
       if (options.name !== undefined && record.name !== options.name) continue;
@@ -154,7 +157,7 @@ export class Registry {
       tasks.push(record.snapshot());
       lastOrder = order;
     }
-    return more ? { tasks, nextCursor: encodeCursor(lastOrder) } : { tasks };
+    return more ? { tasks, nextCursor: encodeCursor(lastOrder, newest) } : { tasks };
   }
 
   #evictOldest(): void {
@@ -185,15 +188,17 @@ function normaliseStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatu
   return new Set(statuses);
 }
 
-function encodeCursor(order: number): string {
-  return Buffer.from(`o:${order}`).toString("base64url");
+/** `o:<order>` oldest first, `n:<order>` newest first. */
+function encodeCursor(order: number, newest: boolean): string {
+  return Buffer.from(`${newest ? "n" : "o"}:${order}`).toString("base64url");
 }
 
-function decodeCursor(cursor: string | undefined): number {
-  if (cursor === undefined) return -1;
+function decodeCursor(cursor: string | undefined, newest: boolean): number | undefined {
+  if (cursor === undefined) return undefined;
   const text = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString() : "";
-  const order = text.startsWith("o:") ? Number(text.slice(2)) : Number.NaN;
+  const order = /^[on]:/.test(text) ? Number(text.slice(2)) : Number.NaN;
   if (!Number.isInteger(order) || order < 0)
     throw new InvalidArgumentError("cursor", "must be a nextCursor returned by list()", cursor);
+  if (text.startsWith("n:") !== newest) throw wrongOrder(cursor);
   return order;
 }

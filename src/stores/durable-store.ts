@@ -43,6 +43,7 @@ import type {
   StoreCounts,
   StoredTask,
   StoredTaskPage,
+  StoreTotals,
   TaskEvent,
   TrimResult,
 } from "./durable-types.js";
@@ -159,6 +160,13 @@ export interface DurableStore {
   queues(): Promise<QueueDepth[]>;
   counts(): Promise<StoreCounts>;
   readonly dlq: DeadLetterStore;
+
+  // Store-wide totals (issue #18: the same stats in every process).
+  /**
+   * Outcomes since the store was created: each event appended to the feed counts its status
+   * in the same atomic step (so a retried ack or a refused stale write counts nothing).
+   */
+  totals(): Promise<StoreTotals>;
 
   /** Whether `value` is a position of this store's events feed. */
   isFeedPosition(value: unknown): value is string;

@@ -167,6 +167,19 @@ export interface StoreCounts {
   readonly finished: number;
 }
 
+/**
+ * Outcomes recorded by the store since it was created, across every process: counted in the
+ * same atomic step that appends each event, so every process reads the same figures.
+ */
+export interface StoreTotals {
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly expired: number;
+  /** Retries scheduled (one per failed attempt that will run again). */
+  readonly retried: number;
+}
+
 /** One entry of the events stream: a lifecycle change of one task. */
 export interface TaskEvent {
   /** The stream entry id; pass it back to read what came after. */

@@ -3,7 +3,7 @@
  * `JSON.stringify` would silently change), and errors as `{ name, message, code? }`.
  */
 import { InvalidArgumentError } from "../errors.js";
-import { errorInfo } from "../lifecycle/task-record.js";
+import { errorDetail } from "../lifecycle/task-record.js";
 import type { ErrorInfo } from "../types.js";
 
 /**
@@ -63,24 +63,29 @@ export function decodeJson(text: string | undefined): unknown {
   return text === undefined || text === "" ? undefined : JSON.parse(text);
 }
 
-/** An error as the JSON the scripts store. */
+/**
+ * An error as the JSON the scripts store, with its stack (cut short) so that `get()` can show
+ * it from any process.
+ */
 export function encodeError(error: Error | ErrorInfo): string {
-  const info = error instanceof Error ? errorInfo(error) : error;
-  return JSON.stringify(
-    info.code === undefined
-      ? { name: info.name, message: info.message }
-      : { name: info.name, message: info.message, code: info.code },
-  );
+  const info = error instanceof Error ? errorDetail(error) : error;
+  return JSON.stringify({
+    name: info.name,
+    message: info.message,
+    ...(info.code === undefined ? {} : { code: info.code }),
+    ...(info.stack === undefined ? {} : { stack: info.stack }),
+  });
 }
 
 /** Parses an error written by {@link encodeError}; absent or `""` is `undefined`. */
 export function decodeError(text: string | undefined): ErrorInfo | undefined {
   const parsed = decodeJson(text);
   if (typeof parsed !== "object" || parsed === null) return undefined;
-  const { name, message, code } = parsed as Record<string, unknown>;
+  const { name, message, code, stack } = parsed as Record<string, unknown>;
   return {
     name: typeof name === "string" ? name : "Error",
     message: typeof message === "string" ? message : "",
     ...(typeof code === "string" ? { code } : {}),
+    ...(typeof stack === "string" ? { stack } : {}),
   };
 }

@@ -3,14 +3,15 @@
  * `TaskResult` for result subscribers fed from the events stream.
  */
 import { isTerminal } from "../lifecycle/states.js";
-import type { TaskResult, TaskSnapshot } from "../types.js";
+import type { ErrorInfo, TaskResult, TaskSnapshot } from "../types.js";
 import type { StoredTask, TaskEvent } from "./durable-types.js";
 
 /**
  * A stored task as a `TaskSnapshot`. `maxRetries` falls back to `defaultMaxRetries` (the
- * manager's policy) for tasks enqueued without one.
+ * manager's policy) for tasks enqueued without one. Only `detail` (what `get()` returns)
+ * carries the payload and the error's stack, as in memory mode.
  */
-export function toSnapshot(task: StoredTask, defaultMaxRetries = 0): TaskSnapshot {
+export function toSnapshot(task: StoredTask, defaultMaxRetries = 0, detail = false): TaskSnapshot {
   return {
     id: task.id,
     name: task.name,
@@ -27,7 +28,8 @@ export function toSnapshot(task: StoredTask, defaultMaxRetries = 0): TaskSnapsho
     ...defined("idempotencyKey", task.idempotencyKey),
     ...defined("progress", task.progress),
     ...defined("value", task.value),
-    ...defined("error", task.error),
+    ...defined("error", detail ? task.error : withoutStack(task.error)),
+    ...(detail ? defined("payload", task.payload) : {}),
   };
 }
 
@@ -44,8 +46,15 @@ export function toTaskResult(event: TaskEvent): TaskResult | undefined {
     finishedAt: event.finishedAt ?? event.at,
     ...defined("startedAt", event.startedAt),
     ...defined("value", event.value),
-    ...defined("error", event.error),
+    ...defined("error", withoutStack(event.error)),
   };
+}
+
+/** The error as lists, results and events show it: stacks are for `get()` only. */
+export function withoutStack(error: ErrorInfo | undefined): ErrorInfo | undefined {
+  if (error?.stack === undefined) return error;
+  const { stack: _stack, ...rest } = error;
+  return rest;
 }
 
 function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -259,6 +259,7 @@ describe("schedules, stats and the document", () => {
       "name",
       "limit",
       "cursor",
+      "order",
     ]);
     expect(doc.paths["/healthz"].get.security).toEqual([]);
   });

@@ -179,6 +179,26 @@ describe("get, list and cancel", () => {
     expect(new Set(all.tasks.map((t) => t.id)).size).toBe(all.tasks.length);
   });
 
+  it("lists newest first by default and oldest first with --oldest (cursors in both)", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const handle = await mill.submit("echo", { order: i });
+      ids.push(handle.id);
+      await handle.result();
+    }
+    type Page = { tasks: TaskSnapshot[]; nextCursor: string | null };
+    const listed = async (...extra: string[]) =>
+      json<Page>(await cli(["list", "--name", "echo", "--limit", "100", "--json", ...extra]));
+    const newest = (await listed()).tasks.map((t) => t.id).filter((id) => ids.includes(id));
+    const oldest = (await listed("--oldest")).tasks
+      .map((t) => t.id)
+      .filter((id) => ids.includes(id));
+    expect(newest).toEqual([...ids].reverse());
+    expect(oldest).toEqual(ids);
+    const human = await cli(["list", "--name", "echo", "--limit", "1", "--oldest"]);
+    expect(human.stderr).toMatch(/^More tasks: add --cursor \S+ --oldest \(or --all\)\.\n$/);
+  });
+
   it("rejects an unknown status before sending anything", async () => {
     const result = await cli(["list", "--status", "done"]);
     expect(result.code).toBe(2);

@@ -9,15 +9,19 @@
 import { describe } from "vitest";
 import { auditSuite } from "./suite-audit.js";
 import { cancelSuite } from "./suite-cancel.js";
+import { detailsSuite } from "./suite-details.js";
 import { eventsSuite } from "./suite-events.js";
 import { flowsSuite } from "./suite-flows.js";
 import { lifecycleSuite } from "./suite-lifecycle.js";
 import { modesSuite } from "./suite-modes.js";
 import { newApiSuite } from "./suite-new-api.js";
+import { orderSuite } from "./suite-order.js";
 import { pauseSuite } from "./suite-pause.js";
 import { registrySuite } from "./suite-registry.js";
+import { roundTripSuite } from "./suite-round-trip.js";
 import { schedulesSuite } from "./suite-schedules.js";
 import { schedulingSuite } from "./suite-scheduling.js";
+import { statsSuite } from "./suite-stats.js";
 import { stopSuite } from "./suite-stop.js";
 import { workersSuite } from "./suite-workers.js";
 import { type StoreFixture, useStore } from "./support.js";
@@ -40,5 +44,9 @@ export function runConformanceSuite(fixture: StoreFixture): void {
     schedulesSuite(ctx);
     auditSuite(ctx);
     flowsSuite(ctx);
+    detailsSuite(ctx);
+    orderSuite(ctx);
+    statsSuite(ctx);
+    roundTripSuite(ctx);
   });
 }

@@ -71,10 +71,12 @@ describe("whatever a handler throws becomes a failure, never a crash", () => {
     });
     const task = await mill.submit("io");
     await clock.advance(0);
+    // get() also carries the stack (for code, and operators who opted in: see exposure tests).
     expect((await mill.get(task.id))?.error).toEqual({
       name: "Error",
       message: "connect failed",
       code: "ECONNREFUSED",
+      stack: expect.stringMatching(/^Error: connect failed\n/),
     });
   });
 

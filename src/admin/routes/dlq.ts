@@ -1,5 +1,6 @@
 /** The dead-letter queue: list, replay, purge. */
 import type { DeadLetterSelector } from "../../registry/dead-letters.js";
+import { exposedPage } from "../exposure.js";
 import { route } from "../router.js";
 import {
   DeadLetterOutcomeSchema,
@@ -17,11 +18,13 @@ export const dlqRoutes = [
     role: "read",
     query: ListDeadLettersQuery,
     doc: {
-      summary: "List dead letters, oldest first",
+      summary: "List dead letters, oldest or newest failure first (`order`)",
       response: { status: 200, schema: TaskPageSchema },
     },
-    async handle({ mill, query }) {
-      return { status: 200, body: toPageBody(await mill.dlq.list(query)) };
+    async handle({ mill, query, options }) {
+      const page = await mill.dlq.list(query);
+      const tasks = await exposedPage(mill, page.tasks, options.exposure);
+      return { status: 200, body: toPageBody({ ...page, tasks }) };
     },
   }),
   route({

@@ -21,7 +21,8 @@ export const statsRoutes = [
     path: "/v1/stats",
     role: "read",
     doc: {
-      summary: "The manager's figures and backend health",
+      summary:
+        "The figures of the store (the same from every process: `sharedStats()`) and backend health",
       response: {
         status: 200,
         schema: z.object({
@@ -35,7 +36,7 @@ export const statsRoutes = [
       },
     },
     async handle({ mill }) {
-      return { status: 200, body: { stats: mill.stats(), health: mill.health() } };
+      return { status: 200, body: { stats: await mill.sharedStats(), health: mill.health() } };
     },
   }),
 ];

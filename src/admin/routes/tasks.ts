@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { TaskManager } from "../../task-manager.js";
 import type { SubmitOptions, TaskSnapshot } from "../../types.js";
 import { HttpError } from "../errors.js";
+import { exposed, HIDDEN } from "../exposure.js";
 import { route } from "../router.js";
 import {
   ListTasksQuery,
@@ -40,7 +41,9 @@ export const taskRoutes = [
         name: handle.name,
         queue: handle.queue,
       };
-      return { status: 201, body: { task } };
+      // Writes answer without payloads: the caller has it, and a failing redact hook must not
+      // turn a done write into a 500 (a retried submit or cancel).
+      return { status: 201, body: { task: exposed(task as TaskSnapshot, HIDDEN) } };
     },
   }),
   route({
@@ -49,11 +52,15 @@ export const taskRoutes = [
     role: "read",
     query: ListTasksQuery,
     doc: {
-      summary: "List tasks in submission order, filtered by status, queue and name",
+      summary: "List tasks oldest or newest first (`order`), filtered by status, queue and name",
       response: { status: 200, schema: TaskPageSchema },
     },
-    async handle({ mill, query }) {
-      return { status: 200, body: toPageBody(await mill.list(query)) };
+    async handle({ mill, query, options }) {
+      const page = await mill.list(query);
+      return {
+        status: 200,
+        body: toPageBody({ ...page, tasks: page.tasks.map((t) => exposed(t, options.exposure)) }),
+      };
     },
   }),
   route({
@@ -61,8 +68,9 @@ export const taskRoutes = [
     path: "/v1/tasks/:id",
     role: "read",
     doc: { summary: "Get one task", response: { status: 200, schema: TaskReply } },
-    async handle({ mill, params }) {
-      return { status: 200, body: { task: await requireTask(mill, params.id) } };
+    async handle({ mill, params, options }) {
+      const task = await requireTask(mill, params.id);
+      return { status: 200, body: { task: exposed(task, options.exposure) } };
     },
   }),
   route({
@@ -80,7 +88,10 @@ export const taskRoutes = [
       const id = (await requireTask(mill, params.id)).id;
       const cancelled = await mill.cancel(id);
       const task = await mill.get(id);
-      return { status: 200, body: task === undefined ? { cancelled } : { cancelled, task } };
+      return {
+        status: 200,
+        body: task === undefined ? { cancelled } : { cancelled, task: exposed(task, HIDDEN) },
+      };
     },
   }),
 ];

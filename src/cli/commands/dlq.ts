@@ -10,6 +10,7 @@ interface ListFlags {
   name?: string;
   limit?: number;
   cursor?: string;
+  oldest?: boolean;
 }
 
 interface TargetFlags {
@@ -31,10 +32,11 @@ export function registerDlqCommands(program: Command, io: Io): void {
 
   dlq
     .command("list")
-    .description("List dead letters, oldest first")
+    .description("List dead letters, newest failure first")
     .option("--name <name>", "only this task name", nonEmpty)
     .option("--limit <n>", "entries per page, 1 to 1000 (server default 50)", intIn(1, 1000))
     .option("--cursor <cursor>", "continue from a previous page's next cursor", nonEmpty)
+    .option("--oldest", "oldest failure first (default: newest); give it again with --cursor")
     .addHelpText(
       "after",
       examples(["taskmill dlq list --name email.send", "taskmill dlq list --limit 100 --json"]),
@@ -45,10 +47,13 @@ export function registerDlqCommands(program: Command, io: Io): void {
         name: flags.name,
         limit: flags.limit,
         cursor: flags.cursor,
+        order: flags.oldest === true ? "oldest" : "newest",
       });
       ctx.print(page, () => formatTaskTable(page.tasks, ctx.style));
       if (!ctx.json && page.nextCursor !== null)
-        ctx.note(`More entries: add --cursor ${page.nextCursor}.`);
+        ctx.note(
+          `More entries: add --cursor ${page.nextCursor}${flags.oldest === true ? " --oldest" : ""}.`,
+        );
     });
 
   targetOptions(

@@ -32,6 +32,7 @@ interface ListFlags {
   limit?: number;
   cursor?: string;
   all?: boolean;
+  oldest?: boolean;
 }
 
 /** Adds the task commands to `program`. */
@@ -97,6 +98,7 @@ export function registerTaskCommands(program: Command, io: Io): void {
     .option("--limit <n>", "tasks per page, 1 to 1000 (server default 50)", intIn(1, 1000))
     .option("--cursor <cursor>", "continue from a previous page's next cursor", nonEmpty)
     .option("--all", "follow the cursors and print every page")
+    .option("--oldest", "oldest first (default: newest first); give it again with --cursor")
     .addHelpText(
       "after",
       examples([
@@ -112,6 +114,8 @@ export function registerTaskCommands(program: Command, io: Io): void {
         queue: flags.queue,
         name: flags.name,
         limit: flags.limit,
+        // Newest first: an operator looks for what just happened, not the oldest retained.
+        order: flags.oldest === true ? "oldest" : "newest",
       };
       const tasks: TaskSnapshot[] = [];
       let cursor = flags.cursor;
@@ -127,7 +131,9 @@ export function registerTaskCommands(program: Command, io: Io): void {
       const nextCursor = flags.all ? null : (cursor ?? null);
       ctx.print({ tasks, nextCursor }, () => formatTaskTable(tasks, ctx.style));
       if (!ctx.json && nextCursor !== null)
-        ctx.note(`More tasks: add --cursor ${nextCursor} (or --all).`);
+        ctx.note(
+          `More tasks: add --cursor ${nextCursor}${flags.oldest === true ? " --oldest" : ""} (or --all).`,
+        );
     });
 
   program

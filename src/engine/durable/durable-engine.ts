@@ -274,7 +274,7 @@ export class DurableEngine implements Backend {
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
     const task = await this.#calls.read("get", (store) => store.get(id));
-    return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name));
+    return task === undefined ? undefined : toSnapshot(task, this.#maxRetries(task.name), true);
   }
 
   async list(options?: ListOptions): Promise<TaskPage> {
@@ -453,6 +453,30 @@ export class DurableEngine implements Backend {
    */
   stats(): BackendStats {
     return { ...NO_LOCAL_TASKS, ...this.#counters, running: this.running };
+  }
+
+  /**
+   * The store's figures, the same in every process sharing it: outcome totals and the tasks
+   * it holds now (running counts leases, in every process). `submitted`, `started` and
+   * `lateSettlements` stay this process's own.
+   */
+  async sharedStats(): Promise<BackendStats> {
+    const [depths, counts, totals] = await Promise.all([
+      this.#calls.read("queues", (store) => store.queues()),
+      this.#calls.read("counts", (store) => store.counts()),
+      this.#calls.read("totals", (store) => store.totals()),
+    ]);
+    const queued = depths.reduce((sum, queue) => sum + queue.depth, 0);
+    return {
+      ...this.#counters,
+      ...totals,
+      running: counts.running,
+      queued,
+      waiting: counts.delayed,
+      live: queued + counts.delayed + counts.running,
+      retained: counts.finished,
+      deadLetters: counts.deadLetters,
+    };
   }
 
   /** Claims do not wait for slow subscribers: results go to the stream, not through them. */

@@ -2,11 +2,13 @@
  * Turns the store's events feed into what this process's users see: result subscriptions,
  * lifecycle events and `task.result()` outcomes, whichever process ran the task.
  */
-import { CancelledError, ExpiredError, NotFoundError, TaskFailedError } from "../../errors.js";
+import { CancelledError, ExpiredError, NotFoundError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ResultBroadcaster } from "../../results/broadcaster.js";
 import type { StoredTask, TaskEvent } from "../../stores/durable-types.js";
+import { withoutStack } from "../../stores/snapshots.js";
 import type { TaskSnapshot } from "../../types.js";
+import { restoreError } from "./restored-error.js";
 import { resultOf } from "./result-feed.js";
 
 /** Where relayed events go. */
@@ -36,7 +38,7 @@ export function relayEvent(event: TaskEvent, targets: RelayTargets): void {
       task: eventSnapshot(event, targets.maxRetries(event.name)),
       attempt: event.attempts,
       delayMs: Math.max(0, (event.runAt ?? event.at) - event.at),
-      error: event.error ?? { name: "Error", message: event.reason ?? "retrying" },
+      error: withoutStack(event.error) ?? { name: "Error", message: event.reason ?? "retrying" },
     });
   }
 }
@@ -52,7 +54,7 @@ export function outcomeOf(event: TaskEvent): unknown {
       throw new ExpiredError();
     default:
       if (event.reason === "missing") throw new NotFoundError("task", event.id);
-      throw new TaskFailedError(event.error ?? { name: "Error", message: "the task failed" });
+      throw restoreError(event.error ?? { name: "Error", message: "the task failed" });
   }
 }
 
@@ -109,6 +111,6 @@ function eventSnapshot(event: TaskEvent, maxRetries: number): TaskSnapshot {
     startedAt: event.startedAt,
     finishedAt: event.finishedAt,
     value: event.value,
-    error: event.error,
+    error: withoutStack(event.error),
   };
 }

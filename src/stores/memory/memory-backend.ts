@@ -55,6 +55,7 @@ import type {
   TaskPage,
   TaskSnapshot,
 } from "../../types.js";
+import { decodeJson, encodeJson } from "../json-codec.js";
 import { MemoryFlowHandle } from "./memory-flow-handle.js";
 import { MemoryFlows } from "./memory-flows.js";
 import { TaskRunner } from "./runner.js";
@@ -103,6 +104,7 @@ export class MemoryBackend implements Backend {
       instrumentation: observability.instrumentation,
       onTerminal: (record) => this.#onTerminal(record),
       onFlowNodeEnded: (record) => this.#flows.ended(record),
+      jsonResults: options.payloads === "json",
     });
     this.#flows.attach(this.#runner);
     this.#dispatcher = new Dispatcher({
@@ -130,6 +132,8 @@ export class MemoryBackend implements Backend {
       throw new HandlerNotFoundError(name);
     }
     if (options !== NO_SUBMIT_OPTIONS) validateSubmitOptions(options);
+    // payloads: "json": the handler gets what a durable store would hand it.
+    if (this.#options.payloads === "json") payload = decodeJson(encodeJson("payload", payload));
     const key = options.idempotencyKey;
     if (key !== undefined) {
       const existing = this.#registry.findByKey(key, name, payload);
@@ -249,7 +253,7 @@ export class MemoryBackend implements Backend {
   }
 
   async get(id: string): Promise<TaskSnapshot | undefined> {
-    return this.#registry.get(id)?.snapshot();
+    return this.#registry.get(id)?.detail();
   }
 
   async cancel(id: string): Promise<boolean> {
@@ -280,6 +284,10 @@ export class MemoryBackend implements Backend {
 
   health(): BackendHealth {
     return HEALTH;
+  }
+
+  async sharedStats(): Promise<BackendStats> {
+    return this.stats();
   }
 
   stats(): BackendStats {

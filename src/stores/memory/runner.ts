@@ -14,6 +14,7 @@ import { Alarm } from "../../scheduling/alarm.js";
 import type { Clock } from "../../scheduling/clock.js";
 import { IndexedHeap } from "../../scheduling/indexed-heap.js";
 import type { TaskResult } from "../../types.js";
+import { decodeJson, encodeJson } from "../json-codec.js";
 import type { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
 
 /** What the runner needs from the rest of the engine. */
@@ -29,6 +30,8 @@ export interface RunnerDeps {
   readonly onTerminal: (record: TaskRecord) => void;
   /** Told of every terminal transition of a flow's task, right after `onTerminal`. */
   readonly onFlowNodeEnded: (record: TaskRecord) => void;
+  /** `payloads: "json"`: results travel through JSON, as in durable mode. */
+  readonly jsonResults?: boolean;
 }
 
 /**
@@ -58,6 +61,7 @@ export class TaskRunner implements AttemptOutcomes {
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
+    if (deps.jsonResults === true) this.succeeded = this.#succeededJson;
     this.#executor = new AttemptExecutor({
       clock: deps.clock,
       random: deps.random,
@@ -178,6 +182,22 @@ export class TaskRunner implements AttemptOutcomes {
   /** @internal {@link AttemptOutcomes}: recorded at once, in the executor's turn. */
   succeeded(attempt: Attempt, value: unknown, now: number): void {
     this.#finish(attempt.record, "succeeded", value, undefined, now);
+  }
+
+  /**
+   * `succeeded` with `payloads: "json"` (installed over it by the constructor, so the default
+   * path stays the one-line method above): as in durable mode, a result that is not JSON fails
+   * the task, without a retry.
+   */
+  #succeededJson(attempt: Attempt, value: unknown, now: number): void {
+    let json: unknown;
+    try {
+      json = decodeJson(encodeJson("value", value));
+    } catch (error) {
+      this.#finish(attempt.record, "failed", undefined, error as Error, now);
+      return;
+    }
+    this.#finish(attempt.record, "succeeded", json, undefined, now);
   }
 
   /** @internal */

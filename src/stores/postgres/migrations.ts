@@ -11,6 +11,7 @@ import { flowsV4 } from "./sql/flows-v4.js";
 import { functionsV1 } from "./sql/functions-v1.js";
 import { ADVISORY_MIGRATE, type SchemaNames } from "./sql/names.js";
 import { schemaV1 } from "./sql/schema-v1.js";
+import { totalsV5 } from "./sql/totals-v5.js";
 
 /** One migration: its version (1, 2, ...), a name, and its SQL for a schema. */
 export interface Migration {
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "fleet: paused queues, workers, schedules", sql: fleetV2 },
   { version: 3, name: "audit trail", sql: auditV3 },
   { version: 4, name: "flows", sql: flowsV4 },
+  { version: 5, name: "store totals (stats-totals)", sql: totalsV5 },
 ];
 
 /** The schema version this code needs. */

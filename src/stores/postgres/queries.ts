@@ -13,7 +13,8 @@
  */
 import { InvalidArgumentError } from "../../errors.js";
 import { TaskStatus } from "../../lifecycle/states.js";
-import type { ListOptions } from "../../types.js";
+import { wrongOrder } from "../../list-order.js";
+import type { ListOptions, ListOrder } from "../../types.js";
 import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
 import { TASK_COLUMNS, taskFromRow } from "./codec.js";
@@ -36,6 +37,8 @@ interface Source {
   /** The ordering columns; the cursor holds their values for the last row returned. */
   readonly keys: readonly string[];
   readonly order: string;
+  /** `order` exactly reversed, for a newest-first walk. */
+  readonly reverse: string;
 }
 
 const SOURCES: Record<string, Source> = {
@@ -44,30 +47,35 @@ const SOURCES: Record<string, Source> = {
     where: "status IN ('queued','retrying') AND run_at IS NULL",
     keys: ["queue", "(-priority)", "seq"],
     order: "queue, priority DESC, seq",
+    reverse: "queue DESC, priority, seq DESC",
   },
   delayed: {
     id: "delayed",
     where: "status IN ('scheduled','retrying') AND run_at IS NOT NULL",
     keys: ["run_at", "id"],
     order: "run_at, id",
+    reverse: "run_at DESC, id DESC",
   },
   running: {
     id: "running",
     where: "status = 'running'",
     keys: ["lease_until", "id"],
     order: "lease_until, id",
+    reverse: "lease_until DESC, id DESC",
   },
   dead: {
     id: "dead",
     where: "status = 'failed'",
     keys: ["finished_at", "id"],
     order: "finished_at, id",
+    reverse: "finished_at DESC, id DESC",
   },
   finished: {
     id: "finished",
     where: "status IN ('succeeded','cancelled','expired')",
     keys: ["finished_at", "id"],
     order: "finished_at, id",
+    reverse: "finished_at DESC, id DESC",
   },
 };
 
@@ -108,14 +116,24 @@ export function listTasks(
   if (wants("running")) sources.push(SOURCES.running as Source);
   if (wants("failed")) sources.push(SOURCES.dead as Source);
   if (wants("succeeded", "cancelled", "expired")) sources.push(SOURCES.finished as Source);
-  return walk(query, names, sources, options.cursor, limit, { statuses, queue, name });
+  return walk(query, names, sources, options.cursor, limit, {
+    statuses,
+    queue,
+    name,
+    newest: options.order === "newest",
+  });
 }
 
 /** A page of dead letters, oldest failure first. */
 export function listDeadLetters(
   query: Query,
   names: SchemaNames,
-  options: { readonly name?: string; readonly limit?: number; readonly cursor?: string },
+  options: {
+    readonly name?: string;
+    readonly limit?: number;
+    readonly cursor?: string;
+    readonly order?: ListOrder;
+  },
 ): Promise<StoredTaskPage> {
   const limit = resolvePageLimit(options.limit);
   const { name } = options;
@@ -125,6 +143,7 @@ export function listDeadLetters(
     statuses: ["failed"],
     queue: undefined,
     name,
+    newest: options.order === "newest",
   });
 }
 
@@ -132,17 +151,21 @@ interface Filter {
   readonly statuses: readonly TaskStatus[];
   readonly queue: string | undefined;
   readonly name: string | undefined;
+  /** Walk in reverse: the sources last to first, each by its `reverse` order. */
+  readonly newest: boolean;
 }
 
 async function walk(
   query: Query,
   { s }: SchemaNames,
-  sources: readonly Source[],
+  forward: readonly Source[],
   cursor: string | undefined,
   limit: number,
   filter: Filter,
 ): Promise<StoredTaskPage> {
-  const start = decodeCursor(cursor);
+  const { newest } = filter;
+  const sources = newest ? [...forward].reverse() : forward;
+  const start = decodeCursor(cursor, newest);
   let index = 0;
   if (start !== undefined) {
     index = sources.findIndex((source) => source.id === start.source);
@@ -167,25 +190,25 @@ async function walk(
         values.push(value);
         return `$${values.length}`;
       });
-      where += ` AND (${source.keys.join(", ")}) > (${marks.join(", ")})`;
+      where += ` AND (${source.keys.join(", ")}) ${newest ? "<" : ">"} (${marks.join(", ")})`;
     }
     const want = limit - tasks.length;
     values.push(want + 1);
     const { rows } = await query(
       `SELECT ${TASK_COLUMNS}, seq, ${source.keys.map((key, i) => `${key} AS k${i}`).join(", ")}
-       FROM ${s}.tasks WHERE ${where} ORDER BY ${source.order} LIMIT $${values.length}`,
+       FROM ${s}.tasks WHERE ${where} ORDER BY ${newest ? source.reverse : source.order} LIMIT $${values.length}`,
       values,
     );
     for (const row of rows.slice(0, want)) tasks.push(taskFromRow(row));
     // The page filled up exactly at the end of the previous source: resume at this one's start.
     if (want === 0) {
-      if (rows.length > 0) return { tasks, nextCursor: encodeCursor(source.id, []) };
+      if (rows.length > 0) return { tasks, nextCursor: encodeCursor(source.id, [], newest) };
       continue;
     }
     if (rows.length > want) {
       const last = rows[want - 1] as Record<string, unknown>;
       const after = source.keys.map((_, i) => last[`k${i}`]);
-      return { tasks, nextCursor: encodeCursor(source.id, after) };
+      return { tasks, nextCursor: encodeCursor(source.id, after, newest) };
     }
   }
   return { tasks };
@@ -228,14 +251,15 @@ function validateStatuses(status: ListOptions["status"]): TaskStatus[] {
   return [...new Set(list as TaskStatus[])];
 }
 
-function encodeCursor(source: string, after: readonly unknown[]): string {
-  return Buffer.from(JSON.stringify([source, ...after.map((v) => String(v))])).toString(
-    "base64url",
-  );
+/** `[source, ...keys]`; the source is written `n:<source>` for a newest-first walk. */
+function encodeCursor(source: string, after: readonly unknown[], newest: boolean): string {
+  const head = newest ? `n:${source}` : source;
+  return Buffer.from(JSON.stringify([head, ...after.map((v) => String(v))])).toString("base64url");
 }
 
 function decodeCursor(
   cursor: string | undefined,
+  newest: boolean,
 ): { readonly source: string; readonly after: string[] } | undefined {
   if (cursor === undefined) return undefined;
   try {
@@ -245,13 +269,18 @@ function decodeCursor(
       parsed.length >= 1 &&
       parsed.every((part) => typeof part === "string")
     ) {
-      const [source, ...after] = parsed as string[];
+      const [head, ...after] = parsed as string[];
+      const reversed = (head as string).startsWith("n:");
+      const source = reversed ? (head as string).slice(2) : (head as string);
       const known = Object.values(SOURCES).find((candidate) => candidate.id === source);
-      if (known !== undefined && (after.length === 0 || known.keys.length === after.length))
-        return { source: source as string, after };
+      if (known !== undefined && (after.length === 0 || known.keys.length === after.length)) {
+        if (reversed !== newest) throw wrongOrder(cursor);
+        return { source, after };
+      }
     }
-  } catch {
-    // Falls through to the error below.
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    // Anything else falls through to the error below.
   }
   throw new InvalidArgumentError("cursor", "must be a nextCursor returned by list()", cursor);
 }

@@ -34,6 +34,7 @@ import type {
   StoreCounts,
   StoredTask,
   StoredTaskPage,
+  StoreTotals,
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
@@ -41,6 +42,7 @@ import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.
 import { encodeError, encodeJson } from "../json-codec.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { scriptError } from "../redis/errors.js";
+import { totalsFromCounts } from "../totals.js";
 import { appendAudit, listAudit } from "./audit.js";
 import { asQuery, encodeAll, enqueueTasks, runStep } from "./calls.js";
 import { UnexpectedRowError } from "./codec.js";
@@ -55,6 +57,7 @@ import type { PostgresStoreSettings } from "./options.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, type Query, queueDepths } from "./queries.js";
 import { type SchemaNames, schemaNames } from "./sql/names.js";
+import { readTotalsSql } from "./sql/totals-v5.js";
 import { PostgresWorkWaiter } from "./waiter.js";
 
 /** Most reclaim batches one `reclaim()` call runs before returning. */
@@ -313,6 +316,12 @@ export class PostgresStore implements DurableStore {
 
   counts(): Promise<StoreCounts> {
     return countAll(this.#query, this.names);
+  }
+
+  async totals(): Promise<StoreTotals> {
+    const { rows } = await this.#query(readTotalsSql(this.names));
+    const counts = new Map(rows.map((row) => [String(row.status), Number(row.n)]));
+    return totalsFromCounts((status) => counts.get(status) ?? 0);
   }
 
   isFeedPosition(value: unknown): value is string {

@@ -48,6 +48,7 @@ export class RedisDeadLetters {
       options.cursor,
       limit,
       (task) => task.status === "failed" && (name === undefined || task.name === name),
+      options.order === "newest",
     );
   }
 

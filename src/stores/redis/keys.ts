@@ -16,6 +16,7 @@
  * | `{p}:finished`               | zset   | succeeded/cancelled/expired tasks; score = finish time µs |
  * | `{p}:idem:<key>`             | string | idempotency key → task id                                 |
  * | `{p}:events`                 | stream | lifecycle events and results (trimmed, MAXLEN ~)          |
+ * | `{p}:totals`                 | hash   | outcome counts per event status, written with each event  |
  * | `{p}:rate`                   | hash   | global token bucket: `tokens`, `ts`                       |
  * | `{p}:fence`                  | string | fencing-token counter (INCR)                              |
  * | `{p}:seq`                    | string | ready-order counter (FIFO within a priority)              |
@@ -50,6 +51,8 @@ export class KeySpace {
   readonly dlq: string;
   readonly finished: string;
   readonly events: string;
+  /** Outcome counts per event status (`event.lua` derives it from `events`). */
+  readonly totals: string;
   readonly rate: string;
   readonly fence: string;
   readonly seq: string;
@@ -81,6 +84,7 @@ export class KeySpace {
     this.dlq = `${this.base}dlq`;
     this.finished = `${this.base}finished`;
     this.events = `${this.base}events`;
+    this.totals = `${this.base}totals`;
     this.rate = `${this.base}rate`;
     this.fence = `${this.base}fence`;
     this.seq = `${this.base}seq`;

@@ -14,6 +14,7 @@
 import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
 import { TaskStatus } from "../../lifecycle/states.js";
+import { wrongOrder } from "../../list-order.js";
 import type { ListOptions } from "../../types.js";
 import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
@@ -86,22 +87,26 @@ export async function listTasks(
       statuses.has(task.status) &&
       (queue === undefined || task.queue === queue) &&
       (name === undefined || task.name === name),
+    options.order === "newest",
   );
 }
 
 /**
  * Walks `sources` in order from `cursor`, collecting up to `limit` tasks that `accept`,
- * examining at most `max(1000, 10 * limit)` entries.
+ * examining at most `max(1000, 10 * limit)` entries. `newest`: the exact reverse walk (the
+ * sources last to first, each zset from its highest score).
  */
 export async function walkSources(
   redis: Redis,
   keys: KeySpace,
-  sources: readonly IndexSource[],
+  forward: readonly IndexSource[],
   cursor: string | undefined,
   limit: number,
   accept: (task: StoredTask) => boolean,
+  newest = false,
 ): Promise<StoredTaskPage> {
-  const start = decodeCursor(cursor);
+  const sources = newest ? [...forward].reverse() : forward;
+  const start = decodeCursor(cursor, newest);
   let index = 0;
   if (start !== undefined) {
     index = sources.findIndex((source) => source.id === start.source);
@@ -112,9 +117,9 @@ export async function walkSources(
   for (; index < sources.length; index++) {
     const source = sources[index] as IndexSource;
     const after = start !== undefined && start.source === source.id ? start.position : undefined;
-    const stop = await walkSource(redis, keys, source, after, accept, state);
+    const stop = await walkSource(redis, keys, source, after, accept, state, newest);
     if (stop !== undefined)
-      return { tasks: state.found, nextCursor: encodeCursor(source.id, stop) };
+      return { tasks: state.found, nextCursor: encodeCursor(source.id, stop, newest) };
   }
   return { tasks: state.found };
 }
@@ -127,24 +132,32 @@ async function walkSource(
   after: Position | undefined,
   accept: (task: StoredTask) => boolean,
   state: { found: StoredTask[]; budget: number; readonly limit: number },
+  newest: boolean,
 ): Promise<Position | undefined> {
   let offset = 0;
   // Set when the cursor's entry has moved on since: restart at its score, skip up to it.
   let skipUpTo: Position | undefined;
   if (after !== undefined) {
-    const rank = await redis.zrank(source.key, after.member);
+    const rank = await (newest
+      ? redis.zrevrank(source.key, after.member)
+      : redis.zrank(source.key, after.member));
     if (rank !== null) offset = rank + 1;
     else {
-      offset = await redis.zcount(source.key, "-inf", `(${after.score}`);
+      offset = await (newest
+        ? redis.zcount(source.key, `(${after.score}`, "+inf")
+        : redis.zcount(source.key, "-inf", `(${after.score}`));
       skipUpTo = after;
     }
   }
   for (;;) {
-    const flat = await redis.zrange(source.key, offset, offset + BATCH - 1, "WITHSCORES");
+    const stop = offset + BATCH - 1;
+    const flat = await (newest
+      ? redis.zrevrange(source.key, offset, stop, "WITHSCORES")
+      : redis.zrange(source.key, offset, stop, "WITHSCORES"));
     const rows: Position[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const row = { member: flat[i] as string, score: flat[i + 1] as string };
-      if (skipUpTo !== undefined && !isAfter(row, skipUpTo)) continue;
+      if (skipUpTo !== undefined && !isAfter(row, skipUpTo, newest)) continue;
       rows.push(row);
     }
     const pipeline = redis.pipeline();
@@ -205,31 +218,40 @@ function validateStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus
   return new Set(list as TaskStatus[]);
 }
 
-function isAfter(row: Position, after: Position): boolean {
+/** Whether `row` comes after `after` in the walk (ascending, or descending when `newest`). */
+function isAfter(row: Position, after: Position, newest: boolean): boolean {
   const score = Number(row.score);
   const afterScore = Number(after.score);
+  if (newest) return score < afterScore || (score === afterScore && row.member < after.member);
   return score > afterScore || (score === afterScore && row.member > after.member);
 }
 
-function encodeCursor(source: string, position: Position): string {
-  return Buffer.from(JSON.stringify([source, position.score, position.member])).toString(
-    "base64url",
-  );
+/** `[source, score, member]`, with a fourth `"n"` for a newest-first walk. */
+function encodeCursor(source: string, position: Position, newest: boolean): string {
+  const parts = [source, position.score, position.member, ...(newest ? ["n"] : [])];
+  return Buffer.from(JSON.stringify(parts)).toString("base64url");
 }
 
 function decodeCursor(
   cursor: string | undefined,
+  newest: boolean,
 ): { readonly source: string; readonly position: Position } | undefined {
   if (cursor === undefined) return undefined;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(String(cursor), "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 3) {
-      const [source, score, member] = parsed as unknown[];
-      if (typeof source === "string" && typeof score === "string" && typeof member === "string")
-        return { source, position: { score, member } };
-    }
+    parsed = JSON.parse(Buffer.from(String(cursor), "base64url").toString("utf8"));
   } catch {
     // Falls through to the error below.
+  }
+  if (
+    Array.isArray(parsed) &&
+    (parsed.length === 3 || (parsed.length === 4 && parsed[3] === "n"))
+  ) {
+    const [source, score, member] = parsed as unknown[];
+    if (typeof source === "string" && typeof score === "string" && typeof member === "string") {
+      if ((parsed.length === 4) !== newest) throw wrongOrder(cursor);
+      return { source, position: { score, member } };
+    }
   }
   throw new InvalidArgumentError("cursor", "must be a nextCursor returned by list()", cursor);
 }

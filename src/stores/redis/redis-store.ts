@@ -31,11 +31,13 @@ import type {
   StoreCounts,
   StoredTask,
   StoredTaskPage,
+  StoreTotals,
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
 import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
 import { encodeError, encodeJson } from "../json-codec.js";
+import { totalsFromCounts } from "../totals.js";
 import { RedisAudit } from "./audit.js";
 import {
   buildClaimCall,
@@ -469,6 +471,11 @@ export class RedisStore implements DurableStore {
   /** Delayed, running, dead-letter and finished counts over all queues. */
   counts(): Promise<StoreCounts> {
     return countAll(this.redis, this.keys);
+  }
+
+  async totals(): Promise<StoreTotals> {
+    const counts = await this.redis.hgetall(this.keys.totals);
+    return totalsFromCounts((status) => Number(counts[status] ?? 0));
   }
 
   /**

@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "a12c50160b6a",
+    version: "b8a32cb54be0",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -186,7 +186,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -200,6 +202,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -351,7 +360,7 @@ local function stemOf(taskKey, id)
 end
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- XADD; finishCompleted counts it in the totals). nowText is now as text (digits). The caller then moves every id collected in done
 -- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
 -- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
 -- code (see lease.lua).
@@ -368,12 +377,12 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   if valueJson ~= "" then
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "", "value", valueJson)
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText, "value", valueJson)
   else
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "")
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText)
   end
   done[#done + 1] = id
@@ -385,11 +394,13 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
 end
 
 -- Moves completed ids out of the leases zset and into the finished zset (scored by nowUs),
--- then trims finished records once for the whole batch.
+-- counts their "succeeded" events in the store totals (once for the batch: complete() added
+-- the events without counting them), then trims finished records once for the whole batch.
 local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs, maxEntries, budget)
   if #done == 0 then
     return
   end
+  redis.call("HINCRBY", base .. "totals", "succeeded", #done)
   batched("ZREM", leasesKey, done, 1000)
   local score = digits(nowUs)
   local scored = {}
@@ -457,7 +468,7 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "340e7225a4e5",
+    version: "ca68a5030d3b",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
   dependencies) tasks leave their ready or delayed zset
@@ -519,7 +530,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -533,6 +546,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -790,7 +810,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "b24314d9eac5",
+    version: "efb43381f222",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -927,7 +947,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -941,6 +963,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -1176,7 +1205,7 @@ local function recordOutcome(taskKey, kind, value)
 end
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- XADD; finishCompleted counts it in the totals). nowText is now as text (digits). The caller then moves every id collected in done
 -- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
 -- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
 -- code (see lease.lua).
@@ -1193,12 +1222,12 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   if valueJson ~= "" then
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "", "value", valueJson)
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText, "value", valueJson)
   else
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "")
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText)
   end
   done[#done + 1] = id
@@ -1210,11 +1239,13 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
 end
 
 -- Moves completed ids out of the leases zset and into the finished zset (scored by nowUs),
--- then trims finished records once for the whole batch.
+-- counts their "succeeded" events in the store totals (once for the batch: complete() added
+-- the events without counting them), then trims finished records once for the whole batch.
 local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs, maxEntries, budget)
   if #done == 0 then
     return
   end
+  redis.call("HINCRBY", base .. "totals", "succeeded", #done)
   batched("ZREM", leasesKey, done, 1000)
   local score = digits(nowUs)
   local scored = {}
@@ -1641,7 +1672,7 @@ return purged
   dlqReplay: {
     file: "dlq-replay-4",
     numberOfKeys: 4,
-    version: "e5c3364e73b4",
+    version: "2362e6eb9677",
     lua: `--[[
   Re-opens dead letters under the same id: failed -> queued, back into their ready queue with
   a fresh FIFO position, deliveries reset (and attempts, when asked), a "queued" event with
@@ -1719,7 +1750,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -1733,6 +1766,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -2548,7 +2588,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "c402974bed26",
+    version: "aba792e64cce",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -2647,7 +2687,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -2661,6 +2703,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -2958,7 +3007,7 @@ return 0
   nack: {
     file: "nack-5",
     numberOfKeys: 5,
-    version: "3c459ef259b8",
+    version: "7d737d2caca9",
     lua: `--[[
   Schedules a retry of a running task: status retrying, due at runAt, last error kept, a
   "retrying" event. Refused (nothing changes) unless the caller holds the current lease.
@@ -3054,7 +3103,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -3068,6 +3119,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.
@@ -3177,7 +3235,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "7decaf5e45f9",
+    version: "133925784a46",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -3264,7 +3322,9 @@ end
 -- v1, k2, v2 are up to two additional field/value pairs (nil when absent). One XADD with its
 -- arguments written out: no table is built per event (passing the pairs through as varargs
 -- instead of the three branches measured 3-5% slower per job in bench/durable-script.mjs).
-local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+-- xaddEvent does not count the event in the store totals: its caller does, once per batch
+-- (complete.lua); appendEvent does both.
+local function xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
   if k2 then
     redis.call("XADD", eventsKey, "MAXLEN", "~", maxLen, "*", "id", id or "", "name", name or "",
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
@@ -3278,6 +3338,13 @@ local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts,
       "queue", queue or "", "status", status, "attempts", attempts or "0", "createdAt",
       createdAt or "", "startedAt", startedAt or "", "at", at)
   end
+end
+
+-- The store-wide totals, counted with the event itself: {p}:totals beside {p}:events (same
+-- hash tag, so the same slot).
+local function appendEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
+  redis.call("HINCRBY", string.sub(eventsKey, 1, -7) .. "totals", status, 1)
+  xaddEvent(eventsKey, maxLen, id, name, queue, status, attempts, createdAt, startedAt, at, k1, v1, k2, v2)
 end
 
 -- The same for the task in taskKey, reading its fields first.

@@ -13,7 +13,8 @@
  */
 import { InvalidArgumentError } from "../../errors.js";
 import { TaskStatus } from "../../lifecycle/states.js";
-import type { ListOptions } from "../../types.js";
+import { wrongOrder } from "../../list-order.js";
+import type { ListOptions, ListOrder } from "../../types.js";
 import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
 import { LIST_COLUMNS, type TaskRow, toTask } from "./codec.js";
@@ -86,13 +87,18 @@ export function listTasks(sql: Sql, options: ListOptions): StoredTaskPage {
     filters.push("name = ?");
     params.push(name);
   }
-  return walk(sql, sources, filters, params, options.cursor, limit);
+  return walk(sql, sources, filters, params, options.cursor, limit, options.order === "newest");
 }
 
 /** A page of dead letters, oldest failure first. */
 export function listDeadLetters(
   sql: Sql,
-  options: { readonly name?: string; readonly limit?: number; readonly cursor?: string },
+  options: {
+    readonly name?: string;
+    readonly limit?: number;
+    readonly cursor?: string;
+    readonly order?: ListOrder;
+  },
 ): StoredTaskPage {
   const limit = resolvePageLimit(options.limit);
   const { name } = options;
@@ -106,18 +112,22 @@ export function listDeadLetters(
     descending: false,
   };
   const filters = ["status = 'failed'", ...(name === undefined ? [] : ["name = ?"])];
-  return walk(sql, [source], filters, name === undefined ? [] : [name], options.cursor, limit);
+  const params = name === undefined ? [] : [name];
+  return walk(sql, [source], filters, params, options.cursor, limit, options.order === "newest");
 }
 
+/** `newest`: the exact reverse walk (the sources last to first, each order flipped). */
 function walk(
   sql: Sql,
-  sources: readonly Source[],
+  forward: readonly Source[],
   filters: readonly string[],
   filterParams: readonly unknown[],
   cursor: string | undefined,
   limit: number,
+  newest: boolean,
 ): StoredTaskPage {
-  const start = decodeCursor(cursor);
+  const sources = newest ? [...forward].reverse() : forward;
+  const start = decodeCursor(cursor, newest);
   let index = 0;
   if (start !== undefined) {
     index = sources.findIndex((source) => source.id === start.source);
@@ -129,15 +139,17 @@ function walk(
     const source = sources[index] as Source;
     const [first, second] = source.order;
     const after = start !== undefined && start.source === source.id ? start : undefined;
+    // The first column runs descending for ready queues (priority); a newest walk flips both.
+    const firstDown = source.descending !== newest;
     const keyset =
       after === undefined
         ? ""
-        : ` AND (${first} ${source.descending ? "<" : ">"} ? OR (${first} = ? AND ${second} > ?))`;
+        : ` AND (${first} ${firstDown ? "<" : ">"} ? OR (${first} = ? AND ${second} ${newest ? "<" : ">"} ?))`;
     const rows = sql
       .q(
         `SELECT ${LIST_COLUMNS}, ${first} AS k1, ${second} AS k2 FROM tasks
          WHERE ${source.where} AND ${filters.join(" AND ")}${keyset}
-         ORDER BY ${first} ${source.descending ? "DESC" : ""}, ${second} LIMIT ?`,
+         ORDER BY ${first} ${firstDown ? "DESC" : ""}, ${second} ${newest ? "DESC" : ""} LIMIT ?`,
       )
       .all(
         ...source.params,
@@ -148,7 +160,7 @@ function walk(
     for (const row of rows) found.push(toTask(row));
     if (found.length >= limit) {
       const last = rows.at(-1) as { k1: number | string; k2: number | string };
-      return { tasks: found, nextCursor: encodeCursor(source.id, last.k1, last.k2) };
+      return { tasks: found, nextCursor: encodeCursor(source.id, last.k1, last.k2, newest) };
     }
   }
   return { tasks: found };
@@ -187,26 +199,41 @@ function validateStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus
   return new Set(list as TaskStatus[]);
 }
 
-function encodeCursor(source: string, k1: number | string, k2: number | string): string {
-  return Buffer.from(JSON.stringify([source, k1, k2])).toString("base64url");
+/** `[source, k1, k2]`, with a fourth `"n"` for a newest-first walk. */
+function encodeCursor(
+  source: string,
+  k1: number | string,
+  k2: number | string,
+  newest: boolean,
+): string {
+  return Buffer.from(JSON.stringify([source, k1, k2, ...(newest ? ["n"] : [])])).toString(
+    "base64url",
+  );
 }
 
 function decodeCursor(
   cursor: string | undefined,
+  newest: boolean,
 ):
   | { readonly source: string; readonly k1: number | string; readonly k2: number | string }
   | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(String(cursor), "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 3) {
+    if (
+      Array.isArray(parsed) &&
+      (parsed.length === 3 || (parsed.length === 4 && parsed[3] === "n"))
+    ) {
       const [source, k1, k2] = parsed as unknown[];
       const key = (v: unknown) => typeof v === "number" || typeof v === "string";
-      if (typeof source === "string" && key(k1) && key(k2))
+      if (typeof source === "string" && key(k1) && key(k2)) {
+        if ((parsed.length === 4) !== newest) throw wrongOrder(cursor);
         return { source, k1: k1 as number | string, k2: k2 as number | string };
+      }
     }
-  } catch {
-    // Falls through to the error below.
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    // Anything else falls through to the error below.
   }
   throw new InvalidArgumentError("cursor", "must be a nextCursor returned by list()", cursor);
 }

@@ -6,6 +6,7 @@
  * Which "set" a task is in is a column: `ready = 1` (ready, ordered by priority then `pos`),
  * `due_at` (delayed), `lease_until` (leased), `done_seq` (finished), `dead_seq` (dead letters).
  */
+
 import {
   IdempotencyConflictError,
   InvalidArgumentError,
@@ -13,6 +14,7 @@ import {
   StaleLeaseError,
 } from "../../errors.js";
 import type { Tx } from "./committer.js";
+import { countEvent } from "./totals.js";
 
 /** Refusal codes, as the Lua scripts number them (`redis/lua/includes/lease.lua`). */
 export const Refusal = {
@@ -122,6 +124,8 @@ export function emitEvent(tx: Tx, id: string, status: string, extras: EventExtra
       extras.reason ?? null,
       id,
     );
+  // The store totals, in the event's own transaction.
+  countEvent(tx.sql, status);
   tx.evented();
 }
 

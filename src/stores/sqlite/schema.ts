@@ -11,19 +11,21 @@
  * Durability: WAL journal with `synchronous = FULL`, so a commit returns only after the WAL
  * is fsynced: a submit that resolved survives `kill -9` and a crash of the machine.
  */
+
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import { BackendUnavailableError, IncompatibleStoreError } from "../../errors.js";
 import { AUDIT_SCHEMA } from "./schema-audit.js";
 import { FLOWS_SCHEMA } from "./schema-flows.js";
+import { migrateToTotals } from "./totals-schema.js";
 
 export type Database = BetterSqlite3.Database;
 
 /** "tm01": marks a SQLite file as taskmill's. */
 export const APPLICATION_ID = 0x746d3031;
 /** The schema this version writes and reads. Bump with a migration in {@link migrate}. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SQLITE_HEADER = "SQLite format 3\u0000";
 
@@ -103,10 +105,11 @@ CREATE TABLE schedules (id TEXT PRIMARY KEY, spec TEXT NOT NULL, paused INTEGER 
 `;
 
 /** What each version adds to the one before (version 1 is {@link SCHEMA_V1}). */
-const MIGRATIONS: Readonly<Record<number, string>> = {
-  2: FLEET_SCHEMA,
-  3: AUDIT_SCHEMA,
-  4: FLOWS_SCHEMA,
+const MIGRATIONS: Readonly<Record<number, (db: Database) => void>> = {
+  2: (db) => db.exec(FLEET_SCHEMA),
+  3: (db) => db.exec(AUDIT_SCHEMA),
+  4: (db) => db.exec(FLOWS_SCHEMA),
+  5: migrateToTotals,
 };
 
 /** Settings of {@link openDatabase}. */
@@ -184,8 +187,7 @@ function checkAndMigrate(db: Database, path: string): void {
     try {
       if (Number(db.pragma("application_id", { simple: true })) === 0) {
         db.exec(SCHEMA_V1);
-        for (let version = 2; version <= SCHEMA_VERSION; version++)
-          db.exec(MIGRATIONS[version] as string);
+        for (let version = 2; version <= SCHEMA_VERSION; version++) MIGRATIONS[version]?.(db);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }
@@ -226,8 +228,7 @@ function migrate(db: Database, version: number): void {
   db.exec("BEGIN IMMEDIATE");
   try {
     const current = Number(db.pragma("user_version", { simple: true }));
-    for (let next = current + 1; next <= SCHEMA_VERSION; next++)
-      db.exec(MIGRATIONS[next] as string);
+    for (let next = current + 1; next <= SCHEMA_VERSION; next++) MIGRATIONS[next]?.(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {

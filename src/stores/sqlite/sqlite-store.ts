@@ -34,6 +34,7 @@ import type {
   StoreCounts,
   StoredTask,
   StoredTaskPage,
+  StoreTotals,
   TaskEvent,
   TrimResult,
 } from "../durable-types.js";
@@ -59,6 +60,7 @@ import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
 import { refusalError, trimSet } from "./records.js";
 import type { Database } from "./schema.js";
+import { readTotals } from "./totals.js";
 import { ChangeWatcher, readEvents, SqliteFeedReader, SqliteWaiter } from "./watcher.js";
 
 /** Most reclaim batches one `reclaim()` call runs. */
@@ -282,6 +284,10 @@ export class SqliteStore implements DurableStore {
 
   async counts(): Promise<StoreCounts> {
     return countAll(this.sql);
+  }
+
+  async totals(): Promise<StoreTotals> {
+    return readTotals(this.sql);
   }
 
   /** Positions of the events feed: the events' row ids, as decimal text. */

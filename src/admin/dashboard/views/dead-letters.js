@@ -1,4 +1,4 @@
-// The Dead letters view: list, select, and replay in two steps (a dry run, then confirm).
+// The Dead letters view (newest failure first): list, select, and replay in two steps (a dry run, then confirm).
 import { api, query } from "../api.js";
 import { $, h, idButton, show, timeCell } from "../dom.js";
 import { errorText, oneLine } from "../format.js";
@@ -12,9 +12,10 @@ export async function loadDlq(mode) {
   const name = dlq.name;
   const params =
     mode === "more"
-      ? { name, limit: PAGE_SIZE, cursor: dlq.nextCursor }
+      ? { name, order: "newest", limit: PAGE_SIZE, cursor: dlq.nextCursor }
       : {
           name,
+          order: "newest",
           limit: Math.min(MAX_LIST, Math.max(PAGE_SIZE, mode === "reset" ? 0 : dlq.list.length)),
         };
   try {

@@ -33,8 +33,9 @@ export async function openDetail(id, opener) {
   $("detail-status").className = "badge";
   $("detail-message").textContent = "";
   for (const part of ["task-timeline", "detail-fields", "timeline-bar"]) $(part).replaceChildren();
-  show($("detail-error-block"), false);
-  show($("detail-value-block"), false);
+  for (const part of ["detail-error-block", "detail-value-block", "detail-payload-block"])
+    show($(part), false);
+  show($("detail-payload-hidden"), false);
   show($("task-cancel"), false);
   if (!dialog.open) dialog.showModal();
   await refreshDetail();
@@ -78,7 +79,9 @@ function renderDetail(task) {
   const finished = TERMINAL.has(task.status);
   show($("task-cancel"), !finished && !state.readOnly);
 
-  const known = new Set(FIELD_ORDER.map(([key]) => key).concat(["id", "value", "error"]));
+  const known = new Set(
+    FIELD_ORDER.map(([key]) => key).concat(["id", "value", "error", "payload"]),
+  );
   const entries = FIELD_ORDER.filter(([key]) => task[key] !== undefined).concat(
     Object.keys(task)
       .filter((key) => !known.has(key))
@@ -105,8 +108,15 @@ function renderDetail(task) {
   });
   $("detail-fields").replaceChildren(...fields);
 
+  // The stack (present only with the server's exposePayloads) gets its own block, unescaped.
+  const { stack, ...error } = task.error ?? {};
   show($("detail-error-block"), task.error !== undefined);
-  $("detail-error").textContent = task.error === undefined ? "" : json(task.error);
+  $("detail-error").textContent = task.error === undefined ? "" : json(error);
+  show($("detail-stack"), typeof stack === "string");
+  $("detail-stack").textContent = typeof stack === "string" ? stack : "";
+  show($("detail-payload-block"), task.payload !== undefined);
+  $("detail-payload").textContent = task.payload === undefined ? "" : json(task.payload);
+  show($("detail-payload-hidden"), task.payload === undefined && typeof stack !== "string");
   show($("detail-value-block"), task.value !== undefined);
   $("detail-value").textContent = task.value === undefined ? "" : json(task.value);
   renderTimeline(task);

@@ -8,7 +8,8 @@ import { LIVE_KEEP, MAX_LIST, PAGE_SIZE, state } from "../state.js";
 /** reset: first page for new filters; refresh: re-read what is shown; more: next page. */
 export async function loadTasks(mode) {
   const tasks = state.tasks;
-  const base = { ...tasks.filters };
+  // The newest pages: with thousands retained, the oldest 50 are rarely what an operator wants.
+  const base = { ...tasks.filters, order: "newest" };
   let params;
   if (mode === "more") params = { ...base, limit: PAGE_SIZE, cursor: tasks.nextCursor };
   else {

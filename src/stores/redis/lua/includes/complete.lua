@@ -5,7 +5,7 @@
 -- @include flow
 -- Acks one running task under token: status succeeded, result kept (valueJson, "" for none), a
 -- "succeeded" event built from the fields read with the lease check (one HMGET, one HSET, one
--- XADD). nowText is now as text (digits). The caller then moves every id collected in done
+-- XADD; finishCompleted counts it in the totals). nowText is now as text (digits). The caller then moves every id collected in done
 -- from the leases zset to the finished zset in one go (finishCompleted). Returns finishedAt
 -- (ms, > 0; the first one again for a repeated ack under the same token) or a lease refusal
 -- code (see lease.lua).
@@ -22,12 +22,12 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   if valueJson ~= "" then
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "", "value", valueJson)
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText, "value", valueJson)
   else
     redis.call("HSET", taskKey, "status", "succeeded", "outcome", "ack:" .. nowText, "leaseUntil", "",
       "finishedAt", nowText, "error", "")
-    appendEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
+    xaddEvent(eventsKey, maxLen, id, f[7], f[8], "succeeded", f[4], f[6], f[5], nowText,
       "finishedAt", nowText)
   end
   done[#done + 1] = id
@@ -39,11 +39,13 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
 end
 
 -- Moves completed ids out of the leases zset and into the finished zset (scored by nowUs),
--- then trims finished records once for the whole batch.
+-- counts their "succeeded" events in the store totals (once for the batch: complete() added
+-- the events without counting them), then trims finished records once for the whole batch.
 local function finishCompleted(leasesKey, finishedKey, base, done, nowUs, ttlMs, maxEntries, budget)
   if #done == 0 then
     return
   end
+  redis.call("HINCRBY", base .. "totals", "succeeded", #done)
   batched("ZREM", leasesKey, done, 1000)
   local score = digits(nowUs)
   local scored = {}
