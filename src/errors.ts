@@ -291,7 +291,9 @@ export class TaskFailedError extends TaskmillError {
   /** True for its instances and for the errors durable mode restored by code. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return (
+      // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about (a subclass too)
       Function.prototype[Symbol.hasInstance].call(this, value) ||
+      // biome-ignore lint/complexity/noThisInStatic: restored errors answer TaskFailedError only
       (this === TaskFailedError &&
         typeof value === "object" &&
         value !== null &&

@@ -65,21 +65,28 @@ export class LockValidity {
   /** A confirmed acquire or renewal: the lock holds until `until` (clock ms). */
   confirm(until: number): void {
     this.#until = until;
-    this.#cancelTimer();
-    this.#timer = this.#clock.setTimer(
-      () => {
-        this.#timer = undefined;
-        if (this.#clock.now() >= this.#until) this.#onLapse();
-      },
-      Math.max(0, until - this.#clock.now()),
-      true,
-    );
+    this.#arm();
   }
 
   /** Not held any more (stepped down, stopped). */
   clear(): void {
     this.#until = 0;
     this.#cancelTimer();
+  }
+
+  #arm(): void {
+    this.#cancelTimer();
+    this.#timer = this.#clock.setTimer(
+      () => {
+        this.#timer = undefined;
+        // Node's timers run on the loop's millisecond time and may fire up to a millisecond
+        // before `now()` reaches the deadline: wait out the rest instead of missing the lapse.
+        if (this.#clock.now() >= this.#until) this.#onLapse();
+        else this.#arm();
+      },
+      Math.max(1, Math.ceil(this.#until - this.#clock.now())),
+      true,
+    );
   }
 
   #cancelTimer(): void {

@@ -189,7 +189,7 @@ function checkAndMigrate(db: Database, path: string): void {
         db.exec(SCHEMA_V1);
         for (let version = 2; version <= SCHEMA_VERSION; version++) MIGRATIONS[version]?.(db);
         db.pragma(`application_id = ${APPLICATION_ID}`);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        setVersion(db);
       }
       db.exec("COMMIT");
     } catch (error) {
@@ -229,12 +229,18 @@ function migrate(db: Database, version: number): void {
   try {
     const current = Number(db.pragma("user_version", { simple: true }));
     for (let next = current + 1; next <= SCHEMA_VERSION; next++) MIGRATIONS[next]?.(db);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    setVersion(db);
     db.exec("COMMIT");
   } catch (error) {
     db.exec("ROLLBACK");
     throw error;
   }
+}
+
+/** Marks the file as {@link SCHEMA_VERSION} (the pragma; the `meta` row for people reading it). */
+function setVersion(db: Database): void {
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SCHEMA_VERSION);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
 function unopenable(path: string, error: unknown): Error {

@@ -48,7 +48,9 @@ describe("SQLite store totals", () => {
       { key: "total_retrying", value: 0 },
       { key: "total_succeeded", value: 2 },
     ]);
-    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(2);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(
+      SCHEMA_VERSION,
+    );
     db.close();
 
     const again = manager(path);
