@@ -11,17 +11,26 @@
 // Submits run FLOWS_INFLIGHT (default 64) at a time; workers run FLOWS_CONCURRENCY (default 16)
 // handlers, in this process, for every contender.
 //
-//   npm run build && node bench/flows.mjs      (redis-server on PATH; BullMQ is a devDependency)
-//   FLOWS_ROUNDS=n (default 2), FLOWS_QUICK=1 (1/10 of the flows, 1 round)
+// Reported: per contender the median flows/s over the rounds, and the median of the same-round
+// ratios to BullMQ (each round's numbers were taken side by side; the machine is noisy).
+//
+//   npm run bench (runs it as a child suite) or: npm run build && node bench/flows.mjs
+//   (redis-server on PATH; BullMQ is a devDependency)
+//   FLOWS_ROUNDS=n (default 5), FLOWS_QUICK=1 or BENCH_QUICK=1 (1/10 of the flows, 1 round),
+//   BENCH_OUT=path (the JSON results; default bench/results/flows.json)
 import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startRedisServer } from "./lib/redis-server.mjs";
 import { loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
 
 const env = process.env;
-const quick = env.FLOWS_QUICK === "1";
+const quick = env.FLOWS_QUICK === "1" || env.BENCH_QUICK === "1";
 const CHAINS = Number(env.FLOWS_CHAINS ?? (quick ? 500 : 5_000));
 const FANS = Number(env.FLOWS_FANS ?? (quick ? 100 : 1_000));
-const ROUNDS = Number(env.FLOWS_ROUNDS ?? (quick ? 1 : 2));
+const ROUNDS = Number(env.FLOWS_ROUNDS ?? (quick ? 1 : 5));
+const OUT = resolve(dirname(fileURLToPath(import.meta.url)), env.BENCH_OUT ?? "results/flows.json");
 const INFLIGHT = Number(env.FLOWS_INFLIGHT ?? 64);
 const CONCURRENCY = Number(env.FLOWS_CONCURRENCY ?? 16);
 const log = (line) => process.stderr.write(`${line}\n`);
@@ -163,32 +172,65 @@ try {
     ["chain3", CHAINS],
     ["fan10", FANS],
   ];
-  const best = new Map();
+  const rates = new Map(); // `${shape}|${name}` -> flows/s per round
+  const ratios = new Map(); // `${shape}|${name}` -> same-round ratio to BullMQ per round
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const push = (map, key, value) => map.set(key, [...(map.get(key) ?? []), value]);
   for (let round = 1; round <= ROUNDS; round++)
-    for (const [shape, count] of shapes)
-      for (const contender of contenders) {
+    for (const [shape, count] of shapes) {
+      // The starting contender rotates every round, so none always runs on a cold machine.
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+      const thisRound = new Map();
+      for (const contender of order) {
         const ms = await contender.run(shape, count);
         const rate = (count * 1000) / ms;
         log(
           `round ${round} ${shape} ${contender.name}: ${count} flows in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} flows/s`,
         );
-        const key = `${shape}|${contender.name}`;
-        best.set(key, Math.max(best.get(key) ?? 0, rate));
+        thisRound.set(contender.name, rate);
+        push(rates, `${shape}|${contender.name}`, rate);
       }
+      for (const [name, rate] of thisRound)
+        push(ratios, `${shape}|${name}`, rate / thisRound.get("bullmq"));
+    }
+  const rows = shapes.map(([shape, count]) => {
+    const figure = (name) => ({
+      medianPerSec: median(rates.get(`${shape}|${name}`)),
+      perRound: rates.get(`${shape}|${name}`),
+      medianRatioToBullmq: median(ratios.get(`${shape}|${name}`)),
+    });
+    return {
+      shape,
+      flows: count,
+      memory: figure("taskmill memory"),
+      redis: figure("taskmill redis"),
+      bullmq: figure("bullmq"),
+    };
+  });
   const lines = [
-    `Flows (${CONCURRENCY} handlers, ${INFLIGHT} submits in flight, best of ${ROUNDS} interleaved rounds)`,
+    `Flows (${CONCURRENCY} handlers, ${INFLIGHT} submits in flight, medians of ${ROUNDS} interleaved rounds)`,
     "",
     "| shape | flows | taskmill memory | taskmill redis | bullmq FlowProducer | redis / bullmq | memory / bullmq |",
     "|---|---:|---:|---:|---:|---:|---:|",
   ];
-  for (const [shape, count] of shapes) {
-    const m = best.get(`${shape}|taskmill memory`);
-    const r = best.get(`${shape}|taskmill redis`);
-    const b = best.get(`${shape}|bullmq`);
+  for (const row of rows)
     lines.push(
-      `| ${shape} | ${count} | ${m.toFixed(0)}/s | ${r.toFixed(0)}/s | ${b.toFixed(0)}/s | ${(r / b).toFixed(2)}x | ${(m / b).toFixed(1)}x |`,
+      `| ${row.shape} | ${row.flows} | ${row.memory.medianPerSec.toFixed(0)}/s | ${row.redis.medianPerSec.toFixed(0)}/s | ${row.bullmq.medianPerSec.toFixed(0)}/s | ${row.redis.medianRatioToBullmq.toFixed(2)}x | ${row.memory.medianRatioToBullmq.toFixed(1)}x |`,
     );
-  }
+  mkdirSync(dirname(OUT), { recursive: true });
+  const results = {
+    date: new Date().toISOString(),
+    rounds: ROUNDS,
+    quick,
+    concurrency: CONCURRENCY,
+    inflight: INFLIGHT,
+    rows,
+  };
+  writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${lines.join("\n")}\n`);
 } finally {
   await redis.stop();

@@ -1,7 +1,7 @@
 // Benchmarks of taskmill's in-memory engine side by side with its peers, in one process and
 // one run, so that every ratio compares numbers taken on the same machine at the same time;
 // then the durable-mode suite (bench/durable.mjs: taskmill on Redis vs BullMQ and bee-queue)
-// then the SQLite suite (bench/sqlite.mjs: SQLite mode beside Redis with AOF always and
+// then the flows suite (bench/flows.mjs: vs BullMQ's FlowProducer), then the SQLite suite (bench/sqlite.mjs: SQLite mode beside Redis with AOF always and
 // everysec) and, last, the Postgres suite (bench/postgres.mjs: vs pg-boss and
 // graphile-worker), each in a child process of its own.
 //
@@ -23,6 +23,8 @@
 //                          quick runs default to bench/results/quick.tmp)
 //   BENCH_SKIP_DURABLE=1   skip the durable suite (it is also skipped, with a note, when
 //                          redis-server is not on PATH); its own settings: see durable.mjs
+//   BENCH_SKIP_FLOWS=1     skip the flows suite (bench/flows.mjs: submitFlow in memory and on
+//                          Redis vs BullMQ's FlowProducer); its own settings: see flows.mjs
 //   BENCH_SKIP_SQLITE=1    skip the SQLite suite; its own settings: see sqlite.mjs
 //   BENCH_SKIP_POSTGRES=1  skip the Postgres suite (bench/postgres.mjs: taskmill vs pg-boss and
 //                          graphile-worker; also skipped when no PostgreSQL server binaries are
@@ -89,6 +91,17 @@ const CHILD_SUITES = [
     script: "durable.mjs",
     skipEnv: "BENCH_SKIP_DURABLE",
     nodeArgs: ["--expose-gc"],
+    unavailable: async () => {
+      const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
+      return probe.error || probe.status !== 0 ? "redis-server is not on PATH" : undefined;
+    },
+  },
+  {
+    name: "flows",
+    title: "Flows (memory and Redis vs BullMQ FlowProducer)",
+    script: "flows.mjs",
+    skipEnv: "BENCH_SKIP_FLOWS",
+    nodeArgs: [],
     unavailable: async () => {
       const probe = spawnSync("redis-server", ["--version"], { stdio: "ignore" });
       return probe.error || probe.status !== 0 ? "redis-server is not on PATH" : undefined;
