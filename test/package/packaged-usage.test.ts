@@ -42,9 +42,16 @@ afterAll(() => scratch?.remove());
 describe(`packaged usage (npm pack + offline install, Node ${process.version})`, {
   timeout: 90_000,
 }, () => {
-  it("package: the tarball holds dist, src, README and CHANGELOG, and no tests", () => {
+  it("package: the tarball holds dist, src, README, CHANGELOG and LICENSE, and no tests", () => {
     const tops = new Set(scratch.files.map((file) => file.split("/")[0]));
-    expect([...tops].sort()).toEqual(["CHANGELOG.md", "README.md", "dist", "package.json", "src"]);
+    expect([...tops].sort()).toEqual([
+      "CHANGELOG.md",
+      "LICENSE",
+      "README.md",
+      "dist",
+      "package.json",
+      "src",
+    ]);
     expect(scratch.files).toContain("dist/index.js");
     expect(scratch.files).toContain("dist/index.d.ts");
     expect(scratch.files).toContain("dist/admin/dashboard/index.html");
