@@ -1,9 +1,7 @@
-import { checkListOptions, checkSubscribeOptions } from "./argument-checks.js";
-import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
+import type { AuditLog } from "./audit/audit-log.js";
 import type { DeadLetterOperations, ManagerHealth, ManagerStats } from "./engine/backend.js";
 import type { SubmitManyItem, SubmitManyOptions } from "./engine/submit-many.js";
-import { InvalidArgumentError } from "./errors.js";
-import { checkListener, type TaskEventListener, type TaskEventName } from "./events.js";
+import type { TaskEventListener, TaskEventName } from "./events.js";
 import type { WorkerInfo } from "./fleet.js";
 import type {
   BatchHandle,
@@ -13,11 +11,7 @@ import type {
   FlowNode,
 } from "./flows/flow-types.js";
 import { assembleManager, type ManagerParts } from "./manager/assemble.js";
-import { FlowSubmission } from "./manager/flow-submission.js";
 import { registerHandler } from "./manager/handler-registration.js";
-import { QueueAndWorkerOperations } from "./manager/queue-and-worker-operations.js";
-import { ScheduleOperations } from "./manager/schedule-operations.js";
-import { TaskSubmission } from "./manager/task-submission.js";
 import type { TaskManagerOptions } from "./options.js";
 import type { ResultSubscription, SubscribeOptions } from "./results/subscription.js";
 import type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
@@ -55,28 +49,11 @@ import type {
  */
 export class TaskManager {
   readonly #parts: ManagerParts;
-  readonly #submission: TaskSubmission;
-  readonly #flows: FlowSubmission;
-  readonly #fleet: QueueAndWorkerOperations;
-  readonly #schedules: ScheduleOperations;
-  #audit: AuditLog | undefined;
-  #deprecationWarned = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options: TaskManagerOptions = {}) {
-    const parts = assembleManager(options, (name, payload, opts) =>
+    this.#parts = assembleManager(options, (name, payload, opts) =>
       this.submit(name, payload, opts),
-    );
-    this.#parts = parts;
-    this.#submission = new TaskSubmission(parts);
-    this.#flows = new FlowSubmission(parts.backend, parts.handlers, parts.shutdown);
-    this.#fleet = new QueueAndWorkerOperations(parts.options, parts.backend, parts.handlers);
-    this.#schedules = new ScheduleOperations(
-      parts.options,
-      parts.handlers,
-      parts.shutdown,
-      parts.cron,
-      parts.scheduleSync,
     );
   }
 
@@ -131,7 +108,7 @@ export class TaskManager {
     payload?: unknown,
     options: SubmitOptions = NO_SUBMIT_OPTIONS,
   ): Promise<TaskHandle<R>> {
-    return this.#submission.submit<R>(task, payload, options);
+    return this.#parts.submission.submit<R>(task, payload, options);
   }
 
   /**
@@ -150,7 +127,7 @@ export class TaskManager {
     items: readonly SubmitManyItem[],
     options: SubmitManyOptions = {},
   ): Promise<TaskHandle<R>[]> {
-    return this.#submission.many<R>(items, options);
+    return this.#parts.submission.many<R>(items, options);
   }
 
   /**
@@ -165,7 +142,7 @@ export class TaskManager {
    * @throws ShuttingDownError once a stop has begun.
    */
   submitFlow(nodes: readonly FlowNode[]): Promise<FlowHandle> {
-    return this.#flows.flow(nodes);
+    return this.#parts.flows.flow(nodes);
   }
 
   /**
@@ -176,13 +153,13 @@ export class TaskManager {
    * @throws InvalidArgumentError naming the bad item (`items[3].name`); nothing is created.
    */
   submitBatch(items: readonly BatchItem[], options: BatchOptions = {}): Promise<BatchHandle> {
-    return this.#flows.batch(items, options);
+    return this.#parts.flows.batch(items, options);
   }
 
   /** Flows and batches by id: `mill.flows.get(id)`, live or still retained. */
   readonly flows = {
     /** The flow's handle (a batch's too), or `undefined` if unknown or evicted by retention. */
-    get: (id: string): Promise<FlowHandle | undefined> => this.#flows.get(id),
+    get: (id: string): Promise<FlowHandle | undefined> => this.#parts.flows.get(id),
   };
 
   /**
@@ -193,14 +170,12 @@ export class TaskManager {
     fn: (ctx: TaskContext) => R | Promise<R>,
     options: RunOptions = NO_SUBMIT_OPTIONS,
   ): Promise<TaskHandle<R>> {
-    return this.#submission.run(fn, options);
+    return this.#parts.submission.run(fn, options);
   }
 
   /** The task's current snapshot, or `undefined` if unknown or evicted by retention. */
   get(id: string): Promise<TaskSnapshot | undefined> {
-    if (typeof id !== "string")
-      return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
-    return this.#parts.backend.get(id);
+    return this.#parts.lookup.get(id);
   }
 
   /**
@@ -209,19 +184,12 @@ export class TaskManager {
    * batch's) id, cancels every node not yet ended.
    */
   cancel(id: string): Promise<boolean> {
-    if (typeof id !== "string")
-      return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
-    return this.#parts.backend.cancel(id);
+    return this.#parts.lookup.cancel(id);
   }
 
   /** Pages through known tasks (live and retained), in submission order. */
   list(options?: ListOptions): Promise<TaskPage> {
-    try {
-      checkListOptions(options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#parts.backend.list(options);
+    return this.#parts.lookup.list(options);
   }
 
   /**
@@ -233,7 +201,7 @@ export class TaskManager {
    * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
    */
   pauseQueue(name: string): Promise<void> {
-    return this.#fleet.pause(name);
+    return this.#parts.fleet.pause(name);
   }
 
   /**
@@ -242,7 +210,7 @@ export class TaskManager {
    * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
    */
   resumeQueue(name: string): Promise<void> {
-    return this.#fleet.resume(name);
+    return this.#parts.fleet.resume(name);
   }
 
   /**
@@ -253,7 +221,7 @@ export class TaskManager {
    * it at once. In memory mode: this process, if it has handlers.
    */
   workers(): Promise<WorkerInfo[]> {
-    return this.#fleet.workers();
+    return this.#parts.fleet.workers();
   }
 
   /**
@@ -283,11 +251,7 @@ export class TaskManager {
    * store's figures, the same in every process, use {@link TaskManager.sharedStats}.
    */
   stats(): ManagerStats {
-    return {
-      ...this.#parts.backend.stats(),
-      subscribers: this.#parts.results.size,
-      resultsDropped: this.#parts.results.droppedTotal,
-    };
+    return this.#parts.resultFeed.withResultFigures(this.#parts.backend.stats());
   }
 
   /**
@@ -300,11 +264,7 @@ export class TaskManager {
    * mode the same as `stats()`. What `GET /v1/stats` and the dashboard show.
    */
   async sharedStats(): Promise<ManagerStats> {
-    return {
-      ...(await this.#parts.backend.sharedStats()),
-      subscribers: this.#parts.results.size,
-      resultsDropped: this.#parts.results.droppedTotal,
-    };
+    return this.#parts.resultFeed.withResultFigures(await this.#parts.backend.sharedStats());
   }
 
   /**
@@ -312,48 +272,30 @@ export class TaskManager {
    * no subscriber takes results from another.
    */
   subscribeResults<R = unknown>(options?: SubscribeOptions<R>): ResultSubscription<R> {
-    checkSubscribeOptions(options);
-    const after = options?.after;
-    // Validated before subscribing, so a bad position leaves no subscription behind.
-    const backfill = after === undefined ? undefined : this.#parts.backend.backfill(after);
-    const subscription = this.#parts.results.subscribe(options);
-    if (backfill !== undefined) subscription.resume(after as string, backfill);
-    this.#parts.backend.wantEvents();
-    return subscription;
+    return this.#parts.resultFeed.subscribe(options);
   }
 
   /** @deprecated Use `subscribeResults()`; this shim will be removed in the next release. */
   getResults<R = unknown>(): ResultSubscription<R> {
-    if (!this.#deprecationWarned) {
-      this.#deprecationWarned = true;
-      process.emitWarning("getResults() is deprecated; use subscribeResults()", {
-        type: "DeprecationWarning",
-        code: "TASKMILL_GET_RESULTS",
-      });
-    }
+    this.#parts.resultFeed.warnGetResultsDeprecated();
     return this.subscribeResults<R>();
   }
 
   /** Listens to a lifecycle event. A throwing listener is logged and never breaks a task. */
   on<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
-    checkListener(event, listener);
-    this.#parts.events.on(event, listener);
-    this.#parts.backend.wantEvents();
+    this.#parts.listeners.on(event, listener);
     return this;
   }
 
   /** Listens to the next occurrence of an event only. */
   once<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
-    checkListener(event, listener);
-    this.#parts.events.once(event, listener);
-    this.#parts.backend.wantEvents();
+    this.#parts.listeners.once(event, listener);
     return this;
   }
 
   /** Removes a listener (or every listener of `event`). */
   off<E extends TaskEventName>(event: E, listener?: TaskEventListener<E>): this {
-    checkListener(event, listener, true);
-    this.#parts.events.off(event, listener);
+    this.#parts.listeners.off(event, listener);
     return this;
   }
 
@@ -374,7 +316,7 @@ export class TaskManager {
     payload?: unknown,
     options?: ScheduleOptions,
   ): ScheduleInfo {
-    return this.#schedules.add(scheduleId, cron, taskName, payload, options);
+    return this.#parts.schedules.add(scheduleId, cron, taskName, payload, options);
   }
 
   /**
@@ -382,7 +324,7 @@ export class TaskManager {
    * from the store too (every process stops firing it at its next sync).
    */
   unschedule(scheduleId: string): boolean {
-    return this.#schedules.remove(scheduleId);
+    return this.#parts.schedules.remove(scheduleId);
   }
 
   /**
@@ -391,12 +333,12 @@ export class TaskManager {
    * `false` for an unknown id.
    */
   pauseSchedule(scheduleId: string): Promise<boolean> {
-    return this.#schedules.setPaused(scheduleId, true);
+    return this.#parts.schedules.setPaused(scheduleId, true);
   }
 
   /** Resumes a paused schedule from its next tick. Resolves `false` for an unknown id. */
   resumeSchedule(scheduleId: string): Promise<boolean> {
-    return this.#schedules.setPaused(scheduleId, false);
+    return this.#parts.schedules.setPaused(scheduleId, false);
   }
 
   /**
@@ -404,7 +346,7 @@ export class TaskManager {
    * every schedule of the store (as of this process's last sync, about every second).
    */
   schedules(): ScheduleInfo[] {
-    return this.#schedules.list();
+    return this.#parts.schedules.list();
   }
 
   /** The dead-letter queue: tasks whose last attempt failed. */
@@ -426,12 +368,7 @@ export class TaskManager {
    * `audit.maxRecords`.
    */
   get audit(): AuditLog {
-    this.#audit ??= createAuditLog(this.#parts.backend.audit, {
-      maxRecords: this.#parts.options.audit.maxRecords,
-      onAdmin: this.#parts.options.hooks?.onAdmin,
-      logger: this.#parts.options.logger,
-    });
-    return this.#audit;
+    return this.#parts.audit();
   }
 
   /**

@@ -4,6 +4,7 @@
  * given the others it needs.
  */
 import { checkedDeadLetters } from "../argument-checks.js";
+import { type AuditLog, createAuditLog } from "../audit/audit-log.js";
 import type { Backend, DeadLetterOperations, RegisteredHandler } from "../engine/backend.js";
 import { DurableEngine } from "../engine/durable/durable-engine.js";
 import { ScheduleSync } from "../engine/schedule-sync.js";
@@ -18,6 +19,13 @@ import { CronScheduler } from "../scheduling/cron.js";
 import { checkDurableBackend } from "../stores/connect.js";
 import { MemoryBackend } from "../stores/memory/memory-backend.js";
 import type { SubmitOptions, TaskHandle } from "../types.js";
+import { EventListeners } from "./event-listeners.js";
+import { FlowSubmission } from "./flow-submission.js";
+import { QueueAndWorkerOperations } from "./queue-and-worker-operations.js";
+import { ResultFeed } from "./result-feed.js";
+import { ScheduleOperations } from "./schedule-operations.js";
+import { TaskLookup } from "./task-lookup.js";
+import { TaskSubmission } from "./task-submission.js";
 
 /** What a cron tick calls: the manager's own `submit`, so a tick passes the same checks. */
 export type SubmitScheduled = (
@@ -26,21 +34,25 @@ export type SubmitScheduled = (
   options: SubmitOptions,
 ) => Promise<TaskHandle<unknown>>;
 
-/** The parts a TaskManager is made of. */
+/** The parts a TaskManager is made of: the facade delegates each call to one of them. */
 export interface ManagerParts {
   readonly options: ResolvedOptions;
   readonly handlers: Map<string, RegisteredHandler>;
-  readonly events: TaskEventBus;
-  readonly results: ResultBroadcaster;
   readonly shutdown: ShutdownTracker;
-  readonly cron: CronScheduler;
-  /** Durable mode: the store's shared schedules, mirrored into `cron`. */
-  readonly scheduleSync: ScheduleSync | undefined;
   readonly observability: Observability;
   readonly backend: Backend;
   readonly stops: StopSequence;
   /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
   readonly dlq: DeadLetterOperations;
+  readonly submission: TaskSubmission;
+  readonly flows: FlowSubmission;
+  readonly fleet: QueueAndWorkerOperations;
+  readonly schedules: ScheduleOperations;
+  readonly resultFeed: ResultFeed;
+  readonly lookup: TaskLookup;
+  readonly listeners: EventListeners;
+  /** The audit log, made on the first read of `mill.audit` and the same one after. */
+  readonly audit: () => AuditLog;
 }
 
 /** @throws InvalidOptionError naming the first invalid option. */
@@ -95,6 +107,7 @@ export function assembleManager(
     backend.cronLeadership(),
   );
   const shared = backend.scheduleStore?.();
+  // Durable mode: the store's shared schedules, mirrored into `cron`.
   const scheduleSync =
     shared === undefined
       ? undefined
@@ -108,18 +121,28 @@ export function assembleManager(
     results,
     observability,
   });
+  let audit: AuditLog | undefined;
+  const core = { options: resolved, handlers, backend, shutdown };
   return {
-    options: resolved,
-    handlers,
-    events,
-    results,
-    shutdown,
-    cron,
-    scheduleSync,
+    ...core,
     observability,
-    backend,
     stops,
     dlq,
+    submission: new TaskSubmission(core),
+    flows: new FlowSubmission(backend, handlers, shutdown),
+    fleet: new QueueAndWorkerOperations(resolved, backend, handlers),
+    schedules: new ScheduleOperations(resolved, handlers, shutdown, cron, scheduleSync),
+    resultFeed: new ResultFeed(backend, results),
+    lookup: new TaskLookup(backend),
+    listeners: new EventListeners(events, backend),
+    audit: () => {
+      audit ??= createAuditLog(backend.audit, {
+        maxRecords: resolved.audit.maxRecords,
+        onAdmin: resolved.hooks?.onAdmin,
+        logger: resolved.logger,
+      });
+      return audit;
+    },
   };
 }
 

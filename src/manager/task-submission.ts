@@ -3,20 +3,29 @@
  * (a stop refuses new work, `tx` needs a store with transactions), then handed to the backend.
  */
 import { DEFAULT_QUEUE, isOptionsObject } from "../argument-checks.js";
+import type { Backend, RegisteredHandler } from "../engine/backend.js";
 import {
   type SubmitManyItem,
   type SubmitManyOptions,
   validateSubmitMany,
 } from "../engine/submit-many.js";
 import { InvalidArgumentError, ShuttingDownError, UnsupportedError } from "../errors.js";
+import type { ShutdownTracker } from "../lifecycle/shutdown.js";
+import type { ResolvedOptions } from "../options.js";
 import { MemoryBackend } from "../stores/memory/memory-backend.js";
 import { NO_SUBMIT_OPTIONS } from "../submit-options.js";
 import { type TaskDefinition, taskName } from "../task-definition.js";
 import type { RunOptions, SubmitOptions, TaskContext, TaskHandle } from "../types.js";
-import type { ManagerParts } from "./assemble.js";
 
 export class TaskSubmission {
-  constructor(private readonly parts: ManagerParts) {}
+  constructor(
+    private readonly parts: {
+      readonly options: ResolvedOptions;
+      readonly handlers: ReadonlyMap<string, RegisteredHandler>;
+      readonly backend: Backend;
+      readonly shutdown: ShutdownTracker;
+    },
+  ) {}
 
   /** Rejects (never throws): a caller that does not await still sees the error. */
   submit<R>(
