@@ -22,7 +22,7 @@ export class FlowSubmission {
     private readonly shutdown: ShutdownTracker,
   ) {}
 
-  /** Rejects (never throws) on a bad flow: nothing is created. */
+  /** A bad flow rejects (never throws synchronously) and creates nothing. */
   flow(nodes: readonly FlowNode[]): Promise<FlowHandle> {
     try {
       if (this.shutdown.stopping) throw new ShuttingDownError();

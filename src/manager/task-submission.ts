@@ -27,7 +27,7 @@ export class TaskSubmission {
     },
   ) {}
 
-  /** Rejects (never throws): a caller that does not await still sees the error. */
+  /** Errors reject, never throw synchronously, as an `async` function's would. */
   submit<R>(
     task: string | TaskDefinition,
     payload: unknown,
