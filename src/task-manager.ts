@@ -1,42 +1,8 @@
-import {
-  checkedDeadLetters,
-  checkListOptions,
-  checkRegistration,
-  checkSubscribeOptions,
-  DEFAULT_QUEUE,
-  isOptionsObject,
-} from "./argument-checks.js";
-import { type AuditLog, createAuditLog } from "./audit/audit-log.js";
-import type {
-  Backend,
-  DeadLetterOperations,
-  ManagerHealth,
-  ManagerStats,
-  RegisteredHandler,
-} from "./engine/backend.js";
-import { DurableEngine } from "./engine/durable/durable-engine.js";
-import { ScheduleSync } from "./engine/schedule-sync.js";
-import {
-  type SubmitManyItem,
-  type SubmitManyOptions,
-  validateSubmitMany,
-} from "./engine/submit-many.js";
-import { localWorkers, type WorkerIdentity, workerIdentity } from "./engine/worker-identity.js";
-import {
-  DuplicateHandlerError,
-  HandlerNotFoundError,
-  InvalidArgumentError,
-  ShuttingDownError,
-  UnsupportedError,
-} from "./errors.js";
-import {
-  checkListener,
-  TaskEventBus,
-  type TaskEventListener,
-  type TaskEventName,
-} from "./events.js";
+import type { AuditLog } from "./audit/audit-log.js";
+import type { DeadLetterOperations, ManagerHealth, ManagerStats } from "./engine/backend.js";
+import type { SubmitManyItem, SubmitManyOptions } from "./engine/submit-many.js";
+import type { TaskEventListener, TaskEventName } from "./events.js";
 import type { WorkerInfo } from "./fleet.js";
-import { asBatchArgument, batchNodes, FlowBatchHandle } from "./flows/batch.js";
 import type {
   BatchHandle,
   BatchItem,
@@ -44,26 +10,13 @@ import type {
   FlowHandle,
   FlowNode,
 } from "./flows/flow-types.js";
-import { checkFlow } from "./flows/validate-flow.js";
-import { ShutdownTracker } from "./lifecycle/shutdown.js";
-import { StopSequence } from "./lifecycle/stop-sequence.js";
-import type { DepthSnapshot } from "./observability/metrics.js";
-import { createObservability, type Observability } from "./observability/setup.js";
-import {
-  isValidQueueName,
-  type ResolvedOptions,
-  resolveOptions,
-  resolveRetry,
-  resolveTimeout,
-  type TaskManagerOptions,
-} from "./options.js";
-import { ResultBroadcaster } from "./results/broadcaster.js";
+import { assembleManager, type ManagerParts } from "./manager/assemble.js";
+import { registerHandler } from "./manager/handler-registration.js";
+import type { TaskManagerOptions } from "./options.js";
 import type { ResultSubscription, SubscribeOptions } from "./results/subscription.js";
-import { CronScheduler, type ScheduleInfo, type ScheduleOptions } from "./scheduling/cron.js";
-import { checkDurableBackend, checkDurablePayload } from "./stores/connect.js";
-import { MemoryBackend } from "./stores/memory/memory-backend.js";
+import type { ScheduleInfo, ScheduleOptions } from "./scheduling/cron.js";
 import { NO_SUBMIT_OPTIONS } from "./submit-options.js";
-import { type TaskDefinition, taskName } from "./task-definition.js";
+import type { TaskDefinition } from "./task-definition.js";
 import type {
   HandlerOptions,
   ListOptions,
@@ -78,7 +31,6 @@ import type {
   TaskPage,
   TaskSnapshot,
 } from "./types.js";
-import { requireName } from "./validation.js";
 
 /**
  * The one object a service creates: register handlers, submit tasks, watch results, stop.
@@ -96,91 +48,13 @@ import { requireName } from "./validation.js";
  * ```
  */
 export class TaskManager {
-  readonly #options: ResolvedOptions;
-  readonly #handlers = new Map<string, RegisteredHandler>();
-  #identityCache: WorkerIdentity | undefined;
-  readonly #events: TaskEventBus;
-  readonly #results: ResultBroadcaster;
-  readonly #shutdown: ShutdownTracker;
-  readonly #cron: CronScheduler;
-  /** Durable mode: the store's shared schedules, mirrored into `#cron`. */
-  readonly #scheduleSync: ScheduleSync | undefined;
-  readonly #observability: Observability;
-  readonly #backend: Backend;
-  readonly #stops: StopSequence;
-  /** The backend's DLQ with the checks every store shares (strict `dryRun`). */
-  readonly #dlq: DeadLetterOperations;
-  #audit: AuditLog | undefined;
-  #deprecationWarned = false;
+  readonly #parts: ManagerParts;
 
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options: TaskManagerOptions = {}) {
-    const resolved = resolveOptions(options);
-    // A durable backend's options are checked before anything is created: a refused
-    // constructor leaves no socket behind.
-    if (resolved.backend.type !== "memory") checkDurableBackend(resolved.backend, resolved);
-    this.#options = resolved;
-    this.#events = new TaskEventBus(resolved.logger);
-    this.#shutdown = new ShutdownTracker(resolved.logger);
-    this.#observability = createObservability(resolved, () =>
-      withWorkerSlots(
-        this.#backend.depths(),
-        this.#handlers.size > 0 && !this.#shutdown.stopping ? resolved.concurrency : 0,
-      ),
+    this.#parts = assembleManager(options, (name, payload, opts) =>
+      this.submit(name, payload, opts),
     );
-    this.#results = new ResultBroadcaster(
-      (subscription, result, policy) => {
-        this.#observability.resultDropped(result, policy);
-        if (this.#events.wants("dropped"))
-          this.#events.emit("dropped", { subscription, result, policy });
-      },
-      () => this.#backend.resultsFreed(),
-    );
-    this.#backend =
-      resolved.backend.type !== "memory"
-        ? new DurableEngine({
-            options: resolved,
-            backend: resolved.backend,
-            handlers: this.#handlers,
-            events: this.#events,
-            results: this.#results,
-            instrumentation: this.#observability.instrumentation,
-            tracing: this.#observability.tracing,
-            shutdown: this.#shutdown,
-          })
-        : new MemoryBackend({
-            options: resolved,
-            events: this.#events,
-            results: this.#results,
-            observability: this.#observability,
-            shutdown: this.#shutdown,
-          });
-    // In durable mode only the cron leader fires ticks; the idempotency key still guards the
-    // instant leadership moves (the old and the new leader may both fire that tick).
-    this.#cron = new CronScheduler(
-      resolved.clock,
-      resolved.logger,
-      (id, taskName, payload, tick, queue) =>
-        this.submit(taskName, payload, {
-          idempotencyKey: `schedule:${id}:${tick}`,
-          ...(queue === undefined ? {} : { queue }),
-        }),
-      this.#backend.cronLeadership(),
-    );
-    const shared = this.#backend.scheduleStore?.();
-    this.#scheduleSync =
-      shared === undefined
-        ? undefined
-        : new ScheduleSync(shared, this.#cron, resolved.clock, resolved.logger);
-    this.#dlq = checkedDeadLetters(this.#backend.dlq);
-    this.#stops = new StopSequence({
-      options: resolved,
-      shutdown: this.#shutdown,
-      cron: this.#cron,
-      backend: this.#backend,
-      results: this.#results,
-      observability: this.#observability,
-    });
   }
 
   /**
@@ -204,20 +78,7 @@ export class TaskManager {
     handler: TaskHandler,
     options: HandlerOptions = {},
   ): this {
-    const name = taskName(task) as string;
-    const queue = checkRegistration(name, handler, options);
-    if (this.#handlers.has(name)) throw new DuplicateHandlerError(name);
-    this.#handlers.set(name, {
-      handler: handler as TaskHandler,
-      retry: resolveRetry(options.retry, this.#options.retry, `register("${name}").retry`),
-      timeoutMs: resolveTimeout(
-        options.timeoutMs,
-        this.#options.timeoutMs,
-        `register("${name}").timeoutMs`,
-      ),
-      queue,
-    });
-    this.#backend.handlersChanged();
+    registerHandler(this.#parts, task, handler, options);
     return this;
   }
 
@@ -247,17 +108,7 @@ export class TaskManager {
     payload?: unknown,
     options: SubmitOptions = NO_SUBMIT_OPTIONS,
   ): Promise<TaskHandle<R>> {
-    // Not `async`: on the hot path the one resolved promise is all the caller needs to await.
-    try {
-      if (this.#shutdown.stopping) throw new ShuttingDownError();
-      const name = (typeof task === "string" ? task : taskName(task)) as string;
-      if (options?.tx !== undefined) this.#requireTransactions("submit");
-      return Promise.resolve(
-        this.#backend.submit<R>(name, payload, options, this.#handlers.get(name)),
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#parts.submission.submit<R>(task, payload, options);
   }
 
   /**
@@ -276,18 +127,7 @@ export class TaskManager {
     items: readonly SubmitManyItem[],
     options: SubmitManyOptions = {},
   ): Promise<TaskHandle<R>[]> {
-    try {
-      if (this.#shutdown.stopping) throw new ShuttingDownError();
-      validateSubmitMany(items);
-      if (options?.tx !== undefined) this.#requireTransactions("submitMany");
-      return Promise.resolve(
-        this.#backend.submitMany(items, this.#handlers, options?.tx) as
-          | TaskHandle<R>[]
-          | Promise<TaskHandle<R>[]>,
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#parts.submission.many<R>(items, options);
   }
 
   /**
@@ -302,13 +142,7 @@ export class TaskManager {
    * @throws ShuttingDownError once a stop has begun.
    */
   submitFlow(nodes: readonly FlowNode[]): Promise<FlowHandle> {
-    try {
-      if (this.#shutdown.stopping) throw new ShuttingDownError();
-      const checked = checkFlow(nodes);
-      return Promise.resolve(this.#backend.submitFlow(checked, this.#handlers, "flow"));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#parts.flows.flow(nodes);
   }
 
   /**
@@ -318,69 +152,30 @@ export class TaskManager {
    *
    * @throws InvalidArgumentError naming the bad item (`items[3].name`); nothing is created.
    */
-  async submitBatch(items: readonly BatchItem[], options: BatchOptions = {}): Promise<BatchHandle> {
-    if (this.#shutdown.stopping) throw new ShuttingDownError();
-    let checked: ReturnType<typeof checkFlow>;
-    try {
-      checked = checkFlow(batchNodes(items, options));
-    } catch (error) {
-      throw asBatchArgument(error, Array.isArray(items) ? items.length : 0);
-    }
-    const flow = await this.#backend.submitFlow(checked, this.#handlers, "batch");
-    return new FlowBatchHandle(flow, items.length);
+  submitBatch(items: readonly BatchItem[], options: BatchOptions = {}): Promise<BatchHandle> {
+    return this.#parts.flows.batch(items, options);
   }
 
   /** Flows and batches by id: `mill.flows.get(id)`, live or still retained. */
   readonly flows = {
     /** The flow's handle (a batch's too), or `undefined` if unknown or evicted by retention. */
-    get: (id: string): Promise<FlowHandle | undefined> => {
-      if (typeof id !== "string")
-        return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
-      return this.#backend.getFlow(id);
-    },
+    get: (id: string): Promise<FlowHandle | undefined> => this.#parts.flows.get(id),
   };
-
-  /** `tx` is for stores whose tasks live in the caller's database (Postgres). */
-  #requireTransactions(call: string): void {
-    if (this.#options.backend.type === "memory")
-      throw new UnsupportedError(
-        `${call}({ tx }) needs a store with transactions (backend { type: "postgres" }), not memory`,
-      );
-  }
 
   /**
    * Runs an ad-hoc closure as a task through the same path, limits and lifecycle as `submit`.
    * Memory mode only: closures cannot be persisted.
    */
-  async run<R>(
+  run<R>(
     fn: (ctx: TaskContext) => R | Promise<R>,
     options: RunOptions = NO_SUBMIT_OPTIONS,
   ): Promise<TaskHandle<R>> {
-    if (this.#shutdown.stopping) throw new ShuttingDownError();
-    if (!(this.#backend instanceof MemoryBackend))
-      throw new UnsupportedError(
-        "run() is memory mode only: a closure cannot be stored in Redis; register a handler and submit() instead",
-      );
-    if (typeof fn !== "function") throw new InvalidArgumentError("fn", "must be a function", fn);
-    if (!isOptionsObject(options))
-      throw new InvalidArgumentError("options", "must be an object", options);
-    const { name = "run", ...submitOptions } = options;
-    if (typeof name !== "string" || name.length === 0)
-      throw new InvalidArgumentError("name", "must be a non-empty string", name);
-    const taskOptions = options === NO_SUBMIT_OPTIONS ? NO_SUBMIT_OPTIONS : submitOptions;
-    return this.#backend.submit<R>(name, undefined, taskOptions, {
-      handler: (_payload, ctx) => fn(ctx),
-      retry: this.#options.retry,
-      timeoutMs: this.#options.timeoutMs,
-      queue: DEFAULT_QUEUE,
-    });
+    return this.#parts.submission.run(fn, options);
   }
 
   /** The task's current snapshot, or `undefined` if unknown or evicted by retention. */
   get(id: string): Promise<TaskSnapshot | undefined> {
-    if (typeof id !== "string")
-      return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
-    return this.#backend.get(id);
+    return this.#parts.lookup.get(id);
   }
 
   /**
@@ -389,19 +184,12 @@ export class TaskManager {
    * batch's) id, cancels every node not yet ended.
    */
   cancel(id: string): Promise<boolean> {
-    if (typeof id !== "string")
-      return Promise.reject(new InvalidArgumentError("id", "must be a string", id));
-    return this.#backend.cancel(id);
+    return this.#parts.lookup.cancel(id);
   }
 
   /** Pages through known tasks (live and retained), in submission order. */
   list(options?: ListOptions): Promise<TaskPage> {
-    try {
-      checkListOptions(options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#backend.list(options);
+    return this.#parts.lookup.list(options);
   }
 
   /**
@@ -413,8 +201,7 @@ export class TaskManager {
    * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
    */
   pauseQueue(name: string): Promise<void> {
-    requireQueueName(name);
-    return this.#settleQueueWrite("pauseQueue", name, this.#backend.pause(name));
+    return this.#parts.fleet.pause(name);
   }
 
   /**
@@ -423,21 +210,7 @@ export class TaskManager {
    * @throws InvalidArgumentError (synchronously) for a `name` that is not a queue name
    */
   resumeQueue(name: string): Promise<void> {
-    requireQueueName(name);
-    return this.#settleQueueWrite("resumeQueue", name, this.#backend.resume(name));
-  }
-
-  get #identity(): WorkerIdentity {
-    this.#identityCache ??= workerIdentity(this.#options.clock);
-    return this.#identityCache;
-  }
-
-  #settleQueueWrite(what: string, queue: string, done: void | Promise<void>): Promise<void> {
-    const written = Promise.resolve(done);
-    written.catch((error: unknown) =>
-      this.#options.logger.warn({ err: error, queue }, `${what} could not be written`),
-    );
-    return written;
+    return this.#parts.fleet.resume(name);
   }
 
   /**
@@ -448,16 +221,7 @@ export class TaskManager {
    * it at once. In memory mode: this process, if it has handlers.
    */
   workers(): Promise<WorkerInfo[]> {
-    if (this.#backend.workers !== undefined) return this.#backend.workers();
-    return Promise.resolve(
-      localWorkers(
-        this.#identity,
-        this.#options.clock,
-        this.#options.concurrency,
-        this.#backend.stats(),
-        this.#handlers,
-      ),
-    );
+    return this.#parts.fleet.workers();
   }
 
   /**
@@ -466,7 +230,7 @@ export class TaskManager {
    * this process's.
    */
   queues(): Promise<QueueInfo[]> {
-    return this.#backend.queues();
+    return this.#parts.backend.queues();
   }
 
   /**
@@ -474,7 +238,7 @@ export class TaskManager {
    * what a readiness probe needs.
    */
   health(): ManagerHealth {
-    return { ...this.#backend.health(), stopping: this.#shutdown.stopping };
+    return { ...this.#parts.backend.health(), stopping: this.#parts.shutdown.stopping };
   }
 
   /**
@@ -487,11 +251,7 @@ export class TaskManager {
    * store's figures, the same in every process, use {@link TaskManager.sharedStats}.
    */
   stats(): ManagerStats {
-    return {
-      ...this.#backend.stats(),
-      subscribers: this.#results.size,
-      resultsDropped: this.#results.droppedTotal,
-    };
+    return this.#parts.resultFeed.withResultFigures(this.#parts.backend.stats());
   }
 
   /**
@@ -504,11 +264,7 @@ export class TaskManager {
    * mode the same as `stats()`. What `GET /v1/stats` and the dashboard show.
    */
   async sharedStats(): Promise<ManagerStats> {
-    return {
-      ...(await this.#backend.sharedStats()),
-      subscribers: this.#results.size,
-      resultsDropped: this.#results.droppedTotal,
-    };
+    return this.#parts.resultFeed.withResultFigures(await this.#parts.backend.sharedStats());
   }
 
   /**
@@ -516,48 +272,30 @@ export class TaskManager {
    * no subscriber takes results from another.
    */
   subscribeResults<R = unknown>(options?: SubscribeOptions<R>): ResultSubscription<R> {
-    checkSubscribeOptions(options);
-    const after = options?.after;
-    // Validated before subscribing, so a bad position leaves no subscription behind.
-    const backfill = after === undefined ? undefined : this.#backend.backfill(after);
-    const subscription = this.#results.subscribe(options);
-    if (backfill !== undefined) subscription.resume(after as string, backfill);
-    this.#backend.wantEvents();
-    return subscription;
+    return this.#parts.resultFeed.subscribe(options);
   }
 
   /** @deprecated Use `subscribeResults()`; this shim will be removed in the next release. */
   getResults<R = unknown>(): ResultSubscription<R> {
-    if (!this.#deprecationWarned) {
-      this.#deprecationWarned = true;
-      process.emitWarning("getResults() is deprecated; use subscribeResults()", {
-        type: "DeprecationWarning",
-        code: "TASKMILL_GET_RESULTS",
-      });
-    }
+    this.#parts.resultFeed.warnGetResultsDeprecated();
     return this.subscribeResults<R>();
   }
 
   /** Listens to a lifecycle event. A throwing listener is logged and never breaks a task. */
   on<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
-    checkListener(event, listener);
-    this.#events.on(event, listener);
-    this.#backend.wantEvents();
+    this.#parts.listeners.on(event, listener);
     return this;
   }
 
   /** Listens to the next occurrence of an event only. */
   once<E extends TaskEventName>(event: E, listener: TaskEventListener<E>): this {
-    checkListener(event, listener);
-    this.#events.once(event, listener);
-    this.#backend.wantEvents();
+    this.#parts.listeners.once(event, listener);
     return this;
   }
 
   /** Removes a listener (or every listener of `event`). */
   off<E extends TaskEventName>(event: E, listener?: TaskEventListener<E>): this {
-    checkListener(event, listener, true);
-    this.#events.off(event, listener);
+    this.#parts.listeners.off(event, listener);
     return this;
   }
 
@@ -578,27 +316,7 @@ export class TaskManager {
     payload?: unknown,
     options?: ScheduleOptions,
   ): ScheduleInfo {
-    if (this.#shutdown.stopping) throw new ShuttingDownError();
-    const durable = this.#options.backend.type !== "memory";
-    if (!durable && !this.#handlers.has(taskName)) throw new HandlerNotFoundError(taskName);
-    if (durable) {
-      requireName("taskName", taskName);
-      // Each tick stores the payload: a durable store refuses what is not JSON now, not at a tick.
-      checkDurablePayload("payload", payload);
-    }
-    // The queue travels with the schedule: the process that fires a tick may not know it.
-    const queue = options?.queue ?? (durable ? this.#handlers.get(taskName)?.queue : undefined);
-    const info = this.#cron.add(scheduleId, cron, taskName, payload, { ...options, queue });
-    this.#scheduleSync?.saved({
-      id: info.id,
-      cron: info.cron,
-      taskName,
-      payload,
-      timezone: info.timezone,
-      queue,
-      paused: false,
-    });
-    return info;
+    return this.#parts.schedules.add(scheduleId, cron, taskName, payload, options);
   }
 
   /**
@@ -606,9 +324,7 @@ export class TaskManager {
    * from the store too (every process stops firing it at its next sync).
    */
   unschedule(scheduleId: string): boolean {
-    const removed = this.#cron.remove(scheduleId);
-    this.#scheduleSync?.removed(scheduleId).catch(() => {}); // logged by the sync; the next sync shows what the store holds
-    return removed;
+    return this.#parts.schedules.remove(scheduleId);
   }
 
   /**
@@ -617,12 +333,12 @@ export class TaskManager {
    * `false` for an unknown id.
    */
   pauseSchedule(scheduleId: string): Promise<boolean> {
-    return this.#setSchedulePaused(scheduleId, true);
+    return this.#parts.schedules.setPaused(scheduleId, true);
   }
 
   /** Resumes a paused schedule from its next tick. Resolves `false` for an unknown id. */
   resumeSchedule(scheduleId: string): Promise<boolean> {
-    return this.#setSchedulePaused(scheduleId, false);
+    return this.#parts.schedules.setPaused(scheduleId, false);
   }
 
   /**
@@ -630,22 +346,12 @@ export class TaskManager {
    * every schedule of the store (as of this process's last sync, about every second).
    */
   schedules(): ScheduleInfo[] {
-    return this.#cron.list();
-  }
-
-  #setSchedulePaused(scheduleId: string, paused: boolean): Promise<boolean> {
-    if (typeof scheduleId !== "string" || scheduleId.length === 0)
-      return Promise.reject(
-        new InvalidArgumentError("scheduleId", "must be a non-empty string", scheduleId),
-      );
-    if (this.#scheduleSync === undefined)
-      return Promise.resolve(this.#cron.setPaused(scheduleId, paused));
-    return this.#scheduleSync.setPaused(scheduleId, paused);
+    return this.#parts.schedules.list();
   }
 
   /** The dead-letter queue: tasks whose last attempt failed. */
   get dlq(): DeadLetterOperations {
-    return this.#dlq;
+    return this.#parts.dlq;
   }
 
   /**
@@ -653,7 +359,7 @@ export class TaskManager {
    * (`admin_request_duration_seconds`, by route template and status).
    */
   adminRequestAnswered(method: string, route: string, status: number, seconds: number): void {
-    this.#observability.adminRequest(method, route, status, seconds);
+    this.#parts.observability.adminRequest(method, route, status, seconds);
   }
 
   /**
@@ -662,12 +368,7 @@ export class TaskManager {
    * `audit.maxRecords`.
    */
   get audit(): AuditLog {
-    this.#audit ??= createAuditLog(this.#backend.audit, {
-      maxRecords: this.#options.audit.maxRecords,
-      onAdmin: this.#options.hooks?.onAdmin,
-      logger: this.#options.logger,
-    });
-    return this.#audit;
+    return this.#parts.audit();
   }
 
   /**
@@ -676,7 +377,7 @@ export class TaskManager {
    * other processes. Always resolves; repeated calls share one stop.
    */
   stopGraceful(options: StopGracefulOptions = {}): Promise<StopReport> {
-    return this.#stops.graceful(options);
+    return this.#parts.stops.graceful(options);
   }
 
   /**
@@ -685,21 +386,6 @@ export class TaskManager {
    * process). Always resolves; repeated calls share one stop.
    */
   stopNow(): Promise<StopReport> {
-    return this.#stops.now();
+    return this.#parts.stops.now();
   }
-}
-
-function requireQueueName(name: string): void {
-  if (!isValidQueueName(name))
-    throw new InvalidArgumentError("queue", "must be a non-empty string", name);
-}
-
-/** The depth snapshot with this process's worker slots (`worker_slots`). */
-function withWorkerSlots(
-  depths: DepthSnapshot | Promise<DepthSnapshot>,
-  workerSlots: number,
-): DepthSnapshot | Promise<DepthSnapshot> {
-  return depths instanceof Promise
-    ? depths.then((snapshot) => ({ ...snapshot, workerSlots }))
-    : { ...depths, workerSlots };
 }
