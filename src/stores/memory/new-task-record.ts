@@ -6,9 +6,9 @@
 import type { RegisteredHandler } from "../../engine/backend.js";
 import { InvalidArgumentError, InvalidOptionError } from "../../errors.js";
 import { TaskRecord } from "../../lifecycle/task-record.js";
-import { type RetryOptions, resolveRetry } from "../../options.js";
 import type { Registry } from "../../registry/registry.js";
-import type { RetryPolicy } from "../../retry/backoff.js";
+import type { RetryOptions, RetryPolicy } from "../../retry/backoff.js";
+import { resolveRetry } from "../../retry/retry-options.js";
 import type { SubmitOptions } from "../../types.js";
 
 /** A new record with the registry's next order and id, created `now`. */
