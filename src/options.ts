@@ -1,22 +1,31 @@
 /**
- * Option types, defaults and validation, all in one place. The rest of the code only sees the
- * resolved, validated shapes.
+ * The manager's options: `TaskManagerOptions`, the defaults, and `resolveOptions`, which
+ * validates them and fills in defaults. Option groups that belong to one feature (backend,
+ * retry, rate, observability, registry, audit) are typed and resolved beside it and gathered
+ * here, so this stays the one entry point. The rest of the code only sees the resolved,
+ * validated shapes.
  */
-import {
-  type MeterProvider,
-  metrics as otelMetrics,
-  trace as otelTrace,
-  type TracerProvider,
-} from "@opentelemetry/api";
-import { DEFAULT_AUDIT_MAX_RECORDS } from "./audit/types.js";
+import { type AuditOptions, type ResolvedAudit, resolveAudit } from "./audit/audit-options.js";
 import { InvalidOptionError } from "./errors.js";
 import { type RegistryOptions, type ResolvedRegistry, resolveRegistry } from "./fleet.js";
-import { HOOK_NAMES, type TaskHooks } from "./observability/hooks.js";
+import type { TaskHooks } from "./observability/hooks.js";
 import type { Logger } from "./observability/logger.js";
-import { silentLogger } from "./observability/logger.js";
+import {
+  type MetricsOptions,
+  type ResolvedMetrics,
+  type ResolvedTracing,
+  resolveHooks,
+  resolveLogger,
+  resolveMetrics,
+  resolveTracing,
+  type TracingOptions,
+} from "./observability/observability-options.js";
+import { requireBoolean, requireFunction, requireMethods } from "./option-checks.js";
 import type { RateOptions, RetentionOptions } from "./option-types.js";
 import type { RetryOptions, RetryPolicy } from "./retry/backoff.js";
+import { resolveRetry } from "./retry/retry-options.js";
 import { type Clock, systemClock } from "./scheduling/clock.js";
+import { resolveRate } from "./scheduling/rate-options.js";
 import type { TokenBucketConfig } from "./scheduling/token-bucket.js";
 import {
   type BackendOptions,
@@ -24,17 +33,17 @@ import {
   type ResolvedBackend,
   resolveBackend,
 } from "./stores/backend-options.js";
-import {
-  requireInteger,
-  requireKnownKeys,
-  requireNonNegative,
-  requirePositive,
-} from "./validation.js";
+import { requireInteger, requireKnownKeys, requireNonNegative } from "./validation.js";
 
+export type { AuditOptions } from "./audit/audit-options.js";
+export type { MetricsOptions, TracingOptions } from "./observability/observability-options.js";
 export type { RateOptions, RetentionOptions } from "./option-types.js";
 // An option type too, but defined beside the policy it fills in: types.ts needs it, and must
 // not import this module (which imports the hooks, and through them the lifecycle).
 export type { RetryOptions } from "./retry/backoff.js";
+// Resolvers that moved beside their feature, still importable from here.
+export { resolveRetry } from "./retry/retry-options.js";
+export { defaultBurst, resolveRate } from "./scheduling/rate-options.js";
 export type {
   BackendOptions,
   MemoryBackendOptions,
@@ -52,34 +61,6 @@ export type {
 export interface QueueOptions {
   /** Most tasks of this queue running at once, inside the manager's cap. */
   readonly concurrency?: number;
-}
-
-/** Where taskmill's metrics go (option `metrics`). */
-export interface MetricsOptions {
-  /**
-   * The provider of the `taskmill` meter. Install the SDK before creating the manager: the
-   * API's global meter provider is read once, at construction.
-   * @default the global `metrics.getMeterProvider()` (a no-op until an SDK is installed)
-   */
-  readonly meterProvider?: MeterProvider;
-}
-
-/** Where taskmill's spans go (option `tracing`). */
-export interface TracingOptions {
-  /**
-   * The provider of the `taskmill` tracer.
-   * @default the global `trace.getTracerProvider()` (a no-op until an SDK is installed)
-   */
-  readonly tracerProvider?: TracerProvider;
-  /**
-   * Don't start the span of an attempt whose parent (the submitter's span) is valid and not
-   * sampled when the tracer's sampler is known to drop such a child: the OpenTelemetry JS
-   * SDK's `ParentBasedSampler` with `AlwaysOffSampler` for unsampled parents (its default). The
-   * handler then runs in the parent's context, so propagation keeps the unsampled decision;
-   * nothing recorded changes. With any other tracer or sampler the span is always started.
-   * `false` always starts it. @default true
-   */
-  readonly skipUnsampledChildren?: boolean;
 }
 
 /** Options of `new TaskManager(options)`. */
@@ -130,15 +111,6 @@ export interface TaskManagerOptions {
   readonly audit?: AuditOptions;
 }
 
-/** Options of the admin audit trail. */
-export interface AuditOptions {
-  /**
-   * Records kept; past it the oldest are dropped (the last one dropped stays as the chain's
-   * anchor, so the rest still verifies). @default 100_000
-   */
-  readonly maxRecords?: number;
-}
-
 /** Everything resolved: what the engine reads. */
 export interface ResolvedOptions {
   readonly concurrency: number;
@@ -155,14 +127,12 @@ export interface ResolvedOptions {
   readonly payloads: "live" | "json";
   readonly createId: (() => string) | undefined;
   /** `undefined` when metrics are off. */
-  readonly metrics: { readonly meterProvider: MeterProvider } | undefined;
+  readonly metrics: ResolvedMetrics;
   /** `undefined` when tracing is off. */
-  readonly tracing:
-    | { readonly tracerProvider: TracerProvider; readonly skipUnsampledChildren: boolean }
-    | undefined;
+  readonly tracing: ResolvedTracing;
   readonly hooks: TaskHooks | undefined;
   readonly registry: ResolvedRegistry;
-  readonly audit: { readonly maxRecords: number };
+  readonly audit: ResolvedAudit;
 }
 
 export const DEFAULTS = {
@@ -200,26 +170,12 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
   "registry",
   "audit",
 ] satisfies Array<keyof TaskManagerOptions>);
-const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst"] satisfies Array<
-  keyof RateOptions
->);
-const RETRY_KEYS: ReadonlySet<string> = new Set([
-  "maxRetries",
-  "backoff",
-  "baseDelayMs",
-  "maxDelayMs",
-  "jitter",
-] satisfies Array<keyof RetryOptions>);
 const RETENTION_KEYS: ReadonlySet<string> = new Set(["ttlMs", "maxEntries"] satisfies Array<
   keyof RetentionOptions
 >);
 const QUEUE_KEYS: ReadonlySet<string> = new Set(["concurrency"] satisfies Array<
   keyof QueueOptions
 >);
-const TRACING_KEYS: ReadonlySet<string> = new Set([
-  "tracerProvider",
-  "skipUnsampledChildren",
-] satisfies Array<keyof TracingOptions>);
 
 /** `payloads`: JSON in every durable store; a choice in memory. */
 function resolvePayloads(value: unknown, backend: string): "live" | "json" {
@@ -234,9 +190,6 @@ function resolvePayloads(value: unknown, backend: string): "live" | "json" {
     );
   return "json";
 }
-
-const BACKOFFS = ["fixed", "linear", "exponential"];
-const JITTERS = ["none", "full", "equal"];
 
 /** Validates and fills in defaults. Throws `InvalidOptionError` naming the first bad option. */
 export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOptions {
@@ -263,136 +216,12 @@ export function resolveOptions(options: TaskManagerOptions = {}): ResolvedOption
     payloads: resolvePayloads(options.payloads, backend.type),
     createId:
       options.createId === undefined ? undefined : requireFunction("createId", options.createId),
-    metrics: resolveProvider(
-      "metrics",
-      "meterProvider",
-      "getMeter",
-      options.metrics,
-      undefined,
-      () => otelMetrics.getMeterProvider(),
-    ),
+    metrics: resolveMetrics(options.metrics),
     tracing: resolveTracing(options.tracing),
     hooks: resolveHooks(options.hooks),
     registry: resolveRegistry(options.registry),
     audit: resolveAudit(options.audit),
   };
-}
-
-function resolveAudit(audit: AuditOptions | undefined): { readonly maxRecords: number } {
-  if (audit === undefined) return { maxRecords: DEFAULT_AUDIT_MAX_RECORDS };
-  if (typeof audit !== "object" || audit === null)
-    throw new InvalidOptionError("audit", "must be an object", audit);
-  requireKnownKeys("audit", audit, AUDIT_KEYS, InvalidOptionError);
-  const maxRecords = audit.maxRecords ?? DEFAULT_AUDIT_MAX_RECORDS;
-  requireInteger("audit.maxRecords", maxRecords, 1, InvalidOptionError);
-  return { maxRecords };
-}
-
-const AUDIT_KEYS: ReadonlySet<string> = new Set(["maxRecords"] satisfies Array<keyof AuditOptions>);
-
-/** `false` turns the feature off; otherwise the given provider, or the global one. */
-function resolveProvider<K extends string, P extends object>(
-  path: string,
-  key: K,
-  method: string,
-  option: false | Partial<Record<K, P>> | undefined,
-  // `undefined`: any other keys are allowed (`metrics` takes a `PrometheusMetrics`, which is
-  // an object with a meterProvider and more).
-  known: ReadonlySet<string> | undefined,
-  global: () => P,
-): Record<K, P> | undefined {
-  if (option === false) return undefined;
-  if (option !== undefined && (typeof option !== "object" || option === null))
-    throw new InvalidOptionError(path, `must be false or an object { ${key}? }`, option);
-  if (option !== undefined && known !== undefined)
-    requireKnownKeys(path, option, known, InvalidOptionError);
-  const provider = option?.[key];
-  if (provider === undefined) return { [key]: global() } as Record<K, P>;
-  if (typeof provider !== "object" || provider === null)
-    throw new InvalidOptionError(`${path}.${key}`, `must be an object with ${method}()`, provider);
-  requireMethods(`${path}.${key}`, provider, [method]);
-  return { [key]: provider } as Record<K, P>;
-}
-
-function resolveTracing(option: TracingOptions | false | undefined): ResolvedOptions["tracing"] {
-  const resolved = resolveProvider<"tracerProvider", TracerProvider>(
-    "tracing",
-    "tracerProvider",
-    "getTracer",
-    option,
-    TRACING_KEYS,
-    () => otelTrace.getTracerProvider(),
-  );
-  if (resolved === undefined) return undefined;
-  const skip = option === undefined || option === false ? undefined : option.skipUnsampledChildren;
-  return {
-    tracerProvider: resolved.tracerProvider,
-    skipUnsampledChildren: requireBoolean("tracing.skipUnsampledChildren", skip ?? true),
-  };
-}
-
-function resolveHooks(hooks: TaskHooks | undefined): TaskHooks | undefined {
-  if (hooks === undefined) return undefined;
-  if (typeof hooks !== "object" || hooks === null)
-    throw new InvalidOptionError("hooks", "must be an object of hook functions", hooks);
-  for (const [name, hook] of Object.entries(hooks)) {
-    if (!(HOOK_NAMES as readonly string[]).includes(name))
-      throw new InvalidOptionError(
-        `hooks.${name}`,
-        `is not a hook (${HOOK_NAMES.join(", ")})`,
-        hook,
-      );
-    if (hook !== undefined && typeof hook !== "function")
-      throw new InvalidOptionError(`hooks.${name}`, "must be a function", hook);
-  }
-  return hooks;
-}
-
-function resolveLogger(logger: Logger | undefined): Logger {
-  if (logger === undefined) return silentLogger;
-  if (typeof logger !== "object" || logger === null)
-    throw new InvalidOptionError("logger", "must be a pino-compatible logger object", logger);
-  return requireMethods("logger", logger, ["debug", "info", "warn", "error"]);
-}
-
-function requireBoolean(path: string, value: unknown): boolean {
-  if (typeof value !== "boolean") throw new InvalidOptionError(path, "must be a boolean", value);
-  return value;
-}
-
-/** Merges a partial retry policy over a resolved one, validating what it sets. */
-export function resolveRetry(
-  partial: RetryOptions | undefined,
-  base: RetryPolicy,
-  path: string,
-): RetryPolicy {
-  if (partial === undefined) return base;
-  if (typeof partial !== "object" || partial === null)
-    throw new InvalidOptionError(path, "must be an object", partial);
-  requireKnownKeys(path, partial, RETRY_KEYS, InvalidOptionError);
-  const policy: RetryPolicy = {
-    maxRetries: partial.maxRetries ?? base.maxRetries,
-    backoff: partial.backoff ?? base.backoff,
-    baseDelayMs: partial.baseDelayMs ?? base.baseDelayMs,
-    maxDelayMs: partial.maxDelayMs ?? base.maxDelayMs,
-    jitter: partial.jitter ?? base.jitter,
-  };
-  requireInteger(`${path}.maxRetries`, policy.maxRetries, 0, InvalidOptionError);
-  if (typeof policy.backoff !== "function" && !BACKOFFS.includes(policy.backoff))
-    throw new InvalidOptionError(
-      `${path}.backoff`,
-      'must be "fixed", "linear", "exponential" or a function (attempt) => ms',
-      policy.backoff,
-    );
-  requireNonNegative(`${path}.baseDelayMs`, policy.baseDelayMs, InvalidOptionError);
-  requireNonNegative(`${path}.maxDelayMs`, policy.maxDelayMs, InvalidOptionError);
-  if (!JITTERS.includes(policy.jitter))
-    throw new InvalidOptionError(
-      `${path}.jitter`,
-      'must be "none", "full" or "equal"',
-      policy.jitter,
-    );
-  return policy;
 }
 
 /** A timeout: absent keeps `fallback`, 0 means none, otherwise a positive finite number. */
@@ -405,30 +234,6 @@ export function resolveTimeout(value: number | undefined, fallback: number, path
 /** Checks a queue name (used for options, register and submit). */
 export function isValidQueueName(name: unknown): name is string {
   return typeof name === "string" && name.length > 0 && name.length <= 200;
-}
-
-/** The deterministic default burst: what can run at once, capped by the rate, at least 1. */
-export function defaultBurst(concurrency: number, perSecond: number): number {
-  return Math.max(1, Math.floor(Math.min(concurrency, perSecond)));
-}
-
-/**
- * Validates a token-bucket option at `path`: the manager's `rate`, or the Redis store's
- * `backend.globalRate`. An absent `burst` is {@link defaultBurst} of `concurrency` and the rate.
- */
-export function resolveRate(
-  path: string,
-  rate: RateOptions | undefined,
-  concurrency: number,
-): TokenBucketConfig | undefined {
-  if (rate === undefined) return undefined;
-  if (typeof rate !== "object" || rate === null)
-    throw new InvalidOptionError(path, "must be an object { perSecond, burst? }", rate);
-  requireKnownKeys(path, rate, RATE_KEYS, InvalidOptionError);
-  requirePositive(`${path}.perSecond`, rate.perSecond, InvalidOptionError);
-  const burst = rate.burst ?? defaultBurst(concurrency, rate.perSecond);
-  requireInteger(`${path}.burst`, burst, 1, InvalidOptionError);
-  return { perSecond: rate.perSecond, burst };
 }
 
 function resolveRetention(retention: RetentionOptions | undefined) {
@@ -468,17 +273,4 @@ function resolveQueues(queues: TaskManagerOptions["queues"]) {
     resolved.set(name, { concurrency });
   }
   return resolved;
-}
-
-function requireFunction<F>(path: string, value: F): F {
-  if (typeof value !== "function") throw new InvalidOptionError(path, "must be a function", value);
-  return value;
-}
-
-function requireMethods<T extends object>(path: string, value: T, methods: readonly string[]): T {
-  for (const method of methods) {
-    if (typeof (value as Record<string, unknown>)[method] !== "function")
-      throw new InvalidOptionError(`${path}.${method}`, "must be a function", undefined);
-  }
-  return value;
 }

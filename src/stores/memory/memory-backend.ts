@@ -15,35 +15,19 @@ import type {
   RegisteredHandler,
 } from "../../engine/backend.js";
 import type { SubmitManyItem } from "../../engine/submit-many.js";
-import {
-  CancelledError,
-  HandlerNotFoundError,
-  InvalidArgumentError,
-  InvalidOptionError,
-  ShuttingDownError,
-} from "../../errors.js";
+import { CancelledError, HandlerNotFoundError, InvalidArgumentError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { FlowHandle } from "../../flows/flow-types.js";
 import type { CheckedNode } from "../../flows/validate-flow.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
 import { MemoryTaskHandle } from "../../lifecycle/task-handle.js";
-import { TaskRecord } from "../../lifecycle/task-record.js";
-import { reopenFailed } from "../../lifecycle/transitions.js";
+import type { TaskRecord } from "../../lifecycle/task-record.js";
 import type { DepthSnapshot } from "../../observability/metrics.js";
 import type { Observability } from "../../observability/setup.js";
 import { captureTraceContext } from "../../observability/tracing.js";
-import { DEFAULTS, type ResolvedOptions, type RetryOptions, resolveRetry } from "../../options.js";
-import {
-  type DeadLetterListOptions,
-  type DeadLetterOutcome,
-  type DeadLetterPage,
-  type DeadLetterSelector,
-  DeadLetters,
-  type ReplayOptions,
-} from "../../registry/dead-letters.js";
+import type { ResolvedOptions } from "../../options.js";
 import { Registry } from "../../registry/registry.js";
 import type { ResultBroadcaster } from "../../results/broadcaster.js";
-import type { RetryPolicy } from "../../retry/backoff.js";
 import { Alarm } from "../../scheduling/alarm.js";
 import { flushMicrotasks } from "../../scheduling/clock.js";
 import { NO_SUBMIT_OPTIONS, validateSubmitOptions } from "../../submit-options.js";
@@ -56,8 +40,10 @@ import type {
   TaskSnapshot,
 } from "../../types.js";
 import { decodeJson, encodeJson } from "../json-codec.js";
+import { MemoryDeadLetterQueue } from "./memory-dead-letter-queue.js";
 import { MemoryFlowHandle } from "./memory-flow-handle.js";
 import { MemoryFlows } from "./memory-flows.js";
+import { newTaskRecord, submitRetry } from "./new-task-record.js";
 import { TaskRunner } from "./runner.js";
 import { TaskDispatcher as Dispatcher } from "./task-dispatcher.js";
 
@@ -76,7 +62,7 @@ export class MemoryBackend implements Backend {
   readonly #shutdown: ShutdownTracker;
   readonly #tracing: boolean;
   readonly #registry: Registry;
-  readonly #deadLetters = new DeadLetters(DEFAULTS.retention.maxEntries);
+  readonly #deadLetters: MemoryDeadLetterQueue;
   readonly #runner: TaskRunner;
   readonly #dispatcher: Dispatcher;
   readonly #retentionAlarm: Alarm;
@@ -116,6 +102,12 @@ export class MemoryBackend implements Backend {
       isHeld: () => results.blocked,
     });
     this.#runner.attach(this.#dispatcher);
+    this.#deadLetters = new MemoryDeadLetterQueue({
+      registry: this.#registry,
+      runner: this.#runner,
+      shutdown: deps.shutdown,
+    });
+    this.dlq = this.#deadLetters;
     // Housekeeping must not keep a finished service alive: the retention timer is unref'd.
     this.#retentionAlarm = new Alarm(options.clock, (now) => this.#sweep(now), true);
   }
@@ -189,23 +181,7 @@ export class MemoryBackend implements Backend {
     waiting: boolean,
   ): TaskRecord {
     const now = this.#options.clock.now();
-    const order = this.#registry.claimOrder();
-    return new TaskRecord(
-      this.#registry.idFor(order),
-      order,
-      name,
-      options.queue ?? handler.queue,
-      payload,
-      options.priority ?? 0,
-      handler.handler,
-      options.retry === undefined ? handler.retry : submitRetry(options.retry, handler.retry),
-      options.timeoutMs ?? handler.timeoutMs,
-      now,
-      resolveRunAt(options, now),
-      resolveExpiresAt(options, now),
-      options.idempotencyKey,
-      waiting,
-    );
+    return newTaskRecord(this.#registry, now, name, payload, options, handler, waiting);
   }
 
   /**
@@ -330,19 +306,8 @@ export class MemoryBackend implements Backend {
   /** Memory mode keeps the audit trail in the process, like its tasks. */
   readonly audit: AuditStore;
 
-  readonly dlq: DeadLetterOperations = {
-    list: async (options?: DeadLetterListOptions): Promise<DeadLetterPage> =>
-      this.#deadLetters.list(options),
-    replay: async (
-      selector: DeadLetterSelector,
-      options: ReplayOptions = {},
-    ): Promise<DeadLetterOutcome> => this.#replay(selector, options),
-    purge: async (selector: DeadLetterSelector): Promise<DeadLetterOutcome> => {
-      const records = this.#deadLetters.select(selector);
-      for (const record of records) this.#deadLetters.delete(record);
-      return { ids: records.map((record) => record.id), skipped: [], dryRun: false };
-    },
-  };
+  /** The dead-letter queue (memory-dead-letter-queue.ts). */
+  readonly dlq: DeadLetterOperations;
 
   async drain(deadline: Promise<unknown>, deadlineAt: number): Promise<boolean> {
     // A delayed task or a retry due after the deadline cannot run before it: waiting for it
@@ -384,30 +349,6 @@ export class MemoryBackend implements Backend {
     this.#retentionAlarm.cancel();
   }
 
-  #replay(selector: DeadLetterSelector, options: ReplayOptions): DeadLetterOutcome {
-    const selected = this.#deadLetters.select(selector);
-    // A task whose timed-out handler is still running stays put: replaying it now would run two
-    // attempts of one task at once. It can be replayed once the handler lets go.
-    const records = selected.filter(
-      (record) => record.status === "failed" && record.attempt === undefined,
-    );
-    const skipped = selected
-      .filter((record) => !records.includes(record))
-      .map((record) => record.id);
-    const ids = records.map((record) => record.id);
-    if (options.dryRun === true) return { ids, skipped, dryRun: true };
-    if (this.#shutdown.stopping) throw new ShuttingDownError();
-    for (const record of records) {
-      this.#deadLetters.delete(record);
-      if (!reopenFailed(record)) continue;
-      if (options.resetAttempts !== false) record.attempts = 0;
-      if (this.#registry.get(record.id) === undefined) this.#registry.add(record);
-      this.#registry.reopened(record);
-      this.#runner.accept(record);
-    }
-    return { ids, skipped, dryRun: false };
-  }
-
   #onTerminal(record: TaskRecord): void {
     if (record.status === "failed") this.#deadLetters.add(record);
     this.#shutdown.observe(record.id, record.status, this.#runner.live);
@@ -422,33 +363,4 @@ export class MemoryBackend implements Backend {
     const next = this.#registry.sweep(now);
     if (next !== undefined) this.#retentionAlarm.armAt(next);
   }
-}
-
-/**
- * A per-task retry override is an argument of `submit`/`run`, not a constructor option: callers
- * branch on `ERR_INVALID_ARGUMENT` for every bad submit field, so the error is re-typed.
- */
-function submitRetry(partial: RetryOptions, base: RetryPolicy, argument = "retry"): RetryPolicy {
-  try {
-    return resolveRetry(partial, base, argument);
-  } catch (error) {
-    if (!(error instanceof InvalidOptionError)) throw error;
-    throw new InvalidArgumentError(error.option, error.requirement, error.value);
-  }
-}
-
-function resolveRunAt(options: SubmitOptions, now: number): number | undefined {
-  if (options.runAt !== undefined) {
-    // A runAt already passed is due now: the task is queued, not scheduled (its events say so).
-    const at = Number(options.runAt);
-    return at > now ? at : undefined;
-  }
-  if (options.delayMs !== undefined && options.delayMs > 0) return now + options.delayMs;
-  return undefined;
-}
-
-function resolveExpiresAt(options: SubmitOptions, now: number): number | undefined {
-  if (options.expiresAt !== undefined) return Number(options.expiresAt);
-  if (options.ttlMs !== undefined) return now + options.ttlMs;
-  return undefined;
 }

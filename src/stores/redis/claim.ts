@@ -1,17 +1,19 @@
 /**
- * Encoding a claim for the claim script, and decoding its reply.
+ * The claim script: encoding a claim (or a worker's step: acks, then a claim) as its KEYS and
+ * ARGV, running it, and decoding its reply.
  */
 
 import { InvalidArgumentError } from "../../errors.js";
 import type { RateOptions } from "../../options.js";
 import { isName, requireInteger } from "../../validation.js";
-import type { ClaimedTask, ClaimResult, JsonValue } from "../durable-types.js";
-import { decodeError, decodeJson } from "../json-codec.js";
+import type { AckRef, ClaimedTask, ClaimResult, JsonValue, StepResult } from "../durable-types.js";
+import { decodeError, decodeJson, encodeJson } from "../json-codec.js";
 import { resolveGlobalRate } from "../store-options.js";
-import { UnexpectedReplyError } from "./errors.js";
+import { scriptError, UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import type { ResolvedStoreOptions } from "./options.js";
-import type { ScriptArg } from "./scripts.js";
+import { runScript, type ScriptArg } from "./scripts.js";
+import type { StoreContext } from "./store-context.js";
 
 /** Per-call overrides of `claim`. */
 export interface ClaimOptions {
@@ -44,6 +46,61 @@ export interface EncodedAck {
   readonly token: string;
   /** JSON text, `""` for undefined. */
   readonly value: string;
+}
+
+/** Runs one claim (see `RedisStore.claim`). */
+export async function claim(
+  store: StoreContext,
+  queues: readonly string[],
+  max: number,
+  leaseMs: number,
+  options: ClaimOptions,
+): Promise<ClaimResult> {
+  const call = buildClaimCall(store.keys, store.options, queues, max, leaseMs, options);
+  const { ackCodes: _, ...result } = parseClaimReply(
+    await runScript(store.redis, "claim", call.keys, call.args),
+  );
+  return result;
+}
+
+/**
+ * Runs one worker step (see `RedisStore.step`): an ack whose value cannot be encoded gets its
+ * error without being sent; the others ride the claim call, each answered by its own code.
+ */
+export async function step(
+  store: StoreContext,
+  acks: readonly AckRef[],
+  queues: readonly string[],
+  max: number,
+  input: Omit<StepInput, "acks">,
+  leaseMs: number,
+  options: ClaimOptions,
+): Promise<StepResult> {
+  const results: Array<number | Error> = new Array(acks.length);
+  const encoded: EncodedAck[] = [];
+  const slots: number[] = [];
+  acks.forEach((ack, i) => {
+    try {
+      encoded.push({ id: ack.id, token: ack.token, value: encodeJson("value", ack.value) });
+      slots.push(i);
+    } catch (error) {
+      results[i] = error as Error;
+    }
+  });
+  const call = buildClaimCall(store.keys, store.options, queues, max, leaseMs, options, {
+    ...input,
+    acks: encoded,
+  });
+  const { ackCodes, ...claimed } = parseClaimReply(
+    await runScript(store.redis, "claim", call.keys, call.args),
+  );
+  if (ackCodes.length !== encoded.length) throw new UnexpectedReplyError("claim", ackCodes);
+  ackCodes.forEach((code, j) => {
+    const ack = encoded[j] as EncodedAck;
+    results[slots[j] as number] =
+      code > 0 ? code : scriptError(code, { script: "ack", id: ack.id, token: ack.token });
+  });
+  return { ...claimed, acks: results };
 }
 
 /** Validates a claim and encodes it as the claim script's KEYS and ARGV. */

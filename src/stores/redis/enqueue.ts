@@ -1,5 +1,6 @@
 /**
- * Encoding tasks for the enqueue and enqueue-many scripts, and decoding their replies.
+ * The enqueue and enqueue-many scripts: encoding tasks for them, running them, and decoding
+ * their replies.
  * Validation happens here, before anything reaches Redis: a refused task costs no round trip,
  * and one invalid task of a batch means nothing of it is sent.
  */
@@ -11,7 +12,27 @@ import type { EnqueueInput, EnqueueResult, StoredTask } from "../durable-types.j
 import { encodeJson } from "../json-codec.js";
 import { scriptError, UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
-import type { ScriptArg } from "./scripts.js";
+import { runScript, type ScriptArg } from "./scripts.js";
+import type { StoreContext } from "./store-context.js";
+
+/** Stores one task (see `RedisStore.enqueue`). */
+export async function enqueue(store: StoreContext, input: EnqueueInput): Promise<EnqueueResult> {
+  const call = buildEnqueueCall(store.keys, input);
+  return enqueueResult(await runScript(store.redis, "enqueue", call.keys, call.args), call);
+}
+
+/** Stores several tasks in one script call (see `RedisStore.enqueueMany`). */
+export async function enqueueMany(
+  store: StoreContext,
+  inputs: readonly EnqueueInput[],
+): Promise<EnqueueResult[]> {
+  const call = buildEnqueueManyCall(store.keys, inputs);
+  if (call.tasks.length === 0) return [];
+  return enqueueManyResults(
+    await runScript(store.redis, "enqueueMany", call.keys, call.args),
+    call,
+  );
+}
 
 /** One task encoded as the 16 script arguments enqueue and enqueue-many take for it. */
 export interface EncodedTask {

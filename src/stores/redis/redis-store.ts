@@ -11,10 +11,9 @@
  */
 import type { Redis } from "ioredis";
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../audit/types.js";
-import { InvalidOptionError, NotFoundError } from "../../errors.js";
+import { InvalidOptionError } from "../../errors.js";
 import { isStreamId } from "../../results/stream-id.js";
 import type { ErrorInfo, ListOptions } from "../../types.js";
-import { requireInteger, requireNumber } from "../../validation.js";
 import type { FlowInput, StoredFlow } from "../durable-flows.js";
 import type { DurableStore, EventReader, LeaderLockSettings } from "../durable-store.js";
 import type {
@@ -36,30 +35,19 @@ import type {
   TrimResult,
 } from "../durable-types.js";
 import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
-import { encodeError, encodeJson } from "../json-codec.js";
 import { totalsFromCounts } from "../totals.js";
 import { RedisAudit } from "./audit.js";
-import {
-  buildClaimCall,
-  type ClaimOptions,
-  type EncodedAck,
-  parseClaimReply,
-  type StepInput,
-} from "./claim.js";
+import { type ClaimOptions, claim as runClaim, step as runStep, type StepInput } from "./claim.js";
 import { RedisDeadLetters } from "./dead-letter.js";
-import {
-  buildEnqueueCall,
-  buildEnqueueManyCall,
-  enqueueManyResults,
-  enqueueResult,
-} from "./enqueue.js";
-import { ScriptCode, scriptError, UnexpectedReplyError } from "./errors.js";
+import { enqueue, enqueueMany } from "./enqueue.js";
 import { readEvents } from "./events.js";
 import { RedisFeedReader } from "./feed-reader.js";
 import * as fleet from "./fleet.js";
 import { enqueueFlow, readFlow } from "./flows.js";
+import * as housekeeping from "./housekeeping.js";
 import { KeySpace } from "./keys.js";
 import { LeaderLock } from "./leader-lock.js";
+import * as lease from "./lease-outcomes.js";
 import {
   type RedisStoreOptions,
   type ResolvedStoreOptions,
@@ -67,11 +55,8 @@ import {
 } from "./options.js";
 import { pausedQueues, setPaused } from "./pause.js";
 import { countAll, getTask, listTasks, queueDepths } from "./queries.js";
-import { queueScript, registerScripts, runScript } from "./scripts.js";
+import { registerScripts } from "./scripts.js";
 import { WorkWaiter } from "./waiter.js";
-
-/** Most reclaim batches one `reclaim()` call runs before returning. */
-const MAX_RECLAIM_ROUNDS = 20;
 
 /** The durable task store on one Redis prefix. */
 export class RedisStore implements DurableStore {
@@ -117,9 +102,8 @@ export class RedisStore implements DurableStore {
    * (`created: false`); with a different name or payload, rejects with
    * `IdempotencyConflictError` (or `InvalidArgumentError` for a reused id).
    */
-  async enqueue(input: EnqueueInput): Promise<EnqueueResult> {
-    const call = buildEnqueueCall(this.keys, input);
-    return enqueueResult(await runScript(this.redis, "enqueue", call.keys, call.args), call);
+  enqueue(input: EnqueueInput): Promise<EnqueueResult> {
+    return enqueue(this, input);
   }
 
   /**
@@ -138,6 +122,10 @@ export class RedisStore implements DurableStore {
    * large batches (a thousand tasks per call is a good size) where atomicity across them is
    * not needed.
    */
+  enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
+    return enqueueMany(this, inputs);
+  }
+
   // Flows (see flows.ts and lua/includes/flow.lua).
   /** Stores a flow in one script call, all or nothing; its hash is kept `retention.ttlMs` once it ended. */
   enqueueFlow(flow: FlowInput): Promise<void> {
@@ -149,15 +137,6 @@ export class RedisStore implements DurableStore {
     return readFlow(this.redis, this.keys, id);
   }
 
-  async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
-    const call = buildEnqueueManyCall(this.keys, inputs);
-    if (call.tasks.length === 0) return [];
-    return enqueueManyResults(
-      await runScript(this.redis, "enqueueMany", call.keys, call.args),
-      call,
-    );
-  }
-
   /**
    * In one script: promotes due delayed tasks, then leases up to `max` ready tasks of
    * `queues` (highest priority first across them, FIFO within a priority), each with a fresh
@@ -165,17 +144,13 @@ export class RedisStore implements DurableStore {
    * without an outcome go to the dead-letter queue instead. Never blocks; see
    * {@link RedisStore.createWaiter} for waiting.
    */
-  async claim(
+  claim(
     queues: readonly string[],
     max: number,
     leaseMs: number = this.options.leaseMs,
     options: ClaimOptions = {},
   ): Promise<ClaimResult> {
-    const call = buildClaimCall(this.keys, this.options, queues, max, leaseMs, options);
-    const { ackCodes: _, ...result } = parseClaimReply(
-      await runScript(this.redis, "claim", call.keys, call.args),
-    );
-    return result;
+    return runClaim(this, queues, max, leaseMs, options);
   }
 
   /**
@@ -186,7 +161,7 @@ export class RedisStore implements DurableStore {
    * replay returns the same leases; a later call naming it in `unanswered` gets them too
    * (counted toward its `max`). Neither counts a delivery again.
    */
-  async step(
+  step(
     acks: readonly AckRef[],
     queues: readonly string[],
     max: number,
@@ -194,31 +169,7 @@ export class RedisStore implements DurableStore {
     leaseMs: number = this.options.leaseMs,
     options: ClaimOptions = {},
   ): Promise<StepResult> {
-    const results: Array<number | Error> = new Array(acks.length);
-    const encoded: EncodedAck[] = [];
-    const slots: number[] = [];
-    acks.forEach((ack, i) => {
-      try {
-        encoded.push({ id: ack.id, token: ack.token, value: encodeJson("value", ack.value) });
-        slots.push(i);
-      } catch (error) {
-        results[i] = error as Error;
-      }
-    });
-    const call = buildClaimCall(this.keys, this.options, queues, max, leaseMs, options, {
-      ...step,
-      acks: encoded,
-    });
-    const { ackCodes, ...claim } = parseClaimReply(
-      await runScript(this.redis, "claim", call.keys, call.args),
-    );
-    if (ackCodes.length !== encoded.length) throw new UnexpectedReplyError("claim", ackCodes);
-    ackCodes.forEach((code, j) => {
-      const ack = encoded[j] as EncodedAck;
-      results[slots[j] as number] =
-        code > 0 ? code : scriptError(code, { script: "ack", id: ack.id, token: ack.token });
-    });
-    return { ...claim, acks: results };
+    return runStep(this, acks, queues, max, step, leaseMs, options);
   }
 
   /**
@@ -226,24 +177,8 @@ export class RedisStore implements DurableStore {
    * time. Rejects with `StaleLeaseError`, changing nothing, unless `token` still holds the
    * lease (the task was reclaimed and claimed again, cancelled, or already finished).
    */
-  async ack(id: string, token: string, value?: unknown): Promise<number> {
-    const { retention } = this.options;
-    const k = this.keys;
-    const reply = await runScript(
-      this.redis,
-      "ack",
-      [k.task(id), k.leases, k.finished, k.events, k.base],
-      [
-        id,
-        token,
-        encodeJson("value", value),
-        retention.ttlMs,
-        retention.maxEntries,
-        this.options.eventsMaxLen,
-        this.options.trimBudget,
-      ],
-    );
-    return positive(reply, { script: "ack", id, token });
+  ack(id: string, token: string, value?: unknown): Promise<number> {
+    return lease.ack(this, id, token, value);
   }
 
   /**
@@ -251,35 +186,14 @@ export class RedisStore implements DurableStore {
    * `error` as its last error. Resolves with the due time. Rejects with `StaleLeaseError`,
    * changing nothing, unless `token` still holds the lease.
    */
-  async nack(
+  nack(
     id: string,
     token: string,
     when: RetryAt,
     error: Error | ErrorInfo,
     queue?: string,
   ): Promise<number> {
-    const delayMs = "delayMs" in when ? when.delayMs : undefined;
-    const runAt = "runAt" in when ? when.runAt : undefined;
-    if (delayMs !== undefined) requireNumber("delayMs", delayMs, 0);
-    if (runAt !== undefined) requireNumber("runAt", runAt, 0);
-    const k = this.keys;
-    const taskQueue = queue ?? (await this.#queueOf(id));
-    if (taskQueue === undefined)
-      throw scriptError(ScriptCode.missing, { script: "nack", id, token });
-    const reply = await runScript(
-      this.redis,
-      "nack",
-      [k.task(id), k.leases, k.delayed, k.events, k.marker(taskQueue)],
-      [
-        id,
-        token,
-        delayMs === undefined ? "" : Math.ceil(delayMs),
-        runAt === undefined ? "" : Math.ceil(runAt),
-        encodeError(error),
-        this.options.eventsMaxLen,
-      ],
-    );
-    return positive(reply, { script: "nack", id, token });
+    return lease.nack(this, id, token, when, error, queue);
   }
 
   /**
@@ -287,66 +201,27 @@ export class RedisStore implements DurableStore {
    * with the finish time. Rejects with `StaleLeaseError`, changing nothing, unless `token`
    * still holds the lease.
    */
-  async fail(id: string, token: string, error: Error | ErrorInfo): Promise<number> {
-    const { deadLetters: dead } = this.options;
-    const k = this.keys;
-    const reply = await runScript(
-      this.redis,
-      "fail",
-      [k.task(id), k.leases, k.dlq, k.events, k.base],
-      [
-        id,
-        token,
-        encodeError(error),
-        dead.ttlMs,
-        dead.maxEntries,
-        this.options.eventsMaxLen,
-        this.options.trimBudget,
-      ],
-    );
-    return positive(reply, { script: "fail", id, token });
+  fail(id: string, token: string, error: Error | ErrorInfo): Promise<number> {
+    return lease.fail(this, id, token, error);
   }
 
   /**
    * Extends a lease to `leaseMs` from now (Redis time). Resolves with the new expiry.
    * Rejects with `StaleLeaseError` when the lease is lost: stop the handler.
    */
-  async renew(id: string, token: string, leaseMs: number = this.options.leaseMs): Promise<number> {
-    requireInteger("leaseMs", leaseMs, 1);
-    const k = this.keys;
-    const reply = await runScript(
-      this.redis,
-      "renew",
-      [k.task(id), k.leases],
-      [id, token, leaseMs],
-    );
-    return positive(reply, { script: "renew", id, token });
+  renew(id: string, token: string, leaseMs: number = this.options.leaseMs): Promise<number> {
+    return lease.renew(this, id, token, leaseMs);
   }
 
   /**
    * Renews many leases in one round trip. Each entry is the new expiry, or the error that
    * `renew` would have rejected with (`StaleLeaseError` for a lost lease).
    */
-  async renewMany(
+  renewMany(
     leases: readonly LeaseRef[],
     leaseMs: number = this.options.leaseMs,
   ): Promise<Array<number | Error>> {
-    requireInteger("leaseMs", leaseMs, 1);
-    if (leases.length === 0) return [];
-    const k = this.keys;
-    const pipeline = this.redis.pipeline();
-    for (const { id, token } of leases)
-      queueScript(pipeline, "renew", [k.task(id), k.leases], [id, token, leaseMs]);
-    const replies = (await pipeline.exec()) ?? [];
-    return leases.map(({ id, token }, i) => {
-      const [error, reply] = replies[i] ?? [new UnexpectedReplyError("renew", undefined), null];
-      if (error) return error;
-      try {
-        return positive(reply, { script: "renew", id, token });
-      } catch (refusal) {
-        return refusal as Error;
-      }
-    });
+    return lease.renewMany(this, leases, leaseMs);
   }
 
   /**
@@ -355,14 +230,8 @@ export class RedisStore implements DurableStore {
    * changing nothing, unless `token` still holds the lease. The last value stays after the
    * task ends, and across a retry until the next attempt reports its own.
    */
-  async progress(id: string, token: string, value: unknown): Promise<void> {
-    const reply = await runScript(
-      this.redis,
-      "progress",
-      [this.keys.task(id)],
-      [token, encodeJson("progress", value)],
-    );
-    positive(reply, { script: "progress", id, token });
+  progress(id: string, token: string, value: unknown): Promise<void> {
+    return lease.progress(this, id, token, value);
   }
 
   /**
@@ -370,35 +239,8 @@ export class RedisStore implements DurableStore {
    * the dead-letter queue once delivered `maxDeliveries` times. Handles up to
    * `reclaimBatch * 20` leases per call.
    */
-  async reclaim(): Promise<ReclaimResult> {
-    const k = this.keys;
-    const { deadLetters: dead } = this.options;
-    let reclaimed = 0;
-    let poisoned = 0;
-    let nextExpiryInMs: number | undefined;
-    for (let round = 0; round < MAX_RECLAIM_ROUNDS; round++) {
-      const reply = await runScript(
-        this.redis,
-        "reclaim",
-        [k.leases, k.dlq, k.events, k.seq, k.base],
-        [
-          this.options.maxDeliveries,
-          this.options.reclaimBatch,
-          this.options.eventsMaxLen,
-          dead.ttlMs,
-          dead.maxEntries,
-          this.options.trimBudget,
-        ],
-      );
-      if (!Array.isArray(reply) || reply.length !== 4)
-        throw new UnexpectedReplyError("reclaim", reply);
-      reclaimed += Number(reply[0]);
-      poisoned += Number(reply[1]);
-      const next = Number(reply[3]);
-      nextExpiryInMs = next >= 0 ? next : undefined;
-      if (Number(reply[2]) !== 1) break;
-    }
-    return { reclaimed, poisoned, nextExpiryInMs };
+  reclaim(): Promise<ReclaimResult> {
+    return housekeeping.reclaim(this);
   }
 
   /**
@@ -407,50 +249,13 @@ export class RedisStore implements DurableStore {
    * "cancelled" event tells subscribers). A finished task is left alone (`cancelled: false`).
    * Rejects with `NotFoundError` for an unknown id.
    */
-  async cancel(id: string, error?: Error | ErrorInfo): Promise<CancelResult> {
-    const k = this.keys;
-    const { retention } = this.options;
-    const reason = encodeError(
-      error ?? { name: "CancelledError", message: "cancel() was called", code: "ERR_CANCELLED" },
-    );
-    // The queue never changes, so reading it first is safe; the script re-checks it anyway.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const queue = await this.#queueOf(id);
-      if (queue === undefined) throw new NotFoundError("task", id);
-      const reply = await runScript(
-        this.redis,
-        "cancel",
-        [k.task(id), k.ready(queue), k.delayed, k.leases, k.finished, k.events, k.base],
-        [
-          id,
-          queue,
-          reason,
-          retention.ttlMs,
-          retention.maxEntries,
-          this.options.eventsMaxLen,
-          this.options.trimBudget,
-        ],
-      );
-      const code = Number(reply);
-      if (code === 1 || code === 2) return { cancelled: true, wasRunning: code === 2 };
-      if (code === 0) return { cancelled: false, wasRunning: false };
-      if (code !== ScriptCode.queueMismatch) throw scriptError(code, { script: "cancel", id });
-    }
-    throw new UnexpectedReplyError("cancel", "queue kept changing");
+  cancel(id: string, error?: Error | ErrorInfo): Promise<CancelResult> {
+    return housekeeping.cancel(this, id, error);
   }
 
   /** Evicts finished records and dead letters past their bounds (age or count). */
-  async trim(): Promise<TrimResult> {
-    const k = this.keys;
-    const { retention, deadLetters: dead } = this.options;
-    const reply = await runScript(
-      this.redis,
-      "trim",
-      [k.finished, k.dlq, k.base],
-      [retention.ttlMs, retention.maxEntries, dead.ttlMs, dead.maxEntries, this.options.trimBudget],
-    );
-    if (!Array.isArray(reply) || reply.length !== 2) throw new UnexpectedReplyError("trim", reply);
-    return { finished: Number(reply[0]), deadLetters: Number(reply[1]) };
+  trim(): Promise<TrimResult> {
+    return housekeeping.trim(this);
   }
 
   /** The task with its payload, or `undefined` (never existed, purged or evicted). */
@@ -576,22 +381,6 @@ export class RedisStore implements DurableStore {
   listSchedules(): Promise<StoredSchedule[]> {
     return fleet.listSchedules(this.redis, this.keys);
   }
-
-  async #queueOf(id: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.task(id), "queue")) ?? undefined;
-  }
 }
 
 export type { ClaimOptions, StepInput };
-
-/** A script's positive result, or the typed error its negative code stands for. */
-function positive(
-  reply: unknown,
-  context: { readonly script: string; readonly id: string; readonly token: string },
-): number {
-  const value = Number(reply);
-  if (typeof reply !== "number" || !Number.isFinite(value))
-    throw new UnexpectedReplyError(context.script, reply);
-  if (value < 0) throw scriptError(value, context);
-  return value;
-}
