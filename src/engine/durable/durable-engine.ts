@@ -66,6 +66,10 @@ export interface DurableEngineDeps {
 }
 
 export class DurableEngine implements Backend {
+  /** The store's audit trail (see {@link storedAudit}). */
+  readonly audit: AuditStore;
+  /** The store's dead-letter queue (see {@link storedDeadLetters}). */
+  readonly dlq: DeadLetterOperations;
   readonly #deps: DurableEngineDeps;
   readonly #logger: Logger;
   readonly #session: StoreSession;
@@ -289,9 +293,6 @@ export class DurableEngine implements Backend {
   get running(): number {
     return this.#host.running;
   }
-
-  readonly audit: AuditStore;
-  readonly dlq: DeadLetterOperations;
 
   /**
    * Graceful: stop claiming now, let running handlers finish; resolves true if they did,
