@@ -14,25 +14,26 @@
  * connection dropped after the store ran it) gets its leases back on the client's resend, or on
  * this worker's next call, without counting another delivery.
  */
-import { randomUUID } from "node:crypto";
-import { CancelledError, StaleLeaseError, UnsupportedError } from "../../errors.js";
+import type { CancelledError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
-import type { Attempt, TaskRecord } from "../../lifecycle/task-record.js";
+import type { TaskRecord } from "../../lifecycle/task-record.js";
 import type { Instrumentation } from "../../observability/instrumentation.js";
 import { type Logger, safeLog } from "../../observability/logger.js";
 import type { Clock } from "../../scheduling/clock.js";
 import type { TokenBucketConfig } from "../../scheduling/token-bucket.js";
 import type { DurableStore, WorkWaiter } from "../../stores/durable-store.js";
 import type { AckRef, ClaimedTask, StepResult } from "../../stores/durable-types.js";
-import type { TransactionClient } from "../../types.js";
 import type { RegisteredHandler } from "../backend.js";
 import type { RunnerCounters } from "../counters.js";
-import { AttemptExecutor, type AttemptOutcomes } from "../executor.js";
+import { AttemptExecutor } from "../executor.js";
 import { within } from "../within.js";
+import { ClaimReceipts } from "./claim-receipts.js";
 import { ClaimSlots } from "./claim-slots.js";
 import { recordOfClaim } from "./claimed-record.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { type HeldTask, OutcomeWriter, type PendingAck } from "./outcome-writer.js";
+import { OutcomeWriter, type PendingAck } from "./outcome-writer.js";
+import { RunningAttempts } from "./running-attempts.js";
+import { WorkWait } from "./work-wait.js";
 
 export interface WorkerDeps {
   readonly store: DurableStore;
@@ -54,11 +55,6 @@ export interface WorkerDeps {
   readonly onFinished: (record: TaskRecord) => void;
 }
 
-/** A claimed task running here: its lease, its local record and its attempt. */
-interface Active extends HeldTask {
-  attempt: Attempt | undefined;
-}
-
 /** Longest idle block before re-checking delayed tasks and paused queues. */
 const MAX_IDLE_MS = 5_000;
 /** Pause after a failed claim (connection trouble) before the next one. */
@@ -69,29 +65,22 @@ const CLAIM_RETRY_MS = 250;
  */
 const STEPS_IN_FLIGHT = 2;
 
-export class DurableWorker implements AttemptOutcomes {
+export class DurableWorker {
   readonly #deps: WorkerDeps;
   readonly #keeper: LeaseKeeper;
   readonly #executor: AttemptExecutor;
   readonly #writer: OutcomeWriter;
-  /** Every handler that has not settled, by record: the cap counts all of them. */
-  readonly #active = new Map<TaskRecord, Active>();
-  /** The latest attempt per task id (a task reclaimed and claimed here again has two). */
-  readonly #byId = new Map<string, Active>();
+  /** The attempts running here; also the executor's outcome strategy. */
+  readonly #running: RunningAttempts;
   readonly #slots: ClaimSlots;
   readonly #stopClaiming = new AbortController();
-  readonly #workerId = randomUUID().slice(0, 13);
-  #sequence = 0;
-  /** Request ids of claims whose reply never arrived: the next claim recovers their leases. */
-  #unanswered: Array<{ readonly id: string; readonly sentAt: number }> = [];
+  readonly #receipts = new ClaimReceipts();
   #started = false;
   #claimsInFlight = 0;
   /** Step calls (acks and/or claim) in flight. */
   #stepsInFlight = 0;
-  /** Blocked on the queue markers (no claims until it ends). */
-  #waiting = false;
-  /** Ends the blocking wait early: a queue resumed or a handler registered (`wake()`). */
-  #interruptWait: AbortController | undefined;
+  /** The blocking wait for work (no claims until it ends). */
+  readonly #wait: WorkWait;
   /** A claim failed or the bucket is dry: no claims until the timer fires. */
   #pauseTimer: ReturnType<typeof setTimeout> | undefined;
   #pumpScheduled: ReturnType<typeof setImmediate> | undefined;
@@ -110,18 +99,9 @@ export class DurableWorker implements AttemptOutcomes {
     });
     this.#keeper = new LeaseKeeper(deps.store, {
       clock: deps.clock,
-      onLost: (id, error) => this.#leaseLost(id, error),
+      onLost: (id, error) => this.#running.leaseLost(id, error),
       onError: (error) =>
         safeLog(deps.logger, "warn", { err: error }, "taskmill lease renewal failed; retrying"),
-    });
-    this.#executor = new AttemptExecutor({
-      clock: deps.clock,
-      random: deps.random,
-      logger: deps.logger,
-      events: deps.events,
-      instrumentation: deps.instrumentation,
-      counters: deps.counters,
-      outcomes: this,
     });
     this.#writer = new OutcomeWriter({
       store: deps.store,
@@ -135,11 +115,43 @@ export class DurableWorker implements AttemptOutcomes {
         this.#schedulePump();
       },
     });
+    this.#wait = new WorkWait({
+      waiter: deps.waiter,
+      logger: deps.logger,
+      stopped: this.#stopClaiming.signal,
+      failed: () => this.#pauseFor(CLAIM_RETRY_MS),
+      ended: () => {
+        this.#notifyIdleChange();
+        this.#schedulePump();
+      },
+    });
+    this.#running = new RunningAttempts({
+      store: deps.store,
+      logger: deps.logger,
+      instrumentation: deps.instrumentation,
+      keeper: this.#keeper,
+      writer: this.#writer,
+      end: (attempt, reason) => this.#executor.end(attempt, reason),
+      released: (queue) => {
+        this.#slots.ended(queue);
+        this.#notifyIdleChange();
+        this.#schedulePump();
+      },
+    });
+    this.#executor = new AttemptExecutor({
+      clock: deps.clock,
+      random: deps.random,
+      logger: deps.logger,
+      events: deps.events,
+      instrumentation: deps.instrumentation,
+      counters: deps.counters,
+      outcomes: this.#running,
+    });
   }
 
   /** Handlers running now. */
   get running(): number {
-    return this.#active.size;
+    return this.#running.size;
   }
 
   runningIn(queue: string): number {
@@ -156,7 +168,7 @@ export class DurableWorker implements AttemptOutcomes {
   wake(): void {
     // The wait blocks on the queues eligible when it began: a resumed queue or a new handler's
     // queue would otherwise wait for the blocking call's timeout.
-    this.#interruptWait?.abort();
+    this.#wait.interrupt();
     if (this.#pauseTimer !== undefined) {
       clearTimeout(this.#pauseTimer);
       this.#pauseTimer = undefined;
@@ -171,7 +183,7 @@ export class DurableWorker implements AttemptOutcomes {
   async stopClaiming(): Promise<void> {
     this.#stopClaiming.abort();
     this.wake();
-    while (this.#claimsInFlight > 0 || this.#waiting)
+    while (this.#claimsInFlight > 0 || this.#wait.waiting)
       await new Promise<void>((resolve) => this.#idleListeners.push(resolve));
   }
 
@@ -181,16 +193,13 @@ export class DurableWorker implements AttemptOutcomes {
    * reported as abandoned, as in every store).
    */
   async idle(): Promise<void> {
-    while (this.#hasUndecided() || this.#writer.pending > 0)
+    while (this.#running.hasUndecided() || this.#writer.pending > 0)
       await new Promise<void>((resolve) => this.#idleListeners.push(resolve));
   }
 
   /** Aborts the local attempt of `id`, if it runs here (the task was cancelled elsewhere). */
   abortLocal(id: string, reason: CancelledError): void {
-    const active = this.#byId.get(id);
-    if (active?.attempt === undefined || active.attempt.decided) return;
-    this.#executor.end(active.attempt, reason);
-    this.#keeper.release(id);
+    this.#running.abortLocal(id, reason);
   }
 
   /**
@@ -204,22 +213,7 @@ export class DurableWorker implements AttemptOutcomes {
     const deadline = clock.now() + graceMs;
     // A claim in flight to a frozen store never returns; its tasks are not started (`#claimed`).
     await within(this.stopClaiming(), graceMs, clock);
-    const handedBack: Array<{ readonly id: string; written: boolean }> = [];
-    const writes: Promise<unknown>[] = [];
-    for (const active of this.#active.values()) {
-      const attempt = active.attempt;
-      if (attempt === undefined || attempt.decided) continue;
-      const reason = new CancelledError("stop");
-      this.#executor.end(attempt, reason);
-      this.#keeper.release(active.task.id);
-      const entry = { id: active.task.id, written: false };
-      handedBack.push(entry);
-      writes.push(
-        this.#writer.handBack(active, reason).then((outcome) => {
-          entry.written = outcome === "written";
-        }),
-      );
-    }
+    const { handedBack, writes } = this.#running.handBackAll();
     await within(Promise.all(writes), deadline - clock.now(), clock);
     const unwritten = new Set(this.#writer.unwrittenIds());
     for (const entry of handedBack) if (!entry.written) unwritten.add(entry.id);
@@ -231,7 +225,7 @@ export class DurableWorker implements AttemptOutcomes {
 
   /** Ids of handlers that have not settled (after a stop: the ones ignoring their abort). */
   unsettled(): string[] {
-    return [...this.#active.values()].map((active) => active.task.id);
+    return this.#running.unsettled();
   }
 
   close(): void {
@@ -248,76 +242,6 @@ export class DurableWorker implements AttemptOutcomes {
     if (this.#pumpScheduled !== undefined) clearImmediate(this.#pumpScheduled);
     this.#pauseTimer = undefined;
     this.#pumpScheduled = undefined;
-  }
-
-  // The executor's outcomes (AttemptOutcomes): each goes to the writer, fenced by the token.
-
-  /** @internal */
-  succeeded(attempt: Attempt, value: unknown): void {
-    const active = this.#heldBy(attempt);
-    this.#keeper.release(active.task.id);
-    // Sent with the next step, together with the claim for this slot.
-    this.#writer.queueAck(active, value);
-  }
-
-  /** @internal */
-  retrying(attempt: Attempt, delayMs: number, error: Error): void {
-    const active = this.#heldBy(attempt);
-    this.#keeper.release(active.task.id);
-    this.#writer.retry(active, delayMs, error);
-  }
-
-  /** @internal A last attempt may fail at its deadline while its handler still runs. */
-  failed(attempt: Attempt, error: Error): void {
-    const active = this.#heldBy(attempt);
-    this.#keeper.release(active.task.id);
-    this.#writer.fail(active, error);
-  }
-
-  /** @internal */
-  progressed(attempt: Attempt, value: unknown): void {
-    this.#writer.progress(this.#heldBy(attempt), value);
-  }
-
-  /**
-   * @internal `ctx.completeWithin(tx, value)`: the success goes into the caller's transaction,
-   * fenced by the attempt's token (a stale one rejects with `StaleLeaseError`). The lease is no
-   * longer renewed: the caller's commit settles the task (the row stays locked by `tx` until
-   * then, so no reaper takes it); after a rollback the handler's own outcome applies.
-   */
-  async completeWithin(attempt: Attempt, tx: TransactionClient, value: unknown): Promise<void> {
-    const store = this.#deps.store;
-    if (store.completeIn === undefined)
-      throw new UnsupportedError(
-        'ctx.completeWithin() needs a store with transactions (backend { type: "postgres" })',
-      );
-    const active = this.#active.get(attempt.record);
-    if (active === undefined || attempt.record.attempt !== attempt)
-      throw new StaleLeaseError(attempt.taskId, String(attempt.fence), "not-running");
-    await store.completeIn(tx, active.task.id, active.task.token, value);
-    this.#keeper.release(active.task.id);
-  }
-
-  /** @internal The handler let go: its slot is free. */
-  released(attempt: Attempt): void {
-    const active = this.#active.get(attempt.record);
-    if (active === undefined) return;
-    this.#active.delete(attempt.record);
-    const { task } = active;
-    if (this.#byId.get(task.id) === active) this.#byId.delete(task.id);
-    this.#slots.ended(task.queue);
-    this.#notifyIdleChange();
-    this.#schedulePump();
-  }
-
-  #heldBy(attempt: Attempt): Active {
-    return this.#active.get(attempt.record) as Active;
-  }
-
-  #hasUndecided(): boolean {
-    for (const active of this.#active.values())
-      if (active.attempt !== undefined && !active.attempt.decided) return true;
-    return false;
   }
 
   #notifyIdleChange(): void {
@@ -349,10 +273,13 @@ export class DurableWorker implements AttemptOutcomes {
     if (
       this.#started &&
       !this.#stopClaiming.signal.aborted &&
-      !this.#waiting &&
+      !this.#wait.waiting &&
       this.#pauseTimer === undefined
     ) {
-      const claimable = this.#slots.claimable(this.#active.size + this.#writer.heldForWrite, limit);
+      const claimable = this.#slots.claimable(
+        this.#running.size + this.#writer.heldForWrite,
+        limit,
+      );
       if (claimable.tokenWaitMs > 0) this.#pauseFor(claimable.tokenWaitMs);
       max = claimable.max;
       queues = claimable.queues;
@@ -369,13 +296,11 @@ export class DurableWorker implements AttemptOutcomes {
   #send(acks: PendingAck[], refs: AckRef[], queues: string[], max: number): void {
     const deps = this.#deps;
     const claiming = max > 0;
-    const requestId = claiming ? `${this.#workerId}:${++this.#sequence}` : undefined;
+    const requestId = claiming ? this.#receipts.nextId() : undefined;
     const sentAt = deps.clock.now();
     // Receipts expire with their leases: older ones have nothing left to give back.
-    const leaseMs = deps.store.leaseMs;
-    if (this.#unanswered.length > 0)
-      this.#unanswered = this.#unanswered.filter((earlier) => sentAt - earlier.sentAt < leaseMs);
-    const unanswered = claiming ? this.#unanswered.map((earlier) => earlier.id) : [];
+    const earlier = this.#receipts.unanswered(sentAt, deps.store.leaseMs);
+    const unanswered = claiming ? earlier : [];
     this.#stepsInFlight++;
     if (claiming) {
       this.#claimsInFlight++;
@@ -393,7 +318,7 @@ export class DurableWorker implements AttemptOutcomes {
         if (claiming) {
           this.#claimsInFlight--;
           this.#slots.reserve(queues, -max);
-          this.#unanswered = this.#unanswered.filter((earlier) => !unanswered.includes(earlier.id));
+          this.#receipts.recovered(unanswered);
         }
         this.#writer.acked(acks, result.acks);
         if (claiming) this.#claimed(result, sentAt);
@@ -406,7 +331,7 @@ export class DurableWorker implements AttemptOutcomes {
           this.#claimsInFlight--;
           this.#slots.reserve(queues, -max);
           // The store may have run it: the next claim asks for its leases back.
-          if (requestId !== undefined) this.#unanswered.push({ id: requestId, sentAt });
+          if (requestId !== undefined) this.#receipts.lost(requestId, sentAt);
         }
         if (!this.#stopClaiming.signal.aborted || acks.length > 0)
           safeLog(deps.logger, "warn", { err: error }, "taskmill claim failed; retrying");
@@ -438,39 +363,12 @@ export class DurableWorker implements AttemptOutcomes {
       this.#pauseFor(result.rateWaitMs);
       return;
     }
-    if (this.#waiting) return;
+    if (this.#wait.waiting) return;
     const untilDue =
       result.nextDueAt === undefined ? MAX_IDLE_MS : Math.max(1, result.nextDueAt - result.now);
     const queues = this.#slots.eligibleQueues();
     if (queues.length === 0) return;
-    this.#waiting = true;
-    const interrupt = new AbortController();
-    this.#interruptWait = interrupt;
-    void this.#deps.waiter
-      .wait(
-        queues,
-        Math.min(MAX_IDLE_MS, untilDue),
-        AbortSignal.any([this.#stopClaiming.signal, interrupt.signal]),
-      )
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          if (this.#stopClaiming.signal.aborted) return;
-          safeLog(
-            this.#deps.logger,
-            "warn",
-            { err: error },
-            "taskmill wait for work failed; retrying",
-          );
-          this.#pauseFor(CLAIM_RETRY_MS);
-        },
-      )
-      .finally(() => {
-        this.#waiting = false;
-        if (this.#interruptWait === interrupt) this.#interruptWait = undefined;
-        this.#notifyIdleChange();
-        this.#schedulePump();
-      });
+    this.#wait.begin(queues, Math.min(MAX_IDLE_MS, untilDue));
   }
 
   /** No claims for `ms` (acks still go out); a `wake()` ends the pause early. */
@@ -490,28 +388,9 @@ export class DurableWorker implements AttemptOutcomes {
     const deps = this.#deps;
     this.#keeper.hold(task, claimedAt);
     const record = recordOfClaim(task, deps.handlers.get(task.name));
-    const active: Active = { task, record, attempt: undefined };
-    this.#active.set(record, active);
-    this.#byId.set(task.id, active);
+    const active = this.#running.add(task, record);
     this.#slots.started(task.queue);
     // Tokens come from one Redis counter (INCR): they increase across attempts and processes.
     active.attempt = this.#executor.run(record, task.fence, this.#deps.clock.now());
-  }
-
-  #leaseLost(id: string, error: StaleLeaseError): void {
-    const active = this.#byId.get(id);
-    if (active?.attempt === undefined || active.attempt.decided) return;
-    // A cancel through the store ends the lease on purpose: not a loss to alert on.
-    if (error.reason !== "cancelled") this.#deps.instrumentation.leaseLost?.(active.record);
-    safeLog(
-      this.#deps.logger,
-      "warn",
-      { taskId: id, reason: error.reason },
-      "taskmill lost the lease of a running task; aborting its handler",
-    );
-    this.#executor.end(
-      active.attempt,
-      new CancelledError(error.reason === "cancelled" ? "cancel" : "lease"),
-    );
   }
 }
