@@ -8,16 +8,12 @@
  * screenshot goes to a temp dir so test runs never dirty the tree.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { type AdminServer, createAdminServer, TaskManager } from "taskmill";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useRedis } from "../stores/redis/fixture.js";
+import { type DashboardBrowser, openDashboard } from "../support/dashboard-browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "audit-test-write-token-0123";
 const READ_TOKEN = "audit-test-read-token-0123";
 
@@ -25,11 +21,8 @@ const redis = useRedis();
 const prefix = `dash-audit-${randomUUID().slice(0, 8)}`;
 let mill: TaskManager;
 let server: AdminServer;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
+let ui: DashboardBrowser | undefined;
 let page: Page;
-let shotDir: string;
-const pageErrors: string[] = [];
 
 async function write(path: string, token: string, body?: unknown): Promise<number> {
   const response = await fetch(`${server.url}${path}`, {
@@ -45,8 +38,6 @@ const byTestId = (testId: string) => page.locator(`[data-testid="${testId}"]`);
 
 describe("dashboard Audit tab (headless chromium)", () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
     mill = new TaskManager({ backend: { type: "redis", url: redis.server().url, prefix } });
     mill.register("email.send", async () => "sent", { queue: "email" });
     server = await createAdminServer(mill, {
@@ -57,34 +48,15 @@ describe("dashboard Audit tab (headless chromium)", () => {
         ],
       },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    });
-    context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      deviceScaleFactor: 1,
-      colorScheme: "light",
-      locale: "en-GB",
-      timezoneId: "UTC",
-    });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    shotDir =
-      process.env.TASKMILL_SCREENSHOT === "1"
-        ? fileURLToPath(new URL("../../docs/images/", import.meta.url))
-        : mkdtempSync(join(tmpdir(), "taskmill-audit-"));
-    mkdirSync(shotDir, { recursive: true });
+    // Signed in by the test, after its writes: the Audit tab then loads them.
+    ui = await openDashboard(`${server.url}/#audit`, "audit");
+    page = ui.page;
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    await browser?.close().catch(() => {});
+    await ui?.close();
     await server?.close();
     await mill?.stopNow();
-    if (process.env.TASKMILL_SCREENSHOT !== "1" && shotDir)
-      rmSync(shotDir, { recursive: true, force: true });
   });
 
   it("lists the writes newest first, verifies the chain in the browser, and names an edited record", async () => {
@@ -94,7 +66,6 @@ describe("dashboard Audit tab (headless chromium)", () => {
     expect(await write("/v1/dlq/replay", TOKEN, { name: "email.send", dryRun: true })).toBe(200);
     expect(await write("/v1/queues/email/resume", TOKEN)).toBe(200);
 
-    await page.goto(`${server.url}/#audit`);
     await byTestId("token-input").fill(TOKEN);
     await byTestId("login-submit").click();
     await byTestId("view-audit").waitFor();
@@ -113,7 +84,7 @@ describe("dashboard Audit tab (headless chromium)", () => {
     await expect
       .poll(() => byTestId("audit-verdict").innerText())
       .toBe("Chain intact: 5 records verified (records 1 to 5).");
-    await page.screenshot({ path: join(shotDir, "audit.png") });
+    await ui?.screenshot("audit");
 
     const client = redis.client();
     const key = `{${prefix}}:audit`;
@@ -124,6 +95,6 @@ describe("dashboard Audit tab (headless chromium)", () => {
     await expect
       .poll(() => byTestId("audit-verdict").innerText())
       .toBe("Record 3 was altered: its hash does not match.");
-    expect(pageErrors).toEqual([]);
+    expect(ui?.pageErrors).toEqual([]);
   });
 });

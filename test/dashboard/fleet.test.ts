@@ -7,17 +7,10 @@
  * Set TASKMILL_SCREENSHOT=1 to write docs/images/workers.png and docs/images/schedules.png
  * (1280x800); otherwise the screenshots go to a temp dir so test runs never dirty the tree.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Locator,
-  type Page,
-} from "playwright-core";
+import type { Locator } from "playwright-core";
 import {
   type AdminServer,
   createAdminServer,
@@ -25,31 +18,21 @@ import {
   type TaskManagerOptions,
 } from "taskmill";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DashboardBrowser, openDashboard } from "../support/dashboard-browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "fleet-dashboard-write-token";
 
 let scratch: string;
-let shotDir: string;
 let api: TaskManager;
 const workers: TaskManager[] = [];
 let server: AdminServer;
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
-let page: Page;
-const pageErrors: string[] = [];
+let ui: DashboardBrowser | undefined;
 
-const byTestId = (testId: string, attributes: Record<string, string> = {}): Locator =>
-  page.locator(
-    `[data-testid="${testId}"]${Object.entries(attributes)
-      .map(([key, value]) => `[data-${key}="${value}"]`)
-      .join("")}`,
-  );
+const byTestId = (testId: string, attributes?: Record<string, string>): Locator =>
+  (ui as DashboardBrowser).byTestId(testId, attributes);
 
 describe("dashboard fleet panels (headless chromium)", () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
     scratch = mkdtempSync(join(tmpdir(), "taskmill-fleet-dashboard-"));
     const backend: TaskManagerOptions["backend"] = {
       type: "sqlite",
@@ -78,38 +61,14 @@ describe("dashboard fleet panels (headless chromium)", () => {
       port: 0,
       auth: { tokens: [{ token: TOKEN, role: "write", name: "fleet-dashboard" }] },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    });
-    context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      deviceScaleFactor: 1,
-      colorScheme: "light",
-      locale: "en-GB",
-      timezoneId: "UTC",
-    });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    shotDir =
-      process.env.TASKMILL_SCREENSHOT === "1"
-        ? fileURLToPath(new URL("../../docs/images/", import.meta.url))
-        : mkdtempSync(join(tmpdir(), "taskmill-fleet-shots-"));
-    mkdirSync(shotDir, { recursive: true });
-    await page.goto(`${server.url}/`);
-    await byTestId("token-input").fill(TOKEN);
-    await byTestId("login-submit").click();
-    await byTestId("app").waitFor();
+    ui = await openDashboard(`${server.url}/`, "fleet");
+    await ui.signIn(TOKEN);
   });
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
-    await browser?.close().catch(() => {});
+    await ui?.close();
     await server?.close();
     for (const mill of [api, ...workers]) await mill?.stopNow();
-    if (process.env.TASKMILL_SCREENSHOT !== "1" && shotDir)
-      rmSync(shotDir, { recursive: true, force: true });
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -123,7 +82,7 @@ describe("dashboard fleet panels (headless chromium)", () => {
     expect(summary).toBe("3 workers, 1 lost");
     const emailRow = byTestId("worker-row").filter({ hasText: "email" });
     expect(await emailRow.textContent()).toContain(String(process.pid));
-    await page.screenshot({ path: join(shotDir, "workers.png") });
+    await ui?.screenshot("workers");
   });
 
   it("the Schedules tab creates, pauses and deletes schedules by clicking", async () => {
@@ -156,7 +115,7 @@ describe("dashboard fleet panels (headless chromium)", () => {
     await byTestId("schedule-task").fill("payments.job");
     await byTestId("schedule-create").click();
     await byTestId("schedule-row", { schedule: "hourly-sync" }).waitFor();
-    await page.screenshot({ path: join(shotDir, "schedules.png") });
+    await ui?.screenshot("schedules");
     await byTestId("schedule-row", { schedule: "hourly-sync" })
       .getByTestId("schedule-delete")
       .click();
@@ -167,6 +126,6 @@ describe("dashboard fleet panels (headless chromium)", () => {
         .map((s) => s.id)
         .sort(),
     ).toEqual(["digest", "nightly-report"]);
-    expect(pageErrors).toEqual([]);
+    expect(ui?.pageErrors).toEqual([]);
   });
 });

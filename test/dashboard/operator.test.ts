@@ -9,41 +9,30 @@
  * screenshots go to a temp dir so test runs never dirty the tree.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { type AdminServer, createAdminServer, PermanentError, TaskManager } from "taskmill";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useRedis } from "../stores/redis/fixture.js";
+import { type DashboardBrowser, openDashboard } from "../support/dashboard-browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "operator-test-write-token-0123";
 const redis = useRedis();
 
 let worker: TaskManager;
 let api: TaskManager;
 let server: AdminServer;
-let browser: Browser | undefined;
+let ui: DashboardBrowser | undefined;
 let page: Page;
-let shotDir: string;
-const pageErrors: string[] = [];
 
-const byTestId = (testId: string, attributes: Record<string, string> = {}): Locator =>
-  page.locator(
-    `[data-testid="${testId}"]${Object.entries(attributes)
-      .map(([key, value]) => `[data-${key}="${value}"]`)
-      .join("")}`,
-  );
+const byTestId = (testId: string, attributes?: Record<string, string>): Locator =>
+  (ui as DashboardBrowser).byTestId(testId, attributes);
 
 describe("dashboard for an operator (durable layout, headless chromium)", () => {
   const submitted: string[] = [];
   let declined = "";
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
     const backend = {
       type: "redis" as const,
       url: redis.server().url,
@@ -83,38 +72,16 @@ describe("dashboard for an operator (durable layout, headless chromium)", () => 
     for (let tries = 0; (await api.sharedStats()).succeeded < 57 && tries < 500; tries++)
       await new Promise((resolve) => setTimeout(resolve, 10));
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    });
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      deviceScaleFactor: 1,
-      colorScheme: "light",
-      locale: "en-GB",
-      timezoneId: "UTC",
-    });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    shotDir =
-      process.env.TASKMILL_SCREENSHOT === "1"
-        ? fileURLToPath(new URL("../../docs/images/", import.meta.url))
-        : mkdtempSync(join(tmpdir(), "taskmill-operator-"));
-    mkdirSync(shotDir, { recursive: true });
-    await page.goto(`${server.url}/`);
-    await byTestId("token-input").fill(TOKEN);
-    await byTestId("login-submit").click();
-    await byTestId("app").waitFor();
+    ui = await openDashboard(`${server.url}/`, "operator");
+    page = ui.page;
+    await ui.signIn(TOKEN);
   });
 
   afterAll(async () => {
-    await browser?.close().catch(() => {});
+    await ui?.close();
     await server?.close();
     await api?.stopNow();
     await worker?.stopNow();
-    if (process.env.TASKMILL_SCREENSHOT !== "1" && shotDir)
-      rmSync(shotDir, { recursive: true, force: true });
   });
 
   it("the totals of the API process show the store's outcomes and dead letters", async () => {
@@ -124,7 +91,9 @@ describe("dashboard for an operator (durable layout, headless chromium)", () => 
     expect(await byTestId("dlq-count").textContent()).toBe("3");
     // This process ran nothing itself.
     expect(api.stats()).toMatchObject({ succeeded: 0, failed: 0 });
-    await page.locator(".stats").screenshot({ path: join(shotDir, "operator-durable-totals.png") });
+    await page
+      .locator(".stats")
+      .screenshot({ path: join((ui as DashboardBrowser).shotDir, "operator-durable-totals.png") });
   });
 
   it("the task list starts with the newest task", async () => {
@@ -138,7 +107,7 @@ describe("dashboard for an operator (durable layout, headless chromium)", () => 
     expect(await createdAt(firstId)).toBe(await createdAt(newest));
     // 60 tasks, pages of 50: the oldest is not on the first page.
     expect(await byTestId("task-row", { "task-id": submitted[0] as string }).count()).toBe(0);
-    await page.screenshot({ path: join(shotDir, "operator-task-list.png") });
+    await ui?.screenshot("operator-task-list");
   });
 
   it("the task detail shows the redacted payload and the worker's stack", async () => {
@@ -157,7 +126,7 @@ describe("dashboard for an operator (durable layout, headless chromium)", () => 
     expect(stack).toContain("chargeCard");
     expect(await detail.getByTestId("detail-payload-hidden").isVisible()).toBe(false);
     await detail.getByTestId("detail-payload").scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(shotDir, "operator-task-detail.png") });
-    expect(pageErrors).toEqual([]);
+    await ui?.screenshot("operator-task-detail");
+    expect(ui?.pageErrors).toEqual([]);
   });
 });
