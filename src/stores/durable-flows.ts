@@ -4,7 +4,7 @@
  * depends on which; the store records it and, in the same atomic step that ends a node,
  * releases or cancels its dependents (see `stores/redis/lua/includes/flow.lua`).
  */
-import type { TaskStatus } from "../lifecycle/states.js";
+import { isTerminal, TaskStatus } from "../lifecycle/states.js";
 import type { DependencyOutcome } from "../types.js";
 import type { EnqueueInput } from "./durable-types.js";
 
@@ -77,4 +77,43 @@ export function outcomeJson(
   return errorJson === null || errorJson === ""
     ? `{"status":${JSON.stringify(status)}}`
     : `{"status":${JSON.stringify(status)},"error":${errorJson}}`;
+}
+
+/**
+ * A node as every store lists it in its flow record (JSON): what a snapshot needs that does not
+ * change, written once when the flow is stored.
+ */
+export type FlowNodeRow = [
+  ref: string,
+  id: string,
+  name: string,
+  queue: string,
+  dependsOn: string[],
+  policy: StoredDependencyPolicy,
+];
+
+/** The row of `node`, whose task was stored under `id` in `queue`. */
+export function flowNodeRow(node: FlowNodeInput, id: string, queue: string): FlowNodeRow {
+  return [node.ref, id, node.task.name, queue, [...node.dependsOn], node.policy];
+}
+
+const STATUSES = new Set<string>(Object.values(TaskStatus));
+
+/**
+ * A node now, from its row, its task's stored status (absent once retention evicted the task)
+ * and its outcome JSON (present once it ended): a node evicted after it ended keeps the
+ * outcome's status; a node whose task is not stored yet is waiting.
+ */
+export function storedFlowNode(
+  [ref, id, name, queue, dependsOn, policy]: FlowNodeRow,
+  stored: string | null | undefined,
+  outcomeText: string | null | undefined,
+): StoredFlowNode {
+  const outcome = outcomeText == null ? undefined : (JSON.parse(outcomeText) as DependencyOutcome);
+  const known = stored != null && STATUSES.has(stored) ? (stored as TaskStatus) : undefined;
+  const status =
+    outcome !== undefined && (known === undefined || !isTerminal(known))
+      ? outcome.status
+      : (known ?? "waiting");
+  return { ref, id, name, queue, dependsOn, policy, status, outcome };
 }

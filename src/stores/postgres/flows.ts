@@ -3,27 +3,17 @@
  * `enqueue_flow` call, reading one back. Dependents are resolved by the trigger of that
  * migration, in the transaction that ends each node.
  */
-import { isTerminal, TaskStatus } from "../../lifecycle/states.js";
-import type { DependencyOutcome } from "../../types.js";
-import type {
-  FlowInput,
-  StoredDependencyPolicy,
-  StoredFlow,
-  StoredFlowNode,
+import {
+  type FlowInput,
+  type FlowNodeRow,
+  flowNodeRow,
+  type StoredFlow,
+  storedFlowNode,
 } from "../durable-flows.js";
 import { encodeTask } from "../redis/enqueue.js";
 import { UnexpectedRowError } from "./codec.js";
 import type { Query } from "./queries.js";
 import type { SchemaNames } from "./sql/names.js";
-
-type NodeRow = [
-  ref: string,
-  id: string,
-  name: string,
-  queue: string,
-  dependsOn: string[],
-  policy: StoredDependencyPolicy,
-];
 
 /** Stores a flow in one function call (one statement: all or nothing). */
 export async function enqueueFlow(
@@ -32,17 +22,10 @@ export async function enqueueFlow(
   flow: FlowInput,
   ttlMs: number,
 ): Promise<void> {
-  const rows: NodeRow[] = [];
+  const rows: FlowNodeRow[] = [];
   const tasks = flow.nodes.map((node, i) => {
     const encoded = encodeTask(node.task, `nodes[${i}].`);
-    rows.push([
-      node.ref,
-      encoded.id,
-      node.task.name,
-      encoded.queue,
-      [...node.dependsOn],
-      node.policy,
-    ]);
+    rows.push(flowNodeRow(node, encoded.id, encoded.queue));
     // enqueue_many's 15 arguments, then the node's flow fields.
     return [
       encoded.args.slice(0, 15),
@@ -58,8 +41,6 @@ export async function enqueueFlow(
   ]);
   if (reply.rows[0]?.r !== 1) throw new UnexpectedRowError("enqueueFlow", reply.rows[0]);
 }
-
-const STATUSES = new Set<string>(Object.values(TaskStatus));
 
 /** The flow and its nodes' statuses (two queries), or undefined. */
 export async function readFlow(
@@ -78,19 +59,14 @@ export async function readFlow(
     [id],
   );
   const byId = new Map(states.map((row) => [String(row.task_id), row]));
-  const rows = JSON.parse(String(flow.nodes)) as NodeRow[];
-  const nodes: StoredFlowNode[] = rows.map(([ref, taskId, name, queue, dependsOn, policy]) => {
-    const row = byId.get(taskId);
-    const outcome =
-      row?.outcome == null ? undefined : (JSON.parse(String(row.outcome)) as DependencyOutcome);
-    const stored = row?.status == null ? null : String(row.status);
-    const status =
-      outcome !== undefined && (stored === null || !isTerminal(stored as TaskStatus))
-        ? outcome.status
-        : stored !== null && STATUSES.has(stored)
-          ? (stored as TaskStatus)
-          : "waiting";
-    return { ref, id: taskId, name, queue, dependsOn, policy, status, outcome };
+  const rows = JSON.parse(String(flow.nodes)) as FlowNodeRow[];
+  const nodes = rows.map((row) => {
+    const state = byId.get(row[1]);
+    return storedFlowNode(
+      row,
+      state?.status == null ? null : String(state.status),
+      state?.outcome == null ? null : String(state.outcome),
+    );
   });
   return {
     id,

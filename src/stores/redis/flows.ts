@@ -5,28 +5,17 @@
  */
 import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
-import { isTerminal, TaskStatus } from "../../lifecycle/states.js";
-import type { DependencyOutcome } from "../../types.js";
-import type {
-  FlowInput,
-  StoredDependencyPolicy,
-  StoredFlow,
-  StoredFlowNode,
+import {
+  type FlowInput,
+  type FlowNodeRow,
+  flowNodeRow,
+  type StoredFlow,
+  storedFlowNode,
 } from "../durable-flows.js";
 import { encodeTask } from "./enqueue.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import { runScript, type ScriptArg } from "./scripts.js";
-
-/** A node as the flow hash's `nodes` field lists it. */
-type NodeRow = [
-  ref: string,
-  id: string,
-  name: string,
-  queue: string,
-  dependsOn: string[],
-  policy: StoredDependencyPolicy,
-];
 
 /** Stores a flow in one script call; all or nothing. */
 export async function enqueueFlow(
@@ -35,7 +24,7 @@ export async function enqueueFlow(
   flow: FlowInput,
   ttlMs: number,
 ): Promise<void> {
-  const rows: NodeRow[] = [];
+  const rows: FlowNodeRow[] = [];
   const args: ScriptArg[] = [flow.id, flow.kind, ttlMs, "", flow.nodes.length];
   flow.nodes.forEach((node, i) => {
     const encoded = encodeTask(node.task, `nodes[${i}].`);
@@ -45,14 +34,7 @@ export async function enqueueFlow(
         "is not available to a flow node",
         node.task.idempotencyKey,
       );
-    rows.push([
-      node.ref,
-      encoded.id,
-      node.task.name,
-      encoded.queue,
-      [...node.dependsOn],
-      node.policy,
-    ]);
+    rows.push(flowNodeRow(node, encoded.id, encoded.queue));
     args.push(
       ...encoded.args,
       node.ref,
@@ -69,8 +51,6 @@ export async function enqueueFlow(
   if (reply !== 1) throw new UnexpectedReplyError("enqueueFlow", reply);
 }
 
-const STATUSES = new Set<string>(Object.values(TaskStatus));
-
 /** The flow and its nodes' current statuses (one HGETALL, then one pipelined HGET per node). */
 export async function readFlow(
   redis: Redis,
@@ -79,22 +59,14 @@ export async function readFlow(
 ): Promise<StoredFlow | undefined> {
   const hash = await redis.hgetall(`${k.base}f:${id}`);
   if (hash.nodes === undefined) return undefined;
-  const rows = JSON.parse(hash.nodes) as NodeRow[];
+  const rows = JSON.parse(hash.nodes) as FlowNodeRow[];
   const pipeline = redis.pipeline();
   for (const row of rows) pipeline.hget(k.task(row[1]), "status");
   const replies = (await pipeline.exec()) ?? [];
-  const nodes: StoredFlowNode[] = rows.map(([ref, taskId, name, queue, dependsOn, policy], i) => {
-    const text = hash[`o:${ref}`];
-    const outcome = text === undefined ? undefined : (JSON.parse(text) as DependencyOutcome);
+  // A node evicted by retention after it ended keeps its outcome on the flow.
+  const nodes = rows.map((row, i) => {
     const read = replies[i]?.[1];
-    // A node evicted by retention after it ended keeps its outcome on the flow.
-    const status =
-      outcome !== undefined && (typeof read !== "string" || !isTerminal(read as TaskStatus))
-        ? outcome.status
-        : typeof read === "string" && STATUSES.has(read)
-          ? (read as TaskStatus)
-          : "waiting";
-    return { ref, id: taskId, name, queue, dependsOn, policy, status, outcome };
+    return storedFlowNode(row, typeof read === "string" ? read : null, hash[`o:${row[0]}`]);
   });
   return {
     id,

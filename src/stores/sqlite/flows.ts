@@ -5,34 +5,25 @@
  * end and the release or cancellation of its dependents commit together or not at all: the
  * same rules as the Redis store's `lua/includes/flow.lua`.
  */
-import { isTerminal, TaskStatus } from "../../lifecycle/states.js";
-import type { DependencyOutcome } from "../../types.js";
 import {
   dependencyCancelledJson,
   type FlowInput,
+  type FlowNodeRow,
+  flowNodeRow,
   outcomeJson,
-  type StoredDependencyPolicy,
   type StoredFlow,
+  storedFlowNode,
 } from "../durable-flows.js";
 import type { Tx } from "./committer.js";
 import { insertTask, prepareTask } from "./enqueue.js";
 import { emitEvent, finish } from "./records.js";
 
-type NodeRow = [
-  ref: string,
-  id: string,
-  name: string,
-  queue: string,
-  dependsOn: string[],
-  policy: StoredDependencyPolicy,
-];
-
 /** Stores the flow and its nodes (the caller's transaction makes it all or nothing). */
 export function insertFlow(tx: Tx, flow: FlowInput, ttlMs: number): void {
-  const rows: NodeRow[] = [];
+  const rows: FlowNodeRow[] = [];
   flow.nodes.forEach((node, i) => {
     const task = prepareTask(node.task, `nodes[${i}].`);
-    rows.push([node.ref, task.id, task.name, task.queue, [...node.dependsOn], node.policy]);
+    rows.push(flowNodeRow(node, task.id, task.queue));
     if (node.dependsOn.length === 0) insertTask(tx, task);
     else {
       const now = tx.now;
@@ -186,15 +177,13 @@ function release(tx: Tx, id: string, runAt: number | null): void {
   tx.wake();
 }
 
-const STATUSES = new Set<string>(Object.values(TaskStatus));
-
 /** The flow now, or undefined. */
 export function readFlow(tx: Pick<Tx, "sql">, id: string): StoredFlow | undefined {
   const flow = tx.sql
     .q("SELECT kind, created_at, remaining, nodes FROM flows WHERE id = ?")
     .get(id) as { kind: string; created_at: number; remaining: number; nodes: string } | undefined;
   if (flow === undefined) return undefined;
-  const rows = JSON.parse(flow.nodes) as NodeRow[];
+  const rows = JSON.parse(flow.nodes) as FlowNodeRow[];
   const read = tx.sql.q(
     `SELECT t.status, n.outcome FROM flow_nodes n LEFT JOIN tasks t ON t.id = n.task_id
      WHERE n.task_id = ?`,
@@ -204,17 +193,9 @@ export function readFlow(tx: Pick<Tx, "sql">, id: string): StoredFlow | undefine
     kind: flow.kind === "batch" ? "batch" : "flow",
     createdAt: flow.created_at,
     done: flow.remaining <= 0,
-    nodes: rows.map(([ref, taskId, name, queue, dependsOn, policy]) => {
-      const r = read.get(taskId) as { status: string | null; outcome: string | null } | undefined;
-      const outcome = r?.outcome == null ? undefined : (JSON.parse(r.outcome) as DependencyOutcome);
-      const stored = r?.status ?? null;
-      const status =
-        outcome !== undefined && (stored === null || !isTerminal(stored as TaskStatus))
-          ? outcome.status
-          : stored !== null && STATUSES.has(stored)
-            ? (stored as TaskStatus)
-            : "waiting";
-      return { ref, id: taskId, name, queue, dependsOn, policy, status, outcome };
+    nodes: rows.map((row) => {
+      const r = read.get(row[1]) as { status: string | null; outcome: string | null } | undefined;
+      return storedFlowNode(row, r?.status, r?.outcome);
     }),
   };
 }
