@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "b8a32cb54be0",
+    version: "17715256d84f",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -254,9 +254,9 @@ end
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
 -- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention
--- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
+-- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
+-- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
 -- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -274,26 +274,27 @@ local function outcomeJson(status, valueJson, errorJson)
 end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
-  local all = redis.call("HGETALL", taskKey)
-  local parts = {}
-  for j = 1, #all, 2 do
-    local k = all[j]
-    if string.sub(k, 1, 2) == "d:" then
-      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
-    end
-  end
-  local deps = "{" .. table.concat(parts, ",") .. "}"
+-- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
+-- claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
     pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
   end
   wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- deps (a JSON object by ref, or empty) with ref's outcome added.
+local function withDependency(deps, ref, outcome)
+  local entry = cjson.encode(ref) .. ":" .. outcome
+  if not deps or deps == "" then
+    return "{" .. entry .. "}"
+  end
+  return string.sub(deps, 1, -2) .. "," .. entry .. "}"
 end
 
 -- The task id just ended (its terminal status and outcome already written). Resolves its
@@ -320,10 +321,11 @@ local function flowNodeEnded(base, maxLen, id)
         local failed = f[4] ~= "succeeded"
         for did in string.gmatch(f[3] or "", "[^ ]+") do
           local dkey = base .. "t:" .. did
-          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
+            "pend", "deps")
           if d[1] == "waiting" then
-            redis.call("HSET", dkey, "d:" .. f[2], outcome)
-            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            local deps = withDependency(d[7], f[2], outcome)
+            local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               local at = digits(now)
               local errorJson = cjson.encode({
@@ -338,7 +340,9 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+            else
+              redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
@@ -468,7 +472,7 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "ca68a5030d3b",
+    version: "522679990800",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
   dependencies) tasks leave their ready or delayed zset
@@ -668,9 +672,9 @@ end
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
 -- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention
--- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
+-- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
+-- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
 -- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -688,26 +692,27 @@ local function outcomeJson(status, valueJson, errorJson)
 end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
-  local all = redis.call("HGETALL", taskKey)
-  local parts = {}
-  for j = 1, #all, 2 do
-    local k = all[j]
-    if string.sub(k, 1, 2) == "d:" then
-      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
-    end
-  end
-  local deps = "{" .. table.concat(parts, ",") .. "}"
+-- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
+-- claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
     pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
   end
   wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- deps (a JSON object by ref, or empty) with ref's outcome added.
+local function withDependency(deps, ref, outcome)
+  local entry = cjson.encode(ref) .. ":" .. outcome
+  if not deps or deps == "" then
+    return "{" .. entry .. "}"
+  end
+  return string.sub(deps, 1, -2) .. "," .. entry .. "}"
 end
 
 -- The task id just ended (its terminal status and outcome already written). Resolves its
@@ -734,10 +739,11 @@ local function flowNodeEnded(base, maxLen, id)
         local failed = f[4] ~= "succeeded"
         for did in string.gmatch(f[3] or "", "[^ ]+") do
           local dkey = base .. "t:" .. did
-          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
+            "pend", "deps")
           if d[1] == "waiting" then
-            redis.call("HSET", dkey, "d:" .. f[2], outcome)
-            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            local deps = withDependency(d[7], f[2], outcome)
+            local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               local at = digits(now)
               local errorJson = cjson.encode({
@@ -752,7 +758,9 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+            else
+              redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
@@ -810,7 +818,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "efb43381f222",
+    version: "312ad6a08cf0",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -985,9 +993,9 @@ end
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
 -- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention
--- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
+-- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
+-- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
 -- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -1005,26 +1013,27 @@ local function outcomeJson(status, valueJson, errorJson)
 end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
-  local all = redis.call("HGETALL", taskKey)
-  local parts = {}
-  for j = 1, #all, 2 do
-    local k = all[j]
-    if string.sub(k, 1, 2) == "d:" then
-      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
-    end
-  end
-  local deps = "{" .. table.concat(parts, ",") .. "}"
+-- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
+-- claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
     pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
   end
   wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- deps (a JSON object by ref, or empty) with ref's outcome added.
+local function withDependency(deps, ref, outcome)
+  local entry = cjson.encode(ref) .. ":" .. outcome
+  if not deps or deps == "" then
+    return "{" .. entry .. "}"
+  end
+  return string.sub(deps, 1, -2) .. "," .. entry .. "}"
 end
 
 -- The task id just ended (its terminal status and outcome already written). Resolves its
@@ -1051,10 +1060,11 @@ local function flowNodeEnded(base, maxLen, id)
         local failed = f[4] ~= "succeeded"
         for did in string.gmatch(f[3] or "", "[^ ]+") do
           local dkey = base .. "t:" .. did
-          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
+            "pend", "deps")
           if d[1] == "waiting" then
-            redis.call("HSET", dkey, "d:" .. f[2], outcome)
-            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            local deps = withDependency(d[7], f[2], outcome)
+            local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               local at = digits(now)
               local errorJson = cjson.encode({
@@ -1069,7 +1079,9 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+            else
+              redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
@@ -2588,7 +2600,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "aba792e64cce",
+    version: "bf2f0f53ab0d",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -2755,9 +2767,9 @@ end
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
 -- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention
--- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
+-- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
+-- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
 -- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -2775,26 +2787,27 @@ local function outcomeJson(status, valueJson, errorJson)
 end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
-  local all = redis.call("HGETALL", taskKey)
-  local parts = {}
-  for j = 1, #all, 2 do
-    local k = all[j]
-    if string.sub(k, 1, 2) == "d:" then
-      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
-    end
-  end
-  local deps = "{" .. table.concat(parts, ",") .. "}"
+-- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
+-- claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
     pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
   end
   wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- deps (a JSON object by ref, or empty) with ref's outcome added.
+local function withDependency(deps, ref, outcome)
+  local entry = cjson.encode(ref) .. ":" .. outcome
+  if not deps or deps == "" then
+    return "{" .. entry .. "}"
+  end
+  return string.sub(deps, 1, -2) .. "," .. entry .. "}"
 end
 
 -- The task id just ended (its terminal status and outcome already written). Resolves its
@@ -2821,10 +2834,11 @@ local function flowNodeEnded(base, maxLen, id)
         local failed = f[4] ~= "succeeded"
         for did in string.gmatch(f[3] or "", "[^ ]+") do
           local dkey = base .. "t:" .. did
-          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
+            "pend", "deps")
           if d[1] == "waiting" then
-            redis.call("HSET", dkey, "d:" .. f[2], outcome)
-            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            local deps = withDependency(d[7], f[2], outcome)
+            local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               local at = digits(now)
               local errorJson = cjson.encode({
@@ -2839,7 +2853,9 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+            else
+              redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
@@ -3235,7 +3251,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "133925784a46",
+    version: "568e5fcd0093",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -3360,9 +3376,9 @@ end
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
 -- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention
--- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
+-- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
+-- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
 -- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -3380,26 +3396,27 @@ local function outcomeJson(status, valueJson, errorJson)
 end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
-  local all = redis.call("HGETALL", taskKey)
-  local parts = {}
-  for j = 1, #all, 2 do
-    local k = all[j]
-    if string.sub(k, 1, 2) == "d:" then
-      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
-    end
-  end
-  local deps = "{" .. table.concat(parts, ",") .. "}"
+-- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
+-- claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
     pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
   end
   wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- deps (a JSON object by ref, or empty) with ref's outcome added.
+local function withDependency(deps, ref, outcome)
+  local entry = cjson.encode(ref) .. ":" .. outcome
+  if not deps or deps == "" then
+    return "{" .. entry .. "}"
+  end
+  return string.sub(deps, 1, -2) .. "," .. entry .. "}"
 end
 
 -- The task id just ended (its terminal status and outcome already written). Resolves its
@@ -3426,10 +3443,11 @@ local function flowNodeEnded(base, maxLen, id)
         local failed = f[4] ~= "succeeded"
         for did in string.gmatch(f[3] or "", "[^ ]+") do
           local dkey = base .. "t:" .. did
-          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
+            "pend", "deps")
           if d[1] == "waiting" then
-            redis.call("HSET", dkey, "d:" .. f[2], outcome)
-            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            local deps = withDependency(d[7], f[2], outcome)
+            local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               local at = digits(now)
               local errorJson = cjson.encode({
@@ -3444,7 +3462,9 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+            else
+              redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end

@@ -9,9 +9,9 @@
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
 -- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and, per ended dependency, d:<ref> = its outcome JSON: a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention
--- may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
+-- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
+-- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
+-- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
 -- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -29,26 +29,27 @@ local function outcomeJson(status, valueJson, errorJson)
 end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), its dependencies' outcomes assembled into deps for the claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, now)
-  local all = redis.call("HGETALL", taskKey)
-  local parts = {}
-  for j = 1, #all, 2 do
-    local k = all[j]
-    if string.sub(k, 1, 2) == "d:" then
-      parts[#parts + 1] = cjson.encode(string.sub(k, 3)) .. ":" .. all[j + 1]
-    end
-  end
-  local deps = "{" .. table.concat(parts, ",") .. "}"
+-- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
+-- claim to hand out.
+local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps)
+    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
     pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
   end
   wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- deps (a JSON object by ref, or empty) with ref's outcome added.
+local function withDependency(deps, ref, outcome)
+  local entry = cjson.encode(ref) .. ":" .. outcome
+  if not deps or deps == "" then
+    return "{" .. entry .. "}"
+  end
+  return string.sub(deps, 1, -2) .. "," .. entry .. "}"
 end
 
 -- The task id just ended (its terminal status and outcome already written). Resolves its
@@ -75,10 +76,11 @@ local function flowNodeEnded(base, maxLen, id)
         local failed = f[4] ~= "succeeded"
         for did in string.gmatch(f[3] or "", "[^ ]+") do
           local dkey = base .. "t:" .. did
-          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt")
+          local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
+            "pend", "deps")
           if d[1] == "waiting" then
-            redis.call("HSET", dkey, "d:" .. f[2], outcome)
-            local pend = redis.call("HINCRBY", dkey, "pend", -1)
+            local deps = withDependency(d[7], f[2], outcome)
+            local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               local at = digits(now)
               local errorJson = cjson.encode({
@@ -93,7 +95,9 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], now)
+              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+            else
+              redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
