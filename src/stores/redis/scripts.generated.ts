@@ -2039,7 +2039,7 @@ return { 1, id, status }
   enqueueFlow: {
     file: "enqueue-flow-4",
     numberOfKeys: 4,
-    version: "06ac5e40d69a",
+    version: "e8951bbedb3c",
     lua: `--[[
   Stores a flow in one atomic step: the flow hash and every node's task, all or nothing. A
   node without dependencies is stored as enqueue-many stores a task (ready or delayed); a node
@@ -2242,9 +2242,13 @@ for i = 1, n do
   local taskKey = base .. "t:" .. id
   local runAt, expiresAt, delayed = taskTimes(ARGV, o, now)
   local pending = tonumber(ARGV[o + 18])
+  local flowFields = { "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
+    ARGV[o + 19], "dependents", ARGV[o + 20], "dependsOn", ARGV[o + 21] }
   if pending > 0 then
     storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "")
-    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "")
+    -- One write for the wait and the flow's fields (a node is stored once per flow).
+    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "",
+      unpack(flowFields))
   elseif delayed then
     storeTask(taskKey, ARGV, o, nowText, true, runAt, expiresAt, "")
     redis.call("ZADD", delayedKey, digits(runAt), id)
@@ -2255,8 +2259,9 @@ for i = 1, n do
     redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(ARGV[o + 5]), member)
     wake(base .. "q:" .. queue .. ":marker")
   end
-  redis.call("HSET", taskKey, "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
-    ARGV[o + 19], "dependents", ARGV[o + 20], "dependsOn", ARGV[o + 21])
+  if pending == 0 then
+    redis.call("HSET", taskKey, unpack(flowFields))
+  end
   if not seen[queue] then
     seen[queue] = true
     queueNames[#queueNames + 1] = queue

@@ -54,9 +54,13 @@ for i = 1, n do
   local taskKey = base .. "t:" .. id
   local runAt, expiresAt, delayed = taskTimes(ARGV, o, now)
   local pending = tonumber(ARGV[o + 18])
+  local flowFields = { "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
+    ARGV[o + 19], "dependents", ARGV[o + 20], "dependsOn", ARGV[o + 21] }
   if pending > 0 then
     storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "")
-    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "")
+    -- One write for the wait and the flow's fields (a node is stored once per flow).
+    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "",
+      unpack(flowFields))
   elseif delayed then
     storeTask(taskKey, ARGV, o, nowText, true, runAt, expiresAt, "")
     redis.call("ZADD", delayedKey, digits(runAt), id)
@@ -67,8 +71,9 @@ for i = 1, n do
     redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(ARGV[o + 5]), member)
     wake(base .. "q:" .. queue .. ":marker")
   end
-  redis.call("HSET", taskKey, "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
-    ARGV[o + 19], "dependents", ARGV[o + 20], "dependsOn", ARGV[o + 21])
+  if pending == 0 then
+    redis.call("HSET", taskKey, unpack(flowFields))
+  end
   if not seen[queue] then
     seen[queue] = true
     queueNames[#queueNames + 1] = queue
