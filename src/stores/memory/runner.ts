@@ -95,10 +95,7 @@ export class TaskRunner implements AttemptOutcomes {
     }
     // A flow node waiting for its dependencies is queued (and announced) when released.
     if (record.status === "waiting") return;
-    this.#deps.instrumentation.queued(record);
-    if (this.#deps.events.wants("queued"))
-      this.#deps.events.emit("queued", { task: record.snapshot() });
-    this.#dispatcher.enqueue(record);
+    this.#queue(record);
   }
 
   /**
@@ -110,6 +107,11 @@ export class TaskRunner implements AttemptOutcomes {
     const delayed = record.runAt !== undefined && record.runAt > now;
     if (!transition(record, delayed ? "scheduled" : "queued", now)) return;
     if (!delayed) record.runAt = undefined;
+    this.#queue(record);
+  }
+
+  /** Announces `record` as queued and hands it to the one scheduling path. */
+  #queue(record: TaskRecord): void {
     this.#deps.instrumentation.queued(record);
     if (this.#deps.events.wants("queued"))
       this.#deps.events.emit("queued", { task: record.snapshot() });

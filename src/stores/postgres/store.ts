@@ -135,19 +135,8 @@ export class PostgresStore implements DurableStore {
     return runStep(this.#query, this.names, this.settings, acks, queues, max, options);
   }
 
-  async ack(id: string, token: string, value?: unknown): Promise<number> {
-    const result = await runStep(
-      this.#query,
-      this.names,
-      this.settings,
-      [{ id, token, value }],
-      [],
-      0,
-      {},
-    );
-    const outcome = result.acks[0];
-    if (outcome instanceof Error) throw outcome;
-    return outcome as number;
+  ack(id: string, token: string, value?: unknown): Promise<number> {
+    return this.#ackOn(this.#query, id, token, value);
   }
 
   /**
@@ -156,14 +145,14 @@ export class PostgresStore implements DurableStore {
    * changing nothing, unless the token still holds the lease; the caller then rolls `tx` back.
    * The task's row stays locked by `tx` until it ends (claims and reclaims skip it).
    */
-  async completeIn(
-    tx: TransactionClient,
-    id: string,
-    token: string,
-    value: unknown,
-  ): Promise<number> {
+  async completeIn(tx: TransactionClient, id: string, token: string, value: unknown): Promise<number> {
+    return await this.#ackOn(asQuery(tx), id, token, value);
+  }
+
+  /** One ack through `query` (the pool, or the caller's transaction): a step with no claim. */
+  async #ackOn(query: Query, id: string, token: string, value: unknown): Promise<number> {
     const result = await runStep(
-      asQuery(tx),
+      query,
       this.names,
       this.settings,
       [{ id, token, value }],
