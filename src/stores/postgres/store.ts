@@ -145,7 +145,12 @@ export class PostgresStore implements DurableStore {
    * changing nothing, unless the token still holds the lease; the caller then rolls `tx` back.
    * The task's row stays locked by `tx` until it ends (claims and reclaims skip it).
    */
-  async completeIn(tx: TransactionClient, id: string, token: string, value: unknown): Promise<number> {
+  async completeIn(
+    tx: TransactionClient,
+    id: string,
+    token: string,
+    value: unknown,
+  ): Promise<number> {
     return await this.#ackOn(asQuery(tx), id, token, value);
   }
 
