@@ -18,11 +18,15 @@ import { useRedis } from "../stores/redis/fixture.js";
 const redis = useRedis();
 const managers: TaskManager[] = [];
 
-function durable(options: TaskManagerOptions = {}, prefix = `dm-${randomUUID().slice(0, 8)}`) {
+function durable(
+  options: TaskManagerOptions = {},
+  prefix = `dm-${randomUUID().slice(0, 8)}`,
+  leaseMs = 2_000,
+) {
   const mill = new TaskManager({
     retry: { maxRetries: 0 },
     ...options,
-    backend: { type: "redis", url: redis.server().url, prefix, leaseMs: 2_000 },
+    backend: { type: "redis", url: redis.server().url, prefix, leaseMs },
   });
   managers.push(mill);
   return { mill, prefix };
@@ -306,9 +310,13 @@ describe("durable mode", () => {
   });
   it("a worker counts a success (hooks, metrics, logs) only once Redis took the ack: a refused late ack counts nothing", async () => {
     const finished: string[] = [];
-    const { mill, prefix } = durable({
-      hooks: { onFinish: ({ task, status }) => void finished.push(`${task.id}:${status}`) },
-    });
+    // A lease longer than the test: the stale task must not lapse and be recovered (and rightly
+    // run again by this same worker) on a slow machine before the assertions.
+    const { mill, prefix } = durable(
+      { hooks: { onFinish: ({ task, status }) => void finished.push(`${task.id}:${status}`) } },
+      undefined,
+      120_000,
+    );
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;

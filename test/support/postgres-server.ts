@@ -17,7 +17,7 @@
  * `exit` hook SIGKILLs any server a crashed test run left behind.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -211,6 +211,10 @@ class ManagedServer implements PostgresServer {
   async #signal(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
     const child = this.#child;
     if (child === undefined) return;
+    // A SIGKILLed postmaster leaves its backends alive for a moment; a new postmaster started
+    // before they are gone refuses the data directory ("pre-existing shared memory block is
+    // still in use"). So its children are noted first and awaited after it exits.
+    const backends = child.pid === undefined ? [] : childrenOf(child.pid);
     child.kill(signal);
     const timer = new Promise<"timeout">((resolve) =>
       setTimeout(() => resolve("timeout"), timeoutMs).unref(),
@@ -219,6 +223,7 @@ class ManagedServer implements PostgresServer {
       child.kill("SIGKILL");
       await this.#exited;
     }
+    await gone(backends, timeoutMs);
   }
 
   /** Until a connection is accepted (`pg_isready` is not always installed: a probe query). */
@@ -242,6 +247,42 @@ class ManagedServer implements PostgresServer {
         throw new Error(`postgres did not start within ${timeoutMs} ms\n${this.#output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+}
+
+/** The pids whose parent is `pid` (Linux `/proc`; empty elsewhere). */
+function childrenOf(pid: number): number[] {
+  if (!existsSync("/proc")) return [];
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command name (field 2) is in parentheses and may hold spaces: parse after it.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
+
+/** Until none of `pids` runs any more (bounded by `timeoutMs`). */
+async function gone(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(running) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** Whether `pid` exists and is not a zombie (a zombie holds no shared memory; a container's
+ * init may never reap it). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
 
