@@ -15,7 +15,7 @@
   Returns { taken, waitMs }: tokens taken (0 for give) and, when fewer than wanted were left,
   the ms until the next whole token.
 ]]
--- @include time.lua
+-- @include time
 
 local want, perSecond, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = tonumber(ARGV[5]) or nowMs()
