@@ -56,9 +56,24 @@ describe("TaskManager options validation", () => {
     ["negative max delay", { retry: { maxDelayMs: -1 } }, "retry.maxDelayMs", />= 0/],
     ["negative timeout", { timeoutMs: -1 }, "timeoutMs", />= 0/],
     ["queue cap 0", { queues: { email: { concurrency: 0 } } }, "queues.email.concurrency", />= 1/],
-    ["queue cap as a number", { queues: { email: 2 } }, "queues.email", /\{ concurrency\?, partitions\? \}/],
-    ["partitions out of range", { queues: { hot: { partitions: 257 } } }, "queues.hot.partitions", /from 1 to 256/],
-    ["partitions not whole", { queues: { hot: { partitions: 1.5 } } }, "queues.hot.partitions", /integer/],
+    [
+      "queue cap as a number",
+      { queues: { email: 2 } },
+      "queues.email",
+      /\{ concurrency\?, partitions\? \}/,
+    ],
+    [
+      "partitions out of range",
+      { queues: { hot: { partitions: 257 } } },
+      "queues.hot.partitions",
+      /from 1 to 256/,
+    ],
+    [
+      "partitions not whole",
+      { queues: { hot: { partitions: 1.5 } } },
+      "queues.hot.partitions",
+      /integer/,
+    ],
     [
       "unknown Redis layout",
       { backend: { type: "redis", url: "redis://127.0.0.1:6379", layout: "spread" } },

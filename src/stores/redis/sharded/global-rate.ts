@@ -56,7 +56,8 @@ export class GlobalRate {
       [this.#control.keys.rate],
       [count, this.#rate.perSecond, this.#rate.burst, mode, this.#now?.() ?? ""],
     );
-    if (!Array.isArray(reply) || reply.length !== 2) throw new UnexpectedReplyError("rateTake", reply);
+    if (!Array.isArray(reply) || reply.length !== 2)
+      throw new UnexpectedReplyError("rateTake", reply);
     return [Number(reply[0]), Number(reply[1])];
   }
 }

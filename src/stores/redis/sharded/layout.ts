@@ -41,7 +41,8 @@ export async function confirmLayout(
   if (stored === VERSION[layout]) return;
   const found: RedisLayout | undefined =
     stored === VERSION.single ? "single" : stored === VERSION.sharded ? "sharded" : undefined;
-  const what = found === undefined ? `an unknown layout version "${stored}"` : `the "${found}" layout`;
+  const what =
+    found === undefined ? `an unknown layout version "${stored}"` : `the "${found}" layout`;
   throw new IncompatibleStoreError(
     location,
     "other-layout",

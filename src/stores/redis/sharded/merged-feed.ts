@@ -75,8 +75,7 @@ function merge(
     events.map((event) => ({ prefix: shard.keys.prefix, event })),
   );
   all.sort(
-    (a, b) =>
-      compareIds(a.event.streamId, b.event.streamId) || (a.prefix < b.prefix ? -1 : 1),
+    (a, b) => compareIds(a.event.streamId, b.event.streamId) || (a.prefix < b.prefix ? -1 : 1),
   );
   const positions: Record<string, string> = { ...vector.p };
   return all.slice(0, count).map(({ prefix, event }) => {

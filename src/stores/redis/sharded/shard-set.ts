@@ -116,10 +116,8 @@ export class ShardSet {
     if (known !== undefined) return known;
     if (typeof id !== "string" || id.length === 0) return undefined;
     const shards = await this.all();
-    const found = await Promise.all(
-      shards.map((shard) => shard.redis.exists(shard.keys.task(id))),
-    );
-    return shards[found.findIndex((exists) => exists === 1)];
+    const found = await Promise.all(shards.map((shard) => shard.redis.exists(shard.keys.task(id))));
+    return shards[found.indexOf(1)];
   }
 
   /** The shard of `id`, or control (holding no tasks: it answers as a store that lacks it). */

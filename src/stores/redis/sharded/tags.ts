@@ -9,9 +9,20 @@
  * names never share a prefix, and `#` only ever marks the partition).
  */
 
+/** Characters written `%XX`: the escape itself, braces (hash tag) and `#` (partition mark). */
+const ESCAPED = new Set(["%", "{", "}", "#"]);
+
 /** `%`, braces, `#` and control characters escaped as `%XX`: injective and brace-free. */
 export function escapeQueueName(queue: string): string {
-  return queue.replace(/[%{}#\u0000-\u001f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0").toUpperCase()}`);
+  let out = "";
+  for (const char of queue) {
+    const code = char.charCodeAt(0);
+    out +=
+      ESCAPED.has(char) || code < 0x20
+        ? `%${code.toString(16).padStart(2, "0").toUpperCase()}`
+        : char;
+  }
+  return out;
 }
 
 /**

@@ -41,9 +41,15 @@ export class ShardedWaiter implements WorkWaiterPort {
     };
     const cluster = (control.redis as { isCluster?: boolean }).isCluster === true;
     const names = Array.isArray(queues) ? queues : [];
-    add(cluster ? control.keys.prefix : "", names.map((queue) => control.keys.marker(queue)));
+    add(
+      cluster ? control.keys.prefix : "",
+      names.map((queue) => control.keys.marker(queue)),
+    );
     for (const { shard, queues: held } of await this.#shards.holding(names, 0))
-      add(cluster ? shard.keys.prefix : "", held.map((queue) => shard.keys.marker(queue)));
+      add(
+        cluster ? shard.keys.prefix : "",
+        held.map((queue) => shard.keys.marker(queue)),
+      );
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal?.addEventListener("abort", onAbort, { once: true });

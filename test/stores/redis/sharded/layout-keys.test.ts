@@ -64,7 +64,13 @@ describe("Redis sharded layout: keys and slots", () => {
       id: `flow-${randomUUID()}`,
       kind: "flow",
       nodes: [
-        { ref: "a", task: { id: randomUUID(), name: "a", queue: "hot" }, dependsOn: [], dependents: [], policy: "cancel" },
+        {
+          ref: "a",
+          task: { id: randomUUID(), name: "a", queue: "hot" },
+          dependsOn: [],
+          dependents: [],
+          policy: "cancel",
+        },
       ],
     });
     const claimed = (await store.step([], ["hot", "cold"], 30)).tasks;
@@ -87,7 +93,9 @@ describe("Redis sharded layout: keys and slots", () => {
     await store.reclaim();
     await store.trim();
     await store.setPaused("hot", true);
-    await store.appendAudit({ action: "test", actor: "me", target: "x" } as never, 10).catch(() => {});
+    await store
+      .appendAudit({ action: "test", actor: "me", target: "x" } as never, 10)
+      .catch(() => {});
     expect(calls.length).toBeGreaterThan(20);
     // The slot function agrees with CLUSTER KEYSLOT's documented answers.
     expect([keySlot("somekey"), keySlot("foo"), keySlot("{user1000}.following")]).toEqual([

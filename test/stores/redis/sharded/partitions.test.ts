@@ -74,9 +74,27 @@ describe("Redis sharded layout: partitions", () => {
       id: `flow-${randomUUID()}`,
       kind: "flow",
       nodes: [
-        { ref: "a", task: { id: a, name: "extract", queue: "extract", payload: "a" }, dependsOn: [], dependents: [b], policy: "cancel" },
-        { ref: "b", task: { id: b, name: "transform", queue: "transform", payload: "b" }, dependsOn: ["a"], dependents: [c], policy: "cancel" },
-        { ref: "c", task: { id: c, name: "load", queue: "load", payload: "c" }, dependsOn: ["b"], dependents: [], policy: "cancel" },
+        {
+          ref: "a",
+          task: { id: a, name: "extract", queue: "extract", payload: "a" },
+          dependsOn: [],
+          dependents: [b],
+          policy: "cancel",
+        },
+        {
+          ref: "b",
+          task: { id: b, name: "transform", queue: "transform", payload: "b" },
+          dependsOn: ["a"],
+          dependents: [c],
+          policy: "cancel",
+        },
+        {
+          ref: "c",
+          task: { id: c, name: "load", queue: "load", payload: "c" },
+          dependsOn: ["b"],
+          dependents: [],
+          policy: "cancel",
+        },
       ],
     };
     await store.enqueueFlow(flow);
@@ -94,7 +112,11 @@ describe("Redis sharded layout: partitions", () => {
     }
     const stored = await store.getFlow(flow.id);
     expect(stored?.done).toBe(true);
-    expect(stored?.nodes.map((node) => node.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(stored?.nodes.map((node) => node.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
     // All three queues' nodes live in the flow's one shard.
     const shard = await store.shards.locate(a);
     expect(await store.shards.locate(b)).toBe(shard);
