@@ -147,7 +147,9 @@ export class MergedFeedReader implements EventReader {
       await new Promise((resolve) => setTimeout(resolve, Math.min(blockMs, CLUSTER_POLL_MS)));
       return this.#closed ? [] : readMergedFeed(this.#shards, after, count);
     }
-    // One node: one XREAD blocks on every shard's stream at once.
+    // One node: one XREAD blocks on every shard's stream at once, and on the registry's log,
+    // whose entry says a new shard appeared: read again, it included.
+    const log = this.#shards.registry.keys.placementLog;
     const reply = await this.#connection.call(
       "XREAD",
       "COUNT",
@@ -156,18 +158,22 @@ export class MergedFeedReader implements EventReader {
       blockMs,
       "STREAMS",
       ...all.map((shard) => shard.keys.events),
+      log,
       ...all.map((shard) => positionOf(vector, shard)),
+      "$",
     );
     if (reply === null) return [];
     if (!Array.isArray(reply)) throw new UnexpectedReplyError("events", reply);
     const byKey = new Map(all.map((shard) => [shard.keys.events, shard]));
-    const perShard = (reply as unknown[]).map((entry) => {
+    const perShard = [];
+    for (const entry of reply as unknown[]) {
       if (!Array.isArray(entry) || !Array.isArray(entry[1]))
         throw new UnexpectedReplyError("events", reply);
+      if (entry[0] === log) return readMergedFeed(this.#shards, after, count);
       const shard = byKey.get(entry[0] as string);
       if (shard === undefined) throw new UnexpectedReplyError("events", reply);
-      return { shard, events: (entry[1] as unknown[]).map(parseEvent) };
-    });
+      perShard.push({ shard, events: (entry[1] as unknown[]).map(parseEvent) });
+    }
     return merge(vector, perShard, count);
   }
 

@@ -14,6 +14,8 @@ import type { RedisStore } from "../redis-store.js";
 /** Keys of the registry in the control shard. */
 export interface RegistryKeys {
   readonly placements: string;
+  /** A short stream with an entry per new placement: blocked feed readers wake on it. */
+  readonly placementLog: string;
   readonly partitions: string;
 }
 
@@ -21,6 +23,7 @@ export interface RegistryKeys {
 export function registryKeys(control: RedisStore): RegistryKeys {
   return {
     placements: `${control.keys.base}placements`,
+    placementLog: `${control.keys.base}placements:log`,
     partitions: `${control.keys.base}partitions`,
   };
 }
@@ -43,6 +46,11 @@ export class ShardRegistry {
   constructor(control: RedisStore) {
     this.#control = control;
     this.#keys = registryKeys(control);
+  }
+
+  /** The registry's keys in the control shard. */
+  get keys(): RegistryKeys {
+    return this.#keys;
   }
 
   get #redis(): Redis {
@@ -89,7 +97,12 @@ export class ShardRegistry {
         if ((await this.#redis.sismember(this.#control.keys.paused, queue)) === 1)
           await shard.redis.sadd(shard.keys.paused, queue);
         const marker = this.#control.keys.marker(queue);
-        await this.#redis.multi().lpush(marker, "1").ltrim(marker, 0, 0).exec();
+        await this.#redis
+          .multi()
+          .lpush(marker, "1")
+          .ltrim(marker, 0, 0)
+          .xadd(this.#keys.placementLog, "MAXLEN", "~", 100, "*", "shard", shard.keys.prefix)
+          .exec();
       }
       this.#remember(member);
     }
