@@ -1,8 +1,10 @@
 /**
  * A worker's step over the shards: acks grouped by the shard each task was claimed from, then
- * free slots offered to the shards holding the worker's queues in a rotating order (so every
- * partition and queue gets its turn first), each shard's claim only with the queues it holds.
- * Each shard call is the single-shard step script, atomic in its own slot.
+ * free slots offered to the shards holding the worker's queues, split between them in one
+ * parallel round (the odd slots to the first in a rotating order, so every partition and queue
+ * gets its turn first), then what is left to the shards that filled their share. Each shard's
+ * claim names only the queues it holds; each call is the single-shard step script, atomic in
+ * its own slot.
  */
 import type { AckRef, ClaimedTask, StepOptions, StepResult } from "../../durable-types.js";
 import type { RedisStore } from "../redis-store.js";
@@ -20,7 +22,8 @@ interface AckGroup {
 /** Runs steps; keeps the rotation. */
 export class ShardedStepper {
   readonly #shards: ShardSet;
-  #turn = 0;
+  /** The next turn per set of shards (a worker alternating queue sets must not lock one parity). */
+  readonly #turns = new Map<string, number>();
 
   constructor(shards: ShardSet) {
     this.#shards = shards;
@@ -40,7 +43,10 @@ export class ShardedStepper {
     const results: Array<number | Error> = new Array(acks.length);
     const groups = await this.#groupAcks(acks);
     const holding = max > 0 ? await this.#shards.holding(queues, PLACEMENTS_MAX_AGE_MS) : [];
-    const start = holding.length === 0 ? 0 : this.#turn++ % holding.length;
+    const start = this.#nextTurn(
+      holding.map(({ shard }) => shard.keys.prefix).join("\n"),
+      holding.length,
+    );
     const order = [...holding.slice(start), ...holding.slice(0, start)];
     let remaining = Math.min(max, take);
     const tasks: ClaimedTask[] = [];
@@ -62,12 +68,34 @@ export class ShardedStepper {
       poisoned += result.poisoned;
       expired += result.expired;
     };
-    for (const { shard, queues: held } of order) {
+    // Round 1, one round trip: the free slots split over the shards (the first ones in this
+    // step's rotation get the odd ones), each call carrying its shard's acks.
+    const shares = order.map(
+      (_, i) => Math.floor(remaining / order.length) + (i < remaining % order.length ? 1 : 0),
+    );
+    // Shards that may have more work than they were asked for: those that filled their share,
+    // and those whose share was 0.
+    const more: typeof order = order.filter((_, i) => shares[i] === 0);
+    await Promise.all(
+      order.map(async ({ shard, queues: held }, i) => {
+        const share = shares[i] as number;
+        if (share === 0) return;
+        const group = groups.get(shard);
+        groups.delete(shard);
+        const result = await shard.step(group?.refs ?? [], held, share, options);
+        absorb(result, group, shard);
+        if (result.tasks.length === share) more.push(order[i] as (typeof order)[number]);
+      }),
+    );
+    remaining -= tasks.length;
+    // Round 2, only when some shards had less work than their share: the slots left go to the
+    // shards that may have more, in rotation order. Without the request id: a shard given the
+    // same one twice would return its first reply's leases from the receipt.
+    more.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    for (const { shard, queues: held } of more) {
       if (remaining <= 0) break;
-      const group = groups.get(shard);
-      groups.delete(shard);
-      const result = await shard.step(group?.refs ?? [], held, remaining, options);
-      absorb(result, group, shard);
+      const result = await shard.step([], held, remaining, {});
+      absorb(result, undefined, shard);
       remaining -= result.tasks.length;
     }
     // Shards with acks but no claim left to offer: acks only, all at once.
@@ -79,6 +107,15 @@ export class ShardedStepper {
     for (const ack of acks) this.#shards.forget(ack.id);
     if (merged.now === 0) merged.now = await this.#shards.control.time();
     return { ...merged, tasks, poisoned, expired, acks: results };
+  }
+
+  /** Where this step's rotation starts among `count` shards (named by `key`). */
+  #nextTurn(key: string, count: number): number {
+    if (count === 0) return 0;
+    if (this.#turns.size > 1_000) this.#turns.clear();
+    const turn = this.#turns.get(key) ?? 0;
+    this.#turns.set(key, turn + 1);
+    return turn % count;
   }
 
   async #groupAcks(acks: readonly AckRef[]): Promise<Map<RedisStore, AckGroup>> {

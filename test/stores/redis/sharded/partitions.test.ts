@@ -46,6 +46,21 @@ describe("Redis sharded layout: partitions", () => {
     }
   });
 
+  it("offers the slots an empty shard left to the others in the same step, whatever the rotation", async () => {
+    const store = shardedStore(redis);
+    const first = await store.enqueue({ name: "job", queue: "empty" });
+    const claimed = (await store.step([], ["empty"], 1)).tasks[0];
+    if (claimed === undefined) throw new Error(`${first.id} was not claimed`);
+    await store.ack(claimed.id, claimed.token);
+    for (let round = 0; round < 4; round++) {
+      const { id } = await store.enqueue({ name: "job", queue: "busy", payload: round });
+      // One slot, two shards: whichever is first in turn, the busy one's task comes back.
+      expect((await store.step([], ["empty", "busy"], 1)).tasks.map((task) => task.id)).toEqual([
+        id,
+      ]);
+    }
+  });
+
   it("sends duplicates of an idempotency key to one partition, where they meet", async () => {
     const store = shardedStore(redis, { partitions: { hot: 8 } });
     const first = await store.enqueue({ name: "job", queue: "hot", idempotencyKey: "order-7" });
