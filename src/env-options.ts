@@ -23,6 +23,7 @@ export const ENV_VARIABLES: Readonly<Record<string, Variable>> = {
   TASKMILL_STORE_URL: { path: ["backend", "url"], kind: "string" },
   TASKMILL_STORE_PATH: { path: ["backend", "path"], kind: "string" },
   TASKMILL_PREFIX: { path: ["backend", "prefix"], kind: "string" },
+  TASKMILL_REDIS_LAYOUT: { path: ["backend", "layout"], kind: "string" },
   TASKMILL_SCHEMA: { path: ["backend", "schema"], kind: "string" },
   TASKMILL_LEASE_MS: { path: ["backend", "leaseMs"], kind: "integer" },
   TASKMILL_MAX_DELIVERIES: { path: ["backend", "maxDeliveries"], kind: "integer" },

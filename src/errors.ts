@@ -253,11 +253,12 @@ export class MissingPeerError extends TaskmillError {
 export class IncompatibleStoreError extends TaskmillError {
   /** Where the store is (e.g. the database file). */
   readonly location: string;
-  readonly reason: "not-taskmill" | "newer-schema";
+  /** `other-layout`: Redis data written with the other `backend.layout` ("single" or "sharded"). */
+  readonly reason: "not-taskmill" | "newer-schema" | "other-layout";
 
   constructor(
     location: string,
-    reason: "not-taskmill" | "newer-schema",
+    reason: "not-taskmill" | "newer-schema" | "other-layout",
     detail: string,
     options?: { cause?: unknown },
   ) {

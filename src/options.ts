@@ -33,7 +33,12 @@ import {
   type ResolvedBackend,
   resolveBackend,
 } from "./stores/backend-options.js";
-import { requireInteger, requireKnownKeys, requireNonNegative } from "./validation.js";
+import {
+  requireInteger,
+  requireIntegerIn,
+  requireKnownKeys,
+  requireNonNegative,
+} from "./validation.js";
 
 export type { AuditOptions } from "./audit/audit-options.js";
 export type { MetricsOptions, TracingOptions } from "./observability/observability-options.js";
@@ -61,6 +66,13 @@ export type {
 export interface QueueOptions {
   /** Most tasks of this queue running at once, inside the manager's cap. */
   readonly concurrency?: number;
+  /**
+   * Redis `layout: "sharded"` only: spread this hot queue's tasks over this many shards (hash
+   * tags), an integer from 1 to 256. FIFO within a priority then holds per partition only.
+   * Every other store (and the single layout) keeps one ordered queue and ignores it.
+   * @default 1
+   */
+  readonly partitions?: number;
 }
 
 /** Options of `new TaskManager(options)`. */
@@ -118,7 +130,10 @@ export interface ResolvedOptions {
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
   readonly retention: { readonly ttlMs: number; readonly maxEntries: number };
-  readonly queues: ReadonlyMap<string, { readonly concurrency: number }>;
+  readonly queues: ReadonlyMap<
+    string,
+    { readonly concurrency: number; readonly partitions?: number }
+  >;
   readonly backend: ResolvedBackend;
   readonly clock: Clock;
   readonly random: () => number;
@@ -173,7 +188,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set([
 const RETENTION_KEYS: ReadonlySet<string> = new Set(["ttlMs", "maxEntries"] satisfies Array<
   keyof RetentionOptions
 >);
-const QUEUE_KEYS: ReadonlySet<string> = new Set(["concurrency"] satisfies Array<
+const QUEUE_KEYS: ReadonlySet<string> = new Set(["concurrency", "partitions"] satisfies Array<
   keyof QueueOptions
 >);
 
@@ -253,7 +268,7 @@ function resolveRetention(retention: RetentionOptions | undefined) {
 }
 
 function resolveQueues(queues: TaskManagerOptions["queues"]) {
-  const resolved = new Map<string, { concurrency: number }>();
+  const resolved = new Map<string, { concurrency: number; partitions?: number }>();
   if (queues === undefined) return resolved;
   if (typeof queues !== "object" || queues === null)
     throw new InvalidOptionError("queues", "must be an object keyed by queue name", queues);
@@ -262,7 +277,7 @@ function resolveQueues(queues: TaskManagerOptions["queues"]) {
     if (settings !== undefined && (typeof settings !== "object" || settings === null))
       throw new InvalidOptionError(
         `queues.${name}`,
-        "must be an object { concurrency? }",
+        "must be an object { concurrency?, partitions? }",
         settings,
       );
     if (settings !== undefined)
@@ -270,7 +285,10 @@ function resolveQueues(queues: TaskManagerOptions["queues"]) {
     const concurrency = settings?.concurrency ?? Number.POSITIVE_INFINITY;
     if (concurrency !== Number.POSITIVE_INFINITY)
       requireInteger(`queues.${name}.concurrency`, concurrency, 1, InvalidOptionError);
-    resolved.set(name, { concurrency });
+    const partitions = settings?.partitions;
+    if (partitions !== undefined)
+      requireIntegerIn(`queues.${name}.partitions`, partitions, 1, 256, InvalidOptionError);
+    resolved.set(name, { concurrency, ...(partitions === undefined ? {} : { partitions }) });
   }
   return resolved;
 }

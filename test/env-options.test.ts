@@ -19,6 +19,7 @@ describe("optionsFromEnv", () => {
       TASKMILL_STORE: "redis",
       TASKMILL_STORE_URL: "redis://127.0.0.1:6379/0",
       TASKMILL_PREFIX: "billing",
+      TASKMILL_REDIS_LAYOUT: "sharded",
       TASKMILL_LEASE_MS: "15000",
       TASKMILL_MAX_DELIVERIES: "7",
       TASKMILL_CALL_TIMEOUT_MS: "2000",
@@ -47,6 +48,7 @@ describe("optionsFromEnv", () => {
         type: "redis",
         url: "redis://127.0.0.1:6379/0",
         prefix: "billing",
+        layout: "sharded",
         leaseMs: 15_000,
         maxDeliveries: 7,
         callTimeoutMs: 2_000,
@@ -105,6 +107,10 @@ describe("optionsFromEnv", () => {
       [{ TASKMILL_STORE: "redis", TASKMILL_STORE_PATH: "/tmp/x.db" }, "TASKMILL_STORE_PATH"],
       [{ TASKMILL_STORE_PATH: "/tmp/x.db", TASKMILL_PREFIX: "p" }, "TASKMILL_PREFIX"],
       [{ TASKMILL_HEARTBEAT_MS: "0" }, "TASKMILL_HEARTBEAT_MS"],
+      [
+        { TASKMILL_STORE_URL: "redis://127.0.0.1:6379", TASKMILL_REDIS_LAYOUT: "spread" },
+        "TASKMILL_REDIS_LAYOUT",
+      ],
     ];
     for (const [env, variable] of cases) {
       const error = refusal(env);

@@ -11,3 +11,14 @@ const STREAM_ID = /^\d{1,20}(-\d{1,20})?$/;
 export function isStreamId(value: unknown): value is string {
   return typeof value === "string" && STREAM_ID.test(value);
 }
+
+/**
+ * The sharded Redis layout's feed positions: `v2.` then base64url (every shard's stream
+ * position, see `stores/redis/sharded/merged-feed.ts`, which checks the content).
+ */
+const SHARDED_POSITION = /^v2\.[A-Za-z0-9_-]{1,100000}$/;
+
+/** Whether `value` can be a durable result's `eventId` in any Redis layout. */
+export function isResultEventId(value: unknown): value is string {
+  return isStreamId(value) || (typeof value === "string" && SHARDED_POSITION.test(value));
+}

@@ -50,6 +50,15 @@ export interface RedisBackendOptions {
   readonly connection?: object;
   /** Key prefix; all keys share the hash tag `{prefix}`. @default "taskmill" */
   readonly prefix?: string;
+  /**
+   * The key layout. `"single"`: every key under the one hash tag `{prefix}` (one Redis Cluster
+   * slot). `"sharded"`: a hash tag per queue, or per partition of a queue with
+   * `queues: { <name>: { partitions } }`, so a Cluster spreads the work; see
+   * docs/durable-mode.md "Sharded layout". Every process on a prefix must use the same one: data
+   * of the other layout is refused at connect with `IncompatibleStoreError`.
+   * @default "single"
+   */
+  readonly layout?: "single" | "sharded";
   /** Lease of a running task; renewed while its handler runs. @default 10_000 */
   readonly leaseMs?: number;
   /** Deliveries without an outcome before a task is dead-lettered as poison. @default 5 */
@@ -80,6 +89,7 @@ export interface ResolvedRedisBackend {
   readonly url: string | undefined;
   readonly connection: object | undefined;
   readonly prefix: string | undefined;
+  readonly layout: "single" | "sharded";
   readonly leaseMs: number | undefined;
   readonly maxDeliveries: number | undefined;
   readonly globalRate: RateOptions | undefined;
@@ -112,6 +122,7 @@ const REDIS_BACKEND_KEYS: ReadonlySet<string> = new Set([
   "url",
   "connection",
   "prefix",
+  "layout",
   "leaseMs",
   "maxDeliveries",
   "globalRate",
@@ -168,11 +179,15 @@ function resolveRedisBackend(backend: RedisBackendOptions): ResolvedRedisBackend
     throw new InvalidOptionError("backend.url", 'must be a "redis://" or "rediss://" URL', url);
   if (connection !== undefined && (typeof connection !== "object" || connection === null))
     throw new InvalidOptionError("backend.connection", "must be an ioredis client", connection);
+  const layout = backend.layout ?? "single";
+  if (layout !== "single" && layout !== "sharded")
+    throw new InvalidOptionError("backend.layout", 'must be "single" or "sharded"', layout);
   return {
     type: "redis",
     url,
     connection,
     prefix: backend.prefix,
+    layout,
     leaseMs: backend.leaseMs,
     maxDeliveries: backend.maxDeliveries,
     globalRate: backend.globalRate,

@@ -30,7 +30,8 @@
  * HEARTBEAT_MS (the worker registry's heartbeat period, default taskmill's),
  * WORK_MS, MIN_BLOCK_MS (default 0), MAX_BLOCK_MS (default 20000), RELEASE_FILE,
  * STOP_TIMEOUT_MS (stopGraceful's timeoutMs on SIGTERM, default 2000), EXIT ("natural": after
- * the stop, let the process end by itself instead of calling process.exit).
+ * the stop, let the process end by itself instead of calling process.exit), REDIS_LAYOUT
+ * (`backend.layout`, default taskmill's), PARTITIONS (the "default" queue's partition count).
  *
  * Lines on stdout: {"type":"ready"}, {"type":"start",id,attempt}, {"type":"done",id,attempt},
  * {"type":"log",level,msg,taskId?,reason?} (taskmill's log lines about a task) and
@@ -71,7 +72,8 @@ function backendOf(url) {
   if (url.startsWith("sqlite:"))
     return { type: "sqlite", path: url.slice("sqlite:".length), ...lease };
   if (url.startsWith("postgres")) return { type: "postgres", url, schema: prefix, ...lease };
-  return { type: "redis", url, prefix, ...lease };
+  const layout = env.REDIS_LAYOUT ? { layout: env.REDIS_LAYOUT } : {};
+  return { type: "redis", url, prefix, ...layout, ...lease };
 }
 
 const mill = new TaskManager({
@@ -80,6 +82,7 @@ const mill = new TaskManager({
   logger: { debug: () => {}, info: logAt("info"), warn: logAt("warn"), error: logAt("error") },
   backend: backendOf(url),
   ...(env.HEARTBEAT_MS ? { registry: { heartbeatMs: Number(env.HEARTBEAT_MS) } } : {}),
+  ...(env.PARTITIONS ? { queues: { default: { partitions: Number(env.PARTITIONS) } } } : {}),
 });
 
 /** Postgres only: the pool the "within" behaviour runs its business transactions on. */

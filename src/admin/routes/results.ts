@@ -1,5 +1,5 @@
 /** The results stream over SSE. */
-import { isStreamId } from "../../results/stream-id.js";
+import { isResultEventId } from "../../results/stream-id.js";
 import { HttpError } from "../errors.js";
 import { route } from "../router.js";
 import { streamResults } from "../sse.js";
@@ -21,7 +21,7 @@ export const resultRoutes = [
       let after: string | undefined;
       // Memory mode keeps no history: a resume position means nothing there.
       if (durable && typeof header === "string" && header.length > 0) {
-        if (!isStreamId(header))
+        if (!isResultEventId(header))
           throw new HttpError("BAD_REQUEST", "Last-Event-ID must be an event id of this stream", {
             field: "Last-Event-ID",
           });

@@ -10,8 +10,10 @@ import type { ResolvedOptions, ResolvedRedisBackend } from "../../options.js";
 import type { ConnectionListener, StoreConnection } from "../durable-store.js";
 import { importPeer } from "../peer.js";
 import { withoutCredentials } from "../target.js";
-import { redisDatabase, redisStoreOptions } from "./options.js";
+import { redisDatabase, redisStoreOptions, shardedStoreOptions } from "./options.js";
 import { RedisStore } from "./redis-store.js";
+import { confirmLayout } from "./sharded/layout.js";
+import { ShardedRedisStore } from "./sharded/sharded-store.js";
 
 /**
  * Back fast after a restart. ioredis' defaults back off to 2 s between reconnects and, when
@@ -45,7 +47,10 @@ export async function connectRedis(
     if (reachingFailed(error)) listener?.failed(error);
   });
   if (listener !== undefined) redis.on("ready", () => listener.ready());
-  const store = new RedisStore(redis, redisStoreOptions(backend, options));
+  const store =
+    backend.layout === "sharded"
+      ? new ShardedRedisStore(redis, shardedStoreOptions(backend, options))
+      : new RedisStore(redis, redisStoreOptions(backend, options));
   return new RedisConnection(
     redis,
     store,
@@ -55,14 +60,14 @@ export async function connectRedis(
 
 class RedisConnection implements StoreConnection {
   readonly #redis: Redis;
-  readonly store: RedisStore;
+  readonly store: RedisStore | ShardedRedisStore;
   /** The URL given as `backend.url` (its database is confirmed at the first ping). */
   readonly #url: string | undefined;
   /** Whether the server confirmed the database and the key slot (first ping). */
   #placed = false;
   readonly target: string;
 
-  constructor(redis: Redis, store: RedisStore, url: string | undefined) {
+  constructor(redis: Redis, store: RedisStore | ShardedRedisStore, url: string | undefined) {
     this.#redis = redis;
     this.store = store;
     this.#url = url;
@@ -105,17 +110,25 @@ class RedisConnection implements StoreConnection {
         );
       }
     }
+    // The sharded layout's control shard is on the prefix: its slot is checked the same way.
+    const keys = this.store instanceof RedisStore ? this.store.keys : this.store.control.keys;
     try {
-      await this.#redis.exists(this.store.keys.seq);
+      await this.#redis.exists(keys.seq);
     } catch (error) {
       const message = (error as Error).message ?? "";
       if (!/^(MOVED|ASK|CROSSSLOT)\b/.test(message)) throw error;
       throw new InvalidOptionError(
         this.#url === undefined ? "backend.connection" : "backend.url",
-        `is a Redis Cluster node that does not serve the slot of the keys {${this.store.keys.prefix}} (${message}): point it at the node that serves that slot`,
+        `is a Redis Cluster node that does not serve the slot of the keys {${keys.prefix}} (${message}): point it at the node that serves that slot`,
         this.#url ?? "an ioredis client",
       );
     }
+    await confirmLayout(
+      this.#redis,
+      keys,
+      this.store instanceof RedisStore ? "single" : "sharded",
+      this.target,
+    );
     this.#placed = true;
   }
 

@@ -40,6 +40,17 @@ export function redisStoreOptions(
   };
 }
 
+/** The sharded store's options: the single store's plus each queue's partition count. */
+export function shardedStoreOptions(
+  backend: ResolvedRedisBackend,
+  options: ResolvedOptions,
+): RedisStoreOptions & { readonly partitions: Readonly<Record<string, number>> } {
+  const partitions: Record<string, number> = {};
+  for (const [queue, settings] of options.queues)
+    if (settings.partitions !== undefined) partitions[queue] = settings.partitions;
+  return { ...redisStoreOptions(backend, options), partitions };
+}
+
 /**
  * Checks the Redis backend's options at once, in the manager's constructor, so a bad value is
  * refused before any connection opens (nothing is left to keep the process alive).

@@ -166,6 +166,8 @@ const EDGES: Readonly<Record<string, readonly Edge[]>> = {
   "leader-renew-1.lua": [],
   "nack-5.lua": [{ to: "retrying", from: ["running"], guards: [LEASE_HELD] }],
   "progress-1.lua": [],
+  // The sharded layout's global rate bucket (control shard): its own hash, never a task.
+  "rate-take-1.lua": [],
   "reclaim-5.lua": [
     {
       to: "retrying",
