@@ -10,7 +10,7 @@
 // Also reported: this process's CPU and redis-server's CPU per task over the same interval.
 //
 // Environment: TASKMILL_DIST (build to measure), TASKMILL_BASELINE_DIST (a second build in the
-// same rounds), BENCH_SUBMIT_TASKS (default 20,000), BENCH_SUBMIT_REPS (default 7),
+// same rounds; chunks only), BENCH_SUBMIT_TASKS (default 20,000), BENCH_SUBMIT_REPS (default 7),
 // BENCH_SUBMIT_CHUNK (default 1,000), BENCH_OUT (JSON; default bench/results/submit-many.json).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -29,7 +29,8 @@ const out = resolve(benchDir, process.env.BENCH_OUT ?? "results/submit-many.json
 
 const payloadOf = (i) => ({ i, to: `user-${i}@example.com` });
 
-function taskmillWays(label, TaskManager) {
+// `oneCall` false for a build from before submitMany took 20,000 items in one call.
+function taskmillWays(label, TaskManager, oneCall = true) {
   const open = async (url) => {
     const mill = new TaskManager({ backend: { type: "redis", url, prefix: "submit" } });
     await mill.queues(); // connected
@@ -38,7 +39,7 @@ function taskmillWays(label, TaskManager) {
   const check = (handles, n) => {
     if (handles.length !== n) throw new Error(`${label}: ${handles.length} handles of ${n}`);
   };
-  return [
+  const ways = [
     {
       name: `${label} submitMany (1 call of ${tasks.toLocaleString("en-US")})`,
       open,
@@ -63,6 +64,7 @@ function taskmillWays(label, TaskManager) {
       close: (mill) => mill.stopGraceful({ timeoutMs: 30_000 }),
     },
   ];
+  return oneCall ? ways : ways.slice(1);
 }
 
 async function beeQueueWay() {
@@ -127,7 +129,7 @@ const server = await startRedisServer();
 const control = new RedisControl(server);
 const ways = [...taskmillWays("taskmill", await loadTaskmill(taskmillSource(process.env)))];
 const baseline = baselineSource(process.env);
-if (baseline) ways.push(...taskmillWays("taskmill@baseline", await loadTaskmill(baseline)));
+if (baseline) ways.push(...taskmillWays("taskmill@baseline", await loadTaskmill(baseline), false));
 ways.push(...(await beeQueueWay()));
 const machine = machineInfo();
 const runs = new Map(ways.map((way) => [way.name, []]));
