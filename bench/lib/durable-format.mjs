@@ -245,6 +245,27 @@ export function durableMarkdown(durable, { render, machineLine }) {
       render(LATENCY_HEADERS, durableLatencyRows(l)),
     );
   }
+  const m = durable.submitMany;
+  if (m) {
+    lines.push(
+      "",
+      "### Bulk submit",
+      "",
+      `${m.tasks.toLocaleString("en-US")} tasks per run, ${m.reps} rounds. Method: ${m.method}.`,
+      "",
+      render(
+        ["way", "tasks/s", "vs bee-queue", "node µs/task", "Redis µs/task", "rounds"],
+        m.results.map((r) => [
+          r.way,
+          integer.format(r.perSecond),
+          r.vsBeeQueue === null ? "-" : ratio(r.vsBeeQueue),
+          r.nodeUsPerTask.toFixed(1),
+          r.redisUsPerTask.toFixed(1),
+          r.rounds.map((x) => integer.format(x)).join(" / "),
+        ]),
+      ),
+    );
+  }
   const c = durable.commands;
   if (c) {
     lines.push(

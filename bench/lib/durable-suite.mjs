@@ -550,7 +550,7 @@ export async function runDurableCommands({ contenders, server, control, settings
 // ---- Targets --------------------------------------------------------------------------------
 
 /** The issue's targets: >= 2x BullMQ's jobs/s at each concurrency, and a lower p99. */
-export function durableTargets(throughput, latency) {
+export function durableTargets(throughput, latency, submitMany) {
   const checks = [];
   for (const testCase of throughput?.cases ?? []) {
     const ours = testCase.results.find((r) => r.library === "taskmill");
@@ -583,6 +583,15 @@ export function durableTargets(throughput, latency) {
         value: withBee ? { taskmill: pick(ours), "bee-queue": pick(bee) } : null,
         check: withBee ? (pick(ours) <= pick(bee) ? "PASS" : "FAIL") : "n/a",
       });
+  }
+  if (submitMany) {
+    // Issue 17: submitMany of 20,000 tasks at least as fast as bee-queue's saveAll.
+    const ours = submitMany.results.find((r) => r.way.startsWith("taskmill submitMany (1 call"));
+    checks.push({
+      target: `submitMany of ${submitMany.tasks} tasks in one call >= bee-queue saveAll (tasks/s)`,
+      value: ours?.vsBeeQueue ?? null,
+      check: ours?.vsBeeQueue == null ? "n/a" : ours.vsBeeQueue >= 1 ? "PASS" : "FAIL",
+    });
   }
   return checks;
 }
