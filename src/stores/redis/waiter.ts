@@ -35,8 +35,6 @@ export class WorkWaiter {
   readonly #keys: KeySpace;
   #waiting = false;
   #closed = false;
-  /** This connection's client id (for CLIENT UNBLOCK), fetched on its first wait. */
-  #clientId: Promise<unknown> | undefined;
 
   /**
    * @param connection owned: used only for blocking, closed by `close()`
@@ -47,10 +45,6 @@ export class WorkWaiter {
     // Connection trouble surfaces as a rejected wait; without a listener ioredis would also
     // print every reconnect error of this private connection.
     connection.on("error", () => {});
-    // A new socket is a new client id: asked again on the first wait after a reconnect.
-    connection.on("close", () => {
-      this.#clientId = undefined;
-    });
     this.#control = control;
     this.#keys = keys;
   }
@@ -74,18 +68,9 @@ export class WorkWaiter {
     const markers = [...new Set(queues)].map((queue) => this.#keys.marker(queue));
     // BLPOP takes seconds with decimals; 0 would mean "forever".
     const seconds = (Math.max(1, Math.ceil(timeoutMs)) / 1000).toFixed(3);
-    // Sent back to back on the same connection: the id arrives before BLPOP blocks. Asked once
-    // per connection, not once per wait: an idle worker waits once per job, and the extra
-    // command cost a write and a read on each side every time.
-    let clientId = this.#clientId;
-    if (clientId === undefined) {
-      const asked = this.#connection.call("CLIENT", "ID");
-      clientId = asked;
-      this.#clientId = asked;
-      asked.catch(() => {
-        if (this.#clientId === asked) this.#clientId = undefined;
-      });
-    }
+    // Sent back to back on the same connection: the id arrives before BLPOP blocks.
+    const clientId = this.#connection.call("CLIENT", "ID");
+    clientId.catch(() => {});
     const pop = this.#connection.blpop(...markers, seconds);
     let settled = false;
     let aborted = false;
