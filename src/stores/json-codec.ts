@@ -102,7 +102,12 @@ function isFlatJson(value: unknown): boolean {
   if (isScalar(value)) return true;
   if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
   const object = value as Record<string, unknown>;
-  for (const key in object) if (!isScalar(object[key])) return false;
+  try {
+    for (const key in object) if (!isScalar(object[key])) return false;
+  } catch {
+    // A getter that throws: the checked path reports it as the value's problem.
+    return false;
+  }
   return true;
 }
 

@@ -37,6 +37,11 @@ describe("encodeJson", () => {
       new Map([[1, 2]]),
       { a: new Set() },
       [1, undefined],
+      {
+        get broken(): number {
+          throw new Error("no");
+        },
+      },
     ])
       expect(() => encodeJson("payload", value)).toThrow(InvalidArgumentError);
   });
