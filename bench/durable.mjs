@@ -10,7 +10,9 @@
 //      process; jobs/s, 5 interleaved rounds, medians, ratio to BullMQ; with the Redis-side
 //      cost of each job (CPU, commands, bytes) and this process's CPU per job.
 //   3. Latency: enqueue-to-start p50/p99 at a paced 2,000 jobs/s offered for 5 s, concurrency 16.
-//   4. Commands per job: what each library's clients send Redis per job (MONITOR, unmeasured).
+//   4. Bulk submit: 20,000 tasks via taskmill submitMany (one call, and chunks of 1,000) against
+//      bee-queue saveAll of 20,000 jobs, interleaved rounds (bench/lib/durable-submit-many.mjs).
+//   5. Commands per job: what each library's clients send Redis per job (MONITOR, unmeasured).
 //
 // Environment:
 //   TASKMILL_DIST=path              load taskmill from another build
@@ -24,7 +26,10 @@
 //   BENCH_DURABLE_LATENCY_MS=n      length of each latency run (default 5,000)
 //   BENCH_DURABLE_LATENCY_REPS=n    latency rounds (default 3)
 //   BENCH_DURABLE_LIBS=taskmill,... only these libraries (e.g. to profile one)
-//   BENCH_DURABLE_SKIP=latency,...  skip parts: redis-benchmark, throughput, latency, commands
+//   BENCH_DURABLE_SKIP=latency,...  skip parts: redis-benchmark, throughput, latency,
+//                                   submit-many, commands
+//   BENCH_DURABLE_LATENCY_ISOLATE=0 latency rounds in this process (default: a fresh child
+//                                   process per library and round)
 //   BENCH_DURABLE_COMMANDS=0        skip the MONITOR diagnostic
 //   BENCH_OUT=path                  where to write the JSON (default bench/results/durable.json;
 //                                   quick or partial runs default to bench/results/durable.tmp)
@@ -48,6 +53,7 @@ import {
   redisBenchmarkTable,
 } from "./lib/durable-format.mjs";
 import { RedisControl, redisBenchmark } from "./lib/durable-redis.mjs";
+import { runSubmitMany, submitManyLines } from "./lib/durable-submit-many.mjs";
 import {
   durableSettings,
   durableTargets,
@@ -105,6 +111,14 @@ function printResults(results) {
         `concurrency ${l.concurrency}, ${l.reps} round(s) ==`,
     );
     print(renderText(LATENCY_HEADERS, durableLatencyRows(l)));
+  }
+  const m = results.submitMany;
+  if (m) {
+    print(
+      `\n== Bulk submit: ${m.tasks.toLocaleString("en-US")} tasks per run, median of ${m.reps} ` +
+        "interleaved rounds ==",
+    );
+    for (const line of submitManyLines(m)) print(line);
   }
   const c = results.commands;
   if (c) {
@@ -192,6 +206,18 @@ async function main() {
       log("Durable enqueue-to-start latency...");
       results.latency = await runDurableLatency(suite);
     }
+    if (!settings.skip.has("submit-many")) {
+      log("Bulk submit (taskmill submitMany vs bee-queue saveAll)...");
+      results.submitMany = await runSubmitMany({
+        server,
+        control,
+        TaskManager: contenders.some((c) => c.name === "taskmill") ? TaskManager : undefined,
+        BaselineTaskManager: BaselineTaskManager ?? undefined,
+        tasks: settings.quick ? 2_000 : 20_000,
+        reps: settings.quick ? 1 : 5,
+        log,
+      });
+    }
     if (settings.commands.enabled && !settings.skip.has("commands")) {
       log("Commands per job (MONITOR)...");
       results.commands = await runDurableCommands(suite);
@@ -200,7 +226,7 @@ async function main() {
     await control.quit().catch(() => {});
     await server.stop();
   }
-  results.targets = durableTargets(results.throughput, results.latency);
+  results.targets = durableTargets(results.throughput, results.latency, results.submitMany);
   results.durationSec = Math.round((Date.now() - startedAt) / 1000);
   results.machine = { ...machineAtStart, loadAverage1mAtEnd: machineInfo().loadAverage1m };
   mkdirSync(dirname(out), { recursive: true });

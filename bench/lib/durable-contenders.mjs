@@ -8,7 +8,7 @@
 //
 // `handler(payload)` is called synchronously at the start of each job (it only counts, or
 // stamps the start time); the job function itself is `async` and returns nothing.
-// `onCompleted()` is called once per job whose success is written to Redis, as each library
+// `onCompleted(payload)` is called once per job whose success is written to Redis, as each library
 // reports it in the worker: BullMQ's worker `completed` event and bee-queue's `succeeded` event
 // fire after the completion script / MULTI returned; taskmill's `onFinish` hook fires once the
 // ack's script call returned and Redis took the ack (a refused ack fires nothing). No library
@@ -43,18 +43,28 @@ function taskmill(TaskManager) {
   return {
     name: "taskmill",
     async open({ url, prefix, concurrency, handler, onCompleted }) {
+      // The hook's snapshot carries no payload: the handler leaves it here for the hook (as
+      // BullMQ's and bee-queue's completion events hand back the job's data).
+      const payloads = new Map();
       const mill = new TaskManager({
         concurrency,
         retry: { maxRetries: 0 },
         backend: { type: "redis", url, prefix },
-        hooks: { onFinish: onCompleted },
+        hooks: {
+          onFinish: ({ task }) => {
+            const payload = payloads.get(task.id);
+            payloads.delete(task.id);
+            onCompleted(payload);
+          },
+        },
       });
       // Resolves once connected.
       await mill.queues();
       return {
         submit: (payload) => mill.submit("noop", payload),
         start: () =>
-          mill.register("noop", async (payload) => {
+          mill.register("noop", async (payload, ctx) => {
+            payloads.set(ctx.taskId, payload);
             handler(payload);
           }),
         close: () => mill.stopGraceful({ timeoutMs: GRACEFUL_TIMEOUT_MS }),
@@ -83,7 +93,7 @@ function bullmq({ Queue, Worker }) {
       const errors = [];
       worker.on("error", (error) => errors.push(error));
       queue.on("error", (error) => errors.push(error));
-      worker.on("completed", onCompleted);
+      worker.on("completed", (job) => onCompleted(job.data));
       await queue.waitUntilReady();
       await worker.waitUntilReady();
       let running;
@@ -120,7 +130,7 @@ function beeQueue(BeeQueue) {
       });
       const errors = [];
       queue.on("error", (error) => errors.push(error));
-      queue.on("succeeded", onCompleted);
+      queue.on("succeeded", (job) => onCompleted(job.data));
       await queue.ready();
       return {
         submit: (payload) => queue.createJob(payload).save(),

@@ -90,12 +90,16 @@ export const LATENCY_HEADERS = [
   "max ms",
   "p99 per round",
   "median-round p99",
+  "to complete: p50 ms",
+  "p99 ms",
+  "p99 per round",
+  "median-round p99",
 ];
 
 export function durableLatencyRows(latency) {
   return latency.results.map((r) =>
     r.error
-      ? [label(r.library), `error: ${r.error}`, ...Array(7).fill("-")]
+      ? [label(r.library), `error: ${r.error}`, ...Array(11).fill("-")]
       : [
           label(r.library),
           integer.format(r.count),
@@ -106,6 +110,14 @@ export function durableLatencyRows(latency) {
           ms(r.maxMs),
           r.rounds.map((x) => ms(x.p99Ms)).join(" / "),
           ms(r.medianRoundP99Ms),
+          ...(r.complete
+            ? [
+                ms(r.complete.p50Ms),
+                ms(r.complete.p99Ms),
+                r.rounds.map((x) => ms(x.complete.p99Ms)).join(" / "),
+                ms(r.complete.medianRoundP99Ms),
+              ]
+            : Array(4).fill("-")),
         ],
   );
 }
@@ -225,12 +237,33 @@ export function durableMarkdown(durable, { render, machineLine }) {
   if (l) {
     lines.push(
       "",
-      "### Enqueue-to-start latency",
+      "### Enqueue-to-start and enqueue-to-complete latency",
       "",
       `${l.perSecond.toLocaleString("en-US")} jobs/s offered for ${l.durationMs / 1000} s per ` +
         `round, concurrency ${l.concurrency}, ${l.reps} rounds. Method: ${l.method}.`,
       "",
       render(LATENCY_HEADERS, durableLatencyRows(l)),
+    );
+  }
+  const m = durable.submitMany;
+  if (m) {
+    lines.push(
+      "",
+      "### Bulk submit",
+      "",
+      `${m.tasks.toLocaleString("en-US")} tasks per run, ${m.reps} rounds. Method: ${m.method}.`,
+      "",
+      render(
+        ["way", "tasks/s", "vs bee-queue", "node µs/task", "Redis µs/task", "rounds"],
+        m.results.map((r) => [
+          r.way,
+          integer.format(r.perSecond),
+          r.vsBeeQueue === null ? "-" : ratio(r.vsBeeQueue),
+          r.nodeUsPerTask.toFixed(1),
+          r.redisUsPerTask.toFixed(1),
+          r.rounds.map((x) => integer.format(x)).join(" / "),
+        ]),
+      ),
     );
   }
   const c = durable.commands;

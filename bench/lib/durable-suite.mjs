@@ -12,6 +12,7 @@
 //                the job computes start - enqueue.
 //   commands     unmeasured diagnostic runs under MONITOR: the commands each library's clients
 //                send per job (Lua-internal commands excluded), enqueue and processing apart.
+import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { BASELINE } from "./durable-contenders.mjs";
 import { RedisControl } from "./durable-redis.mjs";
@@ -62,6 +63,9 @@ export function durableSettings(env) {
       durationMs: Number(env.BENCH_DURABLE_LATENCY_MS ?? (quick ? 1_000 : 5_000)),
       concurrency: 16,
       reps: Number(env.BENCH_DURABLE_LATENCY_REPS ?? (quick ? 1 : 3)),
+      // Each round in a fresh child process (default), so that no library's heap (nor the
+      // throughput runs' garbage) lengthens another's collector pauses.
+      isolate: env.BENCH_DURABLE_LATENCY_ISOLATE !== "0",
     },
     commands: {
       enabled: env.BENCH_DURABLE_COMMANDS !== "0",
@@ -327,9 +331,14 @@ async function pacedSubmits(queue, perSecond, durationMs) {
   return { pending, sent, offeredPerSec: spanMs > 0 ? round(((sent - 1) / spanMs) * 1000, 0) : 0 };
 }
 
-async function latencyRun({ contender, server, control, latency, timeoutMs }) {
+/**
+ * One latency round in this process: paced submits into a running, idle worker; per job the
+ * time from just before its submit call to its start (handler) and to its reported completion.
+ */
+export async function latencyRun({ contender, server, control, latency, timeoutMs }) {
   await control.flush();
   const samples = [];
+  const completeSamples = [];
   const latch = completionLatch();
   const queue = await contender.open({
     ...serverOptions(server),
@@ -338,7 +347,10 @@ async function latencyRun({ contender, server, control, latency, timeoutMs }) {
     handler: (payload) => {
       samples.push(now() - payload.t);
     },
-    onCompleted: latch.onCompleted,
+    onCompleted: (payload) => {
+      if (payload !== undefined) completeSamples.push(now() - payload.t);
+      latch.onCompleted();
+    },
   });
   let offered;
   try {
@@ -353,31 +365,63 @@ async function latencyRun({ contender, server, control, latency, timeoutMs }) {
     await withTimeout(queue.close(), timeoutMs, "close");
   }
   countCheck("latency", samples.length, latch.completed, offered.sent);
-  return { samples, offeredPerSec: offered.offeredPerSec };
+  if (completeSamples.length !== offered.sent)
+    throw new Error(`latency: ${completeSamples.length} completions carried their payload`);
+  return { samples, completeSamples, offeredPerSec: offered.offeredPerSec };
+}
+
+/**
+ * One latency round in a fresh child process (durable-latency-child.mjs), which loads the
+ * same builds (it inherits the environment) and talks to the same redis-server.
+ */
+function latencyRunInChild({ contender, server, latency, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL("./durable-latency-child.mjs", import.meta.url), [], {
+      execArgv: [
+        "--expose-gc",
+        ...(process.env.BENCH_LATENCY_NODE_ARGS ?? "").split(" ").filter(Boolean),
+      ],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    let reply;
+    child.on("message", (message) => {
+      reply = message;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (reply?.error) reject(new Error(reply.error));
+      else if (reply && code === 0) resolve(reply);
+      else reject(new Error(`latency child exited with ${code} and no result`));
+    });
+    child.send({
+      library: contender.name,
+      server: serverOptions(server),
+      latency,
+      timeoutMs,
+    });
+  });
 }
 
 export async function runDurableLatency({ contenders, server, control, settings, log }) {
   const { latency, runTimeoutMs } = settings;
   const samples = new Map(contenders.map((c) => [c.name, []]));
+  const completeSamples = new Map(contenders.map((c) => [c.name, []]));
   const rounds = new Map(contenders.map((c) => [c.name, []]));
   const errors = new Map();
   for (let round = 0; round < latency.reps; round++) {
     for (const contender of roundRobin(contenders, round)) {
       if (errors.has(contender.name)) continue;
       try {
-        const run = await latencyRun({
-          contender,
-          server,
-          control,
-          latency,
-          timeoutMs: runTimeoutMs,
-        });
+        const options = { contender, server, control, latency, timeoutMs: runTimeoutMs };
+        const run = latency.isolate ? await latencyRunInChild(options) : await latencyRun(options);
         samples.get(contender.name).push(...run.samples);
+        completeSamples.get(contender.name).push(...run.completeSamples);
         const stats = latencyStats(run.samples);
-        rounds.get(contender.name).push({ offeredPerSec: run.offeredPerSec, ...stats });
+        const complete = latencyStats(run.completeSamples);
+        rounds.get(contender.name).push({ offeredPerSec: run.offeredPerSec, ...stats, complete });
         log(
-          `  round ${round + 1} ${contender.name}: p50 ${stats.p50Ms} ms, p99 ${stats.p99Ms} ms ` +
-            `(offered ${run.offeredPerSec}/s)`,
+          `  round ${round + 1} ${contender.name}: start p50 ${stats.p50Ms} ms, p99 ${stats.p99Ms} ms; ` +
+            `complete p50 ${complete.p50Ms} ms, p99 ${complete.p99Ms} ms (offered ${run.offeredPerSec}/s)`,
         );
       } catch (error) {
         errors.set(contender.name, errorMessage(error));
@@ -396,6 +440,11 @@ export async function runDurableLatency({ contenders, server, control, settings,
       ...latencyStats(samples.get(contender.name)),
       medianRoundP50Ms: round(median(perRound.map((r) => r.p50Ms)), 2),
       medianRoundP99Ms: round(median(perRound.map((r) => r.p99Ms)), 2),
+      complete: {
+        ...latencyStats(completeSamples.get(contender.name)),
+        medianRoundP50Ms: round(median(perRound.map((r) => r.complete.p50Ms)), 2),
+        medianRoundP99Ms: round(median(perRound.map((r) => r.complete.p99Ms)), 2),
+      },
       offeredPerSec: median(rounds.get(contender.name).map((r) => r.offeredPerSec)),
       rounds: rounds.get(contender.name),
     };
@@ -405,8 +454,12 @@ export async function runDurableLatency({ contenders, server, control, settings,
     durationMs: latency.durationMs,
     concurrency: latency.concurrency,
     reps: latency.reps,
-    method:
-      "open-loop paced submits (~1 ms timer ticks) into a running, idle worker in the same process; enqueue time taken just before each submit call; p50/p90/p99/max over the samples of all rounds, and the median over rounds of each round's p50 and p99 (robust to one disturbed round; the target uses it)",
+    isolated: latency.isolate,
+    method: `open-loop paced submits (~1 ms timer ticks) into a running, idle worker ${
+      latency.isolate
+        ? "in a fresh child process per library and round (one library's heap does not lengthen another's GC pauses)"
+        : "in the same process"
+    }; enqueue time taken just before each submit call; start = the handler's first line, complete = the library's local success report (taskmill onFinish, BullMQ worker 'completed', bee-queue 'succeeded'); p50/p90/p99/max over the samples of all rounds, and the median over rounds of each round's p50 and p99 (robust to one disturbed round; the targets use it)`,
     results,
   };
 }
@@ -497,7 +550,7 @@ export async function runDurableCommands({ contenders, server, control, settings
 // ---- Targets --------------------------------------------------------------------------------
 
 /** The issue's targets: >= 2x BullMQ's jobs/s at each concurrency, and a lower p99. */
-export function durableTargets(throughput, latency) {
+export function durableTargets(throughput, latency, submitMany) {
   const checks = [];
   for (const testCase of throughput?.cases ?? []) {
     const ours = testCase.results.find((r) => r.library === "taskmill");
@@ -517,6 +570,27 @@ export function durableTargets(throughput, latency) {
       target: `p99 enqueue-to-start at ${latency.perSecond}/s, concurrency ${latency.concurrency} (median of rounds) < BullMQ's`,
       value: ok ? { taskmill: ours.medianRoundP99Ms, bullmq: base.medianRoundP99Ms } : null,
       check: ok ? (ours.medianRoundP99Ms < base.medianRoundP99Ms ? "PASS" : "FAIL") : "n/a",
+    });
+    // Issue 17: no higher than bee-queue's, to start and to complete.
+    const bee = latency.results.find((r) => r.library === "bee-queue");
+    const withBee = ours && bee && !ours.error && !bee.error;
+    for (const [what, pick] of [
+      ["start", (r) => r.medianRoundP99Ms],
+      ["complete", (r) => r.complete?.medianRoundP99Ms],
+    ])
+      checks.push({
+        target: `p99 enqueue-to-${what} at ${latency.perSecond}/s, concurrency ${latency.concurrency} (median of rounds) <= bee-queue's`,
+        value: withBee ? { taskmill: pick(ours), "bee-queue": pick(bee) } : null,
+        check: withBee ? (pick(ours) <= pick(bee) ? "PASS" : "FAIL") : "n/a",
+      });
+  }
+  if (submitMany) {
+    // Issue 17: submitMany of 20,000 tasks at least as fast as bee-queue's saveAll.
+    const ours = submitMany.results.find((r) => r.way.startsWith("taskmill submitMany (1 call"));
+    checks.push({
+      target: `submitMany of ${submitMany.tasks} tasks in one call >= bee-queue saveAll (tasks/s)`,
+      value: ours?.vsBeeQueue ?? null,
+      check: ours?.vsBeeQueue == null ? "n/a" : ours.vsBeeQueue >= 1 ? "PASS" : "FAIL",
     });
   }
   return checks;

@@ -26,7 +26,7 @@ export interface SubmitManyOptions {
 }
 
 /** Most items one `submitMany` call accepts (one atomic store operation must stay bounded). */
-export const SUBMIT_MANY_MAX = 10_000;
+export const SUBMIT_MANY_MAX = 20_000;
 
 /**
  * Validates every item. Throws `InvalidArgumentError` naming the item (`items[3].options.priority`)

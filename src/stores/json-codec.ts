@@ -15,6 +15,9 @@ import type { ErrorInfo } from "../types.js";
  */
 export function encodeJson(argument: string, value: unknown): string {
   if (value === undefined) return "";
+  // The common payload (a scalar, or one flat plain object of scalars) has nothing to refuse:
+  // stringified without the checking replacer, which costs a call and a string per key.
+  if (isFlatJson(value)) return JSON.stringify(value);
   let problem: string | undefined;
   const replacer = function (this: unknown, key: string, current: unknown): unknown {
     if (problem !== undefined) return undefined;
@@ -88,4 +91,34 @@ export function decodeError(text: string | undefined): ErrorInfo | undefined {
     ...(typeof code === "string" ? { code } : {}),
     ...(typeof stack === "string" ? { stack } : {}),
   };
+}
+
+/**
+ * True for a value whose JSON text needs no checks: a string, boolean, null or finite number,
+ * or a plain object whose own values are all of those. Anything else (nesting, arrays, Dates,
+ * class instances, non-finite numbers, undefined values) takes the checked path.
+ */
+function isFlatJson(value: unknown): boolean {
+  if (isScalar(value)) return true;
+  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const object = value as Record<string, unknown>;
+  try {
+    for (const key in object) if (!isScalar(object[key])) return false;
+  } catch {
+    // A getter that throws: the checked path reports it as the value's problem.
+    return false;
+  }
+  return true;
+}
+
+function isScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    default:
+      return value === null;
+  }
 }

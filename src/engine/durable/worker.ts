@@ -81,6 +81,8 @@ export class DurableWorker {
   #stepsInFlight = 0;
   /** The blocking wait for work (no claims until it ends). */
   readonly #wait: WorkWait;
+  /** Waits ended so far: a claim sent before the last one ended may have missed its work. */
+  #waitsEnded = 0;
   /** A claim failed or the bucket is dry: no claims until the timer fires. */
   #pauseTimer: ReturnType<typeof setTimeout> | undefined;
   #pumpScheduled: ReturnType<typeof setImmediate> | undefined;
@@ -121,6 +123,7 @@ export class DurableWorker {
       stopped: this.#stopClaiming.signal,
       failed: () => this.#pauseFor(CLAIM_RETRY_MS),
       ended: () => {
+        this.#waitsEnded++;
         this.#notifyIdleChange();
         this.#schedulePump();
       },
@@ -298,6 +301,7 @@ export class DurableWorker {
     const claiming = max > 0;
     const requestId = claiming ? this.#receipts.nextId() : undefined;
     const sentAt = deps.clock.now();
+    const waitsEnded = this.#waitsEnded;
     // Receipts expire with their leases: older ones have nothing left to give back.
     const earlier = this.#receipts.unanswered(sentAt, deps.store.leaseMs);
     const unanswered = claiming ? earlier : [];
@@ -321,7 +325,7 @@ export class DurableWorker {
           this.#receipts.recovered(unanswered);
         }
         this.#writer.acked(acks, result.acks);
-        if (claiming) this.#claimed(result, sentAt);
+        if (claiming) this.#claimed(result, sentAt, waitsEnded !== this.#waitsEnded);
         this.#notifyIdleChange();
         this.#schedulePump();
       },
@@ -349,8 +353,12 @@ export class DurableWorker {
     );
   }
 
-  /** A claim's reply: start its tasks, or decide how long to wait for work. */
-  #claimed(result: StepResult, sentAt: number): void {
+  /**
+   * A claim's reply: start its tasks, or decide how long to wait for work. `stale` when a wait
+   * ended while the claim was in flight: the wake-up it consumed may be for work this claim ran
+   * too early to see, so the next claim goes out instead of a wait nobody would wake.
+   */
+  #claimed(result: StepResult, sentAt: number, stale: boolean): void {
     // A reply that arrives after the stop: nothing starts here any more; the leases lapse and
     // the tasks run elsewhere.
     if (this.#closed) return;
@@ -363,7 +371,7 @@ export class DurableWorker {
       this.#pauseFor(result.rateWaitMs);
       return;
     }
-    if (this.#wait.waiting) return;
+    if (this.#wait.waiting || stale) return;
     const untilDue =
       result.nextDueAt === undefined ? MAX_IDLE_MS : Math.max(1, result.nextDueAt - result.now);
     const queues = this.#slots.eligibleQueues();

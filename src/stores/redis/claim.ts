@@ -202,7 +202,7 @@ function parseClaimed(entry: unknown): ClaimedTask {
   const f = entry as string[];
   const fence = Number(f[4]);
   if (!Number.isSafeInteger(fence) || fence <= 0) throw new UnexpectedReplyError("claim", entry);
-  const spec = JSON.parse(f[9] as string) as unknown;
+  const spec = parseSpec(f[9] as string);
   if (!Array.isArray(spec) || spec.length !== 8) throw new UnexpectedReplyError("claim", entry);
   const [name, queue, priority, maxRetries, timeoutMs, retry, meta, idem] = spec as [
     string,
@@ -214,7 +214,7 @@ function parseClaimed(entry: unknown): ClaimedTask {
     JsonValue | null,
     string | null,
   ];
-  return {
+  const task: { -readonly [K in keyof ClaimedTask]: ClaimedTask[K] } = {
     id: f[0] as string,
     name,
     queue,
@@ -239,6 +239,36 @@ function parseClaimed(entry: unknown): ClaimedTask {
     value: undefined,
     progress: undefined,
     error: decodeError(f[10]),
-    ...(f[11] === "" ? {} : { dependencies: JSON.parse(f[11] as string) }),
   };
+  // Set after, not spread in: a spread copies the whole record into a new object per task.
+  if (f[11] !== "") task.dependencies = JSON.parse(f[11] as string);
+  return task;
+}
+
+/** Parsed specs without per-task parts (retry, meta, key), by their text (see `parseSpec`). */
+const plainSpecs = new Map<string, readonly unknown[]>();
+/** Distinct plain specs kept: one per task name, queue and priority in use is the usual need. */
+const PLAIN_SPECS_MAX = 256;
+
+/**
+ * A claimed task's spec (see `claimSpec`). Most tasks of a deployment share a handful of spec
+ * texts (name, queue, priority, nothing per task): those are parsed once and the array reused,
+ * read-only; a spec with retry, meta or an idempotency key is parsed each time, so that no
+ * object is shared between two claimed tasks.
+ */
+function parseSpec(text: string): unknown {
+  const known = plainSpecs.get(text);
+  if (known !== undefined) return known;
+  const spec = JSON.parse(text) as unknown;
+  if (
+    Array.isArray(spec) &&
+    spec.length === 8 &&
+    spec[5] === null &&
+    spec[6] === null &&
+    spec[7] === null
+  ) {
+    if (plainSpecs.size >= PLAIN_SPECS_MAX) plainSpecs.clear();
+    plainSpecs.set(text, Object.freeze(spec));
+  }
+  return spec;
 }

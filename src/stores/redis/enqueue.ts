@@ -4,7 +4,7 @@
  * Validation happens here, before anything reaches Redis: a refused task costs no round trip,
  * and one invalid task of a batch means nothing of it is sent.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import { InvalidArgumentError } from "../../errors.js";
 import { fingerprint } from "../../registry/fingerprint.js";
 import { isName, requireInteger, requireNumber } from "../../validation.js";
@@ -58,6 +58,11 @@ export interface EnqueueManyCall {
   readonly args: ScriptArg[];
 }
 
+/** The flags of enqueue-many's reply: created queued, created scheduled, already there. */
+const Q = "q".charCodeAt(0);
+const S = "s".charCodeAt(0);
+const E = "e".charCodeAt(0);
+
 /** Arguments per task in enqueue-many's ARGV (see the script's header). */
 const TASK_ARGS = 16;
 
@@ -96,11 +101,10 @@ export function encodeTask(input: EnqueueInput, at = ""): EncodedTask {
   const payload = encodeJson(`${at}payload`, input.payload);
   const id = input.id ?? randomUUID();
   // Only compared when a key or an explicit id could name an existing task.
+  // (`hash` is the one-shot form: no Hash object per task.)
   const fp =
     idempotencyKey !== undefined || input.id !== undefined
-      ? createHash("sha256")
-          .update(`${name}\n${fingerprint(input.payload) ?? payload}`)
-          .digest("base64url")
+      ? hash("sha256", `${name}\n${fingerprint(input.payload) ?? payload}`, "base64url")
       : "";
   const args: ScriptArg[] = [
     id,
@@ -189,18 +193,31 @@ export function enqueueManyResults(reply: unknown, call: EnqueueManyCall): Enque
     throw new UnexpectedReplyError("enqueueMany", reply);
   const outcome = reply[0];
   if (outcome === 1) {
+    // { 1, flags, id, status, ... }: one flag per task, a pair per task that names another.
     const n = call.tasks.length;
-    if (reply.length !== 1 + 3 * n) throw new UnexpectedReplyError("enqueueMany", reply);
+    const flags = reply[1] as unknown;
+    if (typeof flags !== "string" || flags.length !== n)
+      throw new UnexpectedReplyError("enqueueMany", reply);
     const results: EnqueueResult[] = new Array(n);
+    let named = 2;
     for (let i = 0; i < n; i++) {
-      const code = reply[1 + 3 * i] as unknown;
-      if (code !== 1 && code !== 0) throw new UnexpectedReplyError("enqueueMany", reply);
-      results[i] = {
-        id: reply[2 + 3 * i] as string,
-        created: code === 1,
-        status: reply[3 + 3 * i] as StoredTask["status"],
-      };
+      const flag = flags.charCodeAt(i);
+      if (flag === Q || flag === S) {
+        results[i] = {
+          id: (call.tasks[i] as EncodedTask).id,
+          created: true,
+          status: flag === Q ? "queued" : "scheduled",
+        };
+        continue;
+      }
+      const id = reply[named] as unknown;
+      const status = reply[named + 1] as unknown;
+      if (flag !== E || typeof id !== "string" || typeof status !== "string")
+        throw new UnexpectedReplyError("enqueueMany", reply);
+      results[i] = { id, created: false, status: status as StoredTask["status"] };
+      named += 2;
     }
+    if (named !== reply.length) throw new UnexpectedReplyError("enqueueMany", reply);
     return results;
   }
   const index = Number(reply[1]) - 1;
@@ -222,6 +239,59 @@ export function enqueueManyResults(reply: unknown, call: EnqueueManyCall): Enque
  * `retry` and `meta` were validated by `encodeJson` already.
  */
 export function claimSpec(
+  name: string,
+  queue: string,
+  priority: number,
+  maxRetries: number | undefined,
+  timeoutMs: number | undefined,
+  retry: unknown,
+  meta: unknown,
+  idempotencyKey: string | undefined,
+): string {
+  // A batch is usually many tasks of one name and queue with no per-task options: their spec
+  // is the same text, so it is built once instead of once per task (a string per task is
+  // garbage the collector pauses for).
+  const plain =
+    maxRetries === undefined &&
+    timeoutMs === undefined &&
+    retry === undefined &&
+    meta === undefined &&
+    idempotencyKey === undefined;
+  if (!plain)
+    return buildSpec(name, queue, priority, maxRetries, timeoutMs, retry, meta, idempotencyKey);
+  const last = lastPlainSpec;
+  if (
+    last !== undefined &&
+    last.name === name &&
+    last.queue === queue &&
+    last.priority === priority
+  )
+    return last.spec;
+  const spec = buildSpec(
+    name,
+    queue,
+    priority,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  );
+  lastPlainSpec = { name, queue, priority, spec };
+  return spec;
+}
+
+/** The spec of the last task without per-task options (see `claimSpec`). */
+let lastPlainSpec:
+  | {
+      readonly name: string;
+      readonly queue: string;
+      readonly priority: number;
+      readonly spec: string;
+    }
+  | undefined;
+
+function buildSpec(
   name: string,
   queue: string,
   priority: number,

@@ -16,7 +16,10 @@ export type ScriptName = keyof typeof luaScripts;
 /** One script argument (numbers are sent as their decimal text). */
 export type ScriptArg = string | number;
 
-type ScriptMethod = (...args: ScriptArg[]) => unknown;
+// ioredis flattens a command's arguments one level (\`args.flat()\`), so the script arguments
+// travel as one nested array: spreading them into the call would put every argument on the
+// stack, and a large enqueue-many (16 arguments per task) would overflow it.
+type ScriptMethod = (...args: (ScriptArg | readonly ScriptArg[])[]) => unknown;
 
 // Built once: a name assembled per call is a fresh string, and looking it up on the client is a
 // slow keyed load every time.
@@ -77,12 +80,12 @@ function scriptArgs(
   name: ScriptName,
   keys: readonly string[],
   args: readonly ScriptArg[],
-): ScriptArg[] {
+): (ScriptArg | readonly ScriptArg[])[] {
   const expected: number | undefined = luaScripts[name].numberOfKeys;
-  if (expected === undefined) return [keys.length, ...keys, ...args];
+  if (expected === undefined) return [keys.length, ...keys, args];
   if (keys.length !== expected)
     throw new Error(`Script ${name} takes ${expected} keys, got ${keys.length}`);
-  return [...keys, ...args];
+  return [...keys, args];
 }
 
 function methodOf(target: object, name: ScriptName): ScriptMethod {

@@ -223,6 +223,48 @@ describe("enqueueMany", () => {
     const replay = await store.enqueueMany(inputs.filter((input) => "idempotencyKey" in input));
     expect(replay.every((r) => !r.created)).toBe(true);
   });
+
+  it("stores 20,000 tasks in one script call (320,000 arguments), atomically", async () => {
+    const store = redis.store();
+    const inputs = Array.from({ length: 20_000 }, (_, i) => ({
+      name: "bulk",
+      payload: { i },
+      ...(i === 19_999 ? { delayMs: 60_000 } : {}),
+    }));
+    const before = await evalCalls(store.redis);
+    const results = await store.enqueueMany(inputs);
+    expect(await evalCalls(store.redis)).toBe(before + 1);
+    expect(results).toHaveLength(20_000);
+    expect(results.slice(0, -1).every((r) => r.created && r.status === "queued")).toBe(true);
+    expect(results[19_999]).toMatchObject({ created: true, status: "scheduled" });
+    expect(new Set(results.map((r) => r.id)).size).toBe(20_000);
+    expect(await store.queues()).toEqual([{ name: "default", depth: 19_999 }]);
+    expect(await store.get(results[12_345]?.id as string)).toMatchObject({
+      payload: { i: 12_345 },
+    });
+  });
+
+  it("answers created and existing tasks of one call in order, each with its own id", async () => {
+    const store = redis.store();
+    const [stored] = await store.enqueueMany([{ name: "x", payload: 1, idempotencyKey: "k1" }]);
+    const results = await store.enqueueMany([
+      { name: "x", payload: 2 },
+      { name: "x", payload: 1, idempotencyKey: "k1" },
+      { name: "x", payload: 3, delayMs: 60_000 },
+      { name: "x", payload: 4, idempotencyKey: "k2" },
+      { name: "x", payload: 4, idempotencyKey: "k2" },
+    ]);
+    expect(results.map((r) => [r.created, r.status])).toEqual([
+      [true, "queued"],
+      [false, "queued"],
+      [true, "scheduled"],
+      [true, "queued"],
+      [false, "queued"],
+    ]);
+    expect(results[1]?.id).toBe(stored?.id);
+    expect(results[4]?.id).toBe(results[3]?.id);
+    expect(new Set([results[0]?.id, results[2]?.id, results[3]?.id, stored?.id]).size).toBe(4);
+  });
 });
 
 describe("enqueueMany from two processes at once", () => {
