@@ -7,12 +7,13 @@ import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
 import {
   type FlowInput,
+  type FlowNodeInput,
   type FlowNodeRow,
   flowNodeRow,
   type StoredFlow,
   storedFlowNode,
 } from "../durable-flows.js";
-import { encodeTask } from "./enqueue.js";
+import { type EncodedTask, encodeTask } from "./enqueue.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import { runScript, type ScriptArg } from "./scripts.js";
@@ -24,31 +25,39 @@ export async function enqueueFlow(
   flow: FlowInput,
   ttlMs: number,
 ): Promise<void> {
+  const fresh = flow.freshIds === true;
   const rows: FlowNodeRow[] = [];
-  const args: ScriptArg[] = [flow.id, flow.kind, ttlMs, "", flow.nodes.length];
+  const args: ScriptArg[] = [flow.id, flow.kind, ttlMs, "", flow.nodes.length, fresh ? "1" : "0"];
   flow.nodes.forEach((node, i) => {
-    const encoded = encodeTask(node.task, `nodes[${i}].`);
     if (node.task.idempotencyKey !== undefined)
       throw new InvalidArgumentError(
         `nodes[${i}].idempotencyKey`,
         "is not available to a flow node",
         node.task.idempotencyKey,
       );
+    const encoded = fresh ? encodeFreshTask(node.task, i) : encodeTask(node.task, `nodes[${i}].`);
     rows.push(flowNodeRow(node, encoded.id, encoded.queue));
-    args.push(
-      ...encoded.args,
-      node.ref,
-      node.dependsOn.length,
-      node.policy,
-      node.dependents.join(" "),
-      JSON.stringify(node.dependsOn),
-    );
+    for (const arg of encoded.args) args.push(arg);
+    args.push(node.ref, node.dependsOn.length, node.policy, node.dependents.join(" "));
   });
   args[3] = JSON.stringify(rows);
   const reply = await runScript(redis, "enqueueFlow", [k.base, k.delayed, k.seq, k.queues], args);
   if (reply === -7)
     throw new InvalidArgumentError("flow.id", "must not name an existing flow or task", flow.id);
   if (reply !== 1) throw new UnexpectedReplyError("enqueueFlow", reply);
+}
+
+/**
+ * A node whose id the engine generated just now, encoded as `encodeTask` encodes it, without
+ * the fingerprint: that is compared only when a later enqueue names the same id or
+ * idempotency key, and no caller can name a fresh id (nor give a node a key). Skipping it saves
+ * a SHA-256 and a canonical JSON of the payload per node.
+ */
+function encodeFreshTask(task: FlowNodeInput["task"], i: number): EncodedTask {
+  const { id, ...rest } = task;
+  const encoded = encodeTask(rest, `nodes[${i}].`);
+  encoded.args[0] = id;
+  return { ...encoded, id };
 }
 
 /** The flow and its nodes' current statuses (one HGETALL, then one pipelined HGET per node). */

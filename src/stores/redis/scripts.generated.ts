@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "17715256d84f",
+    version: "b86079be2879",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -253,11 +253,12 @@ end
 -- dependents have not been resolved, whatever crashes.
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
+-- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention may
+-- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
+-- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -275,15 +276,17 @@ end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
 -- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
+-- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
 local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
     redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+    local member = readyMember(base .. "seq", id)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
+      "pend", 0)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
   end
   wake(base .. "q:" .. queue .. ":marker")
 end
@@ -301,11 +304,12 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one.
+local function flowNodeEnded(base, maxLen, id, now, nowUs)
   local work = { id }
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
     i = i + 1
@@ -327,6 +331,10 @@ local function flowNodeEnded(base, maxLen, id)
             local deps = withDependency(d[7], f[2], outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
@@ -392,7 +400,7 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   done[#done + 1] = id
   -- A flow's node: its dependents are resolved in this same step.
   if f[9] and f[9] ~= "" then
-    flowNodeEnded(base, maxLen, id)
+    flowNodeEnded(base, maxLen, id, now)
   end
   return now
 end
@@ -472,7 +480,7 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "522679990800",
+    version: "16ae004ee723",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
   dependencies) tasks leave their ready or delayed zset
@@ -671,11 +679,12 @@ end
 -- dependents have not been resolved, whatever crashes.
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
+-- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention may
+-- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
+-- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -693,15 +702,17 @@ end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
 -- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
+-- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
 local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
     redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+    local member = readyMember(base .. "seq", id)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
+      "pend", 0)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
   end
   wake(base .. "q:" .. queue .. ":marker")
 end
@@ -719,11 +730,12 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one.
+local function flowNodeEnded(base, maxLen, id, now, nowUs)
   local work = { id }
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
     i = i + 1
@@ -745,6 +757,10 @@ local function flowNodeEnded(base, maxLen, id)
             local deps = withDependency(d[7], f[2], outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
@@ -810,7 +826,7 @@ redis.call("HDEL", taskKey, "rm", "runAt", "leaseUntil")
 redis.call("ZADD", KEYS[5], digits(nowUs), id)
 emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", at, "error", ARGV[3], "finishedAt", at)
 -- A flow's node: its dependents are resolved in this same step.
-flowNodeEnded(KEYS[7], ARGV[6], id)
+flowNodeEnded(KEYS[7], ARGV[6], id, now, nowUs)
 trimSet(KEYS[5], KEYS[7], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
 return outcome
 `,
@@ -818,7 +834,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "312ad6a08cf0",
+    version: "5ac15542f145",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -992,11 +1008,12 @@ end
 -- dependents have not been resolved, whatever crashes.
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
+-- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention may
+-- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
+-- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -1014,15 +1031,17 @@ end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
 -- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
+-- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
 local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
     redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+    local member = readyMember(base .. "seq", id)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
+      "pend", 0)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
   end
   wake(base .. "q:" .. queue .. ":marker")
 end
@@ -1040,11 +1059,12 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one.
+local function flowNodeEnded(base, maxLen, id, now, nowUs)
   local work = { id }
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
     i = i + 1
@@ -1066,6 +1086,10 @@ local function flowNodeEnded(base, maxLen, id)
             local deps = withDependency(d[7], f[2], outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
@@ -1110,7 +1134,7 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
   -- A flow's node: its dependents are resolved in this same step.
-  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
@@ -1245,7 +1269,7 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   done[#done + 1] = id
   -- A flow's node: its dependents are resolved in this same step.
   if f[9] and f[9] ~= "" then
-    flowNodeEnded(base, maxLen, id)
+    flowNodeEnded(base, maxLen, id, now)
   end
   return now
 end
@@ -1509,7 +1533,7 @@ if not replay and #claimed < max then
         local e = redis.call("HMGET", taskKey, "name", "queue")
         appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], nowText,
           "error", errorJson, "finishedAt", nowText)
-        flowNodeEnded(base, maxLen, id)
+        flowNodeEnded(base, maxLen, id, now, nowUs)
         expired = expired + 1
       else
         local deliveries = (tonumber(f[3]) or 0) + 1
@@ -1821,7 +1845,7 @@ return replayed
   enqueue: {
     file: "enqueue-8",
     numberOfKeys: 8,
-    version: "5f72625e94c9",
+    version: "9220ee9ccfee",
     lua: `--[[
   Stores a new task and makes it ready (or delayed), honouring its idempotency key atomically.
   (enqueue-many stores several at once, all or nothing; both share includes/enqueue.lua.)
@@ -1973,8 +1997,9 @@ end
 
 -- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
 -- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
--- (ready or delayed zset, queue set, idempotency key) is the caller's.
-local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+-- (ready or delayed zset, queue set, idempotency key) is the caller's. extra (optional) holds
+-- more field/value pairs written in the same HSET (a flow node's fields, enqueue-flow).
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member, extra)
   local status = "queued"
   if delayed then
     status = "scheduled"
@@ -1993,6 +2018,11 @@ local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, memb
     if optional[i + 1] ~= "" then
       fields[#fields + 1] = optional[i]
       fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  if extra then
+    for i = 1, #extra do
+      fields[#fields + 1] = extra[i]
     end
   end
   redis.call("HSET", taskKey, unpack(fields))
@@ -2039,7 +2069,7 @@ return { 1, id, status }
   enqueueFlow: {
     file: "enqueue-flow-4",
     numberOfKeys: 4,
-    version: "e8951bbedb3c",
+    version: "95c80de6c048",
     lua: `--[[
   Stores a flow in one atomic step: the flow hash and every node's task, all or nothing. A
   node without dependencies is stored as enqueue-many stores a task (ready or delayed); a node
@@ -2057,12 +2087,15 @@ return { 1, id, status }
   ARGV[3]  ttlMs: how long the flow hash is kept once every node ended (0 = no expiry)
   ARGV[4]  nodes JSON for snapshots: [[ref, id, name, dependsOn refs, policy], ...]
   ARGV[5]  n: how many nodes follow
-  ARGV[6 ..] n groups of 21 arguments: the 16 of enqueue (id, name, queue, payload, priority,
+  ARGV[6]  "1" when the engine generated the flow id and every node id just now (random
+           UUIDs): no key can hold them, so they are not looked up; "0" checks each one
+  ARGV[7 ..] n groups of 20 arguments: the 16 of enqueue (id, name, queue, payload, priority,
              delayMs, runAt, ttlMs, expiresAt, idempotency key, fingerprint, maxRetries,
              timeoutMs, retry, meta, claim spec), then ref, pending dependency count, policy
-             ("cancel" | "run"), dependents' ids (space-separated), dependsOn JSON
+             ("cancel" | "run"), dependents' ids (space-separated)
 
-  Returns 1 once stored; -7 (nothing written) if the flow id or a node's id is taken.
+  Returns 1 once stored; -7 (nothing written) if the flow id or a node's id is taken (only
+  looked up when ARGV[6] is "0").
 ]]
 -- >>> include time
 -- Redis server time, the only clock the scripts use, so workers with skewed clocks still agree
@@ -2190,8 +2223,9 @@ end
 
 -- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
 -- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
--- (ready or delayed zset, queue set, idempotency key) is the caller's.
-local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+-- (ready or delayed zset, queue set, idempotency key) is the caller's. extra (optional) holds
+-- more field/value pairs written in the same HSET (a flow node's fields, enqueue-flow).
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member, extra)
   local status = "queued"
   if delayed then
     status = "scheduled"
@@ -2212,6 +2246,11 @@ local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, memb
       fields[#fields + 1] = optional[i + 1]
     end
   end
+  if extra then
+    for i = 1, #extra do
+      fields[#fields + 1] = extra[i]
+    end
+  end
   redis.call("HSET", taskKey, unpack(fields))
   return status
 end
@@ -2220,14 +2259,16 @@ local base, delayedKey, seqKey, queuesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local flowId = ARGV[1]
 local flowKey = base .. "f:" .. flowId
 local n = tonumber(ARGV[5])
-local WIDTH = 21
+local FIRST, WIDTH = 6, 20
 
-if redis.call("EXISTS", flowKey) == 1 then
-  return -7
-end
-for i = 1, n do
-  if redis.call("EXISTS", base .. "t:" .. ARGV[5 + (i - 1) * WIDTH + 1]) == 1 then
+if ARGV[6] ~= "1" then
+  if redis.call("EXISTS", flowKey) == 1 then
     return -7
+  end
+  for i = 1, n do
+    if redis.call("EXISTS", base .. "t:" .. ARGV[FIRST + (i - 1) * WIDTH + 1]) == 1 then
+      return -7
+    end
   end
 end
 
@@ -2237,30 +2278,27 @@ redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "remaining", 
   "ttl", ARGV[3], "nodes", ARGV[4])
 local queueNames, seen = {}, {}
 for i = 1, n do
-  local o = 5 + (i - 1) * WIDTH
+  local o = FIRST + (i - 1) * WIDTH
   local id, queue = ARGV[o + 1], ARGV[o + 3]
   local taskKey = base .. "t:" .. id
   local runAt, expiresAt, delayed = taskTimes(ARGV, o, now)
   local pending = tonumber(ARGV[o + 18])
+  -- Written with the task's own fields, in its one HSET.
   local flowFields = { "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
-    ARGV[o + 19], "dependents", ARGV[o + 20], "dependsOn", ARGV[o + 21] }
+    ARGV[o + 19], "dependents", ARGV[o + 20] }
   if pending > 0 then
-    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "")
-    -- One write for the wait and the flow's fields (a node is stored once per flow).
-    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "",
-      unpack(flowFields))
+    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "", flowFields)
+    -- The wait overwrites fields the task hash already holds (in place).
+    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "")
   elseif delayed then
-    storeTask(taskKey, ARGV, o, nowText, true, runAt, expiresAt, "")
+    storeTask(taskKey, ARGV, o, nowText, true, runAt, expiresAt, "", flowFields)
     redis.call("ZADD", delayedKey, digits(runAt), id)
     wake(base .. "q:" .. queue .. ":marker")
   else
     local member = readyMember(seqKey, id)
-    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, member)
+    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, member, flowFields)
     redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(ARGV[o + 5]), member)
     wake(base .. "q:" .. queue .. ":marker")
-  end
-  if pending == 0 then
-    redis.call("HSET", taskKey, unpack(flowFields))
   end
   if not seen[queue] then
     seen[queue] = true
@@ -2274,7 +2312,7 @@ return 1
   enqueueMany: {
     file: "enqueue-many-4",
     numberOfKeys: 4,
-    version: "2dd0c8657d00",
+    version: "48ee0f517aca",
     lua: `--[[
   Stores several tasks in one atomic step, all or nothing. First every task is checked (its
   idempotency key, then its id, against Redis and against the tasks before it in this call);
@@ -2435,8 +2473,9 @@ end
 
 -- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
 -- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
--- (ready or delayed zset, queue set, idempotency key) is the caller's.
-local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+-- (ready or delayed zset, queue set, idempotency key) is the caller's. extra (optional) holds
+-- more field/value pairs written in the same HSET (a flow node's fields, enqueue-flow).
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member, extra)
   local status = "queued"
   if delayed then
     status = "scheduled"
@@ -2455,6 +2494,11 @@ local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, memb
     if optional[i + 1] ~= "" then
       fields[#fields + 1] = optional[i]
       fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  if extra then
+    for i = 1, #extra do
+      fields[#fields + 1] = extra[i]
     end
   end
   redis.call("HSET", taskKey, unpack(fields))
@@ -2605,7 +2649,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "bf2f0f53ab0d",
+    version: "9de6f0a21190",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -2771,11 +2815,12 @@ end
 -- dependents have not been resolved, whatever crashes.
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
+-- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention may
+-- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
+-- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -2793,15 +2838,17 @@ end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
 -- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
+-- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
 local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
     redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+    local member = readyMember(base .. "seq", id)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
+      "pend", 0)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
   end
   wake(base .. "q:" .. queue .. ":marker")
 end
@@ -2819,11 +2866,12 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one.
+local function flowNodeEnded(base, maxLen, id, now, nowUs)
   local work = { id }
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
     i = i + 1
@@ -2845,6 +2893,10 @@ local function flowNodeEnded(base, maxLen, id)
             local deps = withDependency(d[7], f[2], outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
@@ -2889,7 +2941,7 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
   -- A flow's node: its dependents are resolved in this same step.
-  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
 -- >>> include batch
@@ -3256,7 +3308,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "568e5fcd0093",
+    version: "93a90cb1b907",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -3380,11 +3432,12 @@ end
 -- dependents have not been resolved, whatever crashes.
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
+-- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention may
+-- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
+-- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -3402,15 +3455,17 @@ end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
 -- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
+-- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
 local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
     redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+    local member = readyMember(base .. "seq", id)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
+      "pend", 0)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
   end
   wake(base .. "q:" .. queue .. ":marker")
 end
@@ -3428,11 +3483,12 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one.
+local function flowNodeEnded(base, maxLen, id, now, nowUs)
   local work = { id }
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
     i = i + 1
@@ -3454,6 +3510,10 @@ local function flowNodeEnded(base, maxLen, id)
             local deps = withDependency(d[7], f[2], outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
@@ -3498,7 +3558,7 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
   -- A flow's node: its dependents are resolved in this same step.
-  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
 -- >>> include batch

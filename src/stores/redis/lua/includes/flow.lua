@@ -8,11 +8,12 @@
 -- dependents have not been resolved, whatever crashes.
 --
 -- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
+-- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
+-- carries the outcomes it will see, so it never needs its dependencies' records (retention may
+-- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
+-- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- (flow.result()).
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -30,15 +31,17 @@ end
 
 -- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
 -- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
+-- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
 local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
   local due = tonumber(runAt or "")
   if due and due > now then
     redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
     redis.call("ZADD", base .. "delayed", digits(due), id)
   else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+    local member = readyMember(base .. "seq", id)
+    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
+      "pend", 0)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
   end
   wake(base .. "q:" .. queue .. ":marker")
 end
@@ -56,11 +59,12 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one.
+local function flowNodeEnded(base, maxLen, id, now, nowUs)
   local work = { id }
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
     i = i + 1
@@ -82,6 +86,10 @@ local function flowNodeEnded(base, maxLen, id)
             local deps = withDependency(d[7], f[2], outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
