@@ -26,6 +26,20 @@ export async function enqueueFlow(
   ttlMs: number,
 ): Promise<void> {
   const fresh = flow.freshIds === true;
+  // A node's flow field packs the flow id and its dependents' ids, NUL-separated
+  // (lua/includes/flow.lua); the engine's ids are UUIDs, anyone else's are checked.
+  if (!fresh) {
+    if (flow.id.includes("\0"))
+      throw new InvalidArgumentError("flow.id", "must not contain a NUL character", flow.id);
+    flow.nodes.forEach((node, i) => {
+      if (node.task.id.includes("\0"))
+        throw new InvalidArgumentError(
+          `nodes[${i}].id`,
+          "must not contain a NUL character",
+          node.task.id,
+        );
+    });
+  }
   const rows: FlowNodeRow[] = [];
   const args: ScriptArg[] = [flow.id, flow.kind, ttlMs, "", flow.nodes.length, fresh ? "1" : "0"];
   flow.nodes.forEach((node, i) => {

@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "b86079be2879",
+    version: "cd22b0e07205",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -252,13 +252,28 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
--- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention may
--- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
--- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
+-- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
 -- (flow.result()).
+
+-- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
+-- an earlier version (flow id alone, ref and dependents in their own fields) is read from
+-- taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or ""
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -274,20 +289,45 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    local member = readyMember(base .. "seq", id)
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
-      "pend", 0)
-    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
   end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wake(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
   wake(base .. "q:" .. queue .. ":marker")
 end
 
@@ -306,29 +346,38 @@ end
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
 -- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
 -- the caller's clock (see time.lua), read once per script instead of once per ended node; a
--- caller without them (nil) leaves the reading to this function, when it needs one.
-local function flowNodeEnded(base, maxLen, id, now, nowUs)
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               if not nowUs then
@@ -338,7 +387,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -348,7 +397,12 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
@@ -364,6 +418,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -400,7 +455,7 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   done[#done + 1] = id
   -- A flow's node: its dependents are resolved in this same step.
   if f[9] and f[9] ~= "" then
-    flowNodeEnded(base, maxLen, id, now)
+    flowNodeEnded(base, maxLen, id, now, nil, f[9], valueJson)
   end
   return now
 end
@@ -480,7 +535,7 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "16ae004ee723",
+    version: "215a59ec6e6c",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
   dependencies) tasks leave their ready or delayed zset
@@ -678,13 +733,28 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
--- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention may
--- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
--- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
+-- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
 -- (flow.result()).
+
+-- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
+-- an earlier version (flow id alone, ref and dependents in their own fields) is read from
+-- taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or ""
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -700,20 +770,45 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    local member = readyMember(base .. "seq", id)
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
-      "pend", 0)
-    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
   end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wake(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
   wake(base .. "q:" .. queue .. ":marker")
 end
 
@@ -732,29 +827,38 @@ end
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
 -- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
 -- the caller's clock (see time.lua), read once per script instead of once per ended node; a
--- caller without them (nil) leaves the reading to this function, when it needs one.
-local function flowNodeEnded(base, maxLen, id, now, nowUs)
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               if not nowUs then
@@ -764,7 +868,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -774,7 +878,12 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
@@ -790,6 +899,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -834,7 +944,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "5ac15542f145",
+    version: "48fdc1834917",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -1007,13 +1117,28 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
--- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention may
--- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
--- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
+-- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
 -- (flow.result()).
+
+-- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
+-- an earlier version (flow id alone, ref and dependents in their own fields) is read from
+-- taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or ""
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -1029,20 +1154,45 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    local member = readyMember(base .. "seq", id)
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
-      "pend", 0)
-    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
   end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wake(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
   wake(base .. "q:" .. queue .. ":marker")
 end
 
@@ -1061,29 +1211,38 @@ end
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
 -- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
 -- the caller's clock (see time.lua), read once per script instead of once per ended node; a
--- caller without them (nil) leaves the reading to this function, when it needs one.
-local function flowNodeEnded(base, maxLen, id, now, nowUs)
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               if not nowUs then
@@ -1093,7 +1252,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -1103,7 +1262,12 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
@@ -1119,6 +1283,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -1269,7 +1434,7 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   done[#done + 1] = id
   -- A flow's node: its dependents are resolved in this same step.
   if f[9] and f[9] ~= "" then
-    flowNodeEnded(base, maxLen, id, now)
+    flowNodeEnded(base, maxLen, id, now, nil, f[9], valueJson)
   end
   return now
 end
@@ -2069,7 +2234,7 @@ return { 1, id, status }
   enqueueFlow: {
     file: "enqueue-flow-4",
     numberOfKeys: 4,
-    version: "95c80de6c048",
+    version: "ce95b29e1f03",
     lua: `--[[
   Stores a flow in one atomic step: the flow hash and every node's task, all or nothing. A
   node without dependencies is stored as enqueue-many stores a task (ready or delayed); a node
@@ -2283,9 +2448,10 @@ for i = 1, n do
   local taskKey = base .. "t:" .. id
   local runAt, expiresAt, delayed = taskTimes(ARGV, o, now)
   local pending = tonumber(ARGV[o + 18])
-  -- Written with the task's own fields, in its one HSET.
-  local flowFields = { "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
-    ARGV[o + 19], "dependents", ARGV[o + 20] }
+  -- Written with the task's own fields, in its one HSET. flow packs the flow id, the
+  -- dependents and the ref (see includes/flow.lua).
+  local flowFields = { "flow", flowId .. "\\0" .. ARGV[o + 20] .. "\\0" .. ARGV[o + 17], "pend",
+    pending, "policy", ARGV[o + 19] }
   if pending > 0 then
     storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "", flowFields)
     -- The wait overwrites fields the task hash already holds (in place).
@@ -2649,7 +2815,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "9de6f0a21190",
+    version: "733ad225bf8d",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -2779,6 +2945,19 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- >>> include flow
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- >>> include ready
 -- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
 -- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
@@ -2814,13 +2993,28 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
--- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention may
--- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
--- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
+-- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
 -- (flow.result()).
+
+-- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
+-- an earlier version (flow id alone, ref and dependents in their own fields) is read from
+-- taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or ""
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -2836,20 +3030,45 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    local member = readyMember(base .. "seq", id)
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
-      "pend", 0)
-    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
   end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wake(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
   wake(base .. "q:" .. queue .. ":marker")
 end
 
@@ -2868,29 +3087,38 @@ end
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
 -- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
 -- the caller's clock (see time.lua), read once per script instead of once per ended node; a
--- caller without them (nil) leaves the reading to this function, when it needs one.
-local function flowNodeEnded(base, maxLen, id, now, nowUs)
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               if not nowUs then
@@ -2900,7 +3128,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -2910,7 +3138,12 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
@@ -2926,6 +3159,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -2944,19 +3178,6 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
--- >>> include batch
--- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
--- call (unpack has a stack limit; step must be even for score/member pairs).
-local function batched(cmd, key, list, step)
-  for i = 1, #list, step do
-    local last = math.min(i + step - 1, #list)
-    if key then
-      redis.call(cmd, key, unpack(list, i, last))
-    else
-      redis.call(cmd, unpack(list, i, last))
-    end
-  end
-end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -3308,7 +3529,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "93a90cb1b907",
+    version: "6c78986da296",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -3426,18 +3647,46 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- >>> include flow
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- Flows: what happens to a flow's other nodes when one of its tasks ends, called by every
 -- script that writes a terminal status (complete, deadLetter, cancel, claim's expiry) right
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated) and deps, the
--- outcomes of the dependencies ended so far (a JSON object by ref, grown as each ends): a node
--- carries the outcomes it will see, so it never needs its dependencies' records (retention may
--- evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes
--- (JSON, for snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
+-- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
 -- (flow.result()).
+
+-- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
+-- an earlier version (flow id alone, ref and dependents in their own fields) is read from
+-- taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or ""
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -3453,20 +3702,45 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out. One HSET: the ready member (rm, see ready.lua) is written with the status.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    local member = readyMember(base .. "seq", id)
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "rm", member, "deps", deps,
-      "pend", 0)
-    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(priority), member)
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
   end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wake(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
   wake(base .. "q:" .. queue .. ":marker")
 end
 
@@ -3485,29 +3759,38 @@ end
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
 -- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
 -- the caller's clock (see time.lua), read once per script instead of once per ended node; a
--- caller without them (nil) leaves the reading to this function, when it needs one.
-local function flowNodeEnded(base, maxLen, id, now, nowUs)
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
               if not nowUs then
@@ -3517,7 +3800,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -3527,7 +3810,12 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
@@ -3543,6 +3831,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs)
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -3561,19 +3850,6 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
--- >>> include batch
--- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
--- call (unpack has a stack limit; step must be even for score/member pairs).
-local function batched(cmd, key, list, step)
-  for i = 1, #list, step do
-    local last = math.min(i + step - 1, #list)
-    if key then
-      redis.call(cmd, key, unpack(list, i, last))
-    else
-      redis.call(cmd, unpack(list, i, last))
-    end
-  end
-end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)

@@ -59,9 +59,10 @@ for i = 1, n do
   local taskKey = base .. "t:" .. id
   local runAt, expiresAt, delayed = taskTimes(ARGV, o, now)
   local pending = tonumber(ARGV[o + 18])
-  -- Written with the task's own fields, in its one HSET.
-  local flowFields = { "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
-    ARGV[o + 19], "dependents", ARGV[o + 20] }
+  -- Written with the task's own fields, in its one HSET. flow packs the flow id, the
+  -- dependents and the ref (see includes/flow.lua).
+  local flowFields = { "flow", flowId .. "\0" .. ARGV[o + 20] .. "\0" .. ARGV[o + 17], "pend",
+    pending, "policy", ARGV[o + 19] }
   if pending > 0 then
     storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "", flowFields)
     -- The wait overwrites fields the task hash already holds (in place).
