@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "cd22b0e07205",
+    version: "01c9e081f613",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -289,6 +289,18 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
+  end
+end
+
 -- A node whose last dependency ended and whose own delay has passed: released as queued,
 -- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
 -- The releases of one flowNodeEnded call are collected (released) and written together by
@@ -319,7 +331,7 @@ local function releaseReady(base, released)
   end
   for _, queue in ipairs(queues) do
     batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
-    wake(base .. "q:" .. queue .. ":marker")
+    wakeOnce(base .. "q:" .. queue .. ":marker")
   end
 end
 
@@ -328,7 +340,7 @@ end
 local function releaseDelayed(base, taskKey, id, queue, due, deps)
   redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
   redis.call("ZADD", base .. "delayed", digits(due), id)
-  wake(base .. "q:" .. queue .. ":marker")
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -408,8 +420,8 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
             end
           end
         end
+        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
         if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
           local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
           if ttl > 0 then
             redis.call("PEXPIRE", flowKey, ttl)
@@ -535,7 +547,7 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "215a59ec6e6c",
+    version: "e01b16a5a05a",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
   dependencies) tasks leave their ready or delayed zset
@@ -770,6 +782,18 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
+  end
+end
+
 -- A node whose last dependency ended and whose own delay has passed: released as queued,
 -- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
 -- The releases of one flowNodeEnded call are collected (released) and written together by
@@ -800,7 +824,7 @@ local function releaseReady(base, released)
   end
   for _, queue in ipairs(queues) do
     batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
-    wake(base .. "q:" .. queue .. ":marker")
+    wakeOnce(base .. "q:" .. queue .. ":marker")
   end
 end
 
@@ -809,7 +833,7 @@ end
 local function releaseDelayed(base, taskKey, id, queue, due, deps)
   redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
   redis.call("ZADD", base .. "delayed", digits(due), id)
-  wake(base .. "q:" .. queue .. ":marker")
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -889,8 +913,8 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
             end
           end
         end
+        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
         if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
           local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
           if ttl > 0 then
             redis.call("PEXPIRE", flowKey, ttl)
@@ -944,7 +968,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "48fdc1834917",
+    version: "66114783028d",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -1154,6 +1178,18 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
+  end
+end
+
 -- A node whose last dependency ended and whose own delay has passed: released as queued,
 -- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
 -- The releases of one flowNodeEnded call are collected (released) and written together by
@@ -1184,7 +1220,7 @@ local function releaseReady(base, released)
   end
   for _, queue in ipairs(queues) do
     batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
-    wake(base .. "q:" .. queue .. ":marker")
+    wakeOnce(base .. "q:" .. queue .. ":marker")
   end
 end
 
@@ -1193,7 +1229,7 @@ end
 local function releaseDelayed(base, taskKey, id, queue, due, deps)
   redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
   redis.call("ZADD", base .. "delayed", digits(due), id)
-  wake(base .. "q:" .. queue .. ":marker")
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -1273,8 +1309,8 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
             end
           end
         end
+        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
         if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
           local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
           if ttl > 0 then
             redis.call("PEXPIRE", flowKey, ttl)
@@ -2815,7 +2851,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "733ad225bf8d",
+    version: "098b899053be",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -3030,6 +3066,18 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
+  end
+end
+
 -- A node whose last dependency ended and whose own delay has passed: released as queued,
 -- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
 -- The releases of one flowNodeEnded call are collected (released) and written together by
@@ -3060,7 +3108,7 @@ local function releaseReady(base, released)
   end
   for _, queue in ipairs(queues) do
     batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
-    wake(base .. "q:" .. queue .. ":marker")
+    wakeOnce(base .. "q:" .. queue .. ":marker")
   end
 end
 
@@ -3069,7 +3117,7 @@ end
 local function releaseDelayed(base, taskKey, id, queue, due, deps)
   redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
   redis.call("ZADD", base .. "delayed", digits(due), id)
-  wake(base .. "q:" .. queue .. ":marker")
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -3149,8 +3197,8 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
             end
           end
         end
+        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
         if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
           local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
           if ttl > 0 then
             redis.call("PEXPIRE", flowKey, ttl)
@@ -3529,7 +3577,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "6c78986da296",
+    version: "dc46ad154e2a",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -3702,6 +3750,18 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
+  end
+end
+
 -- A node whose last dependency ended and whose own delay has passed: released as queued,
 -- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
 -- The releases of one flowNodeEnded call are collected (released) and written together by
@@ -3732,7 +3792,7 @@ local function releaseReady(base, released)
   end
   for _, queue in ipairs(queues) do
     batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
-    wake(base .. "q:" .. queue .. ":marker")
+    wakeOnce(base .. "q:" .. queue .. ":marker")
   end
 end
 
@@ -3741,7 +3801,7 @@ end
 local function releaseDelayed(base, taskKey, id, queue, due, deps)
   redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
   redis.call("ZADD", base .. "delayed", digits(due), id)
-  wake(base .. "q:" .. queue .. ":marker")
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -3821,8 +3881,8 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
             end
           end
         end
+        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
         if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
           local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
           if ttl > 0 then
             redis.call("PEXPIRE", flowKey, ttl)

@@ -45,6 +45,18 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
+  end
+end
+
 -- A node whose last dependency ended and whose own delay has passed: released as queued,
 -- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
 -- The releases of one flowNodeEnded call are collected (released) and written together by
@@ -75,7 +87,7 @@ local function releaseReady(base, released)
   end
   for _, queue in ipairs(queues) do
     batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
-    wake(base .. "q:" .. queue .. ":marker")
+    wakeOnce(base .. "q:" .. queue .. ":marker")
   end
 end
 
@@ -84,7 +96,7 @@ end
 local function releaseDelayed(base, taskKey, id, queue, due, deps)
   redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
   redis.call("ZADD", base .. "delayed", digits(due), id)
-  wake(base .. "q:" .. queue .. ":marker")
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -164,8 +176,8 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
             end
           end
         end
+        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
         if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
           local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
           if ttl > 0 then
             redis.call("PEXPIRE", flowKey, ttl)
