@@ -41,7 +41,7 @@ export async function enqueueFlow(
     });
   }
   const rows: FlowNodeRow[] = [];
-  const args: ScriptArg[] = [flow.id, flow.kind, ttlMs, "", flow.nodes.length, fresh ? "1" : "0"];
+  const nodes: string[][] = [];
   flow.nodes.forEach((node, i) => {
     if (node.task.idempotencyKey !== undefined)
       throw new InvalidArgumentError(
@@ -51,14 +51,44 @@ export async function enqueueFlow(
       );
     const encoded = fresh ? encodeFreshTask(node.task, i) : encodeTask(node.task, `nodes[${i}].`);
     rows.push(flowNodeRow(node, encoded.id, encoded.queue));
-    for (const arg of encoded.args) args.push(arg);
-    args.push(node.ref, node.dependsOn.length, node.policy, node.dependents.join(" "));
+    const entry: string[] = encoded.args.map(jsonArgument);
+    entry.push(
+      jsonArgument(node.ref),
+      String(node.dependsOn.length),
+      node.policy,
+      node.dependents.join(" "),
+    );
+    nodes.push(entry);
   });
-  args[3] = JSON.stringify(rows);
+  const args: ScriptArg[] = [
+    flow.id,
+    flow.kind,
+    ttlMs,
+    JSON.stringify(rows),
+    fresh ? "1" : "0",
+    JSON.stringify(nodes),
+  ];
   const reply = await runScript(redis, "enqueueFlow", [k.base, k.delayed, k.seq, k.queues], args);
   if (reply === -7)
     throw new InvalidArgumentError("flow.id", "must not name an existing flow or task", flow.id);
   if (reply !== 1) throw new UnexpectedReplyError("enqueueFlow", reply);
+}
+
+/**
+ * One script argument as text inside the nodes' JSON (lua/enqueue-flow-4.lua). A string with a
+ * lone surrogate would be written by JSON.stringify as an escape that cjson refuses: it becomes
+ * U+FFFD, the bytes a separate argument of it got on the wire (UTF-8 has no lone surrogates).
+ */
+function jsonArgument(arg: ScriptArg): string {
+  if (typeof arg !== "string") return String(arg);
+  const text = arg as unknown as WellFormedString;
+  return text.isWellFormed() ? arg : text.toWellFormed();
+}
+
+/** ES2024's String methods (Node 20 has them; the compiled lib is ES2023). */
+interface WellFormedString {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
 }
 
 /**
