@@ -125,7 +125,18 @@ export async function readFlow(
     id,
     kind: hash.kind === "batch" ? "batch" : "flow",
     createdAt: Number(hash.createdAt),
-    done: Number(hash.remaining) <= 0,
+    done: isDone(hash),
     nodes,
   };
+}
+
+/**
+ * Whether every node of a flow hash has ended: as many outcomes (o:<ref>) as nodes; a flow
+ * stored by an earlier version counts down `remaining` instead.
+ */
+function isDone(hash: Record<string, string>): boolean {
+  if (hash.remaining !== undefined) return Number(hash.remaining) <= 0;
+  let ended = 0;
+  for (const field of Object.keys(hash)) if (field.startsWith("o:")) ended++;
+  return ended >= Number(hash.total);
 }

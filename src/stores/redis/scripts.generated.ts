@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "01c9e081f613",
+    version: "ceafa71094bd",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -258,21 +258,32 @@ end
 -- dependencies' records (retention may evict those). flow packs what never changes and what an
 -- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
 -- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
--- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
--- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
--- (flow.result()).
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
 
--- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
--- an earlier version (flow id alone, ref and dependents in their own fields) is read from
--- taskKey.
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
 local function flowField(taskKey, value)
   local a = string.find(value, "\\0", 1, true)
   if not a then
     local old = redis.call("HMGET", taskKey, "dependents", "ref")
-    return value, old[1] or "", old[2] or ""
+    return value, old[1] or "", old[2] or "", false
   end
   local b = string.find(value, "\\0", a + 1, true)
-  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
 end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -376,7 +387,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
     end
     i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
       local flowKey = base .. "f:" .. flowId
       local outcome = outcomeJson(f[2], f[3], f[4])
       if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
@@ -384,6 +395,10 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
           now, nowUs = clock()
         end
         local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
         for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
@@ -409,6 +424,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
+              live = true
               local due = tonumber(d[5] or "")
               if due and due > now then
                 releaseDelayed(base, dkey, did, d[3], due, deps)
@@ -416,15 +432,19 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 released[#released + 1] = { dkey, did, d[3], d[4], deps }
               end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
@@ -547,7 +567,7 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "e01b16a5a05a",
+    version: "0db58956ae6b",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
   dependencies) tasks leave their ready or delayed zset
@@ -751,21 +771,32 @@ end
 -- dependencies' records (retention may evict those). flow packs what never changes and what an
 -- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
 -- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
--- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
--- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
--- (flow.result()).
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
 
--- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
--- an earlier version (flow id alone, ref and dependents in their own fields) is read from
--- taskKey.
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
 local function flowField(taskKey, value)
   local a = string.find(value, "\\0", 1, true)
   if not a then
     local old = redis.call("HMGET", taskKey, "dependents", "ref")
-    return value, old[1] or "", old[2] or ""
+    return value, old[1] or "", old[2] or "", false
   end
   local b = string.find(value, "\\0", a + 1, true)
-  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
 end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -869,7 +900,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
     end
     i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
       local flowKey = base .. "f:" .. flowId
       local outcome = outcomeJson(f[2], f[3], f[4])
       if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
@@ -877,6 +908,10 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
           now, nowUs = clock()
         end
         local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
         for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
@@ -902,6 +937,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
+              live = true
               local due = tonumber(d[5] or "")
               if due and due > now then
                 releaseDelayed(base, dkey, did, d[3], due, deps)
@@ -909,15 +945,19 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 released[#released + 1] = { dkey, did, d[3], d[4], deps }
               end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
@@ -968,7 +1008,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "66114783028d",
+    version: "bb3d0c86cb59",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -1147,21 +1187,32 @@ end
 -- dependencies' records (retention may evict those). flow packs what never changes and what an
 -- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
 -- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
--- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
--- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
--- (flow.result()).
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
 
--- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
--- an earlier version (flow id alone, ref and dependents in their own fields) is read from
--- taskKey.
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
 local function flowField(taskKey, value)
   local a = string.find(value, "\\0", 1, true)
   if not a then
     local old = redis.call("HMGET", taskKey, "dependents", "ref")
-    return value, old[1] or "", old[2] or ""
+    return value, old[1] or "", old[2] or "", false
   end
   local b = string.find(value, "\\0", a + 1, true)
-  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
 end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -1265,7 +1316,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
     end
     i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
       local flowKey = base .. "f:" .. flowId
       local outcome = outcomeJson(f[2], f[3], f[4])
       if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
@@ -1273,6 +1324,10 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
           now, nowUs = clock()
         end
         local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
         for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
@@ -1298,6 +1353,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
+              live = true
               local due = tonumber(d[5] or "")
               if due and due > now then
                 releaseDelayed(base, dkey, did, d[3], due, deps)
@@ -1305,15 +1361,19 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 released[#released + 1] = { dkey, did, d[3], d[4], deps }
               end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
@@ -2270,7 +2330,7 @@ return { 1, id, status }
   enqueueFlow: {
     file: "enqueue-flow-4",
     numberOfKeys: 4,
-    version: "7f2add72e22d",
+    version: "451d74ff8be3",
     lua: `--[[
   Stores a flow in one atomic step: the flow hash and every node's task, all or nothing. A
   node without dependencies is stored as enqueue-many stores a task (ready or delayed); a node
@@ -2476,8 +2536,9 @@ end
 
 local now = nowMs()
 local nowText = digits(now)
-redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "remaining", n, "total", n,
-  "ttl", ARGV[3], "nodes", ARGV[4])
+-- Exactly FLOW_FIELDS fields (includes/flow.lua counts ended nodes by HLEN beyond them).
+redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "total", n, "ttl", ARGV[3],
+  "nodes", ARGV[4])
 local queueNames, seen = {}, {}
 for i = 1, n do
   -- A node's array holds its task at a[1 .. 16], as enqueue's ARGV (see storeTask).
@@ -2853,7 +2914,7 @@ return reply
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "098b899053be",
+    version: "1231bcb2bdee",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -3037,21 +3098,32 @@ end
 -- dependencies' records (retention may evict those). flow packs what never changes and what an
 -- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
 -- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
--- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
--- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
--- (flow.result()).
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
 
--- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
--- an earlier version (flow id alone, ref and dependents in their own fields) is read from
--- taskKey.
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
 local function flowField(taskKey, value)
   local a = string.find(value, "\\0", 1, true)
   if not a then
     local old = redis.call("HMGET", taskKey, "dependents", "ref")
-    return value, old[1] or "", old[2] or ""
+    return value, old[1] or "", old[2] or "", false
   end
   local b = string.find(value, "\\0", a + 1, true)
-  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
 end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -3155,7 +3227,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
     end
     i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
       local flowKey = base .. "f:" .. flowId
       local outcome = outcomeJson(f[2], f[3], f[4])
       if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
@@ -3163,6 +3235,10 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
           now, nowUs = clock()
         end
         local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
         for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
@@ -3188,6 +3264,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
+              live = true
               local due = tonumber(d[5] or "")
               if due and due > now then
                 releaseDelayed(base, dkey, did, d[3], due, deps)
@@ -3195,15 +3272,19 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 released[#released + 1] = { dkey, did, d[3], d[4], deps }
               end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
@@ -3579,7 +3660,7 @@ return 1
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "dc46ad154e2a",
+    version: "f74aa1ec60c6",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -3721,21 +3802,32 @@ end
 -- dependencies' records (retention may evict those). flow packs what never changes and what an
 -- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
 -- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
--- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
--- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
--- (flow.result()).
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
 
--- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
--- an earlier version (flow id alone, ref and dependents in their own fields) is read from
--- taskKey.
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
 local function flowField(taskKey, value)
   local a = string.find(value, "\\0", 1, true)
   if not a then
     local old = redis.call("HMGET", taskKey, "dependents", "ref")
-    return value, old[1] or "", old[2] or ""
+    return value, old[1] or "", old[2] or "", false
   end
   local b = string.find(value, "\\0", a + 1, true)
-  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
 end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -3839,7 +3931,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
     end
     i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
       local flowKey = base .. "f:" .. flowId
       local outcome = outcomeJson(f[2], f[3], f[4])
       if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
@@ -3847,6 +3939,10 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
           now, nowUs = clock()
         end
         local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
         for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
@@ -3872,6 +3968,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
+              live = true
               local due = tonumber(d[5] or "")
               if due and due > now then
                 releaseDelayed(base, dkey, did, d[3], due, deps)
@@ -3879,15 +3976,19 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 released[#released + 1] = { dkey, did, d[3], d[4], deps }
               end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end

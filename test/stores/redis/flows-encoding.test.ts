@@ -70,19 +70,37 @@ describe("Redis store: flow encoding", () => {
     expect(stored?.nodes[0]?.status).toBe("succeeded");
   });
 
-  it("resolves a node stored by an earlier version (flow id alone; ref and dependents as fields)", async () => {
+  it("resolves a flow stored by an earlier version (flow id alone, counted down by remaining)", async () => {
     const store = redis.store();
     const client = redis.client();
     const { flow, a, b } = twoNodes("a", "b", "t", null);
     await store.enqueueFlow(flow);
-    // The earlier layout of node a's hash.
-    const prefix = (await client.keys(`*:t:${a}`))[0] as string;
-    await client.hset(prefix, "flow", flow.id, "ref", "a", "dependents", b);
+    // The earlier layout: the nodes' flow, ref and dependents fields, the flow's counter.
+    const stem = ((await client.keys(`*:t:${a}`))[0] as string).slice(0, -a.length - 2);
+    await client.hset(`${stem}t:${a}`, "flow", flow.id, "ref", "a", "dependents", b);
+    await client.hset(`${stem}t:${b}`, "flow", flow.id, "ref", "b", "dependents", "");
+    await client.hset(`${stem}f:${flow.id}`, "remaining", 2);
     const [first] = (await store.step([], ["default"], 1)).tasks;
     await store.ack(first?.id as string, first?.token as string, 7);
     const [second] = (await store.step([], ["default"], 1)).tasks;
     expect(second?.id).toBe(b);
     expect(second?.dependencies).toEqual({ a: { status: "succeeded", value: 7 } });
+    expect((await store.getFlow(flow.id))?.done).toBe(false);
+    await store.ack(second?.id as string, second?.token as string);
+    expect((await store.getFlow(flow.id))?.done).toBe(true);
+    expect(await client.hget(`${stem}f:${flow.id}`, "remaining")).toBe("0");
+  });
+
+  it("counts a flow done by its outcomes: not before its last node ended, then at once", async () => {
+    const store = redis.store();
+    const { flow } = twoNodes("a", "b", "t", null);
+    await store.enqueueFlow(flow);
+    const [first] = (await store.step([], ["default"], 1)).tasks;
+    await store.ack(first?.id as string, first?.token as string);
+    expect((await store.getFlow(flow.id))?.done).toBe(false);
+    const [second] = (await store.step([], ["default"], 1)).tasks;
+    await store.ack(second?.id as string, second?.token as string);
+    expect((await store.getFlow(flow.id))?.done).toBe(true);
   });
 
   it("refuses a flow id or task id with a NUL character unless the engine made the ids", async () => {

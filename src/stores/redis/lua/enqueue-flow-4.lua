@@ -51,8 +51,9 @@ end
 
 local now = nowMs()
 local nowText = digits(now)
-redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "remaining", n, "total", n,
-  "ttl", ARGV[3], "nodes", ARGV[4])
+-- Exactly FLOW_FIELDS fields (includes/flow.lua counts ended nodes by HLEN beyond them).
+redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "total", n, "ttl", ARGV[3],
+  "nodes", ARGV[4])
 local queueNames, seen = {}, {}
 for i = 1, n do
   -- A node's array holds its task at a[1 .. 16], as enqueue's ARGV (see storeTask).

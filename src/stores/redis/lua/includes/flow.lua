@@ -14,21 +14,32 @@
 -- dependencies' records (retention may evict those). flow packs what never changes and what an
 -- ending node needs: "<flow id>\0<dependents' task ids, space-separated>\0<ref>", so an ack,
 -- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
--- The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl, nodes (JSON, for
--- snapshots, with each node's dependsOn) and o:<ref> = each ended node's outcome
--- (flow.result()).
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
 
--- A node's flow field as flow id, dependents (space-separated ids) and ref. A node stored by
--- an earlier version (flow id alone, ref and dependents in their own fields) is read from
--- taskKey.
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
 local function flowField(taskKey, value)
   local a = string.find(value, "\0", 1, true)
   if not a then
     local old = redis.call("HMGET", taskKey, "dependents", "ref")
-    return value, old[1] or "", old[2] or ""
+    return value, old[1] or "", old[2] or "", false
   end
   local b = string.find(value, "\0", a + 1, true)
-  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
 end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
@@ -132,7 +143,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
     end
     i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowId, dependents, ref = flowField(taskKey, f[1])
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
       local flowKey = base .. "f:" .. flowId
       local outcome = outcomeJson(f[2], f[3], f[4])
       if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
@@ -140,6 +151,10 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
           now, nowUs = clock()
         end
         local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
         for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
@@ -165,6 +180,7 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
+              live = true
               local due = tonumber(d[5] or "")
               if due and due > now then
                 releaseDelayed(base, dkey, did, d[3], due, deps)
@@ -172,15 +188,19 @@ local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
                 released[#released + 1] = { dkey, did, d[3], d[4], deps }
               end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        -- The flow's last node: its hash is kept retention.ttlMs (0 = for good).
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
