@@ -18,12 +18,15 @@
 //   (redis-server on PATH; BullMQ is a devDependency)
 //   FLOWS_ROUNDS=n (default 5), FLOWS_QUICK=1 or BENCH_QUICK=1 (1/10 of the flows, 1 round),
 //   BENCH_OUT=path (the JSON results; default bench/results/flows.json)
+//   TASKMILL_BASELINE_DIST=path also runs that build's Redis contender, as "taskmill@baseline
+//   redis", in the same interleaved rounds (an A/B of a change to the flow path; see
+//   docs/benchmarks.md)
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startRedisServer } from "./lib/redis-server.mjs";
-import { loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
+import { baselineSource, loadTaskmill, taskmillSource } from "./lib/taskmill.mjs";
 
 const env = process.env;
 const quick = env.FLOWS_QUICK === "1" || env.BENCH_QUICK === "1";
@@ -33,6 +36,7 @@ const ROUNDS = Number(env.FLOWS_ROUNDS ?? (quick ? 1 : 5));
 const OUT = resolve(dirname(fileURLToPath(import.meta.url)), env.BENCH_OUT ?? "results/flows.json");
 const INFLIGHT = Number(env.FLOWS_INFLIGHT ?? 64);
 const CONCURRENCY = Number(env.FLOWS_CONCURRENCY ?? 16);
+const BASELINE_REDIS = "taskmill@baseline redis";
 const log = (line) => process.stderr.write(`${line}\n`);
 
 /** Runs `count` submits, `INFLIGHT` at a time. */
@@ -159,13 +163,19 @@ const redis = await startRedisServer();
 try {
   const TaskManager = await loadTaskmill(taskmillSource(env));
   const bull = await import("bullmq");
+  const baseline = baselineSource(env);
+  const BaselineTaskManager = baseline && (await loadTaskmill(baseline));
+  const redisBackend = () => ({
+    type: "redis",
+    url: redis.url,
+    prefix: `flows-${randomUUID().slice(0, 8)}`,
+  });
   const contenders = [
     taskmillContender(TaskManager, "taskmill memory", () => ({ type: "memory" })),
-    taskmillContender(TaskManager, "taskmill redis", () => ({
-      type: "redis",
-      url: redis.url,
-      prefix: `flows-${randomUUID().slice(0, 8)}`,
-    })),
+    taskmillContender(TaskManager, "taskmill redis", redisBackend),
+    ...(BaselineTaskManager
+      ? [taskmillContender(BaselineTaskManager, BASELINE_REDIS, redisBackend)]
+      : []),
     bullmqContender(bull, redis),
   ];
   const shapes = [
@@ -209,8 +219,16 @@ try {
       memory: figure("taskmill memory"),
       redis: figure("taskmill redis"),
       bullmq: figure("bullmq"),
+      ...(BaselineTaskManager ? { baseline: figure(BASELINE_REDIS) } : {}),
     };
   });
+  const baselineRows = BaselineTaskManager
+    ? rows.map((row) => {
+        const base = median(rates.get(`${row.shape}|${BASELINE_REDIS}`));
+        const ratio = median(ratios.get(`${row.shape}|${BASELINE_REDIS}`));
+        return `| ${row.shape} | ${base.toFixed(0)}/s | ${ratio.toFixed(2)}x | ${row.redis.medianRatioToBullmq.toFixed(2)}x |`;
+      })
+    : [];
   const lines = [
     `Flows (${CONCURRENCY} handlers, ${INFLIGHT} submits in flight, medians of ${ROUNDS} interleaved rounds)`,
     "",
@@ -220,6 +238,15 @@ try {
   for (const row of rows)
     lines.push(
       `| ${row.shape} | ${row.flows} | ${row.memory.medianPerSec.toFixed(0)}/s | ${row.redis.medianPerSec.toFixed(0)}/s | ${row.bullmq.medianPerSec.toFixed(0)}/s | ${row.redis.medianRatioToBullmq.toFixed(2)}x | ${row.memory.medianRatioToBullmq.toFixed(1)}x |`,
+    );
+  if (baselineRows.length > 0)
+    lines.push(
+      "",
+      `A/B against ${baseline}`,
+      "",
+      "| shape | baseline redis | baseline / bullmq | this build / bullmq |",
+      "|---|---:|---:|---:|",
+      ...baselineRows,
     );
   mkdirSync(dirname(OUT), { recursive: true });
   const results = {

@@ -28,6 +28,12 @@ export interface FlowInput {
   readonly id: string;
   readonly kind: "flow" | "batch";
   readonly nodes: readonly FlowNodeInput[];
+  /**
+   * True when the engine generated the flow id and every node's task id just now (random
+   * UUIDs): no record can hold them, so a store may skip looking them up. Otherwise a store
+   * refuses a flow naming an existing flow or task.
+   */
+  readonly freshIds?: boolean;
 }
 
 /** One node as the store holds it now. */

@@ -65,11 +65,18 @@ describe("flows under kill -9 (Redis, real processes)", () => {
     const shapes = Array.from({ length: FLOWS }, (_, f) => randomFlow(f));
     for (const shape of shapes) flows.push(await producer.submitFlow(shape));
 
-    // Kill a random live worker every ~250 ms and start a new one, 10 times.
+    // Kill a random live worker every ~250 ms and start a new one, 10 times: one with a task
+    // in hand when there is one (on a loaded machine the flows may be nearly done by the time
+    // the spawns let the later kills happen, and a kill of an idle worker proves nothing).
+    const busy = (worker: WorkerProcess) => {
+      const finished = new Set(worker.of("done").map((r) => r.id));
+      return worker.of("start").some((r) => !finished.has(r.id));
+    };
     for (let round = 0; round < 10; round++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
       const live = workers.filter((worker) => worker.alive);
-      const victim = live[Math.floor(Math.random() * live.length)];
+      const candidates = live.some(busy) ? live.filter(busy) : live;
+      const victim = candidates[Math.floor(Math.random() * candidates.length)];
       await victim?.kill();
       await spawn();
     }

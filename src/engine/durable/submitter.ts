@@ -139,7 +139,7 @@ export class DurableSubmitter {
       async (connections) => {
         await (connections.store.enqueueFlow as NonNullable<typeof store.enqueueFlow>).call(
           connections.store,
-          { id, kind, nodes: tasks },
+          { id, kind, nodes: tasks, freshIds: true },
         );
         for (const { node, handler, task } of prepared)
           if (node.dependencies.length === 0)

@@ -17,7 +17,7 @@ export const luaScripts = {
   ack: {
     file: "ack-5",
     numberOfKeys: 5,
-    version: "17715256d84f",
+    version: "ceafa71094bd",
     lua: `--[[
   Completes a running task: succeeded, result stored, a "succeeded" event, finished records
   trimmed. Refused (nothing changes) unless the caller holds the current lease. (A worker acks
@@ -252,12 +252,39 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
+
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or "", false
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -273,19 +300,58 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
   end
-  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
+  end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wakeOnce(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -301,36 +367,54 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -340,22 +424,33 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              live = true
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -392,7 +487,7 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   done[#done + 1] = id
   -- A flow's node: its dependents are resolved in this same step.
   if f[9] and f[9] ~= "" then
-    flowNodeEnded(base, maxLen, id)
+    flowNodeEnded(base, maxLen, id, now, nil, f[9], valueJson)
   end
   return now
 end
@@ -472,7 +567,7 @@ return 1
   cancel: {
     file: "cancel-7",
     numberOfKeys: 7,
-    version: "522679990800",
+    version: "0db58956ae6b",
     lua: `--[[
   Cancels a task. Waiting (queued, scheduled, retrying, or a flow's node waiting for its
   dependencies) tasks leave their ready or delayed zset
@@ -670,12 +765,39 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
+
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or "", false
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -691,19 +813,58 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
   end
-  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
+  end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wakeOnce(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -719,36 +880,54 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -758,22 +937,33 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              live = true
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -810,7 +1000,7 @@ redis.call("HDEL", taskKey, "rm", "runAt", "leaseUntil")
 redis.call("ZADD", KEYS[5], digits(nowUs), id)
 emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", at, "error", ARGV[3], "finishedAt", at)
 -- A flow's node: its dependents are resolved in this same step.
-flowNodeEnded(KEYS[7], ARGV[6], id)
+flowNodeEnded(KEYS[7], ARGV[6], id, now, nowUs)
 trimSet(KEYS[5], KEYS[7], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
 return outcome
 `,
@@ -818,7 +1008,7 @@ return outcome
   claim: {
     file: "claim-N",
     numberOfKeys: undefined,
-    version: "312ad6a08cf0",
+    version: "bb3d0c86cb59",
     lua: `--[[
   One worker step: acks the handlers that finished, then claims work for the free slots, in one
   round trip. In order:
@@ -991,12 +1181,39 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
+
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or "", false
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -1012,19 +1229,58 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
   end
-  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
+  end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wakeOnce(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -1040,36 +1296,54 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -1079,22 +1353,33 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              live = true
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -1110,7 +1395,7 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
   -- A flow's node: its dependents are resolved in this same step.
-  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
@@ -1245,7 +1530,7 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   done[#done + 1] = id
   -- A flow's node: its dependents are resolved in this same step.
   if f[9] and f[9] ~= "" then
-    flowNodeEnded(base, maxLen, id)
+    flowNodeEnded(base, maxLen, id, now, nil, f[9], valueJson)
   end
   return now
 end
@@ -1509,7 +1794,7 @@ if not replay and #claimed < max then
         local e = redis.call("HMGET", taskKey, "name", "queue")
         appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], nowText,
           "error", errorJson, "finishedAt", nowText)
-        flowNodeEnded(base, maxLen, id)
+        flowNodeEnded(base, maxLen, id, now, nowUs)
         expired = expired + 1
       else
         local deliveries = (tonumber(f[3]) or 0) + 1
@@ -1821,7 +2106,7 @@ return replayed
   enqueue: {
     file: "enqueue-8",
     numberOfKeys: 8,
-    version: "5f72625e94c9",
+    version: "9220ee9ccfee",
     lua: `--[[
   Stores a new task and makes it ready (or delayed), honouring its idempotency key atomically.
   (enqueue-many stores several at once, all or nothing; both share includes/enqueue.lua.)
@@ -1973,8 +2258,9 @@ end
 
 -- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
 -- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
--- (ready or delayed zset, queue set, idempotency key) is the caller's.
-local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+-- (ready or delayed zset, queue set, idempotency key) is the caller's. extra (optional) holds
+-- more field/value pairs written in the same HSET (a flow node's fields, enqueue-flow).
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member, extra)
   local status = "queued"
   if delayed then
     status = "scheduled"
@@ -1993,6 +2279,11 @@ local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, memb
     if optional[i + 1] ~= "" then
       fields[#fields + 1] = optional[i]
       fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  if extra then
+    for i = 1, #extra do
+      fields[#fields + 1] = extra[i]
     end
   end
   redis.call("HSET", taskKey, unpack(fields))
@@ -2039,7 +2330,7 @@ return { 1, id, status }
   enqueueFlow: {
     file: "enqueue-flow-4",
     numberOfKeys: 4,
-    version: "e8951bbedb3c",
+    version: "451d74ff8be3",
     lua: `--[[
   Stores a flow in one atomic step: the flow hash and every node's task, all or nothing. A
   node without dependencies is stored as enqueue-many stores a task (ready or delayed); a node
@@ -2056,13 +2347,17 @@ return { 1, id, status }
   ARGV[2]  kind ("flow" | "batch")
   ARGV[3]  ttlMs: how long the flow hash is kept once every node ended (0 = no expiry)
   ARGV[4]  nodes JSON for snapshots: [[ref, id, name, dependsOn refs, policy], ...]
-  ARGV[5]  n: how many nodes follow
-  ARGV[6 ..] n groups of 21 arguments: the 16 of enqueue (id, name, queue, payload, priority,
-             delayMs, runAt, ttlMs, expiresAt, idempotency key, fingerprint, maxRetries,
-             timeoutMs, retry, meta, claim spec), then ref, pending dependency count, policy
-             ("cancel" | "run"), dependents' ids (space-separated), dependsOn JSON
+  ARGV[5]  "1" when the engine generated the flow id and every node id just now (random
+           UUIDs): no key can hold them, so they are not looked up; "0" checks each one
+  ARGV[6]  the nodes, JSON: an array with per node an array of 20 strings: the 16 arguments
+           of enqueue (id, name, queue, payload, priority, delayMs, runAt, ttlMs, expiresAt,
+           idempotency key, fingerprint, maxRetries, timeoutMs, retry, meta, claim spec),
+           then ref, pending dependency count, policy ("cancel" | "run"), dependents' ids
+           (space-separated). One argument instead of 20 per node: the client builds and
+           writes a flow's command much faster, and cjson decodes it in C.
 
-  Returns 1 once stored; -7 (nothing written) if the flow id or a node's id is taken.
+  Returns 1 once stored; -7 (nothing written) if the flow id or a node's id is taken (only
+  looked up when ARGV[5] is "0").
 ]]
 -- >>> include time
 -- Redis server time, the only clock the scripts use, so workers with skewed clocks still agree
@@ -2190,8 +2485,9 @@ end
 
 -- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
 -- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
--- (ready or delayed zset, queue set, idempotency key) is the caller's.
-local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+-- (ready or delayed zset, queue set, idempotency key) is the caller's. extra (optional) holds
+-- more field/value pairs written in the same HSET (a flow node's fields, enqueue-flow).
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member, extra)
   local status = "queued"
   if delayed then
     status = "scheduled"
@@ -2212,6 +2508,11 @@ local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, memb
       fields[#fields + 1] = optional[i + 1]
     end
   end
+  if extra then
+    for i = 1, #extra do
+      fields[#fields + 1] = extra[i]
+    end
+  end
   redis.call("HSET", taskKey, unpack(fields))
   return status
 end
@@ -2219,48 +2520,50 @@ end
 local base, delayedKey, seqKey, queuesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local flowId = ARGV[1]
 local flowKey = base .. "f:" .. flowId
-local n = tonumber(ARGV[5])
-local WIDTH = 21
+local nodes = cjson.decode(ARGV[6])
+local n = #nodes
 
-if redis.call("EXISTS", flowKey) == 1 then
-  return -7
-end
-for i = 1, n do
-  if redis.call("EXISTS", base .. "t:" .. ARGV[5 + (i - 1) * WIDTH + 1]) == 1 then
+if ARGV[5] ~= "1" then
+  if redis.call("EXISTS", flowKey) == 1 then
     return -7
+  end
+  for i = 1, n do
+    if redis.call("EXISTS", base .. "t:" .. nodes[i][1]) == 1 then
+      return -7
+    end
   end
 end
 
 local now = nowMs()
 local nowText = digits(now)
-redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "remaining", n, "total", n,
-  "ttl", ARGV[3], "nodes", ARGV[4])
+-- Exactly FLOW_FIELDS fields (includes/flow.lua counts ended nodes by HLEN beyond them).
+redis.call("HSET", flowKey, "kind", ARGV[2], "createdAt", nowText, "total", n, "ttl", ARGV[3],
+  "nodes", ARGV[4])
 local queueNames, seen = {}, {}
 for i = 1, n do
-  local o = 5 + (i - 1) * WIDTH
-  local id, queue = ARGV[o + 1], ARGV[o + 3]
+  -- A node's array holds its task at a[1 .. 16], as enqueue's ARGV (see storeTask).
+  local a = nodes[i]
+  local id, queue = a[1], a[3]
   local taskKey = base .. "t:" .. id
-  local runAt, expiresAt, delayed = taskTimes(ARGV, o, now)
-  local pending = tonumber(ARGV[o + 18])
-  local flowFields = { "flow", flowId, "ref", ARGV[o + 17], "pend", pending, "policy",
-    ARGV[o + 19], "dependents", ARGV[o + 20], "dependsOn", ARGV[o + 21] }
+  local runAt, expiresAt, delayed = taskTimes(a, 0, now)
+  local pending = tonumber(a[18])
+  -- Written with the task's own fields, in its one HSET. flow packs the flow id, the
+  -- dependents and the ref (see includes/flow.lua).
+  local flowFields = { "flow", flowId .. "\\0" .. a[20] .. "\\0" .. a[17], "pend", a[18],
+    "policy", a[19] }
   if pending > 0 then
-    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, "")
-    -- One write for the wait and the flow's fields (a node is stored once per flow).
-    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "",
-      unpack(flowFields))
+    storeTask(taskKey, a, 0, nowText, false, runAt, expiresAt, "", flowFields)
+    -- The wait overwrites fields the task hash already holds (in place).
+    redis.call("HSET", taskKey, "status", "waiting", "runAt", runAt and digits(runAt) or "")
   elseif delayed then
-    storeTask(taskKey, ARGV, o, nowText, true, runAt, expiresAt, "")
+    storeTask(taskKey, a, 0, nowText, true, runAt, expiresAt, "", flowFields)
     redis.call("ZADD", delayedKey, digits(runAt), id)
     wake(base .. "q:" .. queue .. ":marker")
   else
     local member = readyMember(seqKey, id)
-    storeTask(taskKey, ARGV, o, nowText, false, runAt, expiresAt, member)
-    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(ARGV[o + 5]), member)
+    storeTask(taskKey, a, 0, nowText, false, runAt, expiresAt, member, flowFields)
+    redis.call("ZADD", base .. "q:" .. queue .. ":ready", -tonumber(a[5]), member)
     wake(base .. "q:" .. queue .. ":marker")
-  end
-  if pending == 0 then
-    redis.call("HSET", taskKey, unpack(flowFields))
   end
   if not seen[queue] then
     seen[queue] = true
@@ -2274,7 +2577,7 @@ return 1
   enqueueMany: {
     file: "enqueue-many-4",
     numberOfKeys: 4,
-    version: "9741b0f0b8b9",
+    version: "817a34a75f23",
     lua: `--[[
   Stores several tasks in one atomic step, all or nothing. First every task is checked (its
   idempotency key, then its id, against Redis and against the tasks before it in this call);
@@ -2437,8 +2740,9 @@ end
 
 -- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
 -- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
--- (ready or delayed zset, queue set, idempotency key) is the caller's.
-local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+-- (ready or delayed zset, queue set, idempotency key) is the caller's. extra (optional) holds
+-- more field/value pairs written in the same HSET (a flow node's fields, enqueue-flow).
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member, extra)
   local status = "queued"
   if delayed then
     status = "scheduled"
@@ -2457,6 +2761,11 @@ local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, memb
     if optional[i + 1] ~= "" then
       fields[#fields + 1] = optional[i]
       fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  if extra then
+    for i = 1, #extra do
+      fields[#fields + 1] = extra[i]
     end
   end
   redis.call("HSET", taskKey, unpack(fields))
@@ -2605,7 +2914,7 @@ return named
   fail: {
     file: "fail-5",
     numberOfKeys: 5,
-    version: "bf2f0f53ab0d",
+    version: "1231bcb2bdee",
     lua: `--[[
   Fails a running task for good: status failed, into the dead-letter queue with its last
   error, a "failed" event, dead letters trimmed. Refused (nothing changes) unless the caller
@@ -2735,6 +3044,19 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- >>> include flow
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- >>> include ready
 -- Ready zsets. Score -priority puts higher priorities first; the member "<16-digit global
 -- sequence>:<id>" keeps equal priorities FIFO (zsets order equal scores lexicographically).
@@ -2770,12 +3092,39 @@ end
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
+
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or "", false
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -2791,19 +3140,58 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
   end
-  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
+  end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wakeOnce(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -2819,36 +3207,54 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -2858,22 +3264,33 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              live = true
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -2889,22 +3306,9 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
   -- A flow's node: its dependents are resolved in this same step.
-  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
--- >>> include batch
--- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
--- call (unpack has a stack limit; step must be even for score/member pairs).
-local function batched(cmd, key, list, step)
-  for i = 1, #list, step do
-    local last = math.min(i + step - 1, #list)
-    if key then
-      redis.call(cmd, key, unpack(list, i, last))
-    else
-      redis.call(cmd, unpack(list, i, last))
-    end
-  end
-end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)
@@ -3325,7 +3729,7 @@ return { taken, waitMs }
   reclaim: {
     file: "reclaim-5",
     numberOfKeys: 5,
-    version: "568e5fcd0093",
+    version: "f74aa1ec60c6",
     lua: `--[[
   Reclaims tasks whose lease expired (the worker crashed, was killed, or blocked its event loop
   past the lease): each goes back to its ready queue as "retrying" with a "retrying" event, in
@@ -3443,17 +3847,57 @@ local function emitEvent(eventsKey, maxLen, taskKey, status, at, k1, v1, k2, v2)
   appendEvent(eventsKey, maxLen, f[1], f[2], f[3], status, f[4], f[5], f[6], at, k1, v1, k2, v2)
 end
 -- >>> include flow
+-- >>> include batch
+-- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
+-- call (unpack has a stack limit; step must be even for score/member pairs).
+local function batched(cmd, key, list, step)
+  for i = 1, #list, step do
+    local last = math.min(i + step - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, last))
+    else
+      redis.call(cmd, unpack(list, i, last))
+    end
+  end
+end
 -- Flows: what happens to a flow's other nodes when one of its tasks ends, called by every
 -- script that writes a terminal status (complete, deadLetter, cancel, claim's expiry) right
 -- after that write, in the same script: there is no moment where a node has ended and its
 -- dependents have not been resolved, whatever crashes.
 --
--- A node's hash holds, besides the task: flow (flow id), ref, pend (dependencies not ended
--- yet), policy ("cancel" | "run"), dependents (their task ids, space-separated), dependsOn
--- (JSON refs, for snapshots) and deps, the outcomes of the dependencies ended so far (a JSON
--- object by ref, grown as each ends): a node carries the outcomes it will see, so it never
--- needs its dependencies' records (retention may evict those). The flow hash {p}:f:<flow id> holds kind, createdAt, remaining, ttl,
--- nodes (JSON, for snapshots) and o:<ref> = each ended node's outcome (flow.result()).
+-- A node's hash holds, besides the task: flow, pend (dependencies not ended yet), policy
+-- ("cancel" | "run") and deps, the outcomes of the dependencies ended so far (a JSON object by
+-- ref, grown as each ends): a node carries the outcomes it will see, so it never needs its
+-- dependencies' records (retention may evict those). flow packs what never changes and what an
+-- ending node needs: "<flow id>\\0<dependents' task ids, space-separated>\\0<ref>", so an ack,
+-- which reads flow anyway (complete.lua), resolves the node without reading its hash again.
+-- The flow hash {p}:f:<flow id> holds exactly the FLOW_FIELDS kind, createdAt, total, ttl and
+-- nodes (JSON, for snapshots, with each node's dependsOn), and o:<ref> = each ended node's
+-- outcome (flow.result()), written once per node: HLEN - FLOW_FIELDS is how many have ended.
+-- (A flow stored by an earlier version has a remaining counter instead, counted down per node.)
+local FLOW_FIELDS = 5
+
+-- A node's flow field as flow id, dependents (space-separated ids), ref and whether it was
+-- packed. A node stored by an earlier version (flow id alone, ref and dependents in their own
+-- fields) is read from taskKey.
+local function flowField(taskKey, value)
+  local a = string.find(value, "\\0", 1, true)
+  if not a then
+    local old = redis.call("HMGET", taskKey, "dependents", "ref")
+    return value, old[1] or "", old[2] or "", false
+  end
+  local b = string.find(value, "\\0", a + 1, true)
+  return string.sub(value, 1, a - 1), string.sub(value, a + 1, b - 1), string.sub(value, b + 1),
+    true
+end
+
+-- The flow's hash is kept retention.ttlMs (0 = for good) once its last node ended.
+local function flowDone(flowKey, ttlText)
+  local ttl = tonumber(ttlText or "0") or 0
+  if ttl > 0 then
+    redis.call("PEXPIRE", flowKey, ttl)
+  end
+end
 
 -- A terminal task's outcome as JSON text, from its stored value and error JSON.
 local function outcomeJson(status, valueJson, errorJson)
@@ -3469,19 +3913,58 @@ local function outcomeJson(status, valueJson, errorJson)
   return '{"status":"' .. status .. '"}'
 end
 
--- A node whose last dependency ended: waiting -> queued (or scheduled while its own delay
--- has not passed), with deps, its dependencies' outcomes (gathered as each one ended), for the
--- claim to hand out.
-local function releaseNode(base, taskKey, id, queue, priority, runAt, deps, now)
-  local due = tonumber(runAt or "")
-  if due and due > now then
-    redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
-    redis.call("ZADD", base .. "delayed", digits(due), id)
-  else
-    redis.call("HSET", taskKey, "status", "queued", "runAt", "", "deps", deps, "pend", 0)
-    pushReady(base .. "q:" .. queue .. ":ready", base .. "seq", taskKey, id, priority)
+-- The queues whose marker a release already left a wake-up token on in this script run: the
+-- token cannot be taken within the run (workers take it with BLPOP), so the releases of
+-- several nodes ended in one step (a claim's acks) check each marker once. (A local of the
+-- script body: every run starts with it empty.)
+local flowWoken = {}
+local function wakeOnce(markerKey)
+  if not flowWoken[markerKey] then
+    flowWoken[markerKey] = true
+    wake(markerKey)
   end
-  wake(base .. "q:" .. queue .. ":marker")
+end
+
+-- A node whose last dependency ended and whose own delay has passed: released as queued,
+-- with deps (its dependencies' outcomes, gathered as each one ended) for the claim to hand out.
+-- The releases of one flowNodeEnded call are collected (released) and written together by
+-- releaseReady: one INCRBY reserves their ready sequence numbers (in the order released: FIFO
+-- as before), one ZADD and one wake-up per queue. A fan-out's root releases all its children in
+-- one call.
+local function releaseReady(base, released)
+  local n = #released
+  if n == 0 then
+    return
+  end
+  local seq = redis.call("INCRBY", base .. "seq", n) - n
+  local byQueue, queues = {}, {}
+  for j = 1, n do
+    local r = released[j]
+    local member = readyMemberAt(seq + j, r[2])
+    -- One HSET: the ready member (rm, see ready.lua) is written with the status.
+    redis.call("HSET", r[1], "status", "queued", "runAt", "", "rm", member, "deps", r[5],
+      "pend", 0)
+    local scored = byQueue[r[3]]
+    if not scored then
+      scored = {}
+      byQueue[r[3]] = scored
+      queues[#queues + 1] = r[3]
+    end
+    scored[#scored + 1] = -tonumber(r[4])
+    scored[#scored + 1] = member
+  end
+  for _, queue in ipairs(queues) do
+    batched("ZADD", base .. "q:" .. queue .. ":ready", byQueue[queue], 1000)
+    wakeOnce(base .. "q:" .. queue .. ":marker")
+  end
+end
+
+-- The same for a node whose own delay has not passed yet: waiting -> scheduled, due in the
+-- delayed zset.
+local function releaseDelayed(base, taskKey, id, queue, due, deps)
+  redis.call("HSET", taskKey, "status", "scheduled", "deps", deps, "pend", 0)
+  redis.call("ZADD", base .. "delayed", digits(due), id)
+  wakeOnce(base .. "q:" .. queue .. ":marker")
 end
 
 -- deps (a JSON object by ref, or empty) with ref's outcome added.
@@ -3497,36 +3980,54 @@ end
 -- dependents: each records the outcome; a "cancel" dependent of a node that did not succeed
 -- ends cancelled (and is resolved in turn, iteratively); one whose last dependency this was is
 -- released. Counts the node out of its flow once (a DLQ replay may end a task twice). Does
--- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~.
-local function flowNodeEnded(base, maxLen, id)
+-- nothing for a task outside flows. maxLen is the events stream's MAXLEN ~. now and nowUs are
+-- the caller's clock (see time.lua), read once per script instead of once per ended node; a
+-- caller without them (nil) leaves the reading to this function, when it needs one. A caller
+-- that just acked id passes the flow field it read (acked) and the value it stored (value, ""
+-- for none): the node's status, value and flow are then known without a read.
+local function flowNodeEnded(base, maxLen, id, now, nowUs, acked, value)
   local work = { id }
+  local released = {}
   local i = 1
-  local now, nowUs
   while i <= #work do
     local nid = work[i]
-    i = i + 1
     local taskKey = base .. "t:" .. nid
-    local f = redis.call("HMGET", taskKey, "flow", "ref", "dependents", "status", "value", "error")
+    local f
+    if i == 1 and acked then
+      f = { acked, "succeeded", value, "" }
+    else
+      f = redis.call("HMGET", taskKey, "flow", "status", "value", "error")
+    end
+    i = i + 1
     if f[1] and f[1] ~= "" then
-      local flowKey = base .. "f:" .. f[1]
-      local outcome = outcomeJson(f[4], f[5], f[6])
-      if redis.call("HSETNX", flowKey, "o:" .. f[2], outcome) == 1 then
+      local flowId, dependents, ref, packed = flowField(taskKey, f[1])
+      local flowKey = base .. "f:" .. flowId
+      local outcome = outcomeJson(f[2], f[3], f[4])
+      if redis.call("HSETNX", flowKey, "o:" .. ref, outcome) == 1 then
         if not now then
           now, nowUs = clock()
         end
-        local failed = f[4] ~= "succeeded"
-        for did in string.gmatch(f[3] or "", "[^ ]+") do
+        local failed = f[2] ~= "succeeded"
+        -- A dependent still waiting (or released now) has not ended: this node is not the
+        -- flow's last, so the count of ended nodes need not be looked at. The last node to end
+        -- has none (every other node ended), so it always looks.
+        local live = false
+        for did in string.gmatch(dependents, "[^ ]+") do
           local dkey = base .. "t:" .. did
           local d = redis.call("HMGET", dkey, "status", "policy", "queue", "priority", "runAt",
             "pend", "deps")
           if d[1] == "waiting" then
-            local deps = withDependency(d[7], f[2], outcome)
+            local deps = withDependency(d[7], ref, outcome)
             local pend = (tonumber(d[6]) or 1) - 1
             if failed and d[2] ~= "run" then
+              if not nowUs then
+                local _, us = clock()
+                nowUs = us
+              end
               local at = digits(now)
               local errorJson = cjson.encode({
                 name = "CancelledError", code = "ERR_CANCELLED", reason = "dependency",
-                message = 'The task was cancelled because its dependency "' .. f[2]
+                message = 'The task was cancelled because its dependency "' .. ref
                   .. '" did not succeed (onDependencyFailure: "cancel")',
               })
               redis.call("HSET", dkey, "status", "cancelled", "finishedAt", at, "error", errorJson,
@@ -3536,22 +4037,33 @@ local function flowNodeEnded(base, maxLen, id)
                 "finishedAt", at)
               work[#work + 1] = did
             elseif pend <= 0 then
-              releaseNode(base, dkey, did, d[3], d[4], d[5], deps, now)
+              live = true
+              local due = tonumber(d[5] or "")
+              if due and due > now then
+                releaseDelayed(base, dkey, did, d[3], due, deps)
+              else
+                released[#released + 1] = { dkey, did, d[3], d[4], deps }
+              end
             else
+              live = true
               redis.call("HSET", dkey, "deps", deps, "pend", pend)
             end
           end
         end
-        if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
-          redis.call("HSET", flowKey, "finishedAt", digits(now))
-          local ttl = tonumber(redis.call("HGET", flowKey, "ttl") or "0") or 0
-          if ttl > 0 then
-            redis.call("PEXPIRE", flowKey, ttl)
+        if not packed then
+          if redis.call("HINCRBY", flowKey, "remaining", -1) <= 0 then
+            flowDone(flowKey, redis.call("HGET", flowKey, "ttl"))
+          end
+        elseif not live then
+          local t = redis.call("HMGET", flowKey, "total", "ttl")
+          if redis.call("HLEN", flowKey) - FLOW_FIELDS >= tonumber(t[1]) then
+            flowDone(flowKey, t[2])
           end
         end
       end
     end
   end
+  releaseReady(base, released)
 end
 
 -- The key stem of a task key built as stem .. "t:" .. id.
@@ -3567,22 +4079,9 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
   -- A flow's node: its dependents are resolved in this same step.
-  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end
 -- >>> include evict
--- >>> include batch
--- Runs cmd with the items of list as arguments (after key, unless key is nil), at most step per
--- call (unpack has a stack limit; step must be even for score/member pairs).
-local function batched(cmd, key, list, step)
-  for i = 1, #list, step do
-    local last = math.min(i + step - 1, #list)
-    if key then
-      redis.call(cmd, key, unpack(list, i, last))
-    else
-      redis.call(cmd, unpack(list, i, last))
-    end
-  end
-end
 -- Deletes a task hash and the idempotency key pointing at it. base is the "{prefix}:" stem
 -- passed in KEYS, so the derived keys carry the same hash tag (same Cluster slot).
 local function evictTask(base, id)

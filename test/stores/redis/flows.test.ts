@@ -15,6 +15,7 @@ describe("Redis store: flows", () => {
   });
 
   it("lets a flow's hash expire retention.ttlMs after it ended", async () => {
-    await checkFlowRetention(redis.store({ retention: { ttlMs: 1 } }));
+    // The flow hash expires by PEXPIRE, in real time: 1 ms raced the read right after the ack.
+    await checkFlowRetention(redis.store({ retention: { ttlMs: 250 } }), 400);
   });
 });

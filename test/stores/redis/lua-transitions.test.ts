@@ -148,7 +148,7 @@ const EDGES: Readonly<Record<string, readonly Edge[]>> = {
       guards: [
         {
           file: "enqueue-flow-4.lua",
-          code: 'if redis.call("EXISTS", base .. "t:" .. ARGV[5 + (i - 1) * WIDTH + 1]) == 1 then',
+          code: 'if redis.call("EXISTS", base .. "t:" .. nodes[i][1]) == 1 then',
         },
       ],
     },

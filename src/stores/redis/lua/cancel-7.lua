@@ -64,6 +64,6 @@ redis.call("HDEL", taskKey, "rm", "runAt", "leaseUntil")
 redis.call("ZADD", KEYS[5], digits(nowUs), id)
 emitEvent(KEYS[6], ARGV[6], taskKey, "cancelled", at, "error", ARGV[3], "finishedAt", at)
 -- A flow's node: its dependents are resolved in this same step.
-flowNodeEnded(KEYS[7], ARGV[6], id)
+flowNodeEnded(KEYS[7], ARGV[6], id, now, nowUs)
 trimSet(KEYS[5], KEYS[7], nowUs, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7]))
 return outcome

@@ -309,7 +309,7 @@ if not replay and #claimed < max then
         local e = redis.call("HMGET", taskKey, "name", "queue")
         appendEvent(eventsKey, maxLen, id, e[1], e[2], "expired", f[4], f[8], f[5], nowText,
           "error", errorJson, "finishedAt", nowText)
-        flowNodeEnded(base, maxLen, id)
+        flowNodeEnded(base, maxLen, id, now, nowUs)
         expired = expired + 1
       else
         local deliveries = (tonumber(f[3]) or 0) + 1

@@ -33,7 +33,7 @@ local function complete(base, eventsKey, maxLen, id, token, valueJson, now, nowT
   done[#done + 1] = id
   -- A flow's node: its dependents are resolved in this same step.
   if f[9] and f[9] ~= "" then
-    flowNodeEnded(base, maxLen, id)
+    flowNodeEnded(base, maxLen, id, now, nil, f[9], valueJson)
   end
   return now
 end

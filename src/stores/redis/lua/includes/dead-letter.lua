@@ -10,5 +10,5 @@ local function deadLetter(dlqKey, eventsKey, maxLen, taskKey, id, now, nowUs, er
   redis.call("ZADD", dlqKey, digits(nowUs), id)
   emitEvent(eventsKey, maxLen, taskKey, "failed", at, "error", errorJson, "finishedAt", at)
   -- A flow's node: its dependents are resolved in this same step.
-  flowNodeEnded(stemOf(taskKey, id), maxLen, id)
+  flowNodeEnded(stemOf(taskKey, id), maxLen, id, now, nowUs)
 end

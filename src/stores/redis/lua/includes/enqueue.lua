@@ -58,8 +58,9 @@ end
 
 -- Writes the hash of the new task at a[o + 1 ..] (one HSET) and returns its status: scheduled
 -- when delayed, else queued (member is its ready-zset member, "" when delayed). Indexing it
--- (ready or delayed zset, queue set, idempotency key) is the caller's.
-local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member)
+-- (ready or delayed zset, queue set, idempotency key) is the caller's. extra (optional) holds
+-- more field/value pairs written in the same HSET (a flow node's fields, enqueue-flow).
+local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, member, extra)
   local status = "queued"
   if delayed then
     status = "scheduled"
@@ -78,6 +79,11 @@ local function storeTask(taskKey, a, o, nowText, delayed, runAt, expiresAt, memb
     if optional[i + 1] ~= "" then
       fields[#fields + 1] = optional[i]
       fields[#fields + 1] = optional[i + 1]
+    end
+  end
+  if extra then
+    for i = 1, #extra do
+      fields[#fields + 1] = extra[i]
     end
   end
   redis.call("HSET", taskKey, unpack(fields))
