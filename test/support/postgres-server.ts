@@ -17,7 +17,7 @@
  * `exit` hook SIGKILLs any server a crashed test run left behind.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
