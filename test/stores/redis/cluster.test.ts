@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { InvalidOptionError, TaskManager } from "taskmill";
+import { BackendUnavailableError, InvalidOptionError, TaskManager } from "taskmill";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { keySlot } from "../../../src/stores/redis/client.js";
 import { KeySpace } from "../../../src/stores/redis/keys.js";
@@ -178,6 +178,25 @@ describe("the Redis store on a Redis Cluster", () => {
     expect(refused(["redis://127.0.0.1:7000/0"])).toBeUndefined();
     for (const url of [[], ["redis://127.0.0.1:7000/2"], [42]])
       expect(refused(url)).toBeInstanceOf(InvalidOptionError);
+  });
+
+  it("an unreachable cluster: calls reject with BackendUnavailableError naming the seeds, never their credentials", async () => {
+    const mill = manager({
+      backend: {
+        type: "redis",
+        // Ports 1 and 2: privileged, never handed out as free ports, nothing listens there.
+        url: ["redis://user:s3cret@127.0.0.1:1", "redis://127.0.0.1:2"],
+        callTimeoutMs: 1_000,
+      },
+    });
+    const error = await mill.submit("noop", null).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as Error).message).toContain("redis://127.0.0.1:1");
+    expect((error as Error).message).toContain("redis://127.0.0.1:2");
+    expect((error as Error).message).not.toContain("s3cret");
   });
 
   // Last: it restarts a master (its data is gone, its slots and node id stay).
