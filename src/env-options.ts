@@ -103,6 +103,9 @@ export function optionsFromEnv(
   }
   const backend = options.backend as Record<string, unknown> | undefined;
   if (backend !== undefined && backend.type === undefined) backend.type = storeOf(backend);
+  // A Redis Cluster: its seed URLs, comma-separated (no single Redis URL holds a comma).
+  if (backend?.type === "redis" && typeof backend.url === "string" && backend.url.includes(","))
+    backend.url = backend.url.split(",").map((url) => url.trim());
   try {
     resolveOptions(options as TaskManagerOptions);
   } catch (error) {
@@ -158,7 +161,11 @@ function asVariableError(error: InvalidOptionError): InvalidOptionError {
   let best: [string, number] | undefined;
   for (const [name, { path }] of Object.entries(ENV_VARIABLES)) {
     const option = path.join(".");
-    if (error.option === option || error.option.startsWith(`${option}.`)) {
+    if (
+      error.option === option ||
+      error.option.startsWith(`${option}.`) ||
+      error.option.startsWith(`${option}[`)
+    ) {
       if (best === undefined || option.length > best[1]) best = [name, option.length];
     } else if (option.startsWith(`${error.option}.`) && best === undefined) best = [name, 0];
   }

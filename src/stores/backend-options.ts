@@ -44,9 +44,16 @@ export interface MemoryBackendOptions {
  */
 export interface RedisBackendOptions {
   readonly type: "redis";
-  /** A Redis URL such as `redis://127.0.0.1:6379/0`. Give this or `connection`. */
-  readonly url?: string;
-  /** An ioredis client to use instead of `url` (taskmill duplicates it, never quits it). */
+  /**
+   * A Redis URL such as `redis://127.0.0.1:6379/0`, or a list of them: the seed nodes of a
+   * Redis Cluster (`["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"]`; database 0 only, the
+   * credentials and TLS of the first apply to every node). Give this or `connection`.
+   */
+  readonly url?: string | readonly string[];
+  /**
+   * An ioredis client to use instead of `url`: a `Redis` or a `Cluster` (taskmill duplicates
+   * it, never quits it).
+   */
   readonly connection?: object;
   /** Key prefix; all keys share the hash tag `{prefix}`. @default "taskmill" */
   readonly prefix?: string;
@@ -86,7 +93,7 @@ export interface RedisBackendOptions {
 /** The resolved durable backend settings (validated further by the Redis store). */
 export interface ResolvedRedisBackend {
   readonly type: "redis";
-  readonly url: string | undefined;
+  readonly url: string | readonly string[] | undefined;
   readonly connection: object | undefined;
   readonly prefix: string | undefined;
   readonly layout: "single" | "sharded";
@@ -175,8 +182,26 @@ function resolveRedisBackend(backend: RedisBackendOptions): ResolvedRedisBackend
   const { url, connection } = backend;
   if (url === undefined && connection === undefined)
     throw new InvalidOptionError("backend.url", "must be given (or backend.connection)", url);
-  if (url !== undefined && (typeof url !== "string" || !/^rediss?:\/\//.test(url)))
-    throw new InvalidOptionError("backend.url", 'must be a "redis://" or "rediss://" URL', url);
+  if (Array.isArray(url)) {
+    if (url.length === 0)
+      throw new InvalidOptionError(
+        "backend.url",
+        "must list at least one Redis Cluster node URL",
+        url,
+      );
+    for (const [i, node] of url.entries())
+      if (typeof node !== "string" || !/^rediss?:\/\//.test(node))
+        throw new InvalidOptionError(
+          `backend.url[${i}]`,
+          'must be a "redis://" or "rediss://" URL',
+          node,
+        );
+  } else if (url !== undefined && (typeof url !== "string" || !/^rediss?:\/\//.test(url)))
+    throw new InvalidOptionError(
+      "backend.url",
+      'must be a "redis://" or "rediss://" URL (or a list of them for a Redis Cluster)',
+      url,
+    );
   if (connection !== undefined && (typeof connection !== "object" || connection === null))
     throw new InvalidOptionError("backend.connection", "must be an ioredis client", connection);
   const layout = backend.layout ?? "single";

@@ -6,7 +6,8 @@
  *   node durable-worker.mjs <url> <prefix> <leaseMs> <behaviour>
  *   node durable-worker.mjs sqlite:<file> - <leaseMs> <behaviour>
  *
- * `url` is a redis:// URL (keys under <prefix>), a postgres:// URL (then <prefix> is the
+ * `url` is a redis:// URL (keys under <prefix>; several, comma-separated: a Redis Cluster
+ * given by its seed nodes), a postgres:// URL (then <prefix> is the
  * schema), or "sqlite:<file>" for the SQLite database <file> (prefix unused).
  *
  * Behaviours of `job`:
@@ -73,6 +74,8 @@ function backendOf(url) {
     return { type: "sqlite", path: url.slice("sqlite:".length), ...lease };
   if (url.startsWith("postgres")) return { type: "postgres", url, schema: prefix, ...lease };
   const layout = env.REDIS_LAYOUT ? { layout: env.REDIS_LAYOUT } : {};
+  // A comma-separated list of redis:// URLs: the seed nodes of a Redis Cluster.
+  if (url.includes(",")) return { type: "redis", url: url.split(","), prefix, ...layout, ...lease };
   return { type: "redis", url, prefix, ...layout, ...lease };
 }
 

@@ -54,8 +54,11 @@ export interface WorkerReport {
 export type Behaviour = "hang" | "fast" | "work" | "block" | "signal" | "submit" | "within";
 
 export interface WorkerSpec {
-  /** A Redis URL, or `sqlite:<file>` for the SQLite store (then `prefix` is unused). */
-  readonly url: string;
+  /**
+   * A Redis URL, or `sqlite:<file>` for the SQLite store (then `prefix` is unused), or a
+   * Redis Cluster's seed URLs (passed to the worker comma-separated).
+   */
+  readonly url: string | readonly string[];
   readonly prefix: string;
   readonly leaseMs: number;
   readonly behaviour: Behaviour;
@@ -64,6 +67,11 @@ export interface WorkerSpec {
   readonly maxDeliveries?: number;
   /** Extra environment (WORK_MS, MIN_BLOCK_MS, MAX_BLOCK_MS, RELEASE_FILE). */
   readonly env?: Record<string, string>;
+}
+
+/** The worker's URL argument: a cluster's seeds comma-separated (durable-worker.mjs splits). */
+function workerUrl(url: string | readonly string[]): string {
+  return typeof url === "string" ? url : url.join(",");
 }
 
 const live = new Map<number, ChildProcess>();
@@ -88,7 +96,7 @@ export class WorkerProcess {
     this.label = spec.label;
     const child = spawn(
       process.execPath,
-      [SCRIPT, spec.url, spec.prefix, String(spec.leaseMs), spec.behaviour],
+      [SCRIPT, workerUrl(spec.url), spec.prefix, String(spec.leaseMs), spec.behaviour],
       {
         stdio: ["pipe", "pipe", "pipe"],
         env: {

@@ -4,7 +4,7 @@
  * sealing function every store shares) and runs `audit-append`, which writes it only if the
  * head did not move meanwhile; on a race it re-seals and tries again.
  */
-import type { Redis } from "ioredis";
+
 import { decodeAuditRecord, sealAuditRecord } from "../../audit/chain.js";
 import {
   type AuditEntry,
@@ -14,6 +14,7 @@ import {
   type AuditStorePage,
   GENESIS_HASH,
 } from "../../audit/types.js";
+import type { RedisClient } from "./client.js";
 import type { KeySpace } from "./keys.js";
 import { runScript } from "./scripts.js";
 
@@ -22,11 +23,11 @@ const MAX_ATTEMPTS = 100;
 
 /** Appends and reads audit records on one prefix. */
 export class RedisAudit {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #records: string;
   readonly #meta: string;
 
-  constructor(redis: Redis, keys: KeySpace) {
+  constructor(redis: RedisClient, keys: KeySpace) {
     this.#redis = redis;
     this.#records = keys.audit;
     this.#meta = keys.auditMeta;

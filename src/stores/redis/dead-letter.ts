@@ -3,7 +3,7 @@
  * kept with their last error and attempts, oldest first, bounded by count and age (see the
  * `deadLetters` option). Replay re-opens a task under the same id; purge deletes it.
  */
-import type { Redis } from "ioredis";
+
 import { InvalidArgumentError } from "../../errors.js";
 import type {
   DeadLetterListOptions,
@@ -13,6 +13,7 @@ import type {
 } from "../../registry/dead-letters.js";
 import { resolvePageLimit } from "../../validation.js";
 import type { StoredTaskPage } from "../durable-types.js";
+import type { RedisClient } from "./client.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
 import type { ResolvedStoreOptions } from "./options.js";
@@ -25,7 +26,7 @@ const CHUNK = 500;
 /** Dead letters of one prefix. */
 export class RedisDeadLetters {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: KeySpace,
     private readonly options: ResolvedStoreOptions,
   ) {}

@@ -3,10 +3,11 @@
  * written by the scripts in the same step as the change itself, so a reader that starts
  * before a task finishes cannot miss its result.
  */
-import type { Redis } from "ioredis";
+
 import { InvalidArgumentError } from "../../errors.js";
 import { requireInteger } from "../../validation.js";
 import type { TaskEvent } from "../durable-types.js";
+import type { RedisClient } from "./client.js";
 import { parseEvent } from "./codec.js";
 import { UnexpectedReplyError } from "./errors.js";
 
@@ -26,7 +27,7 @@ export interface ReadEventsOptions {
  * only entries added while blocking). Resolves with `[]` when nothing came.
  */
 export async function readEvents(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   after: string,
   options: ReadEventsOptions = {},

@@ -2,17 +2,18 @@
  * The Redis events feed behind the port's {@link EventReader}: blocking `XREAD`s on a
  * connection of its own (a blocked client cannot serve other commands).
  */
-import type { Redis } from "ioredis";
+
 import type { EventReader } from "../durable-store.js";
 import type { TaskEvent } from "../durable-types.js";
+import type { RedisClient } from "./client.js";
 import { readEvents } from "./events.js";
 
 export class RedisFeedReader implements EventReader {
-  readonly #connection: Redis;
+  readonly #connection: RedisClient;
   readonly #key: string;
 
   /** @param connection owned: closed by `close()` */
-  constructor(connection: Redis, key: string) {
+  constructor(connection: RedisClient, key: string) {
     this.#connection = connection;
     connection.on("error", () => {}); // surfaced as failed reads, retried by the reader
     this.#key = key;

@@ -5,7 +5,7 @@
  * Heartbeats are stamped with Redis time (never a worker's clock) in a small script, which
  * also drops workers silent for longer than the bound.
  */
-import type { Redis } from "ioredis";
+
 import {
   decodeSchedule,
   decodeWorker,
@@ -15,6 +15,7 @@ import {
   requireScheduleId,
 } from "../fleet-codec.js";
 import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.js";
+import type { RedisClient } from "./client.js";
 import type { KeySpace } from "./keys.js";
 
 /** KEYS: workers hash, heartbeat zset. ARGV: dropAfterMs, then id and report (or none). */
@@ -49,7 +50,7 @@ return 1
 `;
 
 export async function heartbeat(
-  redis: Redis,
+  redis: RedisClient,
   k: KeySpace,
   worker: WorkerReport,
   dropAfterMs: number,
@@ -68,12 +69,12 @@ export async function heartbeat(
   return Number(reply[0]);
 }
 
-export async function removeWorker(redis: Redis, k: KeySpace, id: string): Promise<void> {
+export async function removeWorker(redis: RedisClient, k: KeySpace, id: string): Promise<void> {
   await redis.multi().hdel(k.workers, id).zrem(k.workerBeats, id).exec();
 }
 
 export async function listWorkers(
-  redis: Redis,
+  redis: RedisClient,
   k: KeySpace,
   dropAfterMs: number,
 ): Promise<{ now: number; workers: StoredWorker[] }> {
@@ -89,7 +90,7 @@ export async function listWorkers(
 }
 
 export async function saveSchedule(
-  redis: Redis,
+  redis: RedisClient,
   k: KeySpace,
   schedule: StoredSchedule,
 ): Promise<void> {
@@ -101,14 +102,18 @@ export async function saveSchedule(
     .exec();
 }
 
-export async function deleteSchedule(redis: Redis, k: KeySpace, id: string): Promise<boolean> {
+export async function deleteSchedule(
+  redis: RedisClient,
+  k: KeySpace,
+  id: string,
+): Promise<boolean> {
   requireScheduleId(id);
   const replies = await redis.multi().hdel(k.schedules, id).srem(k.pausedSchedules, id).exec();
   return Number(replies?.[0]?.[1]) > 0;
 }
 
 export async function setSchedulePaused(
-  redis: Redis,
+  redis: RedisClient,
   k: KeySpace,
   id: string,
   paused: boolean,
@@ -125,7 +130,7 @@ export async function setSchedulePaused(
   return Number(reply) === 1;
 }
 
-export async function listSchedules(redis: Redis, k: KeySpace): Promise<StoredSchedule[]> {
+export async function listSchedules(redis: RedisClient, k: KeySpace): Promise<StoredSchedule[]> {
   const [all, paused] = await Promise.all([
     redis.hgetall(k.schedules),
     redis.smembers(k.pausedSchedules),

@@ -3,7 +3,7 @@
  * a flow back. Resolving dependents when a node ends is not here: it is part of every script
  * that ends a task (lua/includes/flow.lua), so it is atomic with the end itself.
  */
-import type { Redis } from "ioredis";
+
 import { InvalidArgumentError } from "../../errors.js";
 import {
   type FlowInput,
@@ -13,6 +13,7 @@ import {
   type StoredFlow,
   storedFlowNode,
 } from "../durable-flows.js";
+import type { RedisClient } from "./client.js";
 import { type EncodedTask, encodeTask } from "./enqueue.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
@@ -20,7 +21,7 @@ import { runScript, type ScriptArg } from "./scripts.js";
 
 /** Stores a flow in one script call; all or nothing. */
 export async function enqueueFlow(
-  redis: Redis,
+  redis: RedisClient,
   k: KeySpace,
   flow: FlowInput,
   ttlMs: number,
@@ -106,7 +107,7 @@ function encodeFreshTask(task: FlowNodeInput["task"], i: number): EncodedTask {
 
 /** The flow and its nodes' current statuses (one HGETALL, then one pipelined HGET per node). */
 export async function readFlow(
-  redis: Redis,
+  redis: RedisClient,
   k: KeySpace,
   id: string,
 ): Promise<StoredFlow | undefined> {

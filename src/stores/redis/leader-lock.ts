@@ -25,11 +25,11 @@
  * it with the compare-and-set renewal instead of waiting for it to expire.
  */
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { type Logger, safeLog, silentLogger } from "../../observability/logger.js";
 import { type Clock, systemClock, type TimerHandle } from "../../scheduling/clock.js";
 import type { LeadershipChange } from "../durable-store.js";
 import { announceLeadership, LockValidity } from "../leadership.js";
+import type { RedisClient } from "./client.js";
 import { registerScripts, runScript } from "./scripts.js";
 
 /** Why leadership changed, as given to {@link LeaderLockOptions.onChange} and logged. */
@@ -68,7 +68,7 @@ export interface LeaderLockOptions {
  * ```
  */
 export class LeaderLock {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #key: string;
   readonly #token: string;
   readonly #ttlMs: number;
@@ -98,7 +98,7 @@ export class LeaderLock {
    *   not own it (the caller quits it, after `stop()`).
    * @param key the lock key, e.g. `KeySpace.leader("cron")`.
    */
-  constructor(redis: Redis, key: string, options: LeaderLockOptions) {
+  constructor(redis: RedisClient, key: string, options: LeaderLockOptions) {
     const ttlMs = options.ttlMs;
     if (!Number.isInteger(ttlMs) || ttlMs < 10)
       throw new RangeError(`LeaderLock ttlMs must be an integer >= 10, got ${ttlMs}`);

@@ -56,9 +56,57 @@ export function shardedStoreOptions(
  * refused before any connection opens (nothing is left to keep the process alive).
  */
 export function checkRedisBackend(backend: ResolvedRedisBackend, options: ResolvedOptions): void {
-  if (backend.url !== undefined) redisDatabase(backend.url);
+  if (typeof backend.url === "string") redisDatabase(backend.url);
+  else if (backend.url !== undefined) clusterNodes(backend.url);
   const resolved = resolveStoreOptions(redisStoreOptions(backend, options));
   new KeySpace(resolved.prefix);
+}
+
+/**
+ * The seed nodes of a Redis Cluster from `backend.url`'s list, with the first URL's credentials
+ * and TLS (a cluster's nodes share them).
+ * @throws InvalidOptionError for an empty list, a URL that does not parse or has no host, or
+ *   one naming a database other than 0 (a cluster has only database 0).
+ */
+export function clusterNodes(urls: readonly string[]): {
+  readonly nodes: Array<{ host: string; port: number }>;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls: boolean;
+} {
+  if (urls.length === 0)
+    throw new InvalidOptionError(
+      "backend.url",
+      "must list at least one Redis Cluster node URL",
+      urls,
+    );
+  const nodes = urls.map((url, i) => {
+    const option = `backend.url[${i}]`;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new InvalidOptionError(option, "must be a valid URL", url);
+    }
+    if (parsed.hostname === "") throw new InvalidOptionError(option, "must name a host", url);
+    const db = /^\/(\d{1,5})$/.exec(parsed.pathname)?.[1];
+    if (!(parsed.pathname === "" || parsed.pathname === "/" || db === "0"))
+      throw new InvalidOptionError(
+        option,
+        "must not name a database: a Redis Cluster has only database 0",
+        url,
+      );
+    // URL keeps IPv6 hosts in brackets; ioredis wants them bare.
+    const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
+    return { host, port: parsed.port === "" ? 6379 : Number(parsed.port) };
+  });
+  const first = new URL(urls[0] as string);
+  return {
+    nodes,
+    username: first.username === "" ? undefined : decodeURIComponent(first.username),
+    password: first.password === "" ? undefined : decodeURIComponent(first.password),
+    tls: first.protocol === "rediss:",
+  };
 }
 
 /**

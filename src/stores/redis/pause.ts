@@ -3,9 +3,10 @@
  * claim script reads it in the same atomic step that leases (see `lua/claim-N.lua`), so no
  * separate read can race a pause.
  */
-import type { Redis } from "ioredis";
+
 import { InvalidArgumentError } from "../../errors.js";
 import { isName } from "../../validation.js";
+import type { RedisClient } from "./client.js";
 import type { KeySpace } from "./keys.js";
 
 /**
@@ -14,7 +15,7 @@ import type { KeySpace } from "./keys.js";
  * at once instead of at their next idle timeout.
  */
 export async function setPaused(
-  redis: Redis,
+  redis: RedisClient,
   keys: KeySpace,
   queue: string,
   paused: boolean,
@@ -32,6 +33,6 @@ export async function setPaused(
 }
 
 /** The queues paused in the store, sorted by name. */
-export async function pausedQueues(redis: Redis, keys: KeySpace): Promise<string[]> {
+export async function pausedQueues(redis: RedisClient, keys: KeySpace): Promise<string[]> {
   return (await redis.smembers(keys.paused)).sort();
 }

@@ -11,13 +11,14 @@
  * | failed                           | dlq, by failure time                           |
  * | succeeded, cancelled, expired    | finished, by finish time                       |
  */
-import type { Redis } from "ioredis";
+
 import { InvalidArgumentError } from "../../errors.js";
 import { TaskStatus } from "../../lifecycle/states.js";
 import { wrongOrder } from "../../list-order.js";
 import type { ListOptions } from "../../types.js";
 import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
+import type { RedisClient } from "./client.js";
 import { fieldMap, LIST_FIELDS, listFieldMap, parseTask } from "./codec.js";
 import { idFromReadyMember, type KeySpace } from "./keys.js";
 
@@ -41,7 +42,7 @@ const BATCH = 200;
 
 /** The task with its payload, or `undefined`. */
 export async function getTask(
-  redis: Redis,
+  redis: RedisClient,
   keys: KeySpace,
   id: string,
 ): Promise<StoredTask | undefined> {
@@ -54,7 +55,7 @@ export async function getTask(
 
 /** One page of `list`: tasks from the sources the status filter names, in the table's order. */
 export async function listTasks(
-  redis: Redis,
+  redis: RedisClient,
   keys: KeySpace,
   options: ListOptions,
 ): Promise<StoredTaskPage> {
@@ -97,7 +98,7 @@ export async function listTasks(
  * sources last to first, each zset from its highest score).
  */
 export async function walkSources(
-  redis: Redis,
+  redis: RedisClient,
   keys: KeySpace,
   forward: readonly IndexSource[],
   cursor: string | undefined,
@@ -126,7 +127,7 @@ export async function walkSources(
 
 /** Walks one zset; returns where it stopped, or `undefined` when it reached the end. */
 async function walkSource(
-  redis: Redis,
+  redis: RedisClient,
   keys: KeySpace,
   source: IndexSource,
   after: Position | undefined,
@@ -184,7 +185,7 @@ async function walkSource(
 }
 
 /** Ready depth of every queue ever used, by name. */
-export async function queueDepths(redis: Redis, keys: KeySpace): Promise<QueueDepth[]> {
+export async function queueDepths(redis: RedisClient, keys: KeySpace): Promise<QueueDepth[]> {
   const names = (await redis.smembers(keys.queues)).sort();
   if (names.length === 0) return [];
   const pipeline = redis.pipeline();
@@ -194,7 +195,7 @@ export async function queueDepths(redis: Redis, keys: KeySpace): Promise<QueueDe
 }
 
 /** Counts over all queues. */
-export async function countAll(redis: Redis, keys: KeySpace): Promise<StoreCounts> {
+export async function countAll(redis: RedisClient, keys: KeySpace): Promise<StoreCounts> {
   const replies =
     (await redis
       .pipeline()

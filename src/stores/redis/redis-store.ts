@@ -9,7 +9,7 @@
  * `LeaseKeeper`, and settles each attempt with `ack`, `nack` or `fail`; a `Reaper` in every
  * worker process reclaims expired leases and applies retention.
  */
-import type { Redis } from "ioredis";
+
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../audit/types.js";
 import { InvalidOptionError } from "../../errors.js";
 import { isStreamId } from "../../results/stream-id.js";
@@ -38,6 +38,7 @@ import type { StoredSchedule, StoredWorker, WorkerReport } from "../fleet-types.
 import { totalsFromCounts } from "../totals.js";
 import { RedisAudit } from "./audit.js";
 import { type ClaimOptions, claim as runClaim, step as runStep, type StepInput } from "./claim.js";
+import { keyPrefixOf, nodeServing, type RedisClient } from "./client.js";
 import { RedisDeadLetters } from "./dead-letter.js";
 import { enqueue, enqueueMany } from "./enqueue.js";
 import { readEvents } from "./events.js";
@@ -60,7 +61,7 @@ import { WorkWaiter } from "./waiter.js";
 
 /** The durable task store on one Redis prefix. */
 export class RedisStore implements DurableStore {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: KeySpace;
   readonly options: ResolvedStoreOptions;
   /** The dead-letter queue. */
@@ -70,12 +71,13 @@ export class RedisStore implements DurableStore {
    * @param redis a connected (or connecting) ioredis client without `keyPrefix`; the store
    *   registers its scripts on it but does not own it (the caller quits it).
    */
-  constructor(redis: Redis, options: RedisStoreOptions = {}) {
-    if (redis.options.keyPrefix)
+  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
+    const keyPrefix = keyPrefixOf(redis);
+    if (keyPrefix)
       throw new InvalidOptionError(
         "backend.redis",
         "must not use ioredis keyPrefix (use the prefix option)",
-        redis.options.keyPrefix,
+        keyPrefix,
       );
     this.redis = redis;
     this.options = resolveStoreOptions(options);
@@ -293,15 +295,18 @@ export class RedisStore implements DurableStore {
     options: {
       readonly count?: number;
       readonly blockMs?: number;
-      readonly connection?: Redis;
+      readonly connection?: RedisClient;
     } = {},
   ): Promise<TaskEvent[]> {
     return readEvents(options.connection ?? this.redis, this.keys.events, after, options);
   }
 
-  /** The Redis server's clock, in epoch ms: the clock every script uses. */
+  /**
+   * The Redis server's clock, in epoch ms: the clock every script uses (on a cluster, that of
+   * the node serving the store's slot; TIME has no key the cluster could route by).
+   */
   async time(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
+    const [seconds, micros] = await (nodeServing(this.redis, this.keys.seq) ?? this.redis).time();
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 

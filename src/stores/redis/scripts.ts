@@ -7,7 +7,8 @@
  * sends EVALSHA and falls back to EVAL on NOSCRIPT, so a restarted Redis (empty script cache)
  * needs nothing from us.
  */
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import type { RedisClient } from "./client.js";
 import { type LuaScriptSource, luaScripts } from "./scripts.generated.js";
 
 /** Name of an embedded script. */
@@ -36,7 +37,7 @@ export function commandName(name: ScriptName): string {
 }
 
 /** Defines every script on `redis` (once per client; pipelines of the client inherit them). */
-export function registerScripts(redis: Redis): void {
+export function registerScripts(redis: RedisClient): void {
   const target = redis as unknown as Record<string, unknown>;
   for (const name of Object.keys(luaScripts) as ScriptName[]) {
     const command = commandName(name);
@@ -53,7 +54,7 @@ export function registerScripts(redis: Redis): void {
 
 /** Runs a script now. Keys first, then arguments, as in the script's header. */
 export function runScript(
-  redis: Redis,
+  redis: RedisClient,
   name: ScriptName,
   keys: readonly string[],
   args: readonly ScriptArg[],

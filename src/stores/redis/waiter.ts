@@ -20,6 +20,7 @@ import type { Redis } from "ioredis";
 import { InvalidArgumentError } from "../../errors.js";
 import { systemClock } from "../../scheduling/clock.js";
 import { requirePositive } from "../../validation.js";
+import { nodeServing, type RedisClient } from "./client.js";
 import type { KeySpace } from "./keys.js";
 
 /** Why a wait ended: a token arrived, the timeout passed, the signal fired, or `close()`. */
@@ -30,9 +31,11 @@ const UNBLOCK_RETRY_MS = 25;
 
 /** Blocks on queue markers; one wait at a time. */
 export class WorkWaiter {
-  readonly #connection: Redis;
-  readonly #control: Redis;
+  readonly #connection: RedisClient;
+  readonly #control: RedisClient;
   readonly #keys: KeySpace;
+  /** The blocking connection itself on a single node; on a cluster, found per wait. */
+  readonly #node: Redis | undefined;
   #waiting = false;
   #closed = false;
 
@@ -40,13 +43,14 @@ export class WorkWaiter {
    * @param connection owned: used only for blocking, closed by `close()`
    * @param control not owned: sends CLIENT UNBLOCK when a wait is aborted
    */
-  constructor(connection: Redis, control: Redis, keys: KeySpace) {
+  constructor(connection: RedisClient, control: RedisClient, keys: KeySpace) {
     this.#connection = connection;
     // Connection trouble surfaces as a rejected wait; without a listener ioredis would also
     // print every reconnect error of this private connection.
     connection.on("error", () => {});
     this.#control = control;
     this.#keys = keys;
+    this.#node = connection.isCluster ? undefined : (connection as Redis);
   }
 
   /**
@@ -64,14 +68,29 @@ export class WorkWaiter {
     if (this.#closed) return "closed";
     if (signal?.aborted) return "aborted";
     if (this.#waiting) throw new Error("WorkWaiter.wait() is already in progress");
-    this.#waiting = true;
     const markers = [...new Set(queues)].map((queue) => this.#keys.marker(queue));
+    // On a cluster, CLIENT ID has no key to route by: both go to the slot's node directly.
+    let node = this.#node;
+    if (node === undefined) {
+      this.#waiting = true;
+      try {
+        node = await this.#nodeOf(this.#connection, markers[0] as string);
+      } catch (error) {
+        if (this.#closed) return "closed";
+        throw error;
+      } finally {
+        this.#waiting = false;
+      }
+      if (this.#closed) return "closed";
+      if (signal?.aborted) return "aborted";
+    }
+    this.#waiting = true;
     // BLPOP takes seconds with decimals; 0 would mean "forever".
     const seconds = (Math.max(1, Math.ceil(timeoutMs)) / 1000).toFixed(3);
     // Sent back to back on the same connection: the id arrives before BLPOP blocks.
-    const clientId = this.#connection.call("CLIENT", "ID");
+    const clientId = node.call("CLIENT", "ID");
     clientId.catch(() => {});
-    const pop = this.#connection.blpop(...markers, seconds);
+    const pop = node.blpop(...markers, seconds);
     let settled = false;
     let aborted = false;
     const onAbort = () => {
@@ -100,6 +119,20 @@ export class WorkWaiter {
     this.#connection.disconnect();
   }
 
+  /**
+   * The cluster's connection to the master serving the markers' slot (the hash tag's), once
+   * the cluster knows it: a first keyed command connects it and loads the slot map.
+   */
+  async #nodeOf(client: RedisClient, key: string): Promise<Redis> {
+    let node = nodeServing(client, key);
+    if (node === undefined) {
+      await client.exists(key);
+      node = nodeServing(client, key);
+    }
+    if (node === undefined) throw new Error(`no Redis Cluster node serves the slot of ${key}`);
+    return node;
+  }
+
   /** CLIENT UNBLOCK until the BLPOP returns (the first may arrive before the BLPOP does). */
   async #unblock(clientId: Promise<unknown>, settled: () => boolean): Promise<void> {
     let id: unknown;
@@ -110,7 +143,11 @@ export class WorkWaiter {
     }
     for (let tries = 0; tries < 40 && !settled(); tries++) {
       try {
-        await this.#control.call("CLIENT", "UNBLOCK", String(id));
+        // The id is the blocking node's: on a cluster, UNBLOCK must reach that same node.
+        const control =
+          this.#node === undefined ? nodeServing(this.#control, this.#keys.base) : this.#control;
+        if (control === undefined) return;
+        await control.call("CLIENT", "UNBLOCK", String(id));
       } catch {
         return;
       }

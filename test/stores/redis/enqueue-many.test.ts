@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { IdempotencyConflictError, InvalidArgumentError } from "../../../src/errors.js";
+import type { RedisClient } from "../../../src/stores/redis/client.js";
 import { RedisStore } from "../../../src/stores/redis/redis-store.js";
 import { useRedis } from "./fixture.js";
 
@@ -8,14 +8,14 @@ const redis = useRedis();
 
 /** Every key of the store's prefix with its type, sorted: a picture of what is written. */
 async function keysOf(store: RedisStore): Promise<string[]> {
-  const client: Redis = store.redis;
+  const client: RedisClient = store.redis;
   const keys = await client.keys(`${store.keys.base}*`);
   const typed = await Promise.all(keys.map(async (key) => `${key} ${await client.type(key)}`));
   return typed.sort();
 }
 
 /** Counts script calls by name, through Redis' own command statistics. */
-async function evalCalls(client: Redis): Promise<number> {
+async function evalCalls(client: RedisClient): Promise<number> {
   const info = await client.info("commandstats");
   let calls = 0;
   for (const match of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm))

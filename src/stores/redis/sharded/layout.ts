@@ -5,8 +5,9 @@
  * layout is refused before it reads or writes a task, since each layout would miss the other's
  * tasks entirely.
  */
-import type { Redis } from "ioredis";
+
 import { IncompatibleStoreError } from "../../../errors.js";
+import type { RedisClient } from "../client.js";
 import type { KeySpace } from "../keys.js";
 
 /** The layouts by name and version. */
@@ -24,7 +25,7 @@ export function layoutKey(keys: KeySpace): string {
  * @throws IncompatibleStoreError naming both layouts and what to do.
  */
 export async function confirmLayout(
-  redis: Redis,
+  redis: RedisClient,
   keys: KeySpace,
   layout: RedisLayout,
   location: string,

@@ -8,11 +8,12 @@
  * the position of every shard not named (`"0"`: a shard created later is read from its
  * start). A plain stream id (or `"0"`) is accepted too, as the position of every shard.
  */
-import type { Redis } from "ioredis";
+
 import { isStreamId } from "../../../results/stream-id.js";
 import { requireInteger } from "../../../validation.js";
 import type { EventReader } from "../../durable-store.js";
 import type { TaskEvent } from "../../durable-types.js";
+import type { RedisClient } from "../client.js";
 import { parseEvent } from "../codec.js";
 import { UnexpectedReplyError } from "../errors.js";
 import type { RedisStore } from "../redis-store.js";
@@ -109,11 +110,11 @@ const CLUSTER_POLL_MS = 50;
 /** A blocking reader of every shard's stream, on its own connection. */
 export class MergedFeedReader implements EventReader {
   readonly #shards: ShardSet;
-  readonly #connection: Redis;
+  readonly #connection: RedisClient;
   #closed = false;
 
   /** @param connection owned: closed by `close()` */
-  constructor(shards: ShardSet, connection: Redis) {
+  constructor(shards: ShardSet, connection: RedisClient) {
     this.#shards = shards;
     this.#connection = connection;
     connection.on("error", () => {}); // surfaced as failed reads, retried by the reader

@@ -5,10 +5,11 @@
  * (score, member, shard). The cursor holds the source it stopped in and the last entry taken
  * from each shard there, so paging neither skips nor repeats an entry.
  */
-import type { Redis } from "ioredis";
+
 import { InvalidArgumentError } from "../../../errors.js";
 import { wrongOrder } from "../../../list-order.js";
 import type { StoredTask, StoredTaskPage } from "../../durable-types.js";
+import type { RedisClient } from "../client.js";
 import { LIST_FIELDS, listFieldMap, parseTask } from "../codec.js";
 import { idFromReadyMember } from "../keys.js";
 import type { RedisStore } from "../redis-store.js";
@@ -61,7 +62,7 @@ class Lane {
     return this.participant.shard.keys.prefix;
   }
 
-  get #redis(): Redis {
+  get #redis(): RedisClient {
     return this.participant.shard.redis;
   }
 

@@ -8,7 +8,7 @@
  * starts paused. Registering leaves a wake-up token on the control marker of the queue, so a
  * worker blocked on it learns of the new shard at once.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../client.js";
 import type { RedisStore } from "../redis-store.js";
 
 /** Keys of the registry in the control shard. */
@@ -53,7 +53,7 @@ export class ShardRegistry {
     return this.#keys;
   }
 
-  get #redis(): Redis {
+  get #redis(): RedisClient {
     return this.#control.redis;
   }
 

@@ -11,7 +11,7 @@
  * - a flow goes whole into one shard, so its dependents are released in the same atomic step;
  * - reads by id ask every shard at once; listings, counts and the events feed merge them.
  */
-import type { Redis } from "ioredis";
+
 import type { AuditEntry, AuditQuery, AuditRecord, AuditStorePage } from "../../../audit/types.js";
 import type { ErrorInfo, ListOptions } from "../../../types.js";
 import type { FlowInput, StoredFlow } from "../../durable-flows.js";
@@ -41,6 +41,7 @@ import type {
   TrimResult,
 } from "../../durable-types.js";
 import type { StoredSchedule, StoredWorker, WorkerReport } from "../../fleet-types.js";
+import type { RedisClient } from "../client.js";
 import type { RedisStoreOptions } from "../options.js";
 import { RedisStore } from "../redis-store.js";
 import { ShardedDeadLetters } from "./dead-letters.js";
@@ -62,7 +63,7 @@ export interface ShardedRedisStoreOptions extends RedisStoreOptions {
 
 /** The durable store in the sharded layout. */
 export class ShardedRedisStore implements DurableStore {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The control shard (prefix `options.prefix`): global state, no tasks. */
   readonly control: RedisStore;
   readonly shards: ShardSet;
@@ -70,7 +71,7 @@ export class ShardedRedisStore implements DurableStore {
   readonly #stepper: ShardedStepper;
   readonly #rate: GlobalRate | undefined;
 
-  constructor(redis: Redis, options: ShardedRedisStoreOptions = {}) {
+  constructor(redis: RedisClient, options: ShardedRedisStoreOptions = {}) {
     const { partitions = {}, ...storeOptions } = options;
     this.redis = redis;
     this.control = new RedisStore(redis, storeOptions);

@@ -5,8 +5,9 @@
  * Redis Cluster a BLPOP may only name keys of one slot, so each shard gets a blocking
  * connection of its own and the first to wake ends the others.
  */
-import type { Redis } from "ioredis";
+
 import type { WaitOutcome, WorkWaiter as WorkWaiterPort } from "../../durable-store.js";
+import type { RedisClient } from "../client.js";
 import type { KeySpace } from "../keys.js";
 import { WorkWaiter } from "../waiter.js";
 import type { ShardSet } from "./shard-set.js";
@@ -80,7 +81,7 @@ export class ShardedWaiter implements WorkWaiterPort {
   #waiter(group: string): WorkWaiter {
     let waiter = this.#waiters.get(group);
     if (waiter === undefined) {
-      const redis: Redis = this.#shards.control.redis;
+      const redis: RedisClient = this.#shards.control.redis;
       waiter = new WorkWaiter(redis.duplicate(), redis, MARKER_KEYS);
       this.#waiters.set(group, waiter);
     }

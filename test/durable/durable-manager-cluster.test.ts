@@ -1,0 +1,10 @@
+/**
+ * durable-manager.test.ts, unchanged, on a real 3-master Redis Cluster (see on-redis-cluster.ts):
+ * run, retry and dead-letter, replay, cancel, idempotency across managers, stop, fenced acks.
+ */
+import { expect, it, vi } from "vitest";
+import { onRedisCluster, ranOnRedisCluster } from "./on-redis-cluster.js";
+
+vi.mock("../stores/redis/fixture.js", (original) => onRedisCluster(original));
+await import("./durable-manager.test.js");
+it("ran them on the Redis Cluster", () => expect(ranOnRedisCluster()).toBe(true));
