@@ -4,6 +4,7 @@
  * the one executor, and results come back to every process through the store's events feed.
  * It talks to the store only through the port (`stores/durable-store.ts`).
  */
+
 import type { AuditStore } from "../../audit/types.js";
 import { CancelledError, NotFoundError, type TaskmillError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
@@ -44,6 +45,7 @@ import { CronLeader } from "./cron-leader.js";
 import { DurableStats } from "./durable-stats.js";
 import { FleetOperations } from "./fleet-operations.js";
 import { DurableFlows } from "./flow-operations.js";
+import { PendingAnnouncements } from "./pending-announcements.js";
 import { DurableResults } from "./results.js";
 import { StoreCalls } from "./store-calls.js";
 import { storedAudit, storedDeadLetters } from "./store-passthroughs.js";
@@ -85,6 +87,7 @@ export class DurableEngine implements Backend {
   readonly #results: DurableResults;
   readonly #calls: StoreCalls;
   readonly #submitter: DurableSubmitter;
+  readonly #announcements = new PendingAnnouncements();
 
   constructor(deps: DurableEngineDeps) {
     this.#deps = deps;
@@ -108,6 +111,7 @@ export class DurableEngine implements Backend {
       ...deps,
       counters: this.#counters,
       isPausing: (queue) => this.#fleet.isPausing(queue),
+      announcements: this.#announcements,
     });
     this.#stats = new DurableStats({
       calls: this.#calls,
@@ -128,6 +132,7 @@ export class DurableEngine implements Backend {
         events: deps.events,
       },
       counters: this.#counters,
+      announcements: this.#announcements,
       tracing: deps.tracing,
       storeName: deps.backend.type,
       handle: (id, name, queue, signal) => this.#handle(id, name, queue, signal),

@@ -14,6 +14,7 @@ import type { SubmitOptions, TaskHandle, TransactionClient } from "../../types.j
 import type { RegisteredHandler } from "../backend.js";
 import type { RunnerCounters } from "../counters.js";
 import type { SubmitManyItem } from "../submit-many.js";
+import type { PendingAnnouncements } from "./pending-announcements.js";
 import type { Reachability } from "./reachability.js";
 import type { StoreCalls } from "./store-calls.js";
 import type { Connections } from "./store-session.js";
@@ -29,6 +30,8 @@ export interface SubmitterDeps {
   readonly reachability: () => Reachability;
   readonly announce: AnnounceDeps;
   readonly counters: RunnerCounters;
+  /** `queued` announcements a worker of this process may have to make first. */
+  readonly announcements: PendingAnnouncements;
   readonly tracing: boolean;
   /** The store's name, for messages. */
   readonly storeName: string;
@@ -63,10 +66,11 @@ export class DurableSubmitter {
     }
     const id = await this.#deps.calls.run("submit", SUBMIT_MAY_BE_STORED, async (connections) => {
       await this.#ready(connections);
-      // Announced in the reply's own continuation, before anything else of this process sees
-      // the task: a worker here claiming it in the same turn must not emit `started` first.
-      const result = await connections.store.enqueue(input);
-      if (result.created) this.#created(result.id, input, payload, options, handler);
+      // Announced in the reply's own continuation, or by a worker here that claims the task
+      // before this reply is read (PendingAnnouncements): never `started` before `queued`.
+      const planned = input.id as string;
+      this.#expect(planned, input, payload, options, handler);
+      const result = await this.#settled([planned], () => connections.store.enqueue(input));
       return result.id;
     });
     return this.#deps.handle<R>(id, name, input.queue, options.signal);
@@ -91,12 +95,14 @@ export class DurableSubmitter {
         ? await this.#enqueueIn(tx, inputs)
         : await this.#deps.calls.run("submitMany", SUBMIT_MAY_BE_STORED, async (connections) => {
             await this.#ready(connections);
-            const results = await connections.store.enqueueMany(inputs);
-            return prepared.map(({ item, options, handler, input }, i) => {
-              const result = results[i] as EnqueueResult;
-              if (result.created) this.#created(result.id, input, item.payload, options, handler);
-              return result.id;
+            const planned = prepared.map(({ item, options, handler, input }) => {
+              this.#expect(input.id as string, input, item.payload, options, handler);
+              return input.id as string;
             });
+            const results = await this.#settled(planned, () =>
+              connections.store.enqueueMany(inputs),
+            );
+            return results.map((result) => result.id);
           });
     return prepared.map(({ item, options, input }, i) =>
       this.#deps.handle(ids[i] as string, item.name, input.queue, options.signal),
@@ -137,13 +143,20 @@ export class DurableSubmitter {
       "submitFlow",
       "; the flow may have been stored",
       async (connections) => {
-        await (connections.store.enqueueFlow as NonNullable<typeof store.enqueueFlow>).call(
-          connections.store,
-          { id, kind, nodes: tasks, freshIds: true },
+        const queuedAtOnce = prepared.filter(({ node }) => node.dependencies.length === 0);
+        for (const { node, handler, task } of queuedAtOnce)
+          this.#expect(task.id, task, node.payload, node.options, handler);
+        await this.#settled<undefined>(
+          queuedAtOnce.map(({ task }) => task.id),
+          async () => {
+            await (connections.store.enqueueFlow as NonNullable<typeof store.enqueueFlow>).call(
+              connections.store,
+              { id, kind, nodes: tasks, freshIds: true },
+            );
+            return undefined;
+          },
+          true,
         );
-        for (const { node, handler, task } of prepared)
-          if (node.dependencies.length === 0)
-            this.#created(task.id, task, node.payload, node.options, handler);
       },
     );
     return { id, tasks };
@@ -180,6 +193,43 @@ export class DurableSubmitter {
     throw (
       this.#deps.reachability().failure() ?? new BackendUnavailableError(`connection is ${status}`)
     );
+  }
+
+  /** Notes the announcement of a task about to be stored under `id` (see `settle`). */
+  #expect(
+    id: string,
+    input: EnqueueInput & { readonly queue: string },
+    payload: unknown,
+    options: SubmitOptions,
+    handler: RegisteredHandler | undefined,
+  ): void {
+    this.#deps.announcements.expect(id, () => this.#created(id, input, payload, options, handler));
+  }
+
+  /**
+   * Runs the store call that creates the tasks `planned`, then announces each one it created
+   * (a flow's nodes all are: `allCreated`) that no worker here announced first; forgets them
+   * all if the call fails.
+   */
+  async #settled<T extends EnqueueResult | EnqueueResult[] | undefined>(
+    planned: readonly string[],
+    call: () => Promise<T | undefined>,
+    allCreated = false,
+  ): Promise<T> {
+    const announcements = this.#deps.announcements;
+    let result: T | undefined;
+    try {
+      result = await call();
+    } catch (error) {
+      for (const id of planned) announcements.forget(id);
+      throw error;
+    }
+    const results = Array.isArray(result) ? result : [result];
+    planned.forEach((id, i) => {
+      const stored = results[i] as EnqueueResult | undefined;
+      announcements.settle(id, allCreated || (stored?.created === true && stored.id === id));
+    });
+    return result as T;
   }
 
   #created(

@@ -3,6 +3,7 @@
  * its heartbeat in the worker registry and the reaper (only processes that run tasks reclaim
  * expired leases). At a stop it drains the loop, or hands its running tasks back to the store.
  */
+
 import type { CancelledError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { ShutdownTracker } from "../../lifecycle/shutdown.js";
@@ -12,6 +13,7 @@ import type { DurableBackend } from "../../stores/connect.js";
 import type { AbortOutcome, RegisteredHandler } from "../backend.js";
 import type { RunnerCounters } from "../counters.js";
 import { processedOf, queuesOf } from "../worker-identity.js";
+import type { PendingAnnouncements } from "./pending-announcements.js";
 import type { Connections } from "./store-session.js";
 import { DurableWorker } from "./worker.js";
 import { type WorkerFigures, WorkerHeartbeat } from "./worker-heartbeat.js";
@@ -29,6 +31,8 @@ export interface WorkerHostDeps {
   readonly counters: RunnerCounters;
   /** Whether this process must not claim from `queue` (its pause is being written). */
   readonly isPausing: (queue: string) => boolean;
+  /** `queued` announcements of this process's submits a worker delivers before `started`. */
+  readonly announcements: PendingAnnouncements;
 }
 
 export class WorkerHost {
@@ -133,6 +137,7 @@ export class WorkerHost {
         events: this.#deps.events,
         instrumentation: this.#deps.instrumentation,
         counters: this.#deps.counters,
+        announcements: this.#deps.announcements,
         // Live tasks stay in the store: the drain waits for the worker, not for a count.
         onFinished: (record) => this.#deps.shutdown.observe(record.id, record.status, 1),
       });

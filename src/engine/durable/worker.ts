@@ -14,6 +14,7 @@
  * connection dropped after the store ran it) gets its leases back on the client's resend, or on
  * this worker's next call, without counting another delivery.
  */
+
 import type { CancelledError } from "../../errors.js";
 import type { TaskEventBus } from "../../events.js";
 import type { TaskRecord } from "../../lifecycle/task-record.js";
@@ -32,6 +33,7 @@ import { ClaimSlots } from "./claim-slots.js";
 import { recordOfClaim } from "./claimed-record.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { OutcomeWriter, type PendingAck } from "./outcome-writer.js";
+import type { PendingAnnouncements } from "./pending-announcements.js";
 import { RunningAttempts } from "./running-attempts.js";
 import { WorkWait } from "./work-wait.js";
 
@@ -53,6 +55,8 @@ export interface WorkerDeps {
   readonly counters: RunnerCounters;
   /** A task this process ran reached a terminal state in the store (for the stop report). */
   readonly onFinished: (record: TaskRecord) => void;
+  /** This process's submits not yet announced `queued` (their replies still unread). */
+  readonly announcements: PendingAnnouncements;
 }
 
 /** Longest idle block before re-checking delayed tasks and paused queues. */
@@ -395,6 +399,7 @@ export class DurableWorker {
   #start(task: ClaimedTask, claimedAt: number): void {
     const deps = this.#deps;
     this.#keeper.hold(task, claimedAt);
+    deps.announcements.deliver(task.id);
     const record = recordOfClaim(task, deps.handlers.get(task.name));
     const active = this.#running.add(task, record);
     this.#slots.started(task.queue);
