@@ -95,7 +95,7 @@ export class WorkWaiter {
     let aborted = false;
     const onAbort = () => {
       aborted = true;
-      void this.#unblock(clientId, () => settled);
+      void this.#unblock(clientId, markers[0] as string, () => settled);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -133,8 +133,15 @@ export class WorkWaiter {
     return node;
   }
 
-  /** CLIENT UNBLOCK until the BLPOP returns (the first may arrive before the BLPOP does). */
-  async #unblock(clientId: Promise<unknown>, settled: () => boolean): Promise<void> {
+  /**
+   * CLIENT UNBLOCK until the BLPOP returns (the first may arrive before the BLPOP does).
+   * `marker` is a key the BLPOP blocks on: on a cluster, its slot names the blocking node.
+   */
+  async #unblock(
+    clientId: Promise<unknown>,
+    marker: string,
+    settled: () => boolean,
+  ): Promise<void> {
     let id: unknown;
     try {
       id = await clientId;
@@ -143,9 +150,11 @@ export class WorkWaiter {
     }
     for (let tries = 0; tries < 40 && !settled(); tries++) {
       try {
-        // The id is the blocking node's: on a cluster, UNBLOCK must reach that same node.
+        // The id is the blocking node's: on a cluster, UNBLOCK must reach that same node, the
+        // one serving the blocked markers' slot (not `keys.base`'s: a sharded waiter's keys
+        // are the markers themselves, of any shard's tag).
         const control =
-          this.#node === undefined ? nodeServing(this.#control, this.#keys.base) : this.#control;
+          this.#node === undefined ? nodeServing(this.#control, marker) : this.#control;
         if (control === undefined) return;
         await control.call("CLIENT", "UNBLOCK", String(id));
       } catch {

@@ -12,6 +12,7 @@ import { BackendUnavailableError, InvalidOptionError, TaskManager } from "taskmi
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { keySlot } from "../../../src/stores/redis/client.js";
 import { KeySpace } from "../../../src/stores/redis/keys.js";
+import { ShardedRedisStore } from "../../../src/stores/redis/sharded/sharded-store.js";
 import { useRedisCluster } from "./cluster-fixture.js";
 
 const cluster = useRedisCluster();
@@ -133,6 +134,37 @@ describe("the Redis store on a Redis Cluster", () => {
       const woken = waiter.wait(["default"], 30_000);
       await store.enqueue({ name: "job", payload: null });
       expect(await woken).toBe("woken");
+    } finally {
+      await waiter.close();
+    }
+  });
+
+  it("a sharded store's waiter blocks per shard, each wait aborted on its own node at once", async () => {
+    // Control and four partitions: five hash tags, so five blocking waits (one per slot).
+    const store = new ShardedRedisStore(cluster.client(), {
+      prefix: `shc-${randomUUID().slice(0, 8)}`,
+      partitions: { spread: 4 },
+    });
+    for (let i = 0; i < 4; i++) await store.enqueue({ name: "job", payload: i, queue: "spread" });
+    const waiter = store.createWaiter();
+    try {
+      // Takes the tokens the enqueues left until a wait times out.
+      for (let i = 0; i < 20 && (await waiter.wait(["spread"], 200)) !== "timeout"; i++);
+      const controller = new AbortController();
+      const waiting = waiter.wait(["spread"], 30_000, controller.signal);
+      setTimeout(() => controller.abort(), 100);
+      let started = Date.now();
+      expect(await waiting).toBe("aborted");
+      // Every shard's BLPOP was unblocked on the node serving it: not the 30 s timeout.
+      expect(Date.now() - started).toBeLessThan(5_000);
+
+      const woken = waiter.wait(["spread"], 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      started = Date.now();
+      await store.enqueue({ name: "job", payload: 4, queue: "spread" });
+      // One shard's token wakes the wait; the other shards' waits are ended, not waited out.
+      expect(await woken).toBe("woken");
+      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       await waiter.close();
     }
