@@ -52,13 +52,13 @@ import {
   LATENCY_HEADERS,
   redisBenchmarkTable,
 } from "./lib/durable-format.mjs";
+import { runDurableLatency } from "./lib/durable-latency.mjs";
 import { RedisControl, redisBenchmark } from "./lib/durable-redis.mjs";
 import { runSubmitMany, submitManyLines } from "./lib/durable-submit-many.mjs";
 import {
   durableSettings,
   durableTargets,
   runDurableCommands,
-  runDurableLatency,
   runDurableThroughput,
 } from "./lib/durable-suite.mjs";
 import { machineInfo, packageVersions } from "./lib/env.mjs";

@@ -3,8 +3,8 @@
 // (TASKMILL_DIST / TASKMILL_BASELINE_DIST are inherited), runs the round against the parent's
 // redis-server and sends back { samples, completeSamples, offeredPerSec } or { error }.
 import { durableContenders } from "./durable-contenders.mjs";
+import { latencyRun } from "./durable-latency.mjs";
 import { RedisControl } from "./durable-redis.mjs";
-import { latencyRun } from "./durable-suite.mjs";
 import { errorMessage } from "./runner.mjs";
 import { BASELINE_BUILD, baselineSource, loadTaskmill, taskmillSource } from "./taskmill.mjs";
 
