@@ -22,7 +22,7 @@ export function lifecycleSuite(ctx: SuiteContext): void {
       const mill = ctx.manager();
       const release = ctx.gate<{ n: number }>();
       mill.register("work", (_payload: unknown) => release.promise, { queue: "held" });
-      mill.pauseQueue("held");
+      await mill.pauseQueue("held");
       const task = await mill.submit("work", { in: 1 });
       expect(task.id).toEqual(expect.any(String));
       expect(task.name).toBe("work");

@@ -44,7 +44,7 @@ async function populate(mill: TaskManager): Promise<string[]> {
     throw new Error("bad");
   });
   mill.register("held", (n: number) => n, { queue: "held" });
-  mill.pauseQueue("held");
+  await mill.pauseQueue("held");
   const all: string[] = [];
   for (const n of [1, 2]) {
     const task = await mill.submit("ok", n);
@@ -81,7 +81,7 @@ export function orderSuite(ctx: SuiteContext): void {
     it("newest first within one state is the latest submitted first (FIFO reversed)", async () => {
       const mill = ctx.manager();
       mill.register("held", (n: number) => n, { queue: "held" });
-      mill.pauseQueue("held");
+      await mill.pauseQueue("held");
       const submitted: string[] = [];
       for (let n = 0; n < 5; n++) submitted.push((await mill.submit("held", n)).id);
       const list = (options: object) => mill.list({ ...options, status: "queued" });

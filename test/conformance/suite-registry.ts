@@ -151,7 +151,7 @@ export function registrySuite(ctx: SuiteContext): void {
       mill.register("a", (n: number) => n);
       mill.register("b", (n: number) => n, { queue: "later" });
       mill.register("c", (n: number) => n, { queue: "held" });
-      mill.pauseQueue("held");
+      await mill.pauseQueue("held");
       const done = [await mill.submit("a", 1), await mill.submit("a", 2)];
       await Promise.all(done.map((task) => task.result()));
       for (const task of done) await waitForStatus(mill, task.id, "succeeded");
@@ -275,7 +275,7 @@ export function registrySuite(ctx: SuiteContext): void {
       await waitFor(async () => (await mill.dlq.list()).tasks.length === 1, 5_000, "dead letter");
       heal();
       // Held so the re-opened task can be seen back in queued before it runs.
-      mill.pauseQueue("default");
+      await mill.pauseQueue("default");
       const outcome = await mill.dlq.replay({ ids: [task.id] });
       expect(outcome).toMatchObject({ ids: [task.id], dryRun: false });
       expect(await statusOf(mill, task.id)).toBe("queued");

@@ -175,7 +175,7 @@ export function schedulingSuite(ctx: SuiteContext): void {
       const ran: string[] = [];
       mill.register("slow-lane", (label: string) => void ran.push(label), { queue: "held" });
       mill.register("fast-lane", (label: string) => void ran.push(label), { queue: "open" });
-      mill.pauseQueue("held");
+      await mill.pauseQueue("held");
       const held = await mill.submit("slow-lane", "held");
       const open = await mill.submit("fast-lane", "open");
       await open.result();
@@ -197,7 +197,7 @@ export function schedulingSuite(ctx: SuiteContext): void {
       });
       const task = await mill.submit("job");
       await waitForStatus(mill, task.id, "running");
-      mill.pauseQueue("default");
+      await mill.pauseQueue("default");
       release.resolve();
       expect(await task.result()).toBe("finished");
       mill.resumeQueue("default");
@@ -208,7 +208,7 @@ export function schedulingSuite(ctx: SuiteContext): void {
       const release = ctx.gate();
       mill.register("wait", () => release.promise, { queue: "busy" });
       mill.register("held", () => {}, { queue: "held" });
-      mill.pauseQueue("held");
+      await mill.pauseQueue("held");
       await mill.submit("held");
       await mill.submit("held");
       const running = await mill.submit("wait");

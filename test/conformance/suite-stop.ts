@@ -192,7 +192,7 @@ export function stopSuite(ctx: SuiteContext): void {
       const backend = ctx.fixture.backend();
       const mill = ctx.manager({ backend, concurrency: 1 });
       mill.register("job", (label: string) => label, { queue: "held" });
-      mill.pauseQueue("held");
+      await mill.pauseQueue("held");
       const queued = await mill.submit("job", "queued");
       const delayed = await mill.submit("job", "delayed", { delayMs: 60_000 });
       const report = await mill.stopNow();
