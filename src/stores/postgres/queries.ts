@@ -11,12 +11,13 @@
  * | failed                          | dead     | failure time                      |
  * | succeeded, cancelled, expired   | finished | finish time                       |
  */
+
 import { InvalidArgumentError } from "../../errors.js";
-import { TaskStatus } from "../../lifecycle/states.js";
+import type { TaskStatus } from "../../lifecycle/states.js";
 import { wrongOrder } from "../../list-order.js";
 import type { ListOptions, ListOrder } from "../../types.js";
-import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
+import { checkDeadLetterFilter, checkListFilter } from "../list-filter.js";
 import { TASK_COLUMNS, taskFromRow } from "./codec.js";
 import type { SchemaNames } from "./sql/names.js";
 
@@ -79,8 +80,6 @@ const SOURCES: Record<string, Source> = {
   },
 };
 
-const ALL_STATUSES = Object.values(TaskStatus);
-
 /** The task with its payload and progress, or `undefined`. */
 export async function getTask(
   query: Query,
@@ -102,13 +101,9 @@ export function listTasks(
   names: SchemaNames,
   options: ListOptions,
 ): Promise<StoredTaskPage> {
-  const limit = resolvePageLimit(options.limit as number | undefined);
-  const statuses = validateStatuses(options.status);
-  const { queue, name } = options;
-  if (queue !== undefined && (typeof queue !== "string" || queue.length === 0))
-    throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
-  if (name !== undefined && typeof name !== "string")
-    throw new InvalidArgumentError("name", "must be a string", name);
+  const filter = checkListFilter(options);
+  const { limit, queue, name } = filter;
+  const statuses = [...filter.statuses];
   const wants = (...list: TaskStatus[]) => list.some((status) => statuses.includes(status));
   const sources: Source[] = [];
   if (wants("queued", "retrying")) sources.push(SOURCES.ready as Source);
@@ -135,10 +130,7 @@ export function listDeadLetters(
     readonly order?: ListOrder;
   },
 ): Promise<StoredTaskPage> {
-  const limit = resolvePageLimit(options.limit);
-  const { name } = options;
-  if (name !== undefined && typeof name !== "string")
-    throw new InvalidArgumentError("name", "must be a string", name);
+  const { limit, name } = checkDeadLetterFilter(options);
   return walk(query, names, [SOURCES.dead as Source], options.cursor, limit, {
     statuses: ["failed"],
     queue: undefined,
@@ -240,15 +232,6 @@ export async function countAll(query: Query, { s }: SchemaNames): Promise<StoreC
     deadLetters: Number(row.dead ?? 0),
     finished: Number(row.finished ?? 0),
   };
-}
-
-function validateStatuses(status: ListOptions["status"]): TaskStatus[] {
-  if (status === undefined) return [...ALL_STATUSES];
-  const list: readonly unknown[] = Array.isArray(status) ? status : [status];
-  for (const item of list)
-    if (!ALL_STATUSES.includes(item as TaskStatus))
-      throw new InvalidArgumentError("status", `must be one of ${ALL_STATUSES.join(", ")}`, item);
-  return [...new Set(list as TaskStatus[])];
 }
 
 /** `[source, ...keys]`; the source is written `n:<source>` for a newest-first walk. */

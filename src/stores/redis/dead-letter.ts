@@ -11,8 +11,8 @@ import type {
   DeadLetterSelector,
   ReplayOptions,
 } from "../../registry/dead-letters.js";
-import { resolvePageLimit } from "../../validation.js";
 import type { StoredTaskPage } from "../durable-types.js";
+import { checkDeadLetterFilter } from "../list-filter.js";
 import type { RedisClient } from "./client.js";
 import { UnexpectedReplyError } from "./errors.js";
 import type { KeySpace } from "./keys.js";
@@ -38,10 +38,7 @@ export class RedisDeadLetters {
 
   /** A page of dead letters (oldest failure first) with their last error and attempts. */
   async list(options: DeadLetterListOptions = {}): Promise<StoredTaskPage> {
-    const limit = resolvePageLimit(options.limit);
-    const { name } = options;
-    if (name !== undefined && typeof name !== "string")
-      throw new InvalidArgumentError("name", "must be a string", name);
+    const { limit, name } = checkDeadLetterFilter(options);
     return walkSources(
       this.redis,
       this.keys,

@@ -13,11 +13,11 @@
  */
 
 import { InvalidArgumentError } from "../../errors.js";
-import { TaskStatus } from "../../lifecycle/states.js";
+import type { TaskStatus } from "../../lifecycle/states.js";
 import { wrongOrder } from "../../list-order.js";
 import type { ListOptions } from "../../types.js";
-import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
+import { checkListFilter, matchesListFilter } from "../list-filter.js";
 import type { RedisClient } from "./client.js";
 import { fieldMap, LIST_FIELDS, listFieldMap, parseTask } from "./codec.js";
 import { idFromReadyMember, type KeySpace } from "./keys.js";
@@ -59,13 +59,8 @@ export async function listTasks(
   keys: KeySpace,
   options: ListOptions,
 ): Promise<StoredTaskPage> {
-  const limit = resolvePageLimit(options.limit as number | undefined);
-  const statuses = validateStatuses(options.status);
-  const { queue, name } = options;
-  if (queue !== undefined && (typeof queue !== "string" || queue.length === 0))
-    throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
-  if (name !== undefined && typeof name !== "string")
-    throw new InvalidArgumentError("name", "must be a string", name);
+  const filter = checkListFilter(options);
+  const { limit, statuses, queue } = filter;
   const wants = (status: TaskStatus) => statuses.has(status);
   const sources: IndexSource[] = [];
   if (wants("queued") || wants("retrying")) {
@@ -84,10 +79,7 @@ export async function listTasks(
     sources,
     options.cursor,
     limit,
-    (task) =>
-      statuses.has(task.status) &&
-      (queue === undefined || task.queue === queue) &&
-      (name === undefined || task.name === name),
+    (task) => matchesListFilter(filter, task),
     options.order === "newest",
   );
 }
@@ -206,17 +198,6 @@ export async function countAll(redis: RedisClient, keys: KeySpace): Promise<Stor
       .exec()) ?? [];
   const at = (i: number) => Number(replies[i]?.[1] ?? 0);
   return { delayed: at(0), running: at(1), deadLetters: at(2), finished: at(3) };
-}
-
-const ALL_STATUSES = Object.values(TaskStatus);
-
-function validateStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus> {
-  if (status === undefined) return new Set(ALL_STATUSES);
-  const list: readonly unknown[] = Array.isArray(status) ? status : [status];
-  for (const item of list)
-    if (!ALL_STATUSES.includes(item as TaskStatus))
-      throw new InvalidArgumentError("status", `must be one of ${ALL_STATUSES.join(", ")}`, item);
-  return new Set(list as TaskStatus[]);
 }
 
 /** Whether `row` comes after `after` in the walk (ascending, or descending when `newest`). */

@@ -11,12 +11,13 @@
  * | failed                           | dead letters, by failure order                   |
  * | succeeded, cancelled, expired    | finished, by finish order                        |
  */
+
 import { InvalidArgumentError } from "../../errors.js";
-import { TaskStatus } from "../../lifecycle/states.js";
+import type { TaskStatus } from "../../lifecycle/states.js";
 import { wrongOrder } from "../../list-order.js";
 import type { ListOptions, ListOrder } from "../../types.js";
-import { resolvePageLimit } from "../../validation.js";
 import type { QueueDepth, StoreCounts, StoredTask, StoredTaskPage } from "../durable-types.js";
+import { checkDeadLetterFilter, checkListFilter } from "../list-filter.js";
 import { LIST_COLUMNS, type TaskRow, toTask } from "./codec.js";
 import type { Sql } from "./committer.js";
 import { sizeOf } from "./records.js";
@@ -43,13 +44,8 @@ export function getTask(sql: Sql, id: string): StoredTask | undefined {
 
 /** One page of `list`. */
 export function listTasks(sql: Sql, options: ListOptions): StoredTaskPage {
-  const limit = resolvePageLimit(options.limit as number | undefined);
-  const statuses = validateStatuses(options.status);
-  const { queue, name } = options;
-  if (queue !== undefined && (typeof queue !== "string" || queue.length === 0))
-    throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
-  if (name !== undefined && typeof name !== "string")
-    throw new InvalidArgumentError("name", "must be a string", name);
+  const filter = checkListFilter(options);
+  const { limit, statuses, queue, name } = filter;
   const wants = (...some: TaskStatus[]) => some.some((status) => statuses.has(status));
   const sources: Source[] = [];
   if (wants("queued", "retrying")) {
@@ -100,10 +96,7 @@ export function listDeadLetters(
     readonly order?: ListOrder;
   },
 ): StoredTaskPage {
-  const limit = resolvePageLimit(options.limit);
-  const { name } = options;
-  if (name !== undefined && typeof name !== "string")
-    throw new InvalidArgumentError("name", "must be a string", name);
+  const { limit, name } = checkDeadLetterFilter(options);
   const source: Source = {
     id: "dlq",
     where: "dead_seq IS NOT NULL",
@@ -186,17 +179,6 @@ export function countAll(sql: Sql): StoreCounts {
     deadLetters: sizeOf({ sql }, "dead"),
     finished: sizeOf({ sql }, "done"),
   };
-}
-
-const ALL_STATUSES = Object.values(TaskStatus);
-
-function validateStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus> {
-  if (status === undefined) return new Set(ALL_STATUSES);
-  const list: readonly unknown[] = Array.isArray(status) ? status : [status];
-  for (const item of list)
-    if (!ALL_STATUSES.includes(item as TaskStatus))
-      throw new InvalidArgumentError("status", `must be one of ${ALL_STATUSES.join(", ")}`, item);
-  return new Set(list as TaskStatus[]);
 }
 
 /** `[source, k1, k2]`, with a fourth `"n"` for a newest-first walk. */

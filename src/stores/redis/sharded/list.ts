@@ -2,27 +2,20 @@
  * `list` and `dlq.list` of the sharded store: the filters checked as the single-tag store
  * checks them, the sources named by the status filter, each merged over the shards holding it.
  */
-import { InvalidArgumentError } from "../../../errors.js";
-import { TaskStatus } from "../../../lifecycle/states.js";
+
+import type { TaskStatus } from "../../../lifecycle/states.js";
 import type { DeadLetterListOptions } from "../../../registry/dead-letters.js";
 import type { ListOptions } from "../../../types.js";
-import { resolvePageLimit } from "../../../validation.js";
 import type { StoredTaskPage } from "../../durable-types.js";
+import { checkDeadLetterFilter, checkListFilter, matchesListFilter } from "../../list-filter.js";
 import type { RedisStore } from "../redis-store.js";
 import { type MergedSource, walkMerged } from "./merged-walk.js";
 import type { ShardSet } from "./shard-set.js";
 
-const ALL_STATUSES = Object.values(TaskStatus);
-
 /** One page of tasks over every shard, in the single-tag store's order. */
 export async function listMerged(shards: ShardSet, options: ListOptions): Promise<StoredTaskPage> {
-  const limit = resolvePageLimit(options.limit as number | undefined);
-  const statuses = validateStatuses(options.status);
-  const { queue, name } = options;
-  if (queue !== undefined && (typeof queue !== "string" || queue.length === 0))
-    throw new InvalidArgumentError("queue", "must be a non-empty string", queue);
-  if (name !== undefined && typeof name !== "string")
-    throw new InvalidArgumentError("name", "must be a string", name);
+  const filter = checkListFilter(options);
+  const { limit, statuses, queue } = filter;
   const wants = (status: TaskStatus) => statuses.has(status);
   const placements = await shards.registry.placements();
   const all = [...new Set(placements.map((placement) => placement.shard))].map((prefix) =>
@@ -59,10 +52,7 @@ export async function listMerged(shards: ShardSet, options: ListOptions): Promis
     sources,
     options.cursor,
     limit,
-    (task) =>
-      statuses.has(task.status) &&
-      (queue === undefined || task.queue === queue) &&
-      (name === undefined || task.name === name),
+    (task) => matchesListFilter(filter, task),
     options.order === "newest",
   );
 }
@@ -72,10 +62,7 @@ export async function listDeadLetters(
   shards: ShardSet,
   options: DeadLetterListOptions,
 ): Promise<StoredTaskPage> {
-  const limit = resolvePageLimit(options.limit);
-  const { name } = options;
-  if (name !== undefined && typeof name !== "string")
-    throw new InvalidArgumentError("name", "must be a string", name);
+  const { limit, name } = checkDeadLetterFilter(options);
   const all = await shards.all();
   return walkMerged(
     [{ id: "dlq", ready: false, participants: all.map((s) => ({ shard: s, key: s.keys.dlq })) }],
@@ -84,13 +71,4 @@ export async function listDeadLetters(
     (task) => task.status === "failed" && (name === undefined || task.name === name),
     options.order === "newest",
   );
-}
-
-function validateStatuses(status: ListOptions["status"]): ReadonlySet<TaskStatus> {
-  if (status === undefined) return new Set(ALL_STATUSES);
-  const list: readonly unknown[] = Array.isArray(status) ? status : [status];
-  for (const item of list)
-    if (!ALL_STATUSES.includes(item as TaskStatus))
-      throw new InvalidArgumentError("status", `must be one of ${ALL_STATUSES.join(", ")}`, item);
-  return new Set(list as TaskStatus[]);
 }
