@@ -20,6 +20,14 @@ import type { StoreCalls } from "./store-calls.js";
 import type { Connections } from "./store-session.js";
 import { type AnnounceDeps, announceQueued, enqueueInput } from "./submission.js";
 
+/** A task about to be stored, with what announcing it `queued` needs. */
+interface PlannedTask {
+  readonly input: EnqueueInput & { readonly queue: string };
+  readonly payload: unknown;
+  readonly options: SubmitOptions;
+  readonly handler: RegisteredHandler | undefined;
+}
+
 /** What a timed-out submit may have done. */
 const SUBMIT_MAY_BE_STORED =
   "; the task may have been stored: submit again with the same idempotencyKey to be safe";
@@ -68,9 +76,9 @@ export class DurableSubmitter {
       await this.#ready(connections);
       // Announced in the reply's own continuation, or by a worker here that claims the task
       // before this reply is read (PendingAnnouncements): never `started` before `queued`.
-      const planned = input.id as string;
-      this.#expect(planned, input, payload, options, handler);
-      const result = await this.#settled([planned], () => connections.store.enqueue(input));
+      const planned = { input, payload, options, handler };
+      const result = await this.#storing([planned], () => connections.store.enqueue(input));
+      this.#settle(input.id as string, result);
       return result.id;
     });
     return this.#deps.handle<R>(id, name, input.queue, options.signal);
@@ -95,13 +103,16 @@ export class DurableSubmitter {
         ? await this.#enqueueIn(tx, inputs)
         : await this.#deps.calls.run("submitMany", SUBMIT_MAY_BE_STORED, async (connections) => {
             await this.#ready(connections);
-            const planned = prepared.map(({ item, options, handler, input }) => {
-              this.#expect(input.id as string, input, item.payload, options, handler);
-              return input.id as string;
-            });
-            const results = await this.#settled(planned, () =>
+            const planned = prepared.map(({ item, options, handler, input }) => ({
+              input,
+              payload: item.payload,
+              options,
+              handler,
+            }));
+            const results = await this.#storing(planned, () =>
               connections.store.enqueueMany(inputs),
             );
+            results.forEach((result, i) => this.#settle(inputs[i]?.id as string, result));
             return results.map((result) => result.id);
           });
     return prepared.map(({ item, options, input }, i) =>
@@ -143,20 +154,22 @@ export class DurableSubmitter {
       "submitFlow",
       "; the flow may have been stored",
       async (connections) => {
-        const queuedAtOnce = prepared.filter(({ node }) => node.dependencies.length === 0);
-        for (const { node, handler, task } of queuedAtOnce)
-          this.#expect(task.id, task, node.payload, node.options, handler);
-        await this.#settled<undefined>(
-          queuedAtOnce.map(({ task }) => task.id),
-          async () => {
-            await (connections.store.enqueueFlow as NonNullable<typeof store.enqueueFlow>).call(
-              connections.store,
-              { id, kind, nodes: tasks, freshIds: true },
-            );
-            return undefined;
-          },
-          true,
+        const queuedAtOnce = prepared
+          .filter(({ node }) => node.dependencies.length === 0)
+          .map(({ node, handler, task }) => ({
+            input: task,
+            payload: node.payload,
+            options: node.options,
+            handler,
+          }));
+        await this.#storing(queuedAtOnce, () =>
+          (connections.store.enqueueFlow as NonNullable<typeof store.enqueueFlow>).call(
+            connections.store,
+            { id, kind, nodes: tasks, freshIds: true },
+          ),
         );
+        // A flow is stored whole with the ids given: every node was created.
+        for (const { input } of queuedAtOnce) this.#deps.announcements.settle(input.id, true);
       },
     );
     return { id, tasks };
@@ -195,41 +208,28 @@ export class DurableSubmitter {
     );
   }
 
-  /** Notes the announcement of a task about to be stored under `id` (see `settle`). */
-  #expect(
-    id: string,
-    input: EnqueueInput & { readonly queue: string },
-    payload: unknown,
-    options: SubmitOptions,
-    handler: RegisteredHandler | undefined,
-  ): void {
-    this.#deps.announcements.expect(id, () => this.#created(id, input, payload, options, handler));
-  }
-
   /**
-   * Runs the store call that creates the tasks `planned`, then announces each one it created
-   * (a flow's nodes all are: `allCreated`) that no worker here announced first; forgets them
-   * all if the call fails.
+   * Runs `call`, which stores the tasks `planned`, with their `queued` announcements noted
+   * first: a worker here that claims one before the reply is read announces it then (never
+   * `started` before `queued`). If the call fails, nothing is announced here.
    */
-  async #settled<T extends EnqueueResult | EnqueueResult[] | undefined>(
-    planned: readonly string[],
-    call: () => Promise<T | undefined>,
-    allCreated = false,
-  ): Promise<T> {
+  async #storing<T>(planned: readonly PlannedTask[], call: () => Promise<T>): Promise<T> {
     const announcements = this.#deps.announcements;
-    let result: T | undefined;
+    for (const { input, payload, options, handler } of planned) {
+      const id = input.id as string;
+      announcements.expect(id, () => this.#created(id, input, payload, options, handler));
+    }
     try {
-      result = await call();
+      return await call();
     } catch (error) {
-      for (const id of planned) announcements.forget(id);
+      for (const { input } of planned) announcements.forget(input.id as string);
       throw error;
     }
-    const results = Array.isArray(result) ? result : [result];
-    planned.forEach((id, i) => {
-      const stored = results[i] as EnqueueResult | undefined;
-      announcements.settle(id, allCreated || (stored?.created === true && stored.id === id));
-    });
-    return result as T;
+  }
+
+  /** The store answered for the task planned as `id`: announced unless it already existed. */
+  #settle(id: string, result: EnqueueResult): void {
+    this.#deps.announcements.settle(id, result.created && result.id === id);
   }
 
   #created(
