@@ -44,6 +44,7 @@ import type { StoredSchedule, StoredWorker, WorkerReport } from "../../fleet-typ
 import type { RedisClient } from "../client.js";
 import type { RedisStoreOptions } from "../options.js";
 import { RedisStore } from "../redis-store.js";
+import { groupByShard, scatter } from "./by-shard.js";
 import { ShardedDeadLetters } from "./dead-letters.js";
 import { GlobalRate } from "./global-rate.js";
 import { listMerged } from "./list.js";
@@ -100,20 +101,13 @@ export class ShardedRedisStore implements DurableStore {
    */
   async enqueueMany(inputs: readonly EnqueueInput[]): Promise<EnqueueResult[]> {
     if (!Array.isArray(inputs)) return this.control.enqueueMany(inputs); // refuses it
-    const groups = new Map<RedisStore, number[]>();
-    for (const [i, input] of inputs.entries()) {
-      const shard = await this.shards.home(input?.queue, input?.idempotencyKey);
-      const slots = groups.get(shard);
-      if (slots === undefined) groups.set(shard, [i]);
-      else slots.push(i);
-    }
+    // One at a time: `home` registers a queue's shard before anything is written to it.
+    const owners: RedisStore[] = [];
+    for (const input of inputs)
+      owners.push(await this.shards.home(input?.queue, input?.idempotencyKey));
     const results: EnqueueResult[] = new Array(inputs.length);
-    for (const [shard, slots] of groups) {
-      const done = await shard.enqueueMany(slots.map((i) => inputs[i] as EnqueueInput));
-      slots.forEach((slot, j) => {
-        results[slot] = done[j] as EnqueueResult;
-      });
-    }
+    for (const [shard, group] of groupByShard(inputs, owners))
+      scatter(results, group, await shard.enqueueMany(group.items));
     return results;
   }
 
@@ -174,23 +168,11 @@ export class ShardedRedisStore implements DurableStore {
   async renewMany(leases: readonly LeaseRef[], leaseMs?: number): Promise<Array<number | Error>> {
     if (!Array.isArray(leases)) return this.control.renewMany(leases, leaseMs); // refuses it
     const owners = await Promise.all(leases.map((lease) => this.shards.owner(lease.id)));
-    const groups = new Map<RedisStore, number[]>();
-    owners.forEach((shard, i) => {
-      const slots = groups.get(shard);
-      if (slots === undefined) groups.set(shard, [i]);
-      else slots.push(i);
-    });
     const results: Array<number | Error> = new Array(leases.length);
     await Promise.all(
-      [...groups].map(async ([shard, slots]) => {
-        const done = await shard.renewMany(
-          slots.map((i) => leases[i] as LeaseRef),
-          leaseMs,
-        );
-        slots.forEach((slot, j) => {
-          results[slot] = done[j] as number | Error;
-        });
-      }),
+      [...groupByShard(leases, owners)].map(async ([shard, group]) =>
+        scatter(results, group, await shard.renewMany(group.items, leaseMs)),
+      ),
     );
     return results;
   }

@@ -8,16 +8,14 @@
  */
 import type { AckRef, ClaimedTask, StepOptions, StepResult } from "../../durable-types.js";
 import type { RedisStore } from "../redis-store.js";
+import { groupByShard, type ShardGroup, scatter } from "./by-shard.js";
 import type { ShardSet } from "./shard-set.js";
+
+/** The acks of one shard, with their indexes in the step's acks. */
+type AckGroup = ShardGroup<AckRef>;
 
 /** How long the placement list may be reused by a step before it is read again. */
 const PLACEMENTS_MAX_AGE_MS = 250;
-
-/** The acks of one shard, with their indexes in the caller's array. */
-interface AckGroup {
-  readonly refs: AckRef[];
-  readonly slots: number[];
-}
 
 /** Runs steps; keeps the rotation. */
 export class ShardedStepper {
@@ -54,9 +52,7 @@ export class ShardedStepper {
     let poisoned = 0;
     let expired = 0;
     const absorb = (result: StepResult, group: AckGroup | undefined, shard: RedisStore) => {
-      group?.slots.forEach((slot, i) => {
-        results[slot] = result.acks[i] as number | Error;
-      });
+      if (group !== undefined) scatter(results, group, result.acks);
       for (const task of result.tasks) {
         this.#shards.claimedFrom(task.id, shard);
         tasks.push(task);
@@ -82,7 +78,7 @@ export class ShardedStepper {
         if (share === 0) return;
         const group = groups.get(shard);
         groups.delete(shard);
-        const result = await shard.step(group?.refs ?? [], held, share, options);
+        const result = await shard.step(group?.items ?? [], held, share, options);
         absorb(result, group, shard);
         if (result.tasks.length === share) more.push(order[i] as (typeof order)[number]);
       }),
@@ -101,7 +97,7 @@ export class ShardedStepper {
     // Shards with acks but no claim left to offer: acks only, all at once.
     await Promise.all(
       [...groups].map(async ([shard, group]) => {
-        absorb(await shard.step(group.refs, queues, 0, {}), group, shard);
+        absorb(await shard.step(group.items, queues, 0, {}), group, shard);
       }),
     );
     for (const ack of acks) this.#shards.forget(ack.id);
@@ -119,17 +115,7 @@ export class ShardedStepper {
   }
 
   async #groupAcks(acks: readonly AckRef[]): Promise<Map<RedisStore, AckGroup>> {
-    const groups = new Map<RedisStore, AckGroup>();
     const owners = await Promise.all(acks.map((ack) => this.#shards.owner(ack.id)));
-    acks.forEach((ack, slot) => {
-      const shard = owners[slot] as RedisStore;
-      const group = groups.get(shard);
-      if (group === undefined) groups.set(shard, { refs: [ack], slots: [slot] });
-      else {
-        group.refs.push(ack);
-        group.slots.push(slot);
-      }
-    });
-    return groups;
+    return groupByShard(acks, owners);
   }
 }
