@@ -112,7 +112,8 @@ export class DurableSubmitter {
             const results = await this.#storing(planned, () =>
               connections.store.enqueueMany(inputs),
             );
-            results.forEach((result, i) => this.#settle(inputs[i]?.id as string, result));
+            for (const [i, result] of results.entries())
+              this.#settle(inputs[i]?.id as string, result);
             return results.map((result) => result.id);
           });
     return prepared.map(({ item, options, input }, i) =>
