@@ -73,10 +73,10 @@ export class PostgresLeaderLock implements LeaderLockHandle {
     this.#generation++;
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
+    // Step down before the row is released, never after: once it is deleted another process
+    // may lead, and two announced leaders at once is what the lock exists to prevent.
+    if (this.#leading) this.#stepDown("stopped");
     await this.#inFlight?.catch(() => {});
-    const wasLeading = this.#leading;
-    this.#leading = false;
-    this.#validity.clear();
     try {
       await this.#query(`DELETE FROM ${this.#s}.leaders WHERE name = $1 AND owner = $2`, [
         this.#name,
@@ -85,7 +85,6 @@ export class PostgresLeaderLock implements LeaderLockHandle {
     } catch {
       // Unreachable: the row simply expires.
     }
-    if (wasLeading) this.#onChange(false, "stopped");
   }
 
   #attempt(generation: number): void {

@@ -34,22 +34,25 @@ describe("leader lock (a lease row)", () => {
     const a = await pgf.store();
     const b = await pgf.store({ schema: a.names.schema });
     const changes: string[] = [];
+    // A lease well above a loaded machine's stalls: a 300 ms lease could lapse between renewals
+    // and hand over early, which is the lock working, not the rule under test.
     const lockA = a.createLeaderLock("cron", {
-      ttlMs: 300,
+      ttlMs: 1_500,
       onChange: (leading, reason) => changes.push(`A ${leading} ${reason}`),
     });
     const lockB = b.createLeaderLock("cron", {
-      ttlMs: 300,
+      ttlMs: 1_500,
       onChange: (leading, reason) => changes.push(`B ${leading} ${reason}`),
     });
     lockA.start();
     await expect.poll(() => lockA.isLeader, { timeout: 5_000 }).toBe(true);
     lockB.start();
-    // B keeps trying every 100 ms while A renews: it never leads meanwhile.
+    // B keeps trying (every third of its TTL) while A renews: it never leads meanwhile.
     for (let i = 0; i < 5; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 200));
       expect(lockB.isLeader).toBe(false);
     }
+    // A steps down before it releases the row, so B's acquire is announced after A's stop.
     await lockA.stop();
     expect(lockA.isLeader).toBe(false);
     await expect.poll(() => lockB.isLeader, { timeout: 5_000 }).toBe(true);
